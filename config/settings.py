@@ -1,0 +1,289 @@
+"""Settings for the crypto accounting back-office.
+
+Every value comes from the environment (a `.env` file at the project root is read if present) with a
+safe development default. Setting MONGODB_URI, ETH_RPC_URL, REDIS_URL or EMAIL_HOST switches that part
+from the embedded/local default to the real service; see the configuration table in README.md.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# --- Core -------------------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", True)
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
+LOG_DIR = Path(env_str("LOG_DIR", str(DATA_DIR / "log")))
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+# 32 bytes, base64: the development master key that wraps wallet private keys.
+DEV_KEY_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LWVuY3J5cHRpb24ta2V5LTMyYg=="
+SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
+KEY_ENCRYPTION_KEY = env_str("KEY_ENCRYPTION_KEY", DEV_KEY_ENCRYPTION_KEY)
+KEY_ENCRYPTION_KEY_ID = env_str("KEY_ENCRYPTION_KEY_ID", "k1")
+
+if not DEBUG:
+    # Production must never run on the keys that ship in this file.
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("DEBUG is off: set SECRET_KEY to a random value of 50+ characters.")
+    if KEY_ENCRYPTION_KEY == DEV_KEY_ENCRYPTION_KEY:
+        raise ImproperlyConfigured("DEBUG is off: set KEY_ENCRYPTION_KEY (32 random bytes, base64).")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+APP_HOST = env_str("APP_HOST", "127.0.0.1")
+APP_PORT = env_int("APP_PORT", 8000)
+SITE_URL = env_str("SITE_URL", f"http://{APP_HOST}:{APP_PORT}")
+
+INSTALLED_APPS = [
+    "daphne",
+    "unfold",
+    "unfold.contrib.filters",
+    "config.apps.MongoAdminConfig",
+    "config.apps.MongoAuthConfig",
+    "config.apps.MongoContentTypesConfig",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_mongodb_backend",
+    "django_htmx",
+    "channels",
+    "ninja",
+    "huey.contrib.djhuey",
+    "core",
+    "accounts",
+    "wallets",
+    "ledger",
+    "payroll",
+    "invoicing",
+    "reporting",
+    "ai_audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "core.api.middleware.ApiErrorEnvelopeMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------------
+# Without MONGODB_URI the embedded SecantusDB server is used (started by `make run` and by the tests).
+EMBEDDED_MONGODB_HOST = "127.0.0.1"
+EMBEDDED_MONGODB_PORT = env_int("EMBEDDED_MONGODB_PORT", 27117)
+MONGODB_URI = env_str("MONGODB_URI", "")
+MONGODB_EMBEDDED = MONGODB_URI == ""
+MONGODB_NAME = env_str("MONGODB_NAME", "crypto_accounting")
+DATABASES = {
+    "default": {
+        "ENGINE": "django_mongodb_backend",
+        "HOST": MONGODB_URI
+        or f"mongodb://{EMBEDDED_MONGODB_HOST}:{EMBEDDED_MONGODB_PORT}/?directConnection=true",
+        "NAME": MONGODB_NAME,
+        "OPTIONS": {"serverSelectionTimeoutMS": env_int("MONGODB_TIMEOUT_MS", 5000)},
+    }
+}
+DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
+MIGRATION_MODULES = {
+    "admin": "config.mongo_migrations.admin",
+    "auth": "config.mongo_migrations.auth",
+    "contenttypes": "config.mongo_migrations.contenttypes",
+}
+
+# --- Auth -------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.auth_backends.MongoModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "backoffice-login"
+LOGIN_REDIRECT_URL = "backoffice-home"
+LOGOUT_REDIRECT_URL = "backoffice-login"
+JWT_ACCESS_TTL_SECONDS = env_int("JWT_ACCESS_TTL_SECONDS", 900)
+JWT_ALGORITHM = "HS256"
+
+# --- Chain ------------------------------------------------------------------------------------------
+# Without ETH_RPC_URL a local anvil node is used (started by `make run` and by the tests).
+EMBEDDED_ETH_PORT = env_int("EMBEDDED_ETH_PORT", 8545)
+ETH_RPC_URL = env_str("ETH_RPC_URL", env_str("GANACHE_URL", ""))
+ETH_EMBEDDED = ETH_RPC_URL == ""
+if ETH_EMBEDDED:
+    ETH_RPC_URL = f"http://127.0.0.1:{EMBEDDED_ETH_PORT}"
+ETH_CHAIN_ID = env_int("ETH_CHAIN_ID", env_int("GANACHE_CHAIN_ID", 31337))
+ETH_CONFIRMATIONS = env_int("ETH_CONFIRMATIONS", 3)
+
+# --- Redis, tasks, channels, cache ------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "crypto_accounting",
+        "url": REDIS_URL,
+        "immediate": HUEY_IMMEDIATE,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "crypto_accounting",
+        "filename": str(Path(env_str("HUEY_SQLITE_PATH", str(DATA_DIR / "huey.sqlite3")))),
+        "immediate": HUEY_IMMEDIATE,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # File-based so rate-limit counters are shared by every server process on this machine.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+# --- Email ------------------------------------------------------------------------------------------
+# Without EMAIL_HOST, `make run` starts a local SMTP catcher that stores every message under var/mail/.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_EMBEDDED = EMAIL_HOST == ""
+EMBEDDED_SMTP_PORT = env_int("EMBEDDED_SMTP_PORT", 1025)
+if EMAIL_EMBEDDED:
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = EMBEDDED_SMTP_PORT
+else:
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_EMBEDDED and EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "books@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- AI / prices (clients come in later issues) ----------------------------------------------------
+LLM_BASE_URL = env_str("LLM_BASE_URL", "")
+LLM_API_KEY = env_str("LLM_API_KEY", "")
+LLM_MODEL_NAME = env_str("LLM_MODEL_NAME", "granite3.3")
+
+# --- I18N, static -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+MEDIA_ROOT = DATA_DIR / "media"
+
+# --- Security ---------------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- Logging ----------------------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_TO_FILES = env_bool("LOG_TO_FILES", True)
+_log_handlers = {"console": {"class": "logging.StreamHandler", "formatter": "plain"}}
+if LOG_TO_FILES:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    _log_handlers["app_file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": str(LOG_DIR / "crypto_accounting.log"),
+        "formatter": "plain",
+    }
+    _log_handlers["security_file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": str(LOG_DIR / "security.log"),
+        "formatter": "plain",
+    }
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": _log_handlers,
+    "root": {"handlers": [h for h in _log_handlers if h != "security_file"], "level": LOG_LEVEL},
+    "loggers": {
+        "security": {
+            "handlers": [h for h in ("console", "security_file") if h in _log_handlers],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# --- Admin (unfold) ---------------------------------------------------------------------------------
+from config.unfold import UNFOLD  # noqa: E402,F401  (kept in its own module: it is long)

@@ -1,0 +1,80 @@
+"""django-unfold settings: branding and a sidebar grouped by domain."""
+
+from django.templatetags.static import static
+from django.urls import reverse_lazy
+
+
+def _link(title, icon, url_name, permission=None):
+    item = {"title": title, "icon": icon, "link": reverse_lazy(url_name)}
+    if permission:
+        item["permission"] = permission
+    return item
+
+
+def _can_view(model_label):
+    app_label, model = model_label.split(".")
+    return lambda request: request.user.has_perm(f"{app_label}.view_{model}")
+
+
+UNFOLD = {
+    "SITE_TITLE": "Crypto Books",
+    "SITE_HEADER": "Crypto Books",
+    "SITE_SUBHEADER": "Crypto accounting back-office",
+    "SITE_SYMBOL": "account_balance",
+    "SITE_URL": "/app/",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "STYLES": [lambda request: static("backoffice/backoffice.css")],
+    "COLORS": {
+        "primary": {
+            "50": "oklch(97.7% .014 308.299)",
+            "100": "oklch(94.6% .033 307.174)",
+            "200": "oklch(90.2% .063 306.703)",
+            "300": "oklch(82.7% .119 306.383)",
+            "400": "oklch(71.4% .203 305.504)",
+            "500": "oklch(62.7% .265 303.9)",
+            "600": "oklch(55.8% .288 302.321)",
+            "700": "oklch(49.6% .265 301.924)",
+            "800": "oklch(43.8% .218 303.724)",
+            "900": "oklch(38.1% .176 304.987)",
+            "950": "oklch(29.1% .149 302.717)",
+        }
+    },
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": [
+            {
+                "title": "Back-office",
+                "items": [
+                    _link("Dashboard", "dashboard", "admin:index"),
+                    
+                    {
+                        "title": "Task runs",
+                        "icon": "pending_actions",
+                        "link": reverse_lazy("admin:core_taskrun_changelist"),
+                        "permission": _can_view("core.taskrun"),
+                    },
+                ],
+            },
+            {
+                "title": "People",
+                "separator": True,
+                "items": [
+                    {
+                        "title": "Users",
+                        "icon": "person",
+                        "link": reverse_lazy("admin:accounts_user_changelist"),
+                        "permission": _can_view("accounts.user"),
+                    },
+                    {
+                        "title": "Groups",
+                        "icon": "group",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                        "permission": _can_view("auth.group"),
+                    },
+                ],
+            },
+        ],
+    },
+}

@@ -1,0 +1,219 @@
+"""Local stand-ins for the external services: the embedded MongoDB-wire server (SecantusDB), an anvil
+Ethereum node and an SMTP catcher. Used by `manage.py runstack` and by the test harness, so both run
+the very same processes. No Django imports: the test harness loads this before settings exist.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ANVIL_BINARY = BASE_DIR / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+# anvil's well-known dev mnemonic: account 0 funds the demo wallets. Never used outside dev/test.
+ANVIL_DEV_MNEMONIC = "test test test test test test test test test test test junk"
+ANVIL_DEV_CHAIN_ID = 31337
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+@dataclass
+class ManagedProcess:
+    """A child process in its own process group, stopped gently (SIGINT/SIGTERM) then firmly."""
+
+    name: str
+    argv: list[str]
+    log_path: Path | None = None
+    env: dict[str, str] | None = None
+    cwd: Path = BASE_DIR
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    def start(self) -> "ManagedProcess":
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_path, "ab")
+        else:
+            out = subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            self.argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.cwd,
+            env={**os.environ, **(self.env or {})},
+            start_new_session=True,
+        )
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def wait_until(self, ready, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise ServiceError(f"{self.name} exited with code {self.process.returncode}{self._log_tail()}")
+            if ready():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise ServiceError(f"{self.name} did not become ready ({what}) in {timeout}s{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        if self.log_path and self.log_path.exists():
+            return "\n" + self.log_path.read_text(errors="replace")[-2000:]
+        return ""
+
+
+# --- MongoDB-wire server ------------------------------------------------------------------------------
+def embedded_mongodb_uri(port: int) -> str:
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+
+
+def start_embedded_mongodb(
+    port: int, storage_path: str | Path, log_path: Path | None = None, sync_on_commit: bool = False
+) -> ManagedProcess:
+    """Start SecantusDB; `storage_path=":memory:"` for tests. Never `--standalone`: transactions
+    need the single-node replica-set advertisement."""
+    if port_open(port):
+        raise ServiceError(f"port {port} is already in use; is another embedded MongoDB running?")
+    if storage_path != ":memory:":
+        Path(storage_path).mkdir(parents=True, exist_ok=True)
+    argv = [
+        str(Path(sys.executable).with_name("secantusd-py")),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--storage-path", str(storage_path),
+        "--log-level", "WARNING",
+    ]
+    if sync_on_commit:
+        argv.append("--sync-on-commit")
+    proc = ManagedProcess("embedded MongoDB (SecantusDB)", argv, log_path).start()
+    proc.wait_until(lambda: _mongo_ping(port), timeout=60, what="ping")
+    return proc
+
+
+def _mongo_ping(port: int) -> bool:
+    if not port_open(port):
+        return False
+    import pymongo
+
+    try:
+        client = pymongo.MongoClient(embedded_mongodb_uri(port), serverSelectionTimeoutMS=500)
+        try:
+            client.admin.command("ping")
+            return True
+        finally:
+            client.close()
+    except Exception:  # not ready yet
+        return False
+
+
+# --- Ethereum node -------------------------------------------------------------------------------------
+def start_anvil(
+    port: int,
+    state_path: Path | None = None,
+    log_path: Path | None = None,
+    chain_id: int = ANVIL_DEV_CHAIN_ID,
+    block_time: int | None = None,
+) -> ManagedProcess:
+    if not ANVIL_BINARY.exists():
+        raise ServiceError(f"anvil is not installed at {ANVIL_BINARY}: run `make setup`")
+    if port_open(port):
+        raise ServiceError(f"port {port} is already in use; is another Ethereum node running?")
+    argv = [
+        str(ANVIL_BINARY),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--chain-id", str(chain_id),
+        "--mnemonic", ANVIL_DEV_MNEMONIC,
+        "--silent",
+    ]
+    if state_path is not None:
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        # --state loads the file if present and dumps to it on exit: the demo chain survives restarts.
+        argv += ["--state", str(state_path)]
+    if block_time:
+        argv += ["--block-time", str(block_time)]
+    proc = ManagedProcess("anvil", argv, log_path).start()
+    proc.wait_until(lambda: eth_chain_id(f"http://127.0.0.1:{port}") is not None, timeout=30, what="eth_chainId")
+    return proc
+
+
+def eth_chain_id(url: str, timeout: float = 1.0) -> int | None:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(json.loads(response.read())["result"], 16)
+    except Exception:
+        return None
+
+
+# --- SMTP -----------------------------------------------------------------------------------------------
+class MailStore:
+    """aiosmtpd handler keeping every message it receives (and writing it to a folder if given)."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder
+        self.messages: list[email.message.Message] = []
+        if folder:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        if self.folder:
+            name = f"{time.strftime('%Y%m%dT%H%M%S')}-{len(self.messages):05d}.eml"
+            (self.folder / name).write_bytes(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+
+def start_smtp_catcher(port: int, folder: Path | None = None):
+    """A real SMTP server on loopback; returns (controller, store). Stop with controller.stop()."""
+    from aiosmtpd.controller import Controller
+
+    store = MailStore(folder)
+    controller = Controller(store, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, store

@@ -1,0 +1,137 @@
+"""Wallets, the assets they hold (ETH and tracked ERC-20 tokens) and their transactions.
+
+Amounts are exact Decimals (Decimal128 in MongoDB): token quantities in the token's own decimals,
+fiat values in the user's fiat currency.
+"""
+
+from django.conf import settings
+from django.db import models
+
+# Decimal128 holds 34 significant digits: 16 integer digits + 18 decimals covers every ERC-20 amount
+# we track; fiat keeps 8 decimals inside and is rounded only when printed.
+TOKEN_AMOUNT = {"max_digits": 34, "decimal_places": 18}
+FIAT_AMOUNT = {"max_digits": 34, "decimal_places": 8}
+
+
+class Cryptocurrency(models.Model):
+    name = models.CharField(max_length=100)
+    symbol = models.CharField(max_length=20, unique=True)
+    # Empty for the chain's native coin (ETH); the ERC-20 contract for tokens.
+    contract_address = models.CharField(max_length=42, blank=True, default="")
+    decimals = models.PositiveSmallIntegerField(default=18)
+    network = models.CharField(max_length=32, default="ethereum")
+    current_price = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    market_cap = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    volume_24h = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    price_change_24h = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    last_updated = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "cryptocurrencies"
+        verbose_name_plural = "cryptocurrencies"
+        indexes = [models.Index(fields=["symbol"], name="crypto_symbol_idx")]
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+class WalletType(models.TextChoices):
+    PRIVATE_KEY = "Private Key", "Private Key"
+    METAMASK = "MetaMask", "MetaMask"
+    HARDWARE = "Hardware", "Hardware"
+
+
+class Wallet(models.Model):
+    name = models.CharField(max_length=100)
+    address = models.CharField(max_length=42, unique=True)  # EIP-55 checksum form
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallets")
+    wallet_type = models.CharField(max_length=20, choices=WalletType.choices)
+    # AES-256-GCM envelope (wallets.keystore); empty for watch-only wallets. Never serialised.
+    encrypted_private_key = models.TextField(blank=True, default="", editable=False)
+    is_active = models.BooleanField(default=True)
+    balance = models.DecimalField(default=0, **TOKEN_AMOUNT)
+    last_authenticated = models.DateTimeField(null=True, blank=True)
+    monitoring_enabled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "wallets"
+        indexes = [models.Index(fields=["address"], name="wallets_address_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.address})"
+
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.encrypted_private_key)
+
+
+class TransactionType(models.TextChoices):
+    BUY = "BUY", "Buy"
+    SELL = "SELL", "Sell"
+    TRANSFER = "TRANSFER", "Transfer"
+    INCOME = "INCOME", "Income"
+    EXPENSE = "EXPENSE", "Expense"
+
+
+class TransactionStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    CONFIRMED = "CONFIRMED", "Confirmed"
+    FAILED = "FAILED", "Failed"
+
+
+class Transaction(models.Model):
+    transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions")
+    cryptocurrency = models.ForeignKey(Cryptocurrency, on_delete=models.PROTECT, related_name="transactions")
+    amount = models.DecimalField(**TOKEN_AMOUNT)
+    price_at_transaction = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    transaction_date = models.DateTimeField()
+    description = models.TextField(blank=True, default="")
+    fee = models.DecimalField(default=0, **TOKEN_AMOUNT)
+    hash = models.CharField(max_length=66, blank=True, default="")
+    log_index = models.IntegerField(null=True, blank=True)
+    from_address = models.CharField(max_length=42, blank=True, default="")
+    to_address = models.CharField(max_length=42, blank=True, default="")
+    gas_fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
+    gas_price = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
+    gas_used = models.BigIntegerField(null=True, blank=True)
+    block_number = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=TransactionStatus.choices, default=TransactionStatus.CONFIRMED)
+    # AI classification
+    ai_category = models.CharField(max_length=64, blank=True, default="")
+    ai_subcategory = models.CharField(max_length=64, blank=True, default="")
+    ai_confidence = models.DecimalField(null=True, blank=True, max_digits=5, decimal_places=4)
+    ai_description = models.TextField(blank=True, default="")
+    is_classified = models.BooleanField(default=False)
+    # Business fields
+    business_purpose = models.CharField(max_length=200, blank=True, default="")
+    tax_category = models.CharField(max_length=64, blank=True, default="")
+    is_business_expense = models.BooleanField(null=True, blank=True)
+    # Exchange-rate data
+    eth_usd_rate = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    usd_value = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    total_cost_usd = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    rate_timestamp = models.DateTimeField(null=True, blank=True)
+    # Where the row came from: "chain", "import", "manual", "demo".
+    source = models.CharField(max_length=16, default="manual")
+    # Unique identity of the row (e.g. chain:<hash>:<log index>:<wallet> or demo:<n>): makes every
+    # import and monitor pass idempotent.
+    external_id = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "transactions"
+        ordering = ["-transaction_date"]
+        indexes = [
+            models.Index(fields=["transaction_date"], name="tx_date_idx"),
+            models.Index(fields=["hash"], name="tx_hash_idx"),
+            models.Index(fields=["external_id"], name="tx_external_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_type} {self.amount} {self.cryptocurrency_id}"
