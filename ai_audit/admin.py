@@ -1,1 +1,1 @@
-
+"""Admin registrations for transaction classification, contract registry and audits, news."""

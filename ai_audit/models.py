@@ -1,1 +1,1 @@
-
+"""Models of transaction classification, contract registry and audits, news."""

@@ -1,1 +1,1 @@
-
+"""Reads for transaction classification, contract registry and audits, news."""

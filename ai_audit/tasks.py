@@ -1,1 +1,1 @@
-
+"""Huey tasks for transaction classification, contract registry and audits, news."""

@@ -1,1 +1,1 @@
-
+"""HTMX back-office views for transaction classification, contract registry and audits, news."""

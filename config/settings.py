@@ -42,7 +42,7 @@ LOG_DIR = Path(env_str("LOG_DIR", str(DATA_DIR / "log")))
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 # 32 bytes, base64: the development master key that wraps wallet private keys.
-DEV_KEY_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LWVuY3J5cHRpb24ta2V5LTMyYg=="
+DEV_KEY_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LWVuY3J5cHRpb24ta2V5LTMyYnk="
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 KEY_ENCRYPTION_KEY = env_str("KEY_ENCRYPTION_KEY", DEV_KEY_ENCRYPTION_KEY)
 KEY_ENCRYPTION_KEY_ID = env_str("KEY_ENCRYPTION_KEY_ID", "k1")
@@ -124,6 +124,10 @@ EMBEDDED_MONGODB_PORT = env_int("EMBEDDED_MONGODB_PORT", 27117)
 MONGODB_URI = env_str("MONGODB_URI", "")
 MONGODB_EMBEDDED = MONGODB_URI == ""
 MONGODB_NAME = env_str("MONGODB_NAME", "crypto_accounting")
+# fsync the embedded server's log at each commit: books of account must survive a power loss.
+EMBEDDED_MONGODB_SYNC_ON_COMMIT = env_bool("EMBEDDED_MONGODB_SYNC_ON_COMMIT", True)
+# Demo data goes into an empty database on `make run` (never when DEBUG is off unless asked).
+LOAD_DEMO_DATA = env_bool("LOAD_DEMO_DATA", DEBUG)
 DATABASES = {
     "default": {
         "ENGINE": "django_mongodb_backend",
@@ -170,6 +174,7 @@ if ETH_EMBEDDED:
     ETH_RPC_URL = f"http://127.0.0.1:{EMBEDDED_ETH_PORT}"
 ETH_CHAIN_ID = env_int("ETH_CHAIN_ID", env_int("GANACHE_CHAIN_ID", 31337))
 ETH_CONFIRMATIONS = env_int("ETH_CONFIRMATIONS", 3)
+EMBEDDED_ETH_BLOCK_TIME = env_int("EMBEDDED_ETH_BLOCK_TIME", 0)  # 0: mine on every transaction
 
 # --- Redis, tasks, channels, cache ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

@@ -168,7 +168,7 @@ def start_anvil(
     if state_path is not None:
         state_path.parent.mkdir(parents=True, exist_ok=True)
         # --state loads the file if present and dumps to it on exit: the demo chain survives restarts.
-        argv += ["--state", str(state_path)]
+        argv += ["--state", str(state_path), "--state-interval", "30"]  # and every 30 s, against a kill
     if block_time:
         argv += ["--block-time", str(block_time)]
     proc = ManagedProcess("anvil", argv, log_path).start()

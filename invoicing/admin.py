@@ -1,1 +1,1 @@
-
+"""Admin registrations for invoices paid in crypto."""

@@ -1,1 +1,1 @@
-
+"""WebSocket consumers for invoices paid in crypto."""

@@ -1,1 +1,1 @@
-
+"""Models of invoices paid in crypto."""

@@ -1,1 +1,1 @@
-
+"""Reads for invoices paid in crypto."""

@@ -1,1 +1,1 @@
-
+"""Huey tasks for invoices paid in crypto."""

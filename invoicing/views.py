@@ -1,1 +1,1 @@
-
+"""HTMX back-office views for invoices paid in crypto."""

@@ -1,1 +1,1 @@
-
+"""Admin registrations for the double-entry ledger (chart of accounts, journal entries, cost basis)."""

@@ -1,1 +1,1 @@
-
+"""WebSocket consumers for the double-entry ledger (chart of accounts, journal entries, cost basis)."""

@@ -1,1 +1,1 @@
-
+"""Models of the double-entry ledger (chart of accounts, journal entries, cost basis)."""

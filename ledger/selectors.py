@@ -1,1 +1,1 @@
-
+"""Reads for the double-entry ledger (chart of accounts, journal entries, cost basis)."""

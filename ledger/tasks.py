@@ -1,1 +1,1 @@
-
+"""Huey tasks for the double-entry ledger (chart of accounts, journal entries, cost basis)."""

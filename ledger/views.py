@@ -1,1 +1,1 @@
-
+"""HTMX back-office views for the double-entry ledger (chart of accounts, journal entries, cost basis)."""

@@ -1,1 +1,1 @@
-
+"""Admin registrations for crypto payroll (periods, payslips, payroll entries, recurring payments)."""

@@ -1,1 +1,1 @@
-
+"""Models of crypto payroll (periods, payslips, payroll entries, recurring payments)."""

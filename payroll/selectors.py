@@ -1,1 +1,1 @@
-
+"""Reads for crypto payroll (periods, payslips, payroll entries, recurring payments)."""

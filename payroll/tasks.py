@@ -1,1 +1,1 @@
-
+"""Huey tasks for crypto payroll (periods, payslips, payroll entries, recurring payments)."""

@@ -1,1 +1,1 @@
-
+"""Admin registrations for tax reports, financial statements, dashboard and exports."""

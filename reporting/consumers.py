@@ -1,1 +1,1 @@
-
+"""WebSocket consumers for tax reports, financial statements, dashboard and exports."""

@@ -1,1 +1,1 @@
-
+"""Models of tax reports, financial statements, dashboard and exports."""

@@ -1,1 +1,1 @@
-
+"""Reads for tax reports, financial statements, dashboard and exports."""

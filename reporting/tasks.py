@@ -1,1 +1,1 @@
-
+"""Huey tasks for tax reports, financial statements, dashboard and exports."""

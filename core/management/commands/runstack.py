@@ -1,0 +1,126 @@
+"""`manage.py runstack`: the whole app on one machine with embedded defaults.
+
+Starts what is not configured externally (embedded MongoDB-wire server, anvil, SMTP catcher),
+migrates, loads demo data into an empty database, then runs the huey consumer and daphne until
+Ctrl-C, and stops every process it started, in reverse order. Data lives under DATA_DIR (var/).
+"""
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from core import localstack
+
+
+class Command(BaseCommand):
+    help = "Run the whole back-office: embedded services, migrations, demo data, task consumer, daphne."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-demo", action="store_true", help="Never load demo data.")
+        parser.add_argument("--workers", type=int, default=2, help="Task-queue worker threads.")
+
+    def handle(self, *args, **options):
+        data_dir = Path(settings.DATA_DIR)
+        log_dir = Path(settings.LOG_DIR)
+        started: list = []
+        smtp_controller = None
+        stopping = False
+
+        def request_stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        began = time.monotonic()
+        try:
+            if settings.MONGODB_EMBEDDED:
+                self.stdout.write(f"starting embedded MongoDB on 127.0.0.1:{settings.EMBEDDED_MONGODB_PORT} "
+                                  f"(data: {data_dir / 'mongodb'})")
+                started.append(localstack.start_embedded_mongodb(
+                    settings.EMBEDDED_MONGODB_PORT,
+                    data_dir / "mongodb",
+                    log_path=log_dir / "mongodb.log",
+                    sync_on_commit=settings.EMBEDDED_MONGODB_SYNC_ON_COMMIT,
+                ))
+            if settings.ETH_EMBEDDED:
+                self.stdout.write(f"starting anvil on {settings.ETH_RPC_URL} (state: {data_dir / 'chain'})")
+                started.append(localstack.start_anvil(
+                    settings.EMBEDDED_ETH_PORT,
+                    state_path=data_dir / "chain" / "state.json",
+                    log_path=log_dir / "anvil.log",
+                    chain_id=settings.ETH_CHAIN_ID,
+                    block_time=settings.EMBEDDED_ETH_BLOCK_TIME or None,
+                ))
+            if settings.EMAIL_EMBEDDED:
+                self.stdout.write(f"starting SMTP catcher on 127.0.0.1:{settings.EMAIL_PORT} "
+                                  f"(mail: {data_dir / 'mail'})")
+                smtp_controller, _ = localstack.start_smtp_catcher(settings.EMAIL_PORT, data_dir / "mail")
+
+            call_command("migrate", interactive=False, verbosity=0)
+            self._load_demo_if_empty(options["no_demo"])
+
+            python = sys.executable
+            started.append(localstack.ManagedProcess(
+                "huey consumer",
+                [python, "manage.py", "run_huey", "--workers", str(options["workers"])],
+                log_path=log_dir / "huey.log",
+            ).start())
+            daphne = localstack.ManagedProcess(
+                "daphne",
+                [str(Path(python).with_name("daphne")), "-b", settings.APP_HOST, "-p", str(settings.APP_PORT),
+                 "--access-log", str(log_dir / "access.log"), "config.asgi:application"],
+                log_path=log_dir / "daphne.log",
+            ).start()
+            started.append(daphne)
+            daphne.wait_until(lambda: localstack.port_open(settings.APP_PORT, settings.APP_HOST),
+                              timeout=60, what="HTTP port")
+
+            self._print_ready(time.monotonic() - began)
+            while not stopping:
+                for process in started:
+                    if not process.alive():
+                        raise CommandError(f"{process.name} stopped unexpectedly; see {log_dir}")
+                time.sleep(0.5)
+        finally:
+            self.stdout.write("stopping...")
+            for process in reversed(started):
+                # huey finishes running tasks on SIGINT; the others stop cleanly on SIGTERM
+                # (anvil writes its state file, the database closes WiredTiger).
+                process.stop(signal.SIGINT if process.name == "huey consumer" else signal.SIGTERM)
+            if smtp_controller is not None:
+                smtp_controller.stop()
+            self.stdout.write("stopped.")
+
+    def _load_demo_if_empty(self, no_demo: bool) -> None:
+        from accounts.models import User
+
+        if no_demo or not settings.LOAD_DEMO_DATA or User.objects.exists():
+            return
+        self.stdout.write("empty database: loading demo data (first run only)")
+        call_command("load_demo")
+
+    def _print_ready(self, seconds: float) -> None:
+        site = settings.SITE_URL
+        lines = [
+            "",
+            f"Crypto Books is running (ready in {seconds:.1f}s):",
+            f"  back-office  {site}/app/",
+            f"  admin        {site}/admin/",
+            f"  API docs     {site}/api/docs",
+            f"  logs         {settings.LOG_DIR}",
+        ]
+        try:
+            from core.demo import demo_logins
+        except ImportError:
+            demo_logins = None
+        if demo_logins is not None:
+            lines.append("  demo logins (username / password / role):")
+            lines += [f"    {login['username']} / {login['password']} / {login['role']}" for login in demo_logins()]
+        lines.append("Press Ctrl-C to stop everything.")
+        self.stdout.write("\n".join(lines))
