@@ -1,1 +1,70 @@
+"""Writes for users and roles: `<entity>_<action>(*, ...)`, validated and transactional."""
 
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django_mongodb_backend.transaction import atomic
+
+from accounts.models import Role, User
+from accounts.roles import STAFF_ROLES, role_group_name
+
+security_log = logging.getLogger("security")
+
+
+def _apply_role(user: User, role: str) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": f"unknown role {role!r}"})
+    user.role = role
+    user.is_staff = role in STAFF_ROLES or user.is_superuser
+
+
+def _sync_role_group(user: User) -> None:
+    role_groups = Group.objects.filter(name__in=[role_group_name(r) for r in Role.values])
+    user.groups.remove(*role_groups)
+    user.groups.add(Group.objects.get_or_create(name=role_group_name(user.role))[0])
+
+
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    role: str = Role.USER,
+    manager: User | None = None,
+    is_superuser: bool = False,
+    **profile,
+) -> User:
+    """Create a user in the group of their role; the password must pass the validators."""
+    validate_email(email)
+    user = User(
+        username=username, email=email.lower(), first_name=first_name, last_name=last_name,
+        manager=manager, is_superuser=is_superuser, **profile,
+    )
+    _apply_role(user, role)
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    with atomic():
+        user.save()
+        _sync_role_group(user)
+    return user
+
+
+def user_set_role(*, user: User, role: str, actor: User | None) -> User:
+    """Change a user's role: the field, the role group and the staff flag move together."""
+    previous = user.role
+    _apply_role(user, role)
+    with atomic():
+        user.save(update_fields=["role", "is_staff", "updated_at"])
+        _sync_role_group(user)
+    security_log.info(
+        "role changed user=%s from=%s to=%s by=%s", user.pk, previous, role, getattr(actor, "pk", None)
+    )
+    return user

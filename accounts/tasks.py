@@ -1,1 +1,1 @@
-
+"""Huey tasks for users, roles, sessions, employees, notifications and the audit log."""

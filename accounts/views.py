@@ -1,1 +1,1 @@
-
+"""HTMX back-office views for users, roles, sessions, employees, notifications and the audit log."""

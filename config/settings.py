@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,7 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "core.api.middleware.ApiErrorEnvelopeMiddleware",
+    "core.jsonapi.middleware.ApiErrorEnvelopeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -241,6 +242,10 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 MEDIA_ROOT = DATA_DIR / "media"
+# whitenoise serves static files from daphne: straight from the app folders in development,
+# from STATIC_ROOT (filled by `collectstatic`, which runstack runs when DEBUG is off) in production.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -287,6 +292,7 @@ LOGGING = {
             "propagate": False,
         },
         "django.db.backends": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
     },
 }
 

@@ -48,6 +48,7 @@ UNFOLD = {
                 "title": "Back-office",
                 "items": [
                     _link("Dashboard", "dashboard", "admin:index"),
+                    _link("Live operations", "monitoring", "backoffice-home"),
                     
                     {
                         "title": "Task runs",
@@ -72,6 +73,30 @@ UNFOLD = {
                         "icon": "group",
                         "link": reverse_lazy("admin:auth_group_changelist"),
                         "permission": _can_view("auth.group"),
+                    },
+                ],
+            },
+            {
+                "title": "Wallets & chain",
+                "separator": True,
+                "items": [
+                    {
+                        "title": "Wallets",
+                        "icon": "account_balance_wallet",
+                        "link": reverse_lazy("admin:wallets_wallet_changelist"),
+                        "permission": _can_view("wallets.wallet"),
+                    },
+                    {
+                        "title": "Transactions",
+                        "icon": "swap_horiz",
+                        "link": reverse_lazy("admin:wallets_transaction_changelist"),
+                        "permission": _can_view("wallets.transaction"),
+                    },
+                    {
+                        "title": "Cryptocurrencies",
+                        "icon": "currency_bitcoin",
+                        "link": reverse_lazy("admin:wallets_cryptocurrency_changelist"),
+                        "permission": _can_view("wallets.cryptocurrency"),
                     },
                 ],
             },

@@ -60,6 +60,8 @@ class RealtimeEvent(models.Model):
     event_type = models.CharField(max_length=100)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the one process that forwards the event when the channel layer is shared (Redis).
+    relayed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "realtime_events"

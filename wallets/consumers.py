@@ -1,1 +1,1 @@
-
+"""WebSocket consumers for wallets, the chain, transactions, cryptocurrencies, prices and portfolio."""

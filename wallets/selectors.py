@@ -1,1 +1,1 @@
-
+"""Reads for wallets, the chain, transactions, cryptocurrencies, prices and portfolio."""

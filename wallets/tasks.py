@@ -1,1 +1,1 @@
-
+"""Huey tasks for wallets, the chain, transactions, cryptocurrencies, prices and portfolio."""

@@ -1,1 +1,0 @@
-"""The JSON API's shared parts: the root NinjaAPI, error envelope, ObjectId type, pagination."""

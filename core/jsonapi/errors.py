@@ -1,0 +1,132 @@
+"""The one error envelope of the JSON API: {"error": {"code", "message", "details"}}.
+
+Services and routers raise `ApiError` (or `RateLimited`); the handlers registered on the root API
+and `ApiErrorEnvelopeMiddleware` turn every failure, including Django's own 404/405/CSRF answers,
+into the envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, JsonResponse
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+logger = logging.getLogger("api")
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class ApiError(Exception):
+    """A domain error with its HTTP status, e.g. ApiError(409, "session_not_approved", "...")."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class RateLimited(ApiError):
+    def __init__(self, retry_after_seconds: int, message: str = "Too many requests; try again later."):
+        super().__init__(429, "rate_limited", message, {"retry_after_seconds": retry_after_seconds})
+        self.retry_after_seconds = retry_after_seconds
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JsonResponse(body, status=status)
+
+
+def _validation_details(errors: list[dict]) -> dict:
+    fields = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        fields.append({"location": location, "message": error.get("msg", ""), "type": error.get("type", "")})
+    return {"fields": fields}
+
+
+def _handle_api_error(request: HttpRequest, exc: ApiError):
+    response = error_response(exc.status, exc.code, exc.message, exc.details)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(max(1, int(exc.retry_after_seconds)))
+    return response
+
+
+def _handle_validation(request: HttpRequest, exc: ValidationError):
+    if any(error.get("type") == "json_invalid" or error.get("msg") == "Cannot parse request body"
+           for error in exc.errors):
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    return error_response(422, "validation_error", "The request is not valid.", _validation_details(exc.errors))
+
+
+def _handle_http_error(request: HttpRequest, exc: HttpError):
+    status = exc.status_code
+    if isinstance(exc, AuthenticationError) or status == 401:
+        return error_response(401, "not_authenticated", "Authentication is required.")
+    if isinstance(exc, AuthorizationError) or status == 403:
+        return error_response(403, "permission_denied", "You do not have permission to do this.")
+    if status == 429:
+        wait = getattr(exc, "wait", None) or 1
+        response = error_response(429, "rate_limited", "Too many requests; try again later.",
+                                  {"retry_after_seconds": wait})
+        response["Retry-After"] = str(int(wait))
+        return response
+    if status == 400 and "parse" in str(exc).lower():
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    return error_response(status, STATUS_CODES.get(status, "error"), str(exc))
+
+
+def _handle_not_found(request: HttpRequest, exc: Exception):
+    return error_response(404, "not_found", "Not found.")
+
+
+def _handle_permission_denied(request: HttpRequest, exc: PermissionDenied):
+    return error_response(403, "permission_denied", "You do not have permission to do this.")
+
+
+def _handle_integrity(request: HttpRequest, exc: IntegrityError):
+    return error_response(409, "conflict", "This conflicts with an existing record.")
+
+
+def _handle_unexpected(request: HttpRequest, exc: Exception):
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    details = {"exception": f"{type(exc).__name__}: {exc}"} if settings.DEBUG else {}
+    return error_response(500, "internal_error", "An unexpected error occurred.", details)
+
+
+def install_exception_handlers(api) -> None:
+    api.add_exception_handler(Exception, _handle_unexpected)
+    api.add_exception_handler(ApiError, _handle_api_error)
+    api.add_exception_handler(ValidationError, _handle_validation)
+    api.add_exception_handler(HttpError, _handle_http_error)
+    api.add_exception_handler(Http404, _handle_not_found)
+    api.add_exception_handler(ObjectDoesNotExist, _handle_not_found)
+    api.add_exception_handler(PermissionDenied, _handle_permission_denied)
+    api.add_exception_handler(IntegrityError, _handle_integrity)
+
+
+def is_error_envelope(content: bytes) -> bool:
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict) and "code" in body["error"]

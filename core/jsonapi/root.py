@@ -1,0 +1,24 @@
+"""The root NinjaAPI at /api/: every app's router is mounted here."""
+
+from ninja import NinjaAPI
+
+import core.jsonapi.types  # noqa: F401  (registers the ObjectId path converter and schema fields)
+from core.jsonapi.errors import install_exception_handlers
+
+api = NinjaAPI(
+    title="Crypto Books API",
+    version="1.0.0",
+    description="Slim JSON API of the crypto accounting back-office. Errors are always "
+    '`{"error": {"code", "message", "details"}}`; lists use `limit`/`offset` with a `next` link.',
+    urls_namespace="api",
+)
+install_exception_handlers(api)
+
+
+def _mount_routers() -> None:
+    from core.api import router as system_router
+
+    api.add_router("/system/", system_router)
+
+
+_mount_routers()

@@ -1,0 +1,48 @@
+"""ObjectId in the API: a path converter (`{oid:id}`) and a schema type (24 hex characters)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.urls import register_converter
+from ninja.orm.fields import register_field
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+
+OBJECT_ID_PATTERN = "^[0-9a-fA-F]{24}$"
+
+
+def _to_object_id(value: Any) -> ObjectId:
+    if isinstance(value, ObjectId):
+        return value
+    try:
+        return ObjectId(str(value))
+    except (InvalidId, TypeError):
+        raise ValueError("must be a 24-character hexadecimal id") from None
+
+
+ObjectIdStr = Annotated[
+    ObjectId,
+    PlainValidator(_to_object_id),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": OBJECT_ID_PATTERN, "example": "6553f1c2a4b5c6d7e8f90123"}),
+]
+
+register_field("ObjectIdAutoField", ObjectIdStr)
+register_field("ObjectIdField", ObjectIdStr)
+
+
+class ObjectIdConverter:
+    """Only 24-hex path segments match, so a malformed id is a plain 404 (never a 500)."""
+
+    regex = "[0-9a-fA-F]{24}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(ObjectIdConverter, "oid")

@@ -1,0 +1,94 @@
+"""Demo wallets: one Private Key wallet per demo manager/employee, funded on the local node, and
+about four months of history per wallet. Idempotent: wallets by owner, funding only when the
+on-chain balance is zero, history rows by their unique external_id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import User
+from wallets import chain
+from wallets.models import Cryptocurrency, Transaction, TransactionType, Wallet
+from wallets.services import wallet_create_with_new_key
+
+FUNDING_ETH = {"manager": Decimal("20"), "employee1": Decimal("5"), "employee2": Decimal("5")}
+
+# (days ago, type, ETH amount, USD price, description): a few months of plausible activity.
+HISTORY = (
+    (120, TransactionType.BUY, Decimal("2.5"), Decimal("2310.40"), "Treasury purchase"),
+    (104, TransactionType.INCOME, Decimal("0.35"), Decimal("2402.15"), "Client payment, invoice INV-0007"),
+    (93, TransactionType.EXPENSE, Decimal("0.12"), Decimal("2455.90"), "Cloud hosting"),
+    (77, TransactionType.BUY, Decimal("1.2"), Decimal("2588.00"), "Treasury purchase"),
+    (61, TransactionType.SELL, Decimal("0.8"), Decimal("2701.35"), "Sold to cover payroll"),
+    (45, TransactionType.INCOME, Decimal("0.5"), Decimal("2650.80"), "Staking reward"),
+    (30, TransactionType.EXPENSE, Decimal("0.07"), Decimal("2590.10"), "Software licences"),
+    (14, TransactionType.SELL, Decimal("0.6"), Decimal("2744.60"), "Sold for operating cash"),
+    (3, TransactionType.INCOME, Decimal("0.25"), Decimal("2801.25"), "Client payment, invoice INV-0012"),
+)
+
+
+def load(report) -> None:
+    eth, created = Cryptocurrency.objects.get_or_create(
+        symbol="ETH", defaults={"name": "Ethereum", "decimals": 18, "current_price": Decimal("2801.25"),
+                                "last_updated": timezone.now()},
+    )
+    if created:
+        report.count("cryptocurrencies")
+
+    owners = list(User.objects.filter(username__in=FUNDING_ETH))
+    wallets = []
+    for owner in owners:
+        wallet = Wallet.objects.filter(user=owner).order_by("created_at").first()
+        if wallet is None:
+            wallet = wallet_create_with_new_key(user=owner, name=f"{owner.first_name}'s ETH wallet")
+            report.count("wallets")
+        wallets.append(wallet)
+
+    _fund(wallets, eth, report)
+    _history(wallets, eth, report)
+
+
+def _fund(wallets, eth, report) -> None:
+    try:
+        chain.web3_client()
+    except chain.ChainError as exc:
+        report.skip(f"funding wallets on chain: {exc}")
+        return
+    for wallet in wallets:
+        balance = chain.eth_balance(wallet.address)
+        if balance > 0:
+            continue
+        amount = FUNDING_ETH[wallet.user.username]
+        tx_hash = chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(amount))
+        Transaction.objects.create(
+            transaction_type=TransactionType.TRANSFER, wallet=wallet, cryptocurrency=eth, amount=amount,
+            transaction_date=timezone.now(), description="Opening balance from the treasury (dev chain)",
+            hash=tx_hash, to_address=wallet.address, source="chain", external_id=f"chain:{tx_hash}:-1:{wallet.address}",
+        )
+        Wallet.objects.filter(pk=wallet.pk).update(balance=chain.eth_balance(wallet.address))
+        report.count("on-chain fundings")
+
+
+def _history(wallets, eth, report) -> None:
+    wanted = {f"demo:{w.user.username}:{n}": (w, row) for w in wallets for n, row in enumerate(HISTORY)}
+    existing = set(Transaction.objects.filter(external_id__in=list(wanted)).values_list("external_id", flat=True))
+    today = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    rows = []
+    for external_id, (wallet, (days_ago, kind, amount, price, description)) in wanted.items():
+        if external_id in existing:
+            continue
+        value = (amount * price).quantize(Decimal("0.01"))
+        rows.append(Transaction(
+            transaction_type=kind, wallet=wallet, cryptocurrency=eth, amount=amount,
+            price_at_transaction=price, eth_usd_rate=price, usd_value=value,
+            total_cost_usd=value if kind == TransactionType.BUY else None,
+            transaction_date=today - dt.timedelta(days=days_ago), rate_timestamp=today - dt.timedelta(days=days_ago),
+            description=description, source="demo", external_id=external_id,
+            is_business_expense=True if kind == TransactionType.EXPENSE else None,
+        ))
+    if rows:
+        Transaction.objects.bulk_create(rows)
+        report.count("transactions", len(rows))
