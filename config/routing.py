@@ -3,16 +3,13 @@
 from django.urls import path
 
 from accounts.consumers import NotificationsConsumer
-from core.consumers import AdminGroupConsumer, LiveAreaConsumer, TaskLogsConsumer
+from core import consumers
 
 websocket_urlpatterns = [
-    path("ws/live/", LiveAreaConsumer.as_asgi()),
+    path("ws/live/", consumers.LiveAreaConsumer.as_asgi()),
     path("ws/notifications/", NotificationsConsumer.as_asgi()),
-    path("ws/admin/task-logs/", TaskLogsConsumer.as_asgi()),
-    path("ws/admin/dashboard-stats/", AdminGroupConsumer.as_asgi(group_name="admin.dashboard-stats")),
-    path("ws/admin/user-management/", AdminGroupConsumer.as_asgi(group_name="admin.user-management")),
-    path(
-        "ws/admin/manager-verification/",
-        AdminGroupConsumer.as_asgi(group_name="admin.manager-verification"),
-    ),
+    path("ws/admin/task-logs/", consumers.TaskLogsConsumer.as_asgi()),
+    path("ws/admin/dashboard-stats/", consumers.DashboardStatsConsumer.as_asgi()),
+    path("ws/admin/user-management/", consumers.UserManagementConsumer.as_asgi()),
+    path("ws/admin/manager-verification/", consumers.ManagerVerificationConsumer.as_asgi()),
 ]

@@ -2,7 +2,14 @@
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core.realtime import GROUP_LIVE, GROUP_TASK_LOGS, relay_ensure_running
+from core.realtime import (
+    GROUP_DASHBOARD_STATS,
+    GROUP_LIVE,
+    GROUP_MANAGER_VERIFICATION,
+    GROUP_TASK_LOGS,
+    GROUP_USER_MANAGEMENT,
+    relay_ensure_running,
+)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -62,11 +69,22 @@ class TaskLogsConsumer(BaseLiveConsumer):
 
 
 class AdminGroupConsumer(BaseLiveConsumer):
-    """Staff feeds named by their group (dashboard stats, user management, manager verification);
-    the domain issues publish their events to these groups."""
+    """A staff feed of one group; the domain services publish their events to these groups."""
 
     require_staff = True
     group_name = ""
 
     def group_names_for(self, user):
         return [self.group_name]
+
+
+class DashboardStatsConsumer(AdminGroupConsumer):
+    group_name = GROUP_DASHBOARD_STATS
+
+
+class UserManagementConsumer(AdminGroupConsumer):
+    group_name = GROUP_USER_MANAGEMENT
+
+
+class ManagerVerificationConsumer(AdminGroupConsumer):
+    group_name = GROUP_MANAGER_VERIFICATION

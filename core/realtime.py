@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 GROUP_LIVE = "live"
 GROUP_TASK_LOGS = "admin.task-logs"
+GROUP_DASHBOARD_STATS = "admin.dashboard-stats"
+GROUP_USER_MANAGEMENT = "admin.user-management"
+GROUP_MANAGER_VERIFICATION = "admin.manager-verification"
 EVENT_MESSAGE_TYPE = "realtime.event"  # handled by BaseLiveConsumer.realtime_event
 OUTBOX_RETENTION = dt.timedelta(days=1)
 

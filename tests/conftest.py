@@ -66,3 +66,10 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After pytest-django creates the test database, remember what migrate created (see harness)."""
+    with django_db_blocker.unblock():
+        harness.snapshot_reference_documents()

@@ -24,6 +24,8 @@ class ApiErrorEnvelopeMiddleware:
             return response
         if getattr(response, "streaming", False) or is_error_envelope(response.content):
             return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response  # a JSON answer of ours (e.g. the health report's 503)
         status = response.status_code
         code = STATUS_CODES.get(status, "error")
         message = MESSAGES.get(status, response.reason_phrase or "Error.")

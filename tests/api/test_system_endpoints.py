@@ -1,0 +1,138 @@
+"""/api/system/: health of every component, the paginated task-run list, the OpenAPI schema."""
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from core import health, localstack
+from core.models import TaskRun
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    client.force_login(make_user(role="MANAGER"))
+    return client
+
+
+def make_runs(n):
+    TaskRun.objects.bulk_create([TaskRun(name=f"run-{i:03d}") for i in range(n)])
+
+
+# --- health --------------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_health_all_ok(client, eth_node, smtp_server):
+    response = client.get("/api/system/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok", body
+    assert set(body["components"]) == {"database", "chain", "task_queue", "channel_layer", "email"}
+    assert all(c["status"] == "ok" for c in body["components"].values())
+
+
+@pytest.mark.django_db
+def test_health_is_503_when_the_database_is_down(client, settings):
+    closed = localstack.free_port()
+    settings.DATABASES = {"default": {**settings.DATABASES["default"],
+                                      "HOST": localstack.embedded_mongodb_uri(closed)}}
+    response = client.get("/api/system/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down" and body["components"]["database"]["status"] == "down"
+
+
+@pytest.mark.django_db
+def test_health_degraded_but_200_when_chain_and_email_are_down(client, settings):
+    settings.ETH_RPC_URL = f"http://127.0.0.1:{localstack.free_port()}"
+    settings.EMAIL_PORT = localstack.free_port()
+    response = client.get("/api/system/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["components"]["chain"]["status"] == "down"
+    assert body["components"]["email"]["status"] == "down"
+    assert body["components"]["database"]["status"] == "ok"
+
+
+def test_chain_on_the_wrong_network_is_an_error(eth_node):
+    status, detail = health.check_chain(eth_node, expected_chain_id=1)
+    assert status == "error" and "expected 1" in detail
+
+
+def test_email_check_talks_smtp(smtp_server, settings):
+    assert health.check_email(settings.EMAIL_HOST, settings.EMAIL_PORT)[0] == "ok"
+
+
+# --- task-run list and pagination -------------------------------------------------------------------
+@pytest.mark.django_db
+def test_task_runs_first_page_has_next_link(staff_client):
+    make_runs(5)
+    body = staff_client.get("/api/system/task-runs/?limit=2").json()
+    assert [item["name"] for item in body["items"]] == ["run-004", "run-003"] or len(body["items"]) == 2
+    assert body["limit"] == 2 and body["offset"] == 0
+    assert body["next"].endswith("/api/system/task-runs/?limit=2&offset=2")
+    assert "count" not in body
+
+
+@pytest.mark.django_db
+def test_task_runs_pages_cover_every_row_once(staff_client):
+    make_runs(5)
+    seen, url = [], "/api/system/task-runs/?limit=2"
+    while url:
+        body = staff_client.get(url).json()
+        seen += [item["id"] for item in body["items"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == 5
+
+
+@pytest.mark.django_db
+def test_last_page_has_no_next(staff_client):
+    make_runs(3)
+    body = staff_client.get("/api/system/task-runs/?limit=3").json()
+    assert len(body["items"]) == 3 and body["next"] is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["limit=0", "limit=201", "offset=-1", "limit=abc"])
+def test_bad_pagination_parameters_are_422(staff_client, query):
+    response = staff_client.get(f"/api/system/task-runs/?{query}")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.django_db
+def test_task_run_items_have_string_ids(staff_client):
+    make_runs(1)
+    item = staff_client.get("/api/system/task-runs/").json()["items"][0]
+    assert isinstance(item["id"], str) and len(item["id"]) == 24
+    assert item["status"] == "QUEUED" and item["progress"] == 0
+
+
+@pytest.mark.django_db
+def test_list_queries_do_not_grow_with_rows(staff_client):
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get("/api/system/task-runs/?limit=50").status_code == 200
+        return len(captured.captured_queries)
+
+    make_runs(3)
+    few = queries_for_page()
+    make_runs(40)
+    many = queries_for_page()
+    assert few > 0, "query capture must count MongoDB operations on this backend"
+    assert many == few
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------------
+def test_openapi_lists_system_endpoints_and_object_id_pattern(client):
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/system/health/" in schema["paths"]
+    assert "/api/system/task-runs/" in schema["paths"]
+    task_run = schema["components"]["schemas"]["TaskRunOut"]["properties"]["id"]
+    assert task_run["pattern"] == "^[0-9a-fA-F]{24}$"
+
+
+def test_docs_page_is_served_offline(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert b"/static/ninja/swagger-ui-bundle.js" in response.content
+    assert b"cdn" not in response.content.lower()

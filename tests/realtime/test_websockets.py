@@ -1,0 +1,186 @@
+"""WebSockets through the real ASGI app: auth (session cookie, JWT), origin policy, ping/pong, and
+events delivered only after the write commits, also when another process writes them."""
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_mongodb_backend.transaction import atomic
+
+from accounts.tokens import access_token_issue
+from config.asgi import application
+from core.realtime import GROUP_LIVE, publish, relay_stop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+@pytest.fixture
+async def stop_relay():
+    yield
+    await relay_stop()
+
+
+async def session_headers(user, origin=ORIGIN):
+    def login():
+        client = Client()
+        client.force_login(user)
+        return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    cookie = await database_sync_to_async(login)()
+    headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
+    return headers + ([origin] if origin else [])
+
+
+async def connect(path, headers):
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    return communicator, connected
+
+
+async def expect_close(communicator, code):
+    message = await communicator.receive_output(timeout=5)
+    while message["type"] == "websocket.send":
+        message = await communicator.receive_output(timeout=5)
+    assert message == {"type": "websocket.close", "code": code}
+
+
+async def receive_event(communicator, event_type, timeout=5):
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message["type"] == event_type:
+            return message
+
+
+async def test_anonymous_is_closed_4401(stop_relay):
+    communicator, connected = await connect("/ws/live/", [ORIGIN])
+    assert connected
+    await expect_close(communicator, 4401)
+
+
+async def test_foreign_origin_is_refused(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    headers = await session_headers(user, origin=(b"origin", b"https://evil.example"))
+    communicator, connected = await connect("/ws/live/", headers)
+    assert not connected
+
+
+async def test_cookie_without_origin_is_refused(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    communicator, connected = await connect("/ws/live/", await session_headers(user, origin=None))
+    assert not connected
+
+
+async def test_session_cookie_connects_and_ping_pongs(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    communicator, connected = await connect("/ws/live/", await session_headers(user))
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "connected"
+    await communicator.send_json_to({"type": "ping", "data": 7})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "data": 7}
+    await communicator.disconnect()
+
+
+async def test_jwt_without_origin_connects(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)()
+    token = access_token_issue(user_id=user.pk)
+    communicator, connected = await connect("/ws/notifications/", [(b"authorization", f"Bearer {token}".encode())])
+    assert connected
+    message = await communicator.receive_json_from(timeout=5)
+    assert message == {"type": "connected", "data": {"groups": [f"user.{user.pk}"]}}
+    await communicator.disconnect()
+
+
+async def test_invalid_jwt_is_refused(stop_relay):
+    communicator, connected = await connect("/ws/notifications/", [(b"authorization", b"Bearer not.a.token")])
+    assert not connected
+
+
+@pytest.mark.parametrize("path", ["/ws/admin/task-logs/", "/ws/admin/dashboard-stats/",
+                                  "/ws/admin/user-management/", "/ws/admin/manager-verification/"])
+async def test_admin_feeds_refuse_non_staff(make_user, stop_relay, path):
+    user = await database_sync_to_async(make_user)(role="USER")
+    communicator, connected = await connect(path, await session_headers(user))
+    assert connected
+    await expect_close(communicator, 4403)
+
+
+async def test_admin_feed_accepts_staff(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    communicator, connected = await connect("/ws/admin/dashboard-stats/", await session_headers(user))
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["data"]["groups"] == ["admin.dashboard-stats"]
+    await communicator.disconnect()
+
+
+async def test_event_arrives_only_after_commit(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    communicator, _ = await connect("/ws/live/", await session_headers(user))
+    await receive_event(communicator, "connected")
+    in_transaction = asyncio.Event()
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def write_in_transaction():
+        with atomic():
+            publish(GROUP_LIVE, "probe.committed", {"n": 1})
+            loop.call_soon_threadsafe(in_transaction.set)
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+
+    writer = asyncio.ensure_future(database_sync_to_async(write_in_transaction)())
+    await in_transaction.wait()
+    assert await communicator.receive_nothing(timeout=0.5)  # published but not committed yet
+    release.set()
+    await writer
+    assert (await receive_event(communicator, "probe.committed"))["data"] == {"n": 1}
+    await communicator.disconnect()
+
+
+async def test_event_never_arrives_after_rollback(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    communicator, _ = await connect("/ws/live/", await session_headers(user))
+    await receive_event(communicator, "connected")
+
+    def write_and_fail():
+        try:
+            with atomic():
+                publish(GROUP_LIVE, "probe.rolled-back", {})
+                raise RuntimeError("business rule failed")
+        except RuntimeError:
+            pass
+        publish(GROUP_LIVE, "probe.after", {})  # outside a transaction: sent at once
+
+    await database_sync_to_async(write_and_fail)()
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["type"] == "probe.after"  # the rolled-back event, published first, never came
+    await communicator.disconnect()
+
+
+async def test_event_written_by_another_process_reaches_the_client(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    communicator, _ = await connect("/ws/live/", await session_headers(user))
+    await receive_event(communicator, "connected")
+    script = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+        "from core.realtime import publish; publish('live', 'probe.other-process', {'pid': os.getpid()})"
+    )
+    env_overrides = {
+        "MONGODB_URI": settings.DATABASES["default"]["HOST"],
+        "MONGODB_NAME": connection.settings_dict["NAME"],
+        "LOG_TO_FILES": "false",
+    }
+    import os
+
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, env={**os.environ, **env_overrides},
+                                                   cwd=str(settings.BASE_DIR))
+    assert await process.wait() == 0
+    message = await receive_event(communicator, "probe.other-process", timeout=10)
+    assert message["data"]["pid"] == process.pid
+    await communicator.disconnect()
