@@ -1,10 +1,17 @@
 """Admin for users and groups (unfold). Role changes go through accounts.services.user_set_role."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+
 from unfold.admin import ModelAdmin
+
+from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts.models import User
@@ -13,12 +20,28 @@ from accounts.services import user_set_role
 admin.site.unregister(Group)
 
 
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    """Labels permissions through the content-type cache: on the embedded server
+    select_related("content_type") on Permission yields None, so Permission.__str__ fails."""
+
+    def label_from_instance(self, obj):
+        content_type = ContentType.objects.get_for_id(obj.content_type_id)
+        return f"{content_type.app_label} | {content_type.name} | {obj.name}"
+
+
+class PermissionFieldMixin:
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            kwargs["form_class"] = PermissionChoiceField
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, ModelAdmin):
+class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin, ModelAdmin):
+    show_full_result_count = False
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
-    show_full_result_count = False
     list_display = ("username", "email", "first_name", "last_name", "role", "manager", "is_verified_by_manager",
                     "is_active")
     list_filter = ("role", "is_active", "is_staff", "is_verified_by_manager", "email_verified")
@@ -42,16 +65,17 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
                                                  "password1", "password2")}),
     )
 
-    def save_model(self, request, obj, form, change):
-        role_changed = "role" in form.changed_data
-        new_role = obj.role
-        if change and role_changed:
-            obj.role = form.initial.get("role", obj.role)
-        super().save_model(request, obj, form, change)
-        if role_changed or not change:
-            user_set_role(user=obj, role=new_role, actor=request.user)
+    @method_decorator(sensitive_post_parameters())
+    def add_view(self, request, form_url="", extra_context=None):
+        return self._add_view(request, form_url, extra_context)  # without Django's atomic: see core.admin_base
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the form's many-to-many save, which would otherwise overwrite the role group.
+        if not change or "role" in form.changed_data:
+            user_set_role(user=form.instance, role=form.instance.role, actor=request.user)
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin, ModelAdmin):
+class GroupAdmin(PermissionFieldMixin, DjangoGroupAdmin, BackofficeModelAdmin):
     search_fields = ("name",)

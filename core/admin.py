@@ -2,14 +2,14 @@
 
 from django.contrib import admin
 from django.utils.html import format_html_join
-from unfold.admin import ModelAdmin
+
+from core.admin_base import BackofficeModelAdmin
 
 from core.models import TaskRun
 
 
 @admin.register(TaskRun)
-class TaskRunAdmin(ModelAdmin):
-    show_full_result_count = False
+class TaskRunAdmin(BackofficeModelAdmin):
     list_display = ("name", "status", "progress", "message", "created_at", "finished_at")
     list_filter = ("status", "name")
     search_fields = ("name",)

@@ -4,21 +4,21 @@ shown, searched or exported here."""
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
-from unfold.admin import ModelAdmin
+
+from core.admin_base import BackofficeModelAdmin
 
 from wallets.models import Cryptocurrency, Transaction, Wallet
 
 
 @admin.register(Cryptocurrency)
-class CryptocurrencyAdmin(ModelAdmin):
+class CryptocurrencyAdmin(BackofficeModelAdmin):
     list_display = ("symbol", "name", "contract_address", "decimals", "current_price", "is_active")
     list_filter = ("is_active", "network")
     search_fields = ("symbol", "name", "contract_address")
 
 
 @admin.register(Wallet)
-class WalletAdmin(ModelAdmin):
-    show_full_result_count = False
+class WalletAdmin(BackofficeModelAdmin):
     list_display = ("name", "address", "user", "wallet_type", "balance", "monitoring_enabled", "is_active",
                     "transactions_link")
     list_filter = ("wallet_type", "monitoring_enabled", "is_active")
@@ -39,8 +39,7 @@ class WalletAdmin(ModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ModelAdmin):
-    show_full_result_count = False
+class TransactionAdmin(BackofficeModelAdmin):
     list_display = ("transaction_date", "transaction_type", "wallet", "cryptocurrency", "amount", "usd_value",
                     "status", "source")
     list_filter = ("transaction_type", "status", "source", "cryptocurrency")

@@ -1,0 +1,134 @@
+"""Roles as groups, the permission backend that works on the embedded server, and the admin."""
+
+import pytest
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+
+from accounts.auth_backends import MongoModelBackend
+from accounts.models import Role, User
+from accounts.roles import ROLE_PERMISSIONS
+from accounts.services import user_create, user_set_role
+from tests import harness
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "Str0ng!Passphrase"
+
+
+def new_user(username="dana", role=Role.USER, **extra):
+    return user_create(username=username, email=f"{username}@example.test", password=STRONG,
+                       first_name="Dana", last_name="Doe", role=role, **extra)
+
+
+def test_role_groups_exist_with_their_permissions():
+    manager = Group.objects.get(name="MANAGER")
+    codes = {f"{p.content_type.app_label}.{p.codename}" for p in manager.permissions.all()}
+    assert codes == set(ROLE_PERMISSIONS[Role.MANAGER])
+    assert Group.objects.get(name="USER").permissions.count() == 0
+    admin_group = Group.objects.get(name="ADMIN")
+    assert admin_group.permissions.filter(codename="delete_user").exists()
+
+
+def test_user_create_puts_user_in_role_group_and_sets_staff():
+    user = new_user(role=Role.MANAGER)
+    assert user.is_staff and not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["MANAGER"]
+    assert user.check_password(STRONG)
+    assert user.password.startswith("bcrypt_sha256$")
+
+
+@pytest.mark.parametrize("password", ["short1!", "password123", "12345678901"])
+def test_user_create_rejects_weak_passwords(password):
+    with pytest.raises(ValidationError):
+        user_create(username="dana", email="dana@example.test", password=password, first_name="Dana",
+                    last_name="Doe")
+    assert not User.objects.filter(username="dana").exists()
+
+
+def test_user_create_rejects_bad_email_and_unknown_role():
+    with pytest.raises(ValidationError):
+        new_user(email="not-an-email") if False else user_create(
+            username="x1", email="nope", password=STRONG, first_name="A", last_name="B")
+    with pytest.raises(ValidationError):
+        new_user(username="x2", role="OWNER")
+
+
+def test_set_role_moves_group_and_staff_together(make_user):
+    actor = make_user(role=Role.ADMIN)
+    user = new_user()
+    user_set_role(user=user, role=Role.MANAGER, actor=actor)
+    user.refresh_from_db()
+    assert user.role == Role.MANAGER and user.is_staff
+    assert list(user.groups.values_list("name", flat=True)) == ["MANAGER"]
+    user_set_role(user=user, role=Role.USER, actor=actor)
+    user.refresh_from_db()
+    assert not user.is_staff and list(user.groups.values_list("name", flat=True)) == ["USER"]
+
+
+def test_group_permissions_are_computed_on_this_backend():
+    user = new_user(role=Role.MANAGER)
+    user = User.objects.get(pk=user.pk)
+    assert user.has_perm("accounts.view_user")
+    assert user.has_perm("wallets.view_wallet")
+    assert not user.has_perm("accounts.delete_user")
+    assert MongoModelBackend().get_group_permissions(user) == set(ROLE_PERMISSIONS[Role.MANAGER])
+
+
+def test_direct_user_permissions_count_too():
+    user = new_user()
+    user.user_permissions.add(Permission.objects.get(codename="view_taskrun"))
+    user = User.objects.get(pk=user.pk)
+    assert user.get_all_permissions() == {"core.view_taskrun"}
+
+
+def test_inactive_users_have_no_permissions():
+    user = new_user(role=Role.MANAGER)
+    user.is_active = False
+    assert not MongoModelBackend().has_perm(user, "accounts.view_user")
+
+
+@pytest.mark.skipif(not harness.USE_EMBEDDED_MONGODB, reason="the defect is specific to the embedded server")
+def test_stock_model_backend_is_wrong_on_the_embedded_server():
+    """Why accounts.auth_backends exists (stack.md, defect 1): Django's own backend reads the app
+    label through values_list across a relation and gets a literal instead."""
+    user = User.objects.get(pk=new_user(role=Role.MANAGER).pk)
+    assert ModelBackend().get_group_permissions(user) != set(ROLE_PERMISSIONS[Role.MANAGER])
+
+
+def test_group_only_staff_opens_a_changelist_and_is_refused_elsewhere(client):
+    manager = new_user(role=Role.MANAGER)
+    client.force_login(manager)
+    response = client.get("/admin/accounts/user/")
+    assert response.status_code == 200 and b"Crypto Books" in response.content
+    assert client.get("/admin/auth/group/").status_code == 403  # the MANAGER group lacks auth.view_group
+    assert client.get("/admin/accounts/user/add/").status_code == 403  # and accounts.add_user
+
+
+def test_plain_users_cannot_enter_the_admin(client):
+    client.force_login(new_user())
+    response = client.get("/admin/accounts/user/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_role_change_goes_through_the_service(client, make_user):
+    admin_user = new_user(username="root", role=Role.ADMIN, is_superuser=True)
+    target = new_user(username="target")
+    client.force_login(admin_user)
+    page = client.get(f"/admin/accounts/user/{target.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"username": "target", "email": "target@example.test", "first_name": "Dana", "last_name": "Doe",
+                 "role": Role.MANAGER, "max_wallets": 10, "is_active": "on",
+                 "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"})
+    data.pop("groups", None)
+    data.pop("user_permissions", None)
+    data.pop("manager", None)
+    for key in ("is_staff", "is_superuser", "is_verified_by_manager"):
+        data.pop(key, None)
+    response = client.post(f"/admin/accounts/user/{target.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    target.refresh_from_db()
+    assert target.role == Role.MANAGER and target.is_staff
+    assert list(target.groups.values_list("name", flat=True)) == ["MANAGER"]

@@ -1,0 +1,82 @@
+"""The HTMX back-office: login, the live-operations page, its fragment and the start action."""
+
+import pytest
+from django.test import Client
+
+from core.models import TaskRun, TaskStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_need_login(client):
+    response = client.get("/app/")
+    assert response.status_code == 302 and response["Location"].startswith("/app/login/")
+    assert client.get("/app/task-runs/").status_code == 302
+
+
+def test_login_page_logs_a_manager_in(client, make_user):
+    make_user(role="MANAGER", username="maya")
+    page = client.get("/app/login/")
+    assert page.status_code == 200 and b'name="csrfmiddlewaretoken"' in page.content
+    response = client.post("/app/login/", {"username": "maya", "password": "Passw0rd!long"})
+    assert response.status_code == 302 and response["Location"] == "/app/"
+    assert client.get("/app/").status_code == 200
+
+
+def test_wrong_password_shows_an_error(client, make_user):
+    make_user(role="MANAGER", username="maya")
+    response = client.post("/app/login/", {"username": "maya", "password": "wrong"})
+    assert response.status_code == 200 and b"didn't match" in response.content
+
+
+def test_non_staff_is_refused(client, make_user):
+    client.force_login(make_user(role="USER"))
+    assert client.get("/app/").status_code == 403
+
+
+def test_page_wires_htmx_csrf_and_live_area(client, make_user):
+    client.force_login(make_user(role="MANAGER"))
+    html = client.get("/app/").content.decode()
+    assert "htmx" in html and 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert 'id="live-area"' in html and 'data-ws-path="/ws/live/"' in html
+    assert "backoffice/live.js" in html
+    assert "<script>" not in html  # no inline script: the page must work under a strict CSP
+
+
+def test_fragment_lists_recent_runs(client, make_user):
+    client.force_login(make_user(role="MANAGER"))
+    TaskRun.objects.create(name="nightly_report", status=TaskStatus.RUNNING, progress=30)
+    response = client.get("/app/task-runs/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="task-runs"')
+    assert "nightly_report" in html and 'value="30"' in html
+
+
+def test_start_needs_post_and_csrf(make_user):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(make_user(role="MANAGER"))
+    assert csrf_client.get("/app/task-runs/start/").status_code == 405
+    assert csrf_client.post("/app/task-runs/start/").status_code == 403
+    assert not TaskRun.objects.exists()
+
+
+def test_start_runs_the_task_and_returns_the_fragment(client, make_user):
+    user = make_user(role="MANAGER")
+    client.force_login(user)
+    response = client.post("/app/task-runs/start/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    run = TaskRun.objects.get()
+    assert run.name == "collection_stats" and run.status == TaskStatus.SUCCEEDED and run.triggered_by_id == user.pk
+    assert f'data-task-run-id="{run.pk}"' in response.content.decode()
+
+
+def test_logout_is_post_only(client, make_user):
+    client.force_login(make_user(role="MANAGER"))
+    assert client.get("/app/logout/").status_code == 405
+    assert client.post("/app/logout/").status_code == 302
+    assert client.get("/app/").status_code == 302
+
+
+def test_static_files_are_served(client):
+    assert client.get("/static/backoffice/live.js").status_code == 200
+    assert client.get("/static/unfold/css/styles.css").status_code == 200
