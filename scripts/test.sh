@@ -5,5 +5,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
-BROWSER_TESTS=1 DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/python -m pytest tests/browser -p no:asyncio || status=$?
+BROWSER_TESTS=1 DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/python -m pytest tests/browser -p no:asyncio \
+    -W ignore::pytest.PytestConfigWarning || status=$?
 exit $status

@@ -12,7 +12,8 @@ MANAGE = str(settings.BASE_DIR / "manage.py")
 
 
 def run_manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "KEY_ENCRYPTION_KEY", "DEBUG")}
+    inherited = ("SECRET_KEY", "KEY_ENCRYPTION_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in inherited}
     return subprocess.run(
         [sys.executable, MANAGE, *args],
         env={**clean, "LOG_TO_FILES": "false", **env},
