@@ -68,3 +68,117 @@ class User(AbstractUser):
     @property
     def is_admin_role(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class SessionKind(models.TextChoices):
+    API = "api", "API (JWT)"
+    BROWSER = "browser", "Browser"
+
+
+class UserSession(models.Model):
+    """A login: the API's refresh-token session or a browser session. Only hashes of tokens are
+    stored. Single session: a new login ends the others (is_active False, revoked_at set)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    # SHA-256 of the current refresh token (API) or of the Django session key (browser).
+    session_token = models.CharField(max_length=64, unique=True)
+    previous_token_hashes = models.JSONField(default=list, blank=True)  # rotated-out refresh tokens
+    kind = models.CharField(max_length=10, choices=SessionKind.choices, default=SessionKind.API)
+    device_info = models.CharField(max_length=300, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_approved = models.BooleanField(default=False)
+    approved_until = models.DateTimeField(null=True, blank=True)
+    last_activity = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=50, blank=True, default="")
+
+    class Meta:
+        db_table = "user_sessions"
+        indexes = [
+            models.Index(fields=["session_token"], name="user_sessions_token_idx"),
+            models.Index(fields=["expires_at"], name="user_sessions_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} session of {self.user_id}"
+
+
+class NotificationType(models.TextChoices):
+    TRANSACTION = "TRANSACTION", "Transaction"
+    INVOICE = "INVOICE", "Invoice"
+    PAYROLL = "PAYROLL", "Payroll"
+    SYSTEM = "SYSTEM", "System"
+    SECURITY = "SECURITY", "Security"
+
+
+class NotificationPriority(models.TextChoices):
+    LOW = "LOW", "Low"
+    MEDIUM = "MEDIUM", "Medium"
+    HIGH = "HIGH", "High"
+    CRITICAL = "CRITICAL", "Critical"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    type = models.CharField(max_length=16, choices=NotificationType.choices, default=NotificationType.SYSTEM)
+    title = models.CharField(max_length=200)
+    message = models.TextField()
+    is_read = models.BooleanField(default=False)
+    priority = models.CharField(max_length=10, choices=NotificationPriority.choices,
+                                default=NotificationPriority.MEDIUM)
+    action_url = models.CharField(max_length=500, blank=True, default="")
+    action_text = models.CharField(max_length=100, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "notifications"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="notifications_created_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AuditLogEntry(models.Model):
+    """Append-only record of security events and admin changes (never updated or deleted)."""
+
+    action = models.CharField(max_length=64)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_username = models.CharField(max_length=150, blank=True, default="")
+    target_type = models.CharField(max_length=64, blank=True, default="")
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_repr = models.CharField(max_length=200, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "audit_log"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], name="audit_log_created_idx"),
+            models.Index(fields=["action"], name="audit_log_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_username or '-'}"
+
+
+class RateLimitCounter(models.Model):
+    """Fixed-window request counters shared by every server process (atomic $inc upserts)."""
+
+    key = models.CharField(max_length=200, unique=True)  # "<scope>:<subject>:<window start>"
+    count = models.PositiveIntegerField(default=0)
+    window_ends_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "rate_limit_counters"
+        indexes = [
+            models.Index(fields=["key"], name="rate_limit_key_idx"),
+            models.Index(fields=["window_ends_at"], name="rate_limit_window_idx"),
+        ]

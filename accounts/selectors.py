@@ -1,26 +1,48 @@
-"""Reads about users."""
+"""Reads about users and sessions."""
 
 from __future__ import annotations
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, UserSession
 from accounts.tokens import InvalidToken, access_token_decode
 
 
-def user_get_active(*, user_id: str) -> User | None:
+def _oid(value) -> ObjectId | None:
     try:
-        oid = ObjectId(user_id)
+        return ObjectId(str(value))
     except (InvalidId, TypeError):
         return None
-    return User.objects.filter(pk=oid, is_active=True).first()
 
 
-def user_from_access_token(*, token: str) -> User | None:
-    """The active user an access token belongs to, or None for any invalid token."""
+def user_get_active(*, user_id: str) -> User | None:
+    oid = _oid(user_id)
+    return User.objects.filter(pk=oid, is_active=True).first() if oid else None
+
+
+def user_session_get(*, session_id: str) -> UserSession | None:
+    oid = _oid(session_id)
+    return UserSession.objects.filter(pk=oid).first() if oid else None
+
+
+def access_token_authenticate(*, token: str) -> tuple[User, UserSession] | None:
+    """The active user and live session an access token belongs to, or None for any invalid token
+    (bad signature, expired, session ended by logout or a newer login, user deactivated)."""
     try:
         claims = access_token_decode(token)
     except InvalidToken:
         return None
-    return user_get_active(user_id=claims["sub"])
+    session = user_session_get(session_id=claims.get("sid", ""))
+    if session is None or not session.is_active or session.expires_at <= timezone.now():
+        return None
+    if str(session.user_id) != claims["sub"]:
+        return None
+    user = user_get_active(user_id=claims["sub"])
+    return (user, session) if user else None
+
+
+def user_from_access_token(*, token: str) -> User | None:
+    result = access_token_authenticate(token=token)
+    return result[0] if result else None

@@ -68,3 +68,27 @@ def user_set_role(*, user: User, role: str, actor: User | None) -> User:
         "role changed user=%s from=%s to=%s by=%s", user.pk, previous, role, getattr(actor, "pk", None)
     )
     return user
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone_number", "company", "department", "wallet_address")
+
+
+def profile_update(*, user: User, ip: str | None = None, **changes) -> User:
+    """A user's own profile: only PROFILE_FIELDS; never role, flags, lockout fields or manager."""
+    from accounts.audit import audit_record
+
+    forbidden = sorted(set(changes) - set(PROFILE_FIELDS))
+    if forbidden:
+        raise ValidationError({name: "this field cannot be changed here" for name in forbidden})
+    if changes.get("wallet_address"):
+        from eth_utils import is_address, to_checksum_address
+
+        if not is_address(changes["wallet_address"]):
+            raise ValidationError({"wallet_address": "not an Ethereum address"})
+        changes["wallet_address"] = to_checksum_address(changes["wallet_address"])
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=[*changes, "updated_at"])
+    audit_record(action="profile_updated", actor=user, target=user, ip=ip, fields=sorted(changes))
+    return user

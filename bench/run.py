@@ -33,6 +33,8 @@ from core import localstack  # noqa: E402  (no Django imports in localstack)
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,100000", help="row counts, comma separated (default 1000,100000)")
+    parser.add_argument("--rows", type=int, default=0,
+                        help="transactions for the insert/scan figures (default: each of --sizes)")
     parser.add_argument("--mongodb-uri", default="", help="benchmark this server instead of an embedded one")
     parser.add_argument("--mongodb-name", default="", help="database name (default bench_<timestamp>)")
     parser.add_argument("--single-saves", type=int, default=1000,
@@ -344,10 +346,11 @@ def main(argv=None) -> int:
             "task_runs_api": [],
             "sync_on_commit": [],
         }
-        for size in sizes:
-            print(f"... size {size}: inserts and scans", flush=True)
+        for size in [args.rows] if args.rows else sizes:
+            print(f"... {size} transactions: inserts and scans", flush=True)
             results["inserts_and_scans"].append(bench_inserts_and_scans(size, args.single_saves, wallet, eth))
-            print(f"... size {size}: task-runs API", flush=True)
+        for size in sizes:
+            print(f"... {size} task runs: task-runs API", flush=True)
             results["task_runs_api"].append(bench_task_runs_api(size, user, args.api_repeats))
         if args.mongodb_uri:
             print("... sync-on-commit comparison skipped: it starts embedded servers (no --mongodb-uri)")

@@ -63,7 +63,7 @@ SITE_URL = env_str("SITE_URL", f"http://{APP_HOST}:{APP_PORT}")
 
 INSTALLED_APPS = [
     "daphne",
-    "unfold",
+    "unfold.apps.BasicAppConfig",  # not the default config: it would replace our admin site
     "unfold.contrib.filters",
     "config.apps.MongoAdminConfig",
     "config.apps.MongoAuthConfig",
@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ActiveUserSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -159,12 +160,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.ComplexityValidator"},
 ]
 LOGIN_URL = "backoffice-login"
 LOGIN_REDIRECT_URL = "backoffice-home"
 LOGOUT_REDIRECT_URL = "backoffice-login"
 JWT_ACCESS_TTL_SECONDS = env_int("JWT_ACCESS_TTL_SECONDS", 900)
 JWT_ALGORITHM = "HS256"
+REFRESH_TOKEN_TTL_SECONDS = env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
+SESSION_APPROVAL_SECONDS = env_int("SESSION_APPROVAL_SECONDS", 15 * 60)
+EMAIL_VERIFICATION_TTL_SECONDS = env_int("EMAIL_VERIFICATION_TTL_SECONDS", 48 * 3600)
+PASSWORD_RESET_TTL_SECONDS = env_int("PASSWORD_RESET_TTL_SECONDS", 3600)
+LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)
+LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 15 * 60)
+# Per-IP and per-account limits of the auth endpoints: (hits, window seconds).
+AUTH_RATE_LIMIT_PER_IP = (env_int("AUTH_RATE_LIMIT_PER_IP", 30), 60)
+AUTH_RATE_LIMIT_PER_ACCOUNT = (env_int("AUTH_RATE_LIMIT_PER_ACCOUNT", 10), 60)
+VERIFICATION_RESEND_LIMIT = (3, 3600)
 
 # --- Chain ------------------------------------------------------------------------------------------
 # Without ETH_RPC_URL a local anvil node is used (started by `make run` and by the tests).

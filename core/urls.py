@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -7,8 +6,8 @@ from core import views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="backoffice-home", permanent=False)),
     path("app/", views.live_operations, name="backoffice-home"),
-    path("app/login/", views.BackofficeLoginView.as_view(), name="backoffice-login"),
-    path("app/logout/", auth_views.LogoutView.as_view(), name="backoffice-logout"),
+    path("app/login/", views.backoffice_login, name="backoffice-login"),
+    path("app/logout/", views.backoffice_logout, name="backoffice-logout"),
     path("app/task-runs/", views.task_runs_fragment, name="backoffice-task-runs"),
     path("app/task-runs/start/", views.task_run_start, name="backoffice-task-run-start"),
 ]

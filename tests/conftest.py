@@ -73,3 +73,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """After pytest-django creates the test database, remember what migrate created (see harness)."""
     with django_db_blocker.unblock():
         harness.snapshot_reference_documents()
+
+
+@pytest.fixture
+def access_token_for(db):
+    """Log a `make_user` user in through the real login service; returns their access token."""
+    from accounts.sessions import session_login
+
+    def issue(user, password="Passw0rd!long"):
+        _, _, tokens = session_login(login=user.username, password=password, ip=None)
+        return tokens.access_token
+
+    return issue

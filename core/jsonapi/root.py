@@ -16,8 +16,10 @@ install_exception_handlers(api)
 
 
 def _mount_routers() -> None:
+    from accounts.api import router as auth_router
     from core.api import router as system_router
 
+    api.add_router("/auth/", auth_router)
     api.add_router("/system/", system_router)
 
 

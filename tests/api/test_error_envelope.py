@@ -20,11 +20,12 @@ def error_of(response, status):
     return body["error"]
 
 
-def bearer(user):
-    return {"HTTP_AUTHORIZATION": f"Bearer {access_token_issue(user_id=user.pk)}"}
+@pytest.fixture
+def bearer(access_token_for):
+    return lambda user: {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
 
 
-def test_validation_error_lists_each_field(client, make_user):
+def test_validation_error_lists_each_field(client, make_user, bearer):
     user = make_user()
     response = client.post("/api/probe/echo/", {"name": 5, "amount": "many"}, content_type="application/json",
                            **bearer(user))
@@ -34,13 +35,13 @@ def test_validation_error_lists_each_field(client, make_user):
     assert ("amount",) in locations and ("name",) in locations
 
 
-def test_missing_field_is_a_validation_error(client, make_user):
+def test_missing_field_is_a_validation_error(client, make_user, bearer):
     response = client.post("/api/probe/echo/", {"name": "x"}, content_type="application/json",
                            **bearer(make_user()))
     assert error_of(response, 422)["details"]["fields"][0]["location"][-1] == "amount"
 
 
-def test_malformed_json_is_400(client, make_user):
+def test_malformed_json_is_400(client, make_user, bearer):
     response = client.post("/api/probe/echo/", "{not json", content_type="application/json", **bearer(make_user()))
     assert error_of(response, 400)["code"] == "malformed_json"
 
@@ -61,20 +62,25 @@ def test_unauthenticated_is_401(client):
     assert error_of(response, 401)["code"] == "not_authenticated"
 
 
-def test_jwt_bearer_authenticates(client, make_user):
+def test_jwt_bearer_authenticates(client, make_user, bearer):
     user = make_user(username="jwtuser")
     response = client.post("/api/probe/echo/", {"name": "a", "amount": 1}, content_type="application/json",
                            **bearer(user))
     assert response.status_code == 200 and response.json()["user"] == "jwtuser"
 
 
-@pytest.mark.parametrize("kind", ["expired", "forged", "alg_none", "garbage", "inactive_user"])
+@pytest.mark.parametrize("kind", ["expired", "forged", "alg_none", "garbage", "inactive_user", "no_session",
+                                  "ended_session"])
 def test_bad_tokens_are_401(client, make_user, kind, settings):
     import jwt
 
     user = make_user()
+    from accounts.models import UserSession
+    from accounts.sessions import session_login
+
+    _, session, tokens = session_login(login=user.username, password="Passw0rd!long", ip=None)
     if kind == "expired":
-        token = access_token_issue(user_id=user.pk, ttl_seconds=-10)
+        token = access_token_issue(user_id=user.pk, session_id=session.pk, ttl_seconds=-10)
     elif kind == "forged":
         token = jwt.encode({"sub": str(user.pk), "typ": "access", "iat": 0, "exp": 4102444800}, "not-our-key",
                            algorithm="HS256")
@@ -83,10 +89,15 @@ def test_bad_tokens_are_401(client, make_user, kind, settings):
                            algorithm="none")
     elif kind == "garbage":
         token = "abc.def.ghi"
-    else:
-        token = access_token_issue(user_id=user.pk)
+    elif kind == "inactive_user":
+        token = tokens.access_token
         user.is_active = False
         user.save()
+    elif kind == "no_session":
+        token = access_token_issue(user_id=user.pk)
+    else:  # the session was ended (logout, newer login)
+        token = tokens.access_token
+        UserSession.objects.filter(pk=session.pk).update(is_active=False)
     response = client.post("/api/probe/echo/", {"name": "a", "amount": 1}, content_type="application/json",
                            HTTP_AUTHORIZATION=f"Bearer {token}")
     assert error_of(response, 401)["code"] == "not_authenticated"

@@ -12,15 +12,17 @@ PASSWORD = "Manager!Browser2026"
 
 def manager():
     return user_create(username="maya", email="maya@example.test", password=PASSWORD, first_name="Maya",
-                       last_name="Manager", role=Role.MANAGER)
+                       last_name="Manager", role=Role.MANAGER, email_verified=True)
 
 
 def test_manager_logs_in_to_the_admin_and_opens_a_changelist(live_url, page):
     manager()
     page.goto(f"{live_url}/admin/login/")
+    assert "/app/login/" in page.url  # one login, with the lockout and verification rules
     page.fill("input[name=username]", "maya")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url(f"{live_url}/admin/")
     page.goto(f"{live_url}/admin/accounts/user/")
     expect(page).to_have_title(re.compile("Crypto Books"))
     expect(page.locator("#result_list")).to_contain_text("maya")

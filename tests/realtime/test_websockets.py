@@ -13,7 +13,6 @@ from django.db import connection
 from django.test import Client
 from django_mongodb_backend.transaction import atomic
 
-from accounts.tokens import access_token_issue
 from config.asgi import application
 from core.realtime import GROUP_LIVE, publish, relay_stop
 
@@ -88,9 +87,9 @@ async def test_session_cookie_connects_and_ping_pongs(make_user, stop_relay):
     await communicator.disconnect()
 
 
-async def test_jwt_without_origin_connects(make_user, stop_relay):
+async def test_jwt_without_origin_connects(make_user, access_token_for, stop_relay):
     user = await database_sync_to_async(make_user)()
-    token = access_token_issue(user_id=user.pk)
+    token = await database_sync_to_async(access_token_for)(user)
     communicator, connected = await connect("/ws/notifications/", [(b"authorization", f"Bearer {token}".encode())])
     assert connected
     message = await communicator.receive_json_from(timeout=5)

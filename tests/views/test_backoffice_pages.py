@@ -26,7 +26,7 @@ def test_login_page_logs_a_manager_in(client, make_user):
 def test_wrong_password_shows_an_error(client, make_user):
     make_user(role="MANAGER", username="maya")
     response = client.post("/app/login/", {"username": "maya", "password": "wrong"})
-    assert response.status_code == 200 and b"didn't match" in response.content
+    assert response.status_code == 200 and b'role="alert"' in response.content and b"password didn" in response.content
 
 
 def test_non_staff_is_refused(client, make_user):

@@ -1,0 +1,85 @@
+"""Forgotten, reset and changed passwords."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
+from django_mongodb_backend.transaction import atomic
+
+from accounts.audit import audit_record
+from accounts.emails import email_send_after_commit, site_link
+from accounts.models import NotificationPriority, NotificationType, User, UserSession
+from accounts.notifications import notification_create
+from accounts.sessions import auth_rate_limits, sessions_end_all, token_hash
+from core.jsonapi.errors import ApiError
+
+
+def password_forgot(*, email: str, ip: str | None) -> None:
+    """Email a reset link. The caller answers the same whether or not the address exists."""
+    auth_rate_limits(scope="forgot-password", ip=ip, account=email)
+    user = User.objects.filter(email=(email or "").strip().lower(), is_active=True).first()
+    if user is None:
+        audit_record(action="password_reset_unknown_email", ip=ip)
+        return
+    token = secrets.token_urlsafe(32)
+    User.objects.filter(pk=user.pk).update(
+        reset_password_token=token_hash(token),
+        reset_password_expires=timezone.now() + dt.timedelta(seconds=settings.PASSWORD_RESET_TTL_SECONDS),
+    )
+    email_send_after_commit(
+        to=user.email, subject="Reset your password",
+        body=(f"Hello {user.first_name},\n\nReset your password here:\n"
+              f"{site_link('/app/reset-password/?token=' + token)}\n\n"
+              f"API clients: POST /api/auth/reset-password/ with the token and a new_password.\n"
+              f"The link expires in {settings.PASSWORD_RESET_TTL_SECONDS // 60} minutes. "
+              "If you did not ask for it, ignore this email."),
+    )
+    audit_record(action="password_reset_requested", target=user, ip=ip)
+
+
+def password_reset(*, token: str, new_password: str, ip: str | None) -> User:
+    auth_rate_limits(scope="reset-password", ip=ip, account=None)
+    invalid = ApiError(400, "invalid_token", "This reset link is invalid or was already used.")
+    if not token:
+        raise invalid
+    user = User.objects.filter(reset_password_token=token_hash(token)).first()
+    if user is None:
+        raise invalid
+    if not user.reset_password_expires or user.reset_password_expires <= timezone.now():
+        raise ApiError(400, "token_expired", "This reset link has expired; ask for a new one.")
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    with atomic():
+        used = User.objects.filter(pk=user.pk, reset_password_token=token_hash(token)).update(
+            password=user.password, reset_password_token="", reset_password_expires=None,
+            failed_login_attempts=0, account_locked_until=None,
+        )
+        if not used:
+            raise invalid
+        sessions_end_all(user=user, reason="password_reset")
+        notification_create(user=user, type=NotificationType.SECURITY, priority=NotificationPriority.HIGH,
+                            title="Your password was reset",
+                            message="Your password was reset and every session was ended.")
+    audit_record(action="password_reset", actor=user, target=user, ip=ip)
+    return user
+
+
+def password_change(*, user: User, old_password: str, new_password: str, current_session: UserSession | None,
+                    ip: str | None) -> None:
+    auth_rate_limits(scope="change-password", ip=ip, account=str(user.pk))
+    if not user.check_password(old_password):
+        audit_record(action="password_change_wrong_old", actor=user, target=user, ip=ip)
+        raise ApiError(400, "wrong_password", "The current password is wrong.")
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    with atomic():
+        User.objects.filter(pk=user.pk).update(password=user.password)
+        sessions_end_all(user=user, reason="password_changed", keep=current_session)
+        notification_create(user=user, type=NotificationType.SECURITY, priority=NotificationPriority.HIGH,
+                            title="Your password was changed",
+                            message="Your password was changed; your other sessions were ended.")
+    audit_record(action="password_changed", actor=user, target=user, ip=ip)

@@ -1,0 +1,95 @@
+"""Self-registration and email verification (single-use, expiring token; only its hash is kept)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Q
+
+from accounts.audit import audit_record
+from accounts.emails import email_send_after_commit, site_link
+from accounts.models import Role, User
+from accounts.ratelimits import rate_limit_hit
+from accounts.selectors import user_get_active
+from accounts.services import user_create
+from accounts.sessions import auth_rate_limits, token_hash
+from core.jsonapi.errors import ApiError
+
+
+def _verification_token_issue(user: User) -> str:
+    """`<user id>.<expiry epoch>.<secret>`: the expiry is covered by the stored hash, so it cannot be
+    altered, and the user is found without scanning."""
+    expires = int(time.time()) + settings.EMAIL_VERIFICATION_TTL_SECONDS
+    token = f"{user.pk}.{expires}.{secrets.token_urlsafe(32)}"
+    User.objects.filter(pk=user.pk).update(verification_token=token_hash(token))
+    return token
+
+
+def _send_verification(user: User, token: str) -> None:
+    email_send_after_commit(
+        to=user.email,
+        subject="Confirm your email address",
+        body=(f"Hello {user.first_name},\n\nConfirm your email address to activate your account:\n"
+              f"{site_link('/app/verify-email/?token=' + token)}\n\n"
+              f"API clients: POST /api/auth/verify-email/ with {{\"token\": \"{token}\"}}.\n"
+              f"The link expires in {settings.EMAIL_VERIFICATION_TTL_SECONDS // 3600} hours."),
+    )
+
+
+def user_register(*, username: str, email: str, password: str, first_name: str, last_name: str,
+                  ip: str | None, **profile) -> User:
+    auth_rate_limits(scope="register", ip=ip, account=email)
+    validate_email(email)
+    taken = User.objects.filter(Q(username=username) | Q(email=email.lower())).first()
+    if taken is not None:
+        field = "username" if taken.username == username else "email"
+        raise ApiError(409, "already_registered", f"This {field} is already registered.", {"field": field})
+    user = user_create(username=username, email=email, password=password, first_name=first_name,
+                       last_name=last_name, role=Role.USER, email_verified=False, **profile)
+    _send_verification(user, _verification_token_issue(user))
+    audit_record(action="register", actor=user, target=user, ip=ip)
+    return user
+
+
+def email_verify(*, token: str, ip: str | None) -> User:
+    invalid = ApiError(400, "invalid_token", "This verification link is invalid or was already used.")
+    parts = (token or "").split(".")
+    auth_rate_limits(scope="verify-email", ip=ip, account=parts[0] if parts else "")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise invalid
+    user = user_get_active(user_id=parts[0])
+    if user is None or not user.verification_token or user.verification_token != token_hash(token):
+        raise invalid
+    if int(parts[1]) < time.time():
+        raise ApiError(400, "token_expired", "This verification link has expired; ask for a new one.")
+    # Compare-and-set on the hash: the token works once even if clicked twice at the same moment.
+    used = User.objects.filter(pk=user.pk, verification_token=token_hash(token)).update(
+        email_verified=True, verification_token="")
+    if not used:
+        raise invalid
+    audit_record(action="email_verified", actor=user, target=user, ip=ip)
+    user.refresh_from_db()
+    return user
+
+
+def verification_resend(*, email: str, ip: str | None) -> None:
+    """Same answer whether or not the address exists; at most 3 sends an hour per address."""
+    auth_rate_limits(scope="resend-verification", ip=ip, account=email)
+    limit, window = settings.VERIFICATION_RESEND_LIMIT
+    rate_limit_hit(scope="resend-verification:quota", subject=email, limit=limit, window_seconds=window)
+    user = User.objects.filter(email=(email or "").lower(), is_active=True, email_verified=False).first()
+    if user is not None:
+        _send_verification(user, _verification_token_issue(user))
+
+
+def password_policy_check(password: str, user: User | None = None) -> None:
+    """Raise ValidationError listing every rule the password breaks."""
+    validate_password(password, user)
+
+
+__all__ = ["user_register", "email_verify", "verification_resend", "password_policy_check", "ValidationError"]

@@ -1,0 +1,25 @@
+"""Password complexity: upper, lower, digit and symbol (beside Django's length, similarity and
+common-password validators)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+
+
+class ComplexityValidator:
+    RULES = (
+        (r"[A-Z]", "an upper-case letter"),
+        (r"[a-z]", "a lower-case letter"),
+        (r"[0-9]", "a digit"),
+        (r"[^A-Za-z0-9]", "a symbol"),
+    )
+
+    def validate(self, password, user=None):
+        missing = [label for pattern, label in self.RULES if not re.search(pattern, password or "")]
+        if missing:
+            raise ValidationError(
+                "The password must contain " + ", ".join(missing) + ".", code="password_too_simple"
+            )
+
+    def get_help_text(self):
+        return "Your password must contain an upper-case letter, a lower-case letter, a digit and a symbol."
