@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from accounts import passwords, registration, sessions
@@ -66,7 +66,7 @@ def register(request, payload: RegisterIn):
         user = registration.user_register(ip=client_ip(request), **payload.dict())
     except ValidationError as exc:
         raise _validation(exc) from None
-    return 201, user
+    return Status(201, user)
 
 
 class TokenIn(StrictSchema):
@@ -86,7 +86,7 @@ class EmailIn(StrictSchema):
              summary="Send the verification email again")
 def resend_verification(request, payload: EmailIn):
     registration.verification_resend(email=payload.email, ip=client_ip(request))
-    return 202, {"message": "If that address is registered and not yet verified, a new link is on its way."}
+    return Status(202, {"message": "If that address is registered and not yet verified, a new link is on its way."})
 
 
 class LoginIn(StrictSchema):
@@ -143,7 +143,7 @@ def logout(request):
 @router.post("/forgot-password/", response={202: MessageOut}, auth=None, summary="Ask for a reset link")
 def forgot_password(request, payload: EmailIn):
     passwords.password_forgot(email=payload.email, ip=client_ip(request))
-    return 202, {"message": "If that address is registered, a reset link is on its way."}
+    return Status(202, {"message": "If that address is registered, a reset link is on its way."})
 
 
 class ResetIn(StrictSchema):

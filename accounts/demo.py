@@ -4,13 +4,13 @@ from accounts.models import Role, User
 from accounts.services import user_create
 
 DEMO_USERS = (
-    {"username": "admin", "password": "Admin!Books2026", "role": Role.ADMIN, "first_name": "Ada",
+    {"username": "admin", "password": "Treasury!Key2026", "role": Role.ADMIN, "first_name": "Ada",
      "last_name": "Admin", "superuser": True},
-    {"username": "manager", "password": "Manager!Books2026", "role": Role.MANAGER, "first_name": "Maya",
+    {"username": "manager", "password": "Quarter!Close2026", "role": Role.MANAGER, "first_name": "Maya",
      "last_name": "Manager"},
-    {"username": "employee1", "password": "Employee1!Books2026", "role": Role.USER, "first_name": "Eli",
+    {"username": "employee1", "password": "Payslip!June2026", "role": Role.USER, "first_name": "Eli",
      "last_name": "Employee", "manager": "manager", "employee_id": "EMP-001"},
-    {"username": "employee2", "password": "Employee2!Books2026", "role": Role.USER, "first_name": "Eva",
+    {"username": "employee2", "password": "Invoice!Paid2026", "role": Role.USER, "first_name": "Eva",
      "last_name": "Employee", "manager": "manager", "employee_id": "EMP-002"},
 )
 

@@ -23,3 +23,23 @@ class ComplexityValidator:
 
     def get_help_text(self):
         return "Your password must contain an upper-case letter, a lower-case letter, a digit and a symbol."
+
+
+class PersonalDataValidator:
+    """Refuses passwords containing the username, a name or the email's local part (3+ letters),
+    which Django's similarity validator lets through when the password is longer."""
+
+    def validate(self, password, user=None):
+        if user is None:
+            return
+        lowered = (password or "").lower()
+        email_local = (getattr(user, "email", "") or "").split("@")[0]
+        for value in (getattr(user, "username", ""), getattr(user, "first_name", ""),
+                      getattr(user, "last_name", ""), email_local):
+            value = (value or "").lower()
+            if len(value) >= 3 and value in lowered:
+                raise ValidationError("The password must not contain your name, username or email.",
+                                      code="password_contains_personal_data")
+
+    def get_help_text(self):
+        return "Your password must not contain your name, username or email."

@@ -161,6 +161,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "accounts.validators.ComplexityValidator"},
+    {"NAME": "accounts.validators.PersonalDataValidator"},
 ]
 LOGIN_URL = "backoffice-login"
 LOGIN_REDIRECT_URL = "backoffice-home"

@@ -33,8 +33,10 @@ def smtp_server():
 
 
 @pytest.fixture
-def mailbox(smtp_server):
-    """The messages received by the loopback SMTP server during this test."""
+def mailbox(smtp_server, settings):
+    """The messages received by the loopback SMTP server during this test. Django's test setup
+    swaps in the in-memory mail backend; this puts the real SMTP backend back."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     smtp_server.clear()
     yield smtp_server.messages
     smtp_server.clear()
