@@ -56,7 +56,7 @@ def password_reset(*, token: str, new_password: str, ip: str | None) -> User:
     with atomic():
         used = User.objects.filter(pk=user.pk, reset_password_token=token_hash(token)).update(
             password=user.password, reset_password_token="", reset_password_expires=None,
-            failed_login_attempts=0, account_locked_until=None,
+            failed_login_attempts=0, account_locked_until=None, email_verified=True,
         )
         if not used:
             raise invalid

@@ -12,6 +12,11 @@ from tests import harness
 collect_ignore_glob = [] if os.environ.get("BROWSER_TESTS") else ["browser/*"]
 
 
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(settings):
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastBCryptSHA256PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture(scope="session")
 def eth_node():
     """A real anvil node (or the node of ETH_RPC_URL); yields its JSON-RPC URL."""

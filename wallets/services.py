@@ -23,6 +23,10 @@ def wallet_create_with_new_key(*, user, name: str) -> Wallet:
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationError({"name": "a wallet needs a name of 1-100 characters"})
+    from accounts.employees import employee_can_hold_funds
+
+    if not employee_can_hold_funds(user):
+        raise ValidationError({"user": "your manager has not verified your account yet"})
     if Wallet.objects.filter(user=user).count() >= user.max_wallets:
         raise WalletLimitReached(f"you already have the maximum of {user.max_wallets} wallets")
     account = Account.create()

@@ -1,0 +1,195 @@
+"""Employees (both URL sets) with team scoping, and notifications with ownership checks."""
+
+import re
+
+import pytest
+from bson import ObjectId
+
+from accounts.models import AuditLogEntry, Notification
+from accounts.models import User
+from accounts.notifications import notification_create
+from core.models import RealtimeEvent
+from wallets.services import wallet_create_with_new_key
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_user(client, access_token_for):
+    def login(user):
+        token = access_token_for(user)
+        return lambda method, path, data=None: getattr(client, method)(
+            path, data, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return login
+
+
+@pytest.fixture
+def team(make_user):
+    manager = make_user(role="MANAGER", username="maya")
+    other_manager = make_user(role="MANAGER", username="omar")
+    mine = make_user(username="eli", manager=manager)
+    theirs = make_user(username="zed", manager=other_manager)
+    return manager, other_manager, mine, theirs
+
+
+def code_of(response):
+    return response.json()["error"]["code"]
+
+
+def test_manager_invites_an_employee_who_sets_a_password_by_email(team, as_user, client, mailbox):
+    manager = team[0]
+    call = as_user(manager)
+    response = call("post", "/api/auth/employees/add/", {"username": "newbie", "email": "newbie@example.test",
+                                                         "first_name": "New", "last_name": "Bie"})
+    assert response.status_code == 201
+    assert response.json()["manager_id"] == str(manager.pk) and response.json()["is_verified_by_manager"] is False
+    employee = User.objects.get(username="newbie")
+    assert not employee.has_usable_password()
+    token = re.search(r"reset-password/\?token=(\S+)", mailbox[-1].get_payload()).group(1)
+    accepted = client.post("/api/auth/reset-password/", {"token": token, "new_password": "Fresh!Start#2026"},
+                           content_type="application/json")
+    assert accepted.status_code == 200
+    assert client.post("/api/auth/login/", {"username": "newbie", "password": "Fresh!Start#2026"},
+                       content_type="application/json").status_code == 200
+    assert AuditLogEntry.objects.filter(action="employee_invited", actor_username="maya").exists()
+    assert RealtimeEvent.objects.filter(group="admin.manager-verification", event_type="employee.added").exists()
+
+
+def test_team_lists_are_scoped(team, as_user, make_user):
+    manager, other_manager, mine, theirs = team
+    names = [e["username"] for e in as_user(manager)("get", "/api/auth/employees/").json()["items"]]
+    assert names == ["eli"]
+    assert [e["username"] for e in as_user(manager)("get", "/api/employees/").json()["items"]] == ["eli"]
+    admin = make_user(role="ADMIN", username="root")
+    everyone = {e["username"] for e in as_user(admin)("get", "/api/employees/?limit=200").json()["items"]}
+    assert {"maya", "omar", "eli", "zed", "root"} <= everyone
+    assert as_user(manager)("get", f"/api/employees/team/{other_manager.pk}/").status_code == 404
+    assert [e["username"] for e in as_user(admin)("get", f"/api/employees/team/{other_manager.pk}/").json()["items"]] == ["zed"]
+
+
+def test_users_cannot_reach_manager_endpoints(team, as_user):
+    employee = team[2]
+    call = as_user(employee)
+    assert code_of(call("get", "/api/auth/employees/")) == "permission_denied"
+    assert call("post", f"/api/employees/{employee.pk}/verify/", {}).status_code == 403
+    assert call("post", "/api/employees/", {"username": "x1y", "email": "x@example.test", "first_name": "X",
+                                            "last_name": "Y"}).status_code == 403
+
+
+def test_a_manager_cannot_touch_another_teams_employee(team, as_user):
+    manager, _, _, theirs = team
+    call = as_user(manager)
+    for method, path, data in [
+        ("get", f"/api/employees/{theirs.pk}/", None),
+        ("put", f"/api/employees/{theirs.pk}/", {"department": "Sales"}),
+        ("post", f"/api/employees/{theirs.pk}/verify/", {}),
+        ("put", f"/api/auth/employees/{theirs.pk}/status/", {"is_active": False}),
+        ("delete", f"/api/auth/employees/{theirs.pk}/remove/", None),
+        ("get", f"/api/employees/{ObjectId()}/", None),
+        ("get", "/api/employees/not-an-id/", None),
+    ]:
+        response = call(method, path, data)
+        assert response.status_code == 404, (method, path, response.content)
+    theirs.refresh_from_db()
+    assert theirs.is_active and not theirs.is_verified_by_manager and theirs.department == ""
+
+
+def test_verify_status_and_remove(team, as_user):
+    manager, _, mine, _ = team
+    call = as_user(manager)
+    assert call("post", f"/api/employees/{mine.pk}/verify/", {}).json()["is_verified_by_manager"] is True
+    assert Notification.objects.filter(user=mine, title="Your manager verified your account").exists()
+    assert call("post", f"/api/employees/{mine.pk}/verify/", {"approve": False}).json()["is_verified_by_manager"] is False
+    assert call("put", f"/api/auth/employees/{mine.pk}/status/", {"is_active": False}).json()["is_active"] is False
+    assert call("put", f"/api/auth/employees/{mine.pk}/status/", {"is_active": "maybe"}).status_code == 422
+    assert call("delete", f"/api/auth/employees/{mine.pk}/remove/").status_code == 200
+    mine.refresh_from_db()
+    assert mine.manager_id is None
+    actions = set(AuditLogEntry.objects.values_list("action", flat=True))
+    assert {"employee_verified", "employee_rejected", "employee_deactivated", "employee_removed"} <= actions
+
+
+def test_deactivating_ends_the_employees_sessions(team, as_user, access_token_for, client):
+    manager, _, mine, _ = team
+    employee_token = access_token_for(mine)
+    as_user(manager)("put", f"/api/auth/employees/{mine.pk}/status/", {"is_active": False})
+    assert client.get("/api/auth/profile/", HTTP_AUTHORIZATION=f"Bearer {employee_token}").status_code == 401
+
+
+def test_add_existing_user_to_the_team(team, as_user, make_user):
+    manager = team[0]
+    loner = make_user(username="loner")
+    call = as_user(manager)
+    assert call("post", "/api/auth/employees/add-existing/", {"username": "loner"}).json()["manager_id"] == str(manager.pk)
+    assert call("post", "/api/auth/employees/add-existing/", {"username": "zed"}).status_code == 409
+    assert call("post", "/api/auth/employees/add-existing/", {"username": "omar"}).status_code == 409
+    assert call("post", "/api/auth/employees/add-existing/", {"username": "nobody"}).status_code == 404
+    loner.refresh_from_db()
+    assert loner.manager_id == manager.pk
+
+
+def test_employee_update_and_delete_keep_records(team, as_user):
+    manager, _, mine, _ = team
+    call = as_user(manager)
+    updated = call("put", f"/api/employees/{mine.pk}/", {"department": "Ops", "employee_id": "EMP-9"})
+    assert updated.status_code == 200 and updated.json()["department"] == "Ops"
+    assert call("put", f"/api/employees/{mine.pk}/", {"role": "ADMIN"}).status_code == 422
+    assert call("delete", f"/api/employees/{mine.pk}/").status_code == 200
+    mine.refresh_from_db()
+    assert not mine.is_active and mine.manager_id is None and User.objects.filter(pk=mine.pk).exists()
+
+
+def test_unverified_employees_cannot_create_wallets(team):
+    from django.core.exceptions import ValidationError
+
+    _, _, mine, _ = team
+    with pytest.raises(ValidationError):
+        wallet_create_with_new_key(user=mine, name="too early")
+    mine.is_verified_by_manager = True
+    mine.save()
+    assert wallet_create_with_new_key(user=mine, name="now").pk
+
+
+# --- notifications ----------------------------------------------------------------------------------
+def test_notifications_list_unread_read_and_delete(make_user, as_user):
+    user = make_user()
+    call = as_user(user)
+    first = notification_create(user=user, title="One", message="m1")
+    notification_create(user=user, title="Two", message="m2")
+    notification_create(user=user, title="Old", message="gone", expires_at="2000-01-01T00:00:00Z")
+    titles = [n["title"] for n in call("get", "/api/notifications/").json()["items"]]
+    assert sorted(titles) == ["One", "Two"]
+    assert call("put", f"/api/notifications/{first.pk}/read/").json()["is_read"] is True
+    assert [n["title"] for n in call("get", "/api/notifications/?unread=true").json()["items"]] == ["Two"]
+    assert call("delete", f"/api/notifications/{first.pk}/").status_code == 200
+    assert not Notification.objects.filter(pk=first.pk).exists()
+
+
+def test_notifications_of_others_are_404(make_user, as_user):
+    owner, other = make_user(), make_user()
+    note = notification_create(user=owner, title="Mine", message="m")
+    call = as_user(other)
+    assert call("put", f"/api/notifications/{note.pk}/read/").status_code == 404
+    assert call("delete", f"/api/notifications/{note.pk}/").status_code == 404
+    note.refresh_from_db()
+    assert not note.is_read
+
+
+def test_create_notification_for_self_or_own_team_only(team, as_user, mailbox):
+    manager, _, mine, theirs = team
+    call = as_user(manager)
+    created = call("post", "/api/notifications/", {"title": "Payday", "message": "Friday", "user_id": str(mine.pk),
+                                                   "priority": "HIGH", "type": "PAYROLL"})
+    assert created.status_code == 201
+    assert Notification.objects.filter(user=mine, title="Payday").exists()
+    assert any(m["To"] == mine.email for m in mailbox)  # HIGH is emailed
+    assert call("post", "/api/notifications/", {"title": "x", "message": "y", "user_id": str(theirs.pk)}).status_code == 404
+    assert call("post", "/api/notifications/", {"title": "x", "message": "y", "priority": "URGENT"}).status_code == 422
+    assert call("post", "/api/notifications/", {"title": "", "message": "y"}).status_code == 422
+
+
+def test_new_notification_is_pushed_to_the_users_group(make_user):
+    user = make_user()
+    notification_create(user=user, title="Ping", message="m")
+    event = RealtimeEvent.objects.get(group=f"user.{user.pk}")
+    assert event.event_type == "notification.created" and event.payload["title"] == "Ping"
