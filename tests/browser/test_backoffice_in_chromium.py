@@ -7,7 +7,15 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from accounts.services import user_create
 
-PASSWORD = "Manager!Browser2026"
+PASSWORD = "Quarter!Browser2026"
+
+
+def csp_violations(page):
+    """Collects CSP violations reported by the browser while the test runs."""
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return violations
 
 
 def manager():
@@ -17,6 +25,7 @@ def manager():
 
 def test_manager_logs_in_to_the_admin_and_opens_a_changelist(live_url, page):
     manager()
+    violations = csp_violations(page)
     page.goto(f"{live_url}/admin/login/")
     assert "/app/login/" in page.url  # one login, with the lockout and verification rules
     page.fill("input[name=username]", "maya")
@@ -29,10 +38,12 @@ def test_manager_logs_in_to_the_admin_and_opens_a_changelist(live_url, page):
     expect(page.get_by_text("Crypto accounting back-office")).to_be_visible()
     response = page.goto(f"{live_url}/admin/auth/group/")
     assert response.status == 403
+    assert violations == []
 
 
 def test_live_page_updates_without_a_reload(live_url, page):
     manager()
+    violations = csp_violations(page)
     page.goto(f"{live_url}/app/")
     page.fill("#id_username", "maya")
     page.fill("#id_password", PASSWORD)
@@ -47,3 +58,11 @@ def test_live_page_updates_without_a_reload(live_url, page):
     page.click("#start-collection-stats")
     expect(page.locator("tr.task-run[data-status=SUCCEEDED]")).to_have_count(2, timeout=15000)
     assert page.evaluate("window.__noReloadMarker") == "still-here"
+    assert violations == []
+
+
+def test_api_docs_render_under_the_csp(live_url, page):
+    violations = csp_violations(page)
+    page.goto(f"{live_url}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Crypto Books API", timeout=10000)
+    assert violations == []
