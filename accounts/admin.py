@@ -14,7 +14,7 @@ from unfold.admin import ModelAdmin
 from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from accounts.models import User
+from accounts.models import AuditLogEntry, Notification, User, UserSession
 from accounts.services import user_set_role
 
 admin.site.unregister(Group)
@@ -79,3 +79,48 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
 @admin.register(Group)
 class GroupAdmin(PermissionFieldMixin, DjangoGroupAdmin, BackofficeModelAdmin):
     search_fields = ("name",)
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
+    """Append-only: nobody adds, edits or deletes entries, not even superusers."""
+
+    list_display = ("created_at", "action", "actor_username", "target_type", "target_repr", "ip_address")
+    list_filter = ("action", "target_type", "created_at")
+    search_fields = ("actor_username", "target_repr", "target_id", "ip_address")
+    ordering = ("-created_at",)
+    fields = ("created_at", "action", "actor", "actor_username", "target_type", "target_id", "target_repr",
+              "ip_address", "details")
+    readonly_fields = fields
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
+    list_display = ("user", "kind", "ip_address", "device_info", "is_active", "is_approved", "created_at",
+                    "expires_at", "revoke_reason")
+    list_filter = ("kind", "is_active", "is_approved", "revoke_reason")
+    search_fields = ("ip_address", "device_info")
+    raw_id_fields = ("user",)
+    # Never the token hash.
+    fields = ("user", "kind", "ip_address", "device_info", "is_active", "is_approved", "approved_until",
+              "last_activity", "created_at", "expires_at", "revoked_at", "revoke_reason")
+    readonly_fields = fields
+
+
+@admin.register(Notification)
+class NotificationAdmin(BackofficeModelAdmin):
+    list_display = ("created_at", "user", "type", "priority", "title", "is_read")
+    list_filter = ("type", "priority", "is_read")
+    search_fields = ("title", "message")
+    raw_id_fields = ("user",)

@@ -69,6 +69,38 @@ UNFOLD = {
                         "permission": _can_view("accounts.user"),
                     },
                     {
+                        "title": "My team",
+                        "icon": "groups",
+                        "link": reverse_lazy("backoffice-team"),
+                        "permission": lambda request: request.user.role in ("MANAGER", "ADMIN")
+                        or request.user.is_superuser,
+                    },
+                    {
+                        "title": "Verification queue",
+                        "icon": "how_to_reg",
+                        "link": reverse_lazy("backoffice-verification-queue"),
+                        "permission": lambda request: request.user.role in ("MANAGER", "ADMIN")
+                        or request.user.is_superuser,
+                    },
+                    {
+                        "title": "Notifications",
+                        "icon": "notifications",
+                        "link": reverse_lazy("admin:accounts_notification_changelist"),
+                        "permission": _can_view("accounts.notification"),
+                    },
+                    {
+                        "title": "Sessions",
+                        "icon": "devices",
+                        "link": reverse_lazy("admin:accounts_usersession_changelist"),
+                        "permission": _can_view("accounts.usersession"),
+                    },
+                    {
+                        "title": "Audit log",
+                        "icon": "policy",
+                        "link": reverse_lazy("admin:accounts_auditlogentry_changelist"),
+                        "permission": _can_view("accounts.auditlogentry"),
+                    },
+                    {
                         "title": "Groups",
                         "icon": "group",
                         "link": reverse_lazy("admin:auth_group_changelist"),

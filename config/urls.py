@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("core.urls")),
+    path("", include("accounts.urls")),
 ]

@@ -65,7 +65,9 @@ def _task_runs_context():
 @login_required
 @require_GET
 def live_operations(request):
-    _staff_only(request)
+    if not request.user.is_staff:
+        # Employees and other users land on their own account page.
+        return render(request, "core/account_home.html", {"account": request.user})
     return render(request, "core/live_operations.html", _task_runs_context())
 
 

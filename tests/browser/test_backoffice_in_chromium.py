@@ -66,3 +66,51 @@ def test_api_docs_render_under_the_csp(live_url, page):
     page.goto(f"{live_url}/api/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Crypto Books API", timeout=10000)
     assert violations == []
+
+
+def test_register_verify_login_and_manager_approval(live_url, page, smtp_server):
+    """register -> verify email (link from the received mail) -> login -> manager approves in the queue."""
+    from accounts.employees import employee_add_existing
+    from accounts.models import User
+
+    boss = manager()
+    violations = csp_violations(page)
+    smtp_server.clear()
+    page.goto(f"{live_url}/app/register/")
+    page.fill("#id_username", "nina")
+    page.fill("#id_email", "nina@example.test")
+    page.fill("#id_first_name", "Nina")
+    page.fill("#id_last_name", "North")
+    page.fill("#id_password", "Gr33n!Ledger#42")
+    page.click("button[type=submit]")
+    expect(page.locator("#register-done")).to_be_visible()
+
+    deadline = __import__("time").monotonic() + 10
+    while not smtp_server.messages and __import__("time").monotonic() < deadline:
+        page.wait_for_timeout(100)
+    link = re.search(r"http://\S+/app/verify-email/\?token=\S+", smtp_server.messages[-1].get_payload()).group(0)
+    page.goto(live_url + link[link.index("/app/"):])
+    expect(page.locator("#verified")).to_be_visible()
+
+    employee_add_existing(actor=boss, login="nina")  # the manager takes the new user into the team
+    page.goto(f"{live_url}/app/login/")
+    page.fill("#id_username", "nina")
+    page.fill("#id_password", "Gr33n!Ledger#42")
+    page.click("button[type=submit]")
+    expect(page.locator("#verification-status")).to_have_attribute("data-status", "pending")
+    page.click("text=Log out nina")
+
+    page.goto(f"{live_url}/admin/login/")
+    page.fill("#id_username", "maya")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_url}/admin/")
+    page.click("text=Verification queue")
+    row = page.locator("tr.pending-employee[data-username=nina]")
+    expect(row).to_be_visible()
+    page.evaluate("window.__noReloadMarker = 'queue'")
+    row.locator("text=Approve").click()
+    expect(page.locator("tr.pending-employee[data-username=nina]")).to_contain_text("Approved")
+    assert page.evaluate("window.__noReloadMarker") == "queue"
+    assert User.objects.get(username="nina").is_verified_by_manager
+    assert violations == []

@@ -29,9 +29,13 @@ def test_wrong_password_shows_an_error(client, make_user):
     assert response.status_code == 200 and b'role="alert"' in response.content and b"password didn" in response.content
 
 
-def test_non_staff_is_refused(client, make_user):
-    client.force_login(make_user(role="USER"))
-    assert client.get("/app/").status_code == 403
+def test_non_staff_see_their_account_page_not_operations(client, make_user):
+    client.force_login(make_user(role="USER", manager=make_user(role="MANAGER")))
+    response = client.get("/app/")
+    assert response.status_code == 200 and b'data-status="pending"' in response.content
+    assert b"start-collection-stats" not in response.content
+    assert client.get("/app/task-runs/").status_code == 403
+    assert client.post("/app/task-runs/start/").status_code == 403
 
 
 def test_page_wires_htmx_csrf_and_live_area(client, make_user):

@@ -1,0 +1,122 @@
+"""Registration, verification and reset pages (the links in our emails), the team pages and the
+one-click verification queue, and admin changes in the audit log."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from accounts.models import AuditLogEntry, User
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "Gr33n!Ledger#42"
+
+
+def link_from(message, path):
+    return re.search(re.escape(path) + r"\?token=\S+", message.get_payload()).group(0)
+
+
+def test_register_page_then_link_in_the_email_verifies(client, mailbox):
+    response = client.post("/app/register/", {"username": "nina", "email": "nina@example.test", "password": STRONG,
+                                              "first_name": "Nina", "last_name": "North"})
+    assert response.status_code == 200 and b'id="register-done"' in response.content
+    page = client.get(link_from(mailbox[-1], "/app/verify-email/"))
+    assert page.status_code == 200 and b'id="verified"' in page.content
+    assert User.objects.get(username="nina").email_verified
+    again = client.get(link_from(mailbox[-1], "/app/verify-email/"))
+    assert again.status_code == 400
+
+
+def test_register_page_shows_every_problem(client):
+    response = client.post("/app/register/", {"username": "nina", "email": "nope", "password": "weak",
+                                              "first_name": "Nina", "last_name": "North"})
+    assert response.status_code == 400 and b'role="alert"' in response.content
+    assert not User.objects.exists()
+
+
+def test_reset_page_sets_the_password(client, make_user, mailbox):
+    user = make_user(username="rhea")
+    client.post("/api/auth/forgot-password/", {"email": user.email}, content_type="application/json")
+    url = link_from(mailbox[-1], "/app/reset-password/")
+    form = client.get(url)
+    assert form.status_code == 200 and b'name="token"' in form.content
+    token = url.split("token=")[1]
+    weak = client.post("/app/reset-password/", {"token": token, "new_password": "weak"})
+    assert weak.status_code == 400
+    done = client.post("/app/reset-password/", {"token": token, "new_password": "N3w!Passphrase#1"})
+    assert done.status_code == 200 and b'id="password-set"' in done.content
+    assert User.objects.get(pk=user.pk).check_password("N3w!Passphrase#1")
+
+
+@pytest.fixture
+def manager_with_team(make_user):
+    manager = make_user(role="MANAGER", username="maya")
+    make_user(role="MANAGER", username="omar")
+    pending = make_user(username="eli", manager=manager)
+    verified = make_user(username="eva", manager=manager, is_verified_by_manager=True)
+    other_team = make_user(username="zed", manager=User.objects.get(username="omar"))
+    return manager, pending, verified, other_team
+
+
+def test_team_and_queue_show_only_the_managers_people(client, manager_with_team):
+    manager, pending, verified, other_team = manager_with_team
+    client.force_login(manager)
+    team_html = client.get("/app/team/").content.decode()
+    assert 'data-username="eli"' in team_html and 'data-username="eva"' in team_html
+    assert 'data-username="zed"' not in team_html
+    queue_html = client.get("/app/team/verification/").content.decode()
+    assert 'data-username="eli"' in queue_html
+    assert 'data-username="eva"' not in queue_html and 'data-username="zed"' not in queue_html
+
+
+def test_one_click_approval_returns_the_updated_row(client, manager_with_team):
+    manager, pending, _, _ = manager_with_team
+    client.force_login(manager)
+    response = client.post(f"/app/team/{pending.pk}/decide/", {"decision": "approve"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b"Approved" in response.content
+    pending.refresh_from_db()
+    assert pending.is_verified_by_manager
+    assert AuditLogEntry.objects.filter(action="employee_verified", actor_username="maya").exists()
+
+
+def test_reject_and_other_teams_are_refused(client, manager_with_team):
+    manager, pending, _, other_team = manager_with_team
+    client.force_login(manager)
+    assert client.post(f"/app/team/{other_team.pk}/decide/", {"decision": "approve"}).status_code == 403
+    other_team.refresh_from_db()
+    assert not other_team.is_verified_by_manager
+    response = client.post(f"/app/team/{pending.pk}/decide/", {"decision": "reject"})
+    assert b"Rejected" in response.content
+
+
+def test_team_pages_refuse_plain_users(client, make_user):
+    client.force_login(make_user())
+    assert client.get("/app/team/").status_code == 403
+    assert client.get("/app/team/verification/").status_code == 403
+
+
+def test_admin_changes_are_audited_and_the_audit_log_is_read_only(client, make_user):
+    admin_user = make_user(role="ADMIN", username="root", is_superuser=True)
+    client.force_login(admin_user)
+    response = client.post("/admin/accounts/notification/add/", {
+        "user": str(admin_user.pk), "type": "SYSTEM", "title": "Hello", "message": "m", "priority": "LOW",
+        "metadata": "{}", "action_url": "", "action_text": ""})
+    assert response.status_code == 302, response.content[:2000]
+    entry = AuditLogEntry.objects.get(action="admin_add")
+    assert entry.actor_username == "root" and entry.target_type == "accounts.Notification"
+    assert client.get(f"/admin/accounts/auditlogentry/{entry.pk}/change/").status_code == 200
+    assert client.post(f"/admin/accounts/auditlogentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/accounts/auditlogentry/add/").status_code == 403
+    assert AuditLogEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_session_admin_never_shows_token_hashes(client, make_user, access_token_for):
+    from accounts.models import UserSession
+
+    admin_user = make_user(role="ADMIN", username="root", is_superuser=True)
+    access_token_for(admin_user)
+    session = UserSession.objects.get(user=admin_user)
+    client.force_login(admin_user)
+    html = client.get(f"/admin/accounts/usersession/{session.pk}/change/").content.decode()
+    assert session.session_token not in html
