@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -69,11 +70,31 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
     def add_view(self, request, form_url="", extra_context=None):
         return self._add_view(request, form_url, extra_context)  # without Django's atomic: see core.admin_base
 
+    MANAGER_READONLY = ("role", "is_staff", "is_superuser", "groups", "user_permissions", "manager", "max_wallets",
+                        "is_active")
+
+    def _is_admin(self, request) -> bool:
+        return request.user.is_superuser or request.user.role == "ADMIN"
+
+    def get_queryset(self, request):
+        # A manager sees only their team (and themselves); admins everyone.
+        queryset = super().get_queryset(request)
+        if self._is_admin(request):
+            return queryset
+        return queryset.filter(Q(manager=request.user) | Q(pk=request.user.pk))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self._is_admin(request):
+            readonly += [name for name in self.MANAGER_READONLY if name not in readonly]
+        return readonly
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # After the form's many-to-many save, which would otherwise overwrite the role group.
         if not change or "role" in form.changed_data:
-            user_set_role(user=form.instance, role=form.instance.role, actor=request.user)
+            user_set_role(user=form.instance, role=form.instance.role, actor=request.user,
+                          previous_role=form.initial.get("role") if change else None)
 
 
 @admin.register(Group)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_mongodb_backend.transaction import atomic

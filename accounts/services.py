@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -13,7 +11,6 @@ from django_mongodb_backend.transaction import atomic
 from accounts.models import Role, User
 from accounts.roles import STAFF_ROLES, role_group_name
 
-security_log = logging.getLogger("security")
 
 
 def _apply_role(user: User, role: str) -> None:
@@ -57,16 +54,17 @@ def user_create(
     return user
 
 
-def user_set_role(*, user: User, role: str, actor: User | None) -> User:
-    """Change a user's role: the field, the role group and the staff flag move together."""
-    previous = user.role
+def user_set_role(*, user: User, role: str, actor: User | None, previous_role: str | None = None,
+                  ip: str | None = None) -> User:
+    """Change a user's role: the field, the role group and the staff flag move together (audited)."""
+    from accounts.audit import audit_record
+
+    previous = previous_role or user.role
     _apply_role(user, role)
     with atomic():
         user.save(update_fields=["role", "is_staff", "updated_at"])
         _sync_role_group(user)
-    security_log.info(
-        "role changed user=%s from=%s to=%s by=%s", user.pk, previous, role, getattr(actor, "pk", None)
-    )
+    audit_record(action="role_changed", actor=actor, target=user, ip=ip, previous=previous, role=role)
     return user
 
 

@@ -64,5 +64,5 @@ def private_key_decrypt(envelope: str) -> str:
         return AESGCM(data_key).decrypt(_unb64(box["nonce"]), _unb64(box["ciphertext"]), None).decode()
     except KeystoreError:
         raise
-    except Exception as exc:  # tampered or corrupt envelope: never echo its content
+    except Exception:  # tampered or corrupt envelope: never echo its content
         raise KeystoreError("private key envelope cannot be decrypted") from None

@@ -132,3 +132,26 @@ def test_admin_role_change_goes_through_the_service(client, make_user):
     target.refresh_from_db()
     assert target.role == Role.MANAGER and target.is_staff
     assert list(target.groups.values_list("name", flat=True)) == ["MANAGER"]
+
+
+def test_role_change_is_audited(make_user):
+    from accounts.models import AuditLogEntry
+
+    actor = make_user(role=Role.ADMIN, username="root")
+    user = new_user()
+    user_set_role(user=user, role=Role.MANAGER, actor=actor)
+    entry = AuditLogEntry.objects.get(action="role_changed")
+    assert entry.actor_username == "root" and entry.details == {"previous": "USER", "role": "MANAGER"}
+
+
+def test_manager_sees_only_their_team_in_the_admin_and_cannot_change_roles(client, make_user):
+    manager = new_user(username="maya", role=Role.MANAGER)
+    mine = make_user(username="eli", manager=manager)
+    stranger = make_user(username="zed")
+    client.force_login(User.objects.get(pk=manager.pk))
+    listing = client.get("/admin/accounts/user/").content.decode()
+    assert "eli" in listing and "zed" not in listing
+    assert client.get(f"/admin/accounts/user/{stranger.pk}/change/").status_code == 302  # "doesn't exist"
+    page = client.get(f"/admin/accounts/user/{mine.pk}/change/")
+    assert page.status_code == 200
+    assert "role" not in page.context["adminform"].form.fields

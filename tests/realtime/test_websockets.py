@@ -2,7 +2,6 @@
 events delivered only after the write commits, also when another process writes them."""
 
 import asyncio
-import subprocess
 import sys
 
 import pytest

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 from core import services
-from core.models import RealtimeEvent, TaskRun, TaskStatus
+from core.models import RealtimeEvent, TaskStatus
 from core.tasking import tracked_task
 from core.tasks import collection_stats
 

@@ -4,7 +4,6 @@ one-click verification queue, and admin changes in the audit log."""
 import re
 
 import pytest
-from django.test import Client
 
 from accounts.models import AuditLogEntry, User
 
