@@ -71,7 +71,51 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
         return self._add_view(request, form_url, extra_context)  # without Django's atomic: see core.admin_base
 
     MANAGER_READONLY = ("role", "is_staff", "is_superuser", "groups", "user_permissions", "manager", "max_wallets",
-                        "is_active")
+                        "is_active", "is_verified_by_manager")
+    actions = ("verify_employees", "activate_employees", "deactivate_employees", "remove_from_team")
+
+    def _for_each_employee(self, request, queryset, change, done: str):
+        from accounts import employees
+
+        count = 0
+        for employee in queryset:
+            if employee.pk == request.user.pk:
+                continue
+            try:
+                employee = employees.employee_get_for(request.user, employee.pk)
+            except Exception:
+                continue
+            change(employee)
+            count += 1
+        self.message_user(request, f"{count} employee(s) {done}.")
+
+    @admin.action(description="Verify selected employees", permissions=["change"])
+    def verify_employees(self, request, queryset):
+        from accounts.employees import employee_verify
+
+        self._for_each_employee(request, queryset, lambda e: employee_verify(
+            actor=request.user, employee=e, approve=True, ip=request.META.get("REMOTE_ADDR")), "verified")
+
+    @admin.action(description="Activate selected employees", permissions=["change"])
+    def activate_employees(self, request, queryset):
+        from accounts.employees import employee_set_active
+
+        self._for_each_employee(request, queryset, lambda e: employee_set_active(
+            actor=request.user, employee=e, is_active=True, ip=request.META.get("REMOTE_ADDR")), "activated")
+
+    @admin.action(description="Deactivate selected employees (ends their sessions)", permissions=["change"])
+    def deactivate_employees(self, request, queryset):
+        from accounts.employees import employee_set_active
+
+        self._for_each_employee(request, queryset, lambda e: employee_set_active(
+            actor=request.user, employee=e, is_active=False, ip=request.META.get("REMOTE_ADDR")), "deactivated")
+
+    @admin.action(description="Remove selected employees from the team", permissions=["change"])
+    def remove_from_team(self, request, queryset):
+        from accounts.employees import employee_remove
+
+        self._for_each_employee(request, queryset, lambda e: employee_remove(
+            actor=request.user, employee=e, ip=request.META.get("REMOTE_ADDR")), "removed from the team")
 
     def _is_admin(self, request) -> bool:
         return request.user.is_superuser or request.user.role == "ADMIN"

@@ -143,6 +143,7 @@ def _current_session(request):
 
 @router.post("/logout/", response=MessageOut, auth=api_auth, summary="End the current session")
 def logout(request):
+    sessions.auth_rate_limits(scope="logout", ip=client_ip(request), account=str(request.user.pk))
     sessions.session_logout(session=_current_session(request), ip=client_ip(request))
     if hasattr(request, "session"):
         request.session.flush()
@@ -187,6 +188,7 @@ def change_password(request, payload: ChangePasswordIn):
 
 @router.get("/profile/", response=UserOut, auth=api_auth, summary="Your profile")
 def profile(request):
+    sessions.auth_rate_limits(scope="profile", ip=client_ip(request), account=str(request.user.pk))
     return request.user
 
 
@@ -201,6 +203,7 @@ class ProfileIn(StrictSchema):
 
 @router.put("/profile/", response=UserOut, auth=api_auth, summary="Update your profile")
 def profile_put(request, payload: ProfileIn):
+    sessions.auth_rate_limits(scope="profile-update", ip=client_ip(request), account=str(request.user.pk))
     try:
         return profile_update(user=request.user, ip=client_ip(request), **payload.dict(exclude_none=True))
     except ValidationError as exc:

@@ -68,12 +68,26 @@ def _manager_only(request):
         raise PermissionDenied("Only managers and admins manage teams.")
 
 
+INVITE_FIELDS = ("username", "email", "first_name", "last_name", "department")
+
+
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def team_list(request):
+    """The manager's team, with a form inviting a new employee (account + set-password email)."""
     _manager_only(request)
+    errors, invited = [], None
+    values = {name: request.POST.get(name, "") for name in INVITE_FIELDS}
+    if request.method == "POST":
+        try:
+            invited = team.employee_invite(actor=request.user, ip=client_ip(request), **values)
+            values = dict.fromkeys(INVITE_FIELDS, "")
+        except (ApiError, ValidationError) as exc:
+            errors = _errors(exc)
     members = team.employees_visible_to(request.user).filter(role=Role.USER).order_by("username", "id")
-    return render(request, "accounts/team.html", {"members": list(members)})
+    return render(request, "accounts/team.html",
+                  {"members": list(members), "errors": errors, "invited": invited, "values": values},
+                  status=400 if errors else 200)
 
 
 @login_required

@@ -53,6 +53,8 @@ _usernames = itertools.count(1)
 @pytest.fixture
 def make_user(db):
     """Create a user with a role (USER, MANAGER or ADMIN); password is `Passw0rd!long`."""
+    from django.contrib.auth.models import Group
+
     from accounts.models import Role, User
 
     def make(role=Role.USER, **fields):
@@ -70,6 +72,7 @@ def make_user(db):
         )
         user.set_password("Passw0rd!long")
         user.save()
+        user.groups.add(Group.objects.get(name=role))  # as accounts.services.user_create does
         return user
 
     return make

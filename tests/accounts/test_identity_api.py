@@ -352,3 +352,11 @@ def test_browser_login_applies_lockout_and_verification(mailbox):
     register(browser)
     response = browser.post("/app/login/", {"username": "nina", "password": STRONG})
     assert response.status_code == 200 and b"Verify your email" in response.content
+
+
+def test_profile_is_rate_limited_per_account(client, mailbox, settings):
+    verified_user(client, mailbox)
+    token = login(client).json()["access_token"]
+    settings.AUTH_RATE_LIMIT_PER_ACCOUNT = (2, 60)
+    statuses = [client.get("/api/auth/profile/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]

@@ -119,3 +119,33 @@ def test_session_admin_never_shows_token_hashes(client, make_user, access_token_
     client.force_login(admin_user)
     html = client.get(f"/admin/accounts/usersession/{session.pk}/change/").content.decode()
     assert session.session_token not in html
+
+
+def test_team_page_invites_an_employee(client, manager_with_team, mailbox):
+    manager = manager_with_team[0]
+    client.force_login(manager)
+    response = client.post("/app/team/", {"username": "newbie", "email": "newbie@example.test",
+                                          "first_name": "New", "last_name": "Bie", "department": "Ops"})
+    assert response.status_code == 200 and b'id="invited"' in response.content
+    assert User.objects.get(username="newbie").manager_id == manager.pk
+    assert mailbox[-1]["To"] == "newbie@example.test"
+    duplicate = client.post("/app/team/", {"username": "newbie", "email": "x@example.test", "first_name": "N",
+                                           "last_name": "B"})
+    assert duplicate.status_code == 400
+
+
+def test_admin_actions_manage_only_the_managers_team(client, manager_with_team):
+    manager, pending, verified, other_team = manager_with_team
+    client.force_login(manager)
+    response = client.post("/admin/accounts/user/", {"action": "verify_employees",
+                                                     "_selected_action": [str(pending.pk), str(other_team.pk)]})
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    other_team.refresh_from_db()
+    assert pending.is_verified_by_manager and not other_team.is_verified_by_manager
+    client.post("/admin/accounts/user/", {"action": "deactivate_employees", "_selected_action": [str(verified.pk)]})
+    verified.refresh_from_db()
+    assert not verified.is_active
+    client.post("/admin/accounts/user/", {"action": "remove_from_team", "_selected_action": [str(pending.pk)]})
+    pending.refresh_from_db()
+    assert pending.manager_id is None
