@@ -193,3 +193,31 @@ def test_new_notification_is_pushed_to_the_users_group(make_user):
     notification_create(user=user, title="Ping", message="m")
     event = RealtimeEvent.objects.get(group=f"user.{user.pk}")
     assert event.event_type == "notification.created" and event.payload["title"] == "Ping"
+
+
+def test_create_employee_on_both_url_sets_and_refuse_bad_input(team, as_user, mailbox):
+    call = as_user(team[0])
+    body = {"username": "ana", "email": "ana@example.test", "first_name": "Ana", "last_name": "Lee"}
+    assert call("post", "/api/employees/", body).status_code == 201
+    assert call("post", "/api/auth/employees/add/", body).status_code == 409  # already registered
+    assert call("post", "/api/auth/employees/add/", {**body, "username": "ana2", "email": "bad"}).status_code == 422
+    assert call("post", "/api/auth/employees/add/", {**body, "username": "x" * 151}).status_code == 422
+    assert call("post", "/api/auth/employees/add/", {**body, "username": "ana3", "role": "ADMIN"}).status_code == 422
+    assert call("post", "/api/auth/employees/add/", {"username": "ana4"}).status_code == 422
+    assert User.objects.filter(username__startswith="ana").count() == 1
+    assert [m["To"] for m in mailbox] == ["ana@example.test"]
+
+
+def test_employee_detail_for_own_team(team, as_user):
+    manager, _, mine, _ = team
+    response = as_user(manager)("get", f"/api/employees/{mine.pk}/")
+    assert response.status_code == 200 and response.json()["username"] == "eli"
+    assert "password" not in response.json()
+
+
+def test_managers_cannot_change_their_own_status(team, as_user, make_user):
+    admin = make_user(role="ADMIN", username="root")
+    response = as_user(admin)("put", f"/api/auth/employees/{admin.pk}/status/", {"is_active": False})
+    assert response.status_code == 409
+    admin.refresh_from_db()
+    assert admin.is_active
