@@ -46,6 +46,8 @@ DEV_KEY_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LWVuY3J5cHRpb24ta2V5LTMyYnk="
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
 KEY_ENCRYPTION_KEY = env_str("KEY_ENCRYPTION_KEY", DEV_KEY_ENCRYPTION_KEY)
 KEY_ENCRYPTION_KEY_ID = env_str("KEY_ENCRYPTION_KEY_ID", "k1")
+# Retired master keys, "id:base64key,...", kept only until `manage.py rotate_wallet_keys` re-wraps.
+KEY_ENCRYPTION_KEYS_RETIRED = env_list("KEY_ENCRYPTION_KEYS_RETIRED", "")
 
 if not DEBUG:
     # Production must never run on the keys that ship in this file.

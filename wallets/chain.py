@@ -45,14 +45,29 @@ def eth_balance(address: str) -> Decimal:
     return wei_to_eth(w3.eth.get_balance(Web3.to_checksum_address(address)))
 
 
+def dev_account(index: int = 0):
+    """One of the local dev node's funded accounts (well-known test mnemonic; dev chain only)."""
+    if settings.ETH_CHAIN_ID != ANVIL_DEV_CHAIN_ID:
+        raise ChainError("dev accounts exist only on the local dev chain (31337)")
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(ANVIL_DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def send_signed(w3: Web3, account, transaction: dict):
+    """Sign with `account`, broadcast, wait for the receipt; a revert is a ChainError."""
+    signed = account.sign_transaction(transaction)
+    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+    if receipt["status"] != 1:
+        raise ChainError(f"transaction {tx_hash.to_0x_hex()} reverted")
+    return receipt
+
+
 def eth_send_from_dev_account(*, to: str, amount_wei: int, account_index: int = 0) -> str:
     """Send ETH from one of the local dev node's funded accounts (demo data and tests only).
     Refuses on any chain but the local dev chain. Returns the transaction hash once mined."""
     w3 = web3_client()
-    if settings.ETH_CHAIN_ID != ANVIL_DEV_CHAIN_ID:
-        raise ChainError("dev-account transfers are only allowed on the local dev chain (31337)")
-    Account.enable_unaudited_hdwallet_features()
-    sender = Account.from_mnemonic(ANVIL_DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{account_index}")
+    sender = dev_account(account_index)
     transaction = {
         "to": Web3.to_checksum_address(to),
         "value": amount_wei,
@@ -63,9 +78,4 @@ def eth_send_from_dev_account(*, to: str, amount_wei: int, account_index: int = 
         "maxPriorityFeePerGas": w3.to_wei(1, "gwei"),
         "type": 2,
     }
-    signed = sender.sign_transaction(transaction)
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
-    if receipt["status"] != 1:
-        raise ChainError(f"transfer {tx_hash.to_0x_hex()} reverted")
-    return tx_hash.to_0x_hex()
+    return send_signed(w3, sender, transaction)["transactionHash"].to_0x_hex()

@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from wallets import chain
 from wallets.models import Cryptocurrency, Transaction, TransactionType, Wallet
-from wallets.services import wallet_create_with_new_key
+from wallets.models import WalletType
+from wallets.services import wallet_create
 
 FUNDING_ETH = {"manager": Decimal("20"), "employee1": Decimal("5"), "employee2": Decimal("5")}
 
@@ -43,7 +44,8 @@ def load(report) -> None:
     for owner in owners:
         wallet = Wallet.objects.filter(user=owner).order_by("created_at").first()
         if wallet is None:
-            wallet = wallet_create_with_new_key(user=owner, name=f"{owner.first_name}'s ETH wallet")
+            wallet = wallet_create(user=owner, name=f"{owner.first_name}'s ETH wallet",
+                                   wallet_type=WalletType.PRIVATE_KEY)
             report.count("wallets")
         wallets.append(wallet)
 

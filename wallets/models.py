@@ -54,12 +54,20 @@ class Wallet(models.Model):
     balance = models.DecimalField(default=0, **TOKEN_AMOUNT)
     last_authenticated = models.DateTimeField(null=True, blank=True)
     monitoring_enabled = models.BooleanField(default=False)
+    monitor_from_block = models.BigIntegerField(null=True, blank=True)
+    # Which of the owner's max_wallets slots this wallet takes: a unique (user, slot) pair makes the
+    # wallet limit hold even when two creates race.
+    slot = models.PositiveSmallIntegerField(default=0)
+    # EIP-191 ownership challenge for watch-only wallets (single use, expires).
+    ownership_nonce = models.CharField(max_length=64, blank=True, default="", editable=False)
+    ownership_nonce_expires = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "wallets"
         indexes = [models.Index(fields=["address"], name="wallets_address_idx")]
+        constraints = [models.UniqueConstraint(fields=["user", "slot"], name="wallets_user_slot_unique")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.address})"

@@ -1,45 +1,193 @@
-"""Writes for wallets: `<entity>_<action>(*, ...)`, validated and transactional."""
+"""Writes for wallets: `<entity>_<action>(*, ...)`, validated; errors are ApiErrors with a code."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import secrets
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models.deletion import ProtectedError
+from django.utils import timezone
 from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils import is_address, is_checksum_address, to_checksum_address
 
-from wallets.keystore import private_key_encrypt
-from wallets.models import Wallet, WalletType
+from accounts.employees import employee_can_hold_funds
+from core.jsonapi.errors import ApiError
+from wallets import chain
+from wallets.keystore import envelope_key_id, envelope_rewrap, private_key_encrypt
+from wallets.models import Cryptocurrency, Wallet, WalletType
 
 logger = logging.getLogger(__name__)
 
-
-class WalletLimitReached(ValidationError):
-    pass
+OWNERSHIP_CHALLENGE_TTL = dt.timedelta(minutes=5)
 
 
-def wallet_create_with_new_key(*, user, name: str) -> Wallet:
-    """A Private Key wallet with a freshly generated key, stored only encrypted."""
+def address_normalise(address: str) -> str:
+    """EIP-55 form of a valid address. All-lowercase or all-uppercase input is accepted; mixed case
+    must be a correct checksum (a typo in a checksummed address is caught, not silently 'fixed')."""
+    address = (address or "").strip()
+    if not is_address(address) and not (address.startswith("0x") and len(address) == 42):
+        raise ApiError(422, "invalid_address", "Not an Ethereum address.", {"address": address[:64]})
+    body = address[2:]
+    if body != body.lower() and body != body.upper() and not is_checksum_address(address):
+        raise ApiError(422, "bad_checksum", "The address's mixed-case checksum is wrong (EIP-55).",
+                       {"address": address})
+    if not is_address(address.lower()):
+        raise ApiError(422, "invalid_address", "Not an Ethereum address.", {"address": address[:64]})
+    return to_checksum_address(address.lower())
+
+
+def _key_to_account(private_key: str):
+    try:
+        return Account.from_key(private_key.strip())
+    except Exception:
+        raise ApiError(422, "invalid_private_key", "Not a valid secp256k1 private key.") from None
+
+
+def wallet_create(*, user, name: str, wallet_type: str, address: str = "", private_key: str = "") -> Wallet:
+    """Create a wallet in one of the owner's `max_wallets` slots (race-proof via a unique
+    (user, slot) index). Private Key wallets generate a key unless one is imported; MetaMask and
+    Hardware wallets are watch-only and need an address."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError({"name": "a wallet needs a name of 1-100 characters"})
-    from accounts.employees import employee_can_hold_funds
-
+        raise ApiError(422, "validation_error", "A wallet needs a name of 1-100 characters.", {"fields": {"name": "1-100 characters"}})
+    if wallet_type not in WalletType.values:
+        raise ApiError(422, "validation_error", f"Unknown wallet type {wallet_type!r}.",
+                       {"fields": {"wallet_type": f"one of {WalletType.values}"}})
     if not employee_can_hold_funds(user):
-        raise ValidationError({"user": "your manager has not verified your account yet"})
-    if Wallet.objects.filter(user=user).count() >= user.max_wallets:
-        raise WalletLimitReached(f"you already have the maximum of {user.max_wallets} wallets")
-    account = Account.create()
-    wallet = Wallet(
-        name=name,
-        address=account.address,  # eth_account gives the EIP-55 checksum form
-        user=user,
-        wallet_type=WalletType.PRIVATE_KEY,
-        encrypted_private_key=private_key_encrypt(account.key.to_0x_hex()),
-    )
-    try:
-        wallet.save()
-    except IntegrityError:
-        raise ValidationError({"address": "this address is already registered"}) from None
-    logger.info("wallet created id=%s user=%s address=%s", wallet.pk, user.pk, wallet.address)
+        raise ApiError(403, "employee_not_verified", "Your manager has not verified your account yet.")
+
+    envelope = ""
+    if wallet_type == WalletType.PRIVATE_KEY:
+        account = _key_to_account(private_key) if private_key else Account.create()
+        if address and address_normalise(address) != account.address:
+            raise ApiError(422, "address_mismatch", "The address does not belong to the private key.")
+        address = account.address
+        envelope = private_key_encrypt(account.key.to_0x_hex())
+        del account
+    else:
+        if private_key:
+            raise ApiError(422, "validation_error", "Watch-only wallets take no private key.")
+        if not address:
+            raise ApiError(422, "validation_error", "A watch-only wallet needs its address.",
+                           {"fields": {"address": "required"}})
+        address = address_normalise(address)
+
+    if Wallet.objects.filter(address=address).exists():
+        raise ApiError(409, "address_taken", "This address is already registered.")
+    taken = set(Wallet.objects.filter(user=user).values_list("slot", flat=True))
+    for slot in (s for s in range(user.max_wallets) if s not in taken):
+        wallet = Wallet(name=name, address=address, user=user, wallet_type=wallet_type,
+                        encrypted_private_key=envelope, slot=slot)
+        try:
+            wallet.save()
+        except IntegrityError:
+            if Wallet.objects.filter(address=address).exists():
+                raise ApiError(409, "address_taken", "This address is already registered.") from None
+            continue  # another create took this slot a moment ago: try the next one
+        logger.info("wallet created id=%s user=%s type=%s address=%s", wallet.pk, user.pk, wallet_type, address)
+        return wallet
+    raise ApiError(409, "wallet_limit_reached", f"You already have the maximum of {user.max_wallets} wallets.",
+                   {"max_wallets": user.max_wallets})
+
+
+def wallet_update(*, wallet: Wallet, name: str | None = None, is_active: bool | None = None) -> Wallet:
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ApiError(422, "validation_error", "A wallet needs a name of 1-100 characters.")
+        wallet.name = name
+    if is_active is not None:
+        wallet.is_active = is_active
+    wallet.save(update_fields=["name", "is_active", "updated_at"])
     return wallet
+
+
+def wallet_delete(*, wallet: Wallet) -> None:
+    try:
+        wallet.delete()
+    except ProtectedError:
+        raise ApiError(409, "wallet_has_transactions",
+                       "This wallet has transactions; deactivate it instead (is_active=false).") from None
+
+
+def wallet_ownership_challenge(*, wallet: Wallet) -> str:
+    """A message for the wallet's owner to sign (EIP-191 personal_sign); single use, 5 minutes."""
+    nonce = secrets.token_hex(16)
+    expires = timezone.now() + OWNERSHIP_CHALLENGE_TTL
+    Wallet.objects.filter(pk=wallet.pk).update(ownership_nonce=nonce, ownership_nonce_expires=expires)
+    return ownership_message(wallet.address, nonce)
+
+
+def ownership_message(address: str, nonce: str) -> str:
+    return f"Crypto Books: I control {address}. Nonce: {nonce}"
+
+
+def wallet_ownership_verify(*, wallet: Wallet, signature: str) -> Wallet:
+    wallet.refresh_from_db()
+    if not wallet.ownership_nonce or not wallet.ownership_nonce_expires or wallet.ownership_nonce_expires < timezone.now():
+        raise ApiError(400, "no_challenge", "Ask for a new challenge first; the last one expired or was used.")
+    message = encode_defunct(text=ownership_message(wallet.address, wallet.ownership_nonce))
+    try:
+        signer = Account.recover_message(message, signature=signature)
+    except Exception:
+        raise ApiError(422, "invalid_signature", "The signature is malformed.") from None
+    if signer != wallet.address:
+        raise ApiError(403, "wrong_signer", "The message was not signed by this wallet's key.")
+    used = Wallet.objects.filter(pk=wallet.pk, ownership_nonce=wallet.ownership_nonce).update(
+        ownership_nonce="", ownership_nonce_expires=None, last_authenticated=timezone.now())
+    if not used:
+        raise ApiError(400, "no_challenge", "This challenge was already used.")
+    wallet.refresh_from_db()
+    return wallet
+
+
+def wallet_balance_refresh(*, wallet: Wallet) -> dict:
+    """ETH and every tracked ERC-20 balance, read from the node; the stored ETH balance is updated."""
+    from wallets.erc20 import erc20_balance
+
+    try:
+        eth = chain.eth_balance(wallet.address)
+        tokens = []
+        for token in Cryptocurrency.objects.filter(is_active=True).exclude(contract_address="").order_by("symbol"):
+            tokens.append({"symbol": token.symbol, "contract_address": token.contract_address,
+                           "decimals": token.decimals,
+                           "balance": erc20_balance(token_address=token.contract_address, holder=wallet.address,
+                                                    decimals=token.decimals)})
+    except chain.ChainError as exc:
+        raise ApiError(503, "chain_unavailable", str(exc)) from None
+    Wallet.objects.filter(pk=wallet.pk).update(balance=eth)
+    return {"address": wallet.address, "eth": eth, "tokens": tokens, "as_of": timezone.now()}
+
+
+def wallet_monitoring_enable(*, wallet: Wallet, from_block: int | None = None) -> Wallet:
+    if from_block is None:
+        try:
+            from_block = chain.web3_client().eth.block_number
+        except chain.ChainError as exc:
+            raise ApiError(503, "chain_unavailable", str(exc)) from None
+    if from_block < 0:
+        raise ApiError(422, "validation_error", "from_block must be 0 or more.")
+    Wallet.objects.filter(pk=wallet.pk).update(monitoring_enabled=True, monitor_from_block=from_block)
+    wallet.refresh_from_db()
+    return wallet
+
+
+def wallet_keys_rotate() -> tuple[int, int]:
+    """Re-wrap every envelope not under the current master key; a compare-and-set on the old
+    envelope keeps a concurrent writer's change. Returns (re-wrapped, already current)."""
+    from django.conf import settings
+
+    rotated = current = 0
+    for wallet in Wallet.objects.exclude(encrypted_private_key="").only("pk", "encrypted_private_key"):
+        old = wallet.encrypted_private_key
+        if envelope_key_id(old) == settings.KEY_ENCRYPTION_KEY_ID:
+            current += 1
+            continue
+        rotated += Wallet.objects.filter(pk=wallet.pk, encrypted_private_key=old).update(
+            encrypted_private_key=envelope_rewrap(old))
+    return rotated, current
+
+

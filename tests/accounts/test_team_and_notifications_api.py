@@ -9,7 +9,9 @@ from accounts.models import AuditLogEntry, Notification
 from accounts.models import User
 from accounts.notifications import notification_create
 from core.models import RealtimeEvent
-from wallets.services import wallet_create_with_new_key
+from core.jsonapi.errors import ApiError
+from wallets.models import WalletType
+from wallets.services import wallet_create
 
 pytestmark = pytest.mark.django_db
 
@@ -140,14 +142,13 @@ def test_employee_update_and_delete_keep_records(team, as_user):
 
 
 def test_unverified_employees_cannot_create_wallets(team):
-    from django.core.exceptions import ValidationError
-
     _, _, mine, _ = team
-    with pytest.raises(ValidationError):
-        wallet_create_with_new_key(user=mine, name="too early")
+    with pytest.raises(ApiError) as refused:
+        wallet_create(user=mine, name="too early", wallet_type=WalletType.PRIVATE_KEY)
+    assert refused.value.code == "employee_not_verified"
     mine.is_verified_by_manager = True
     mine.save()
-    assert wallet_create_with_new_key(user=mine, name="now").pk
+    assert wallet_create(user=mine, name="now", wallet_type=WalletType.PRIVATE_KEY).pk
 
 
 # --- notifications ----------------------------------------------------------------------------------
