@@ -143,3 +143,55 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_type} {self.amount} {self.cryptocurrency_id}"
+
+
+class TransferStatus(models.TextChoices):
+    PREPARED = "PREPARED", "Signed, not yet broadcast"
+    BROADCAST = "BROADCAST", "Broadcast"
+    CONFIRMED = "CONFIRMED", "Confirmed"
+    FAILED = "FAILED", "Failed"
+
+
+class OutgoingTransfer(models.Model):
+    """An on-chain send, persisted with its nonce and signed raw transaction BEFORE broadcast: a retry
+    (same Idempotency-Key) rebroadcasts these exact bytes and never signs again, so a payment happens
+    once even if the process dies between signing and broadcasting."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfers")
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="outgoing_transfers")
+    cryptocurrency = models.ForeignKey(Cryptocurrency, on_delete=models.PROTECT, related_name="+")
+    to_address = models.CharField(max_length=42)
+    amount = models.DecimalField(**TOKEN_AMOUNT)
+    # "<user id>:<Idempotency-Key>": unique, so two racing requests with one key create one transfer.
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    request_fingerprint = models.CharField(max_length=64)
+    chain_id = models.BigIntegerField()
+    nonce = models.BigIntegerField()
+    gas_limit = models.BigIntegerField()
+    max_fee_per_gas = models.DecimalField(max_digits=34, decimal_places=0)
+    max_priority_fee_per_gas = models.DecimalField(max_digits=34, decimal_places=0)
+    signed_raw_transaction = models.TextField(editable=False)
+    tx_hash = models.CharField(max_length=66, unique=True)
+    status = models.CharField(max_length=16, choices=TransferStatus.choices, default=TransferStatus.PREPARED)
+    error = models.TextField(blank=True, default="")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "outgoing_transfers"
+        indexes = [
+            models.Index(fields=["idempotency_key"], name="transfers_idem_idx"),
+            models.Index(fields=["tx_hash"], name="transfers_hash_idx"),
+        ]
+
+
+class NonceCounter(models.Model):
+    """The next nonce the app will use for an address on a chain (atomic $max/$inc updates)."""
+
+    key = models.CharField(max_length=100, unique=True)  # "<chain id>:<address>"
+    next_nonce = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "nonce_counters"
+        indexes = [models.Index(fields=["key"], name="nonce_counters_key_idx")]

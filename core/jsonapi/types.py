@@ -46,3 +46,18 @@ class ObjectIdConverter:
 
 
 register_converter(ObjectIdConverter, "oid")
+
+
+class TransactionHashConverter:
+    """0x + 64 hex characters; anything else is a plain 404."""
+
+    regex = "0x[0-9a-fA-F]{64}"
+
+    def to_python(self, value: str) -> str:
+        return value.lower()
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(TransactionHashConverter, "txhash")
