@@ -195,3 +195,15 @@ class NonceCounter(models.Model):
     class Meta:
         db_table = "nonce_counters"
         indexes = [models.Index(fields=["key"], name="nonce_counters_key_idx")]
+
+
+class ChainCheckpoint(models.Model):
+    """How far the wallet monitor has scanned (advanced by compare-and-set)."""
+
+    key = models.CharField(max_length=100, unique=True)  # "monitor:<chain id>"
+    last_block = models.BigIntegerField(default=-1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "chain_checkpoints"
+        indexes = [models.Index(fields=["key"], name="chain_checkpoints_key_idx")]

@@ -1,1 +1,15 @@
-"""Huey tasks for wallets, the chain, transactions, cryptocurrencies, prices and portfolio."""
+"""Huey tasks for wallets: the periodic wallet monitor."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("wallet-monitor")
+def wallet_monitor_scan():
+    """Every minute: record new confirmed transfers of monitored wallets (exactly once)."""
+    from wallets.monitoring import monitor_scan
+
+    report = monitor_scan()
+    return {"from": report.from_block, "to": report.to_block, "recorded": report.recorded,
+            "confirmed_sends": report.confirmed_sends}

@@ -1,0 +1,174 @@
+"""The wallet monitor: records ETH transfers and ERC-20 Transfer logs of monitored wallets.
+
+Only blocks with ETH_CONFIRMATIONS confirmations are scanned, so a reorg within that depth cannot
+leave a ghost row. Each transfer is recorded once through the unique external_id
+`chain:<tx hash>:<log index or -1>:<wallet address>`, however often the scan runs or crashes; the
+checkpoint advances by compare-and-set after each chunk. Pending rows of our own sends are updated
+in place (confirmed or failed, with the fee actually paid).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError
+from django_mongodb_backend.transaction import atomic
+from web3 import Web3
+
+from accounts.models import NotificationPriority, NotificationType
+from accounts.notifications import notification_create
+from wallets import chain
+from wallets.models import (
+    ChainCheckpoint,
+    Cryptocurrency,
+    OutgoingTransfer,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    TransferStatus,
+    Wallet,
+)
+
+logger = logging.getLogger(__name__)
+
+TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
+CHUNK_BLOCKS = 200
+
+
+@dataclass
+class ScanReport:
+    from_block: int | None = None
+    to_block: int | None = None
+    recorded: int = 0
+    confirmed_sends: int = 0
+    skipped_duplicates: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _checkpoint_key() -> str:
+    return f"monitor:{settings.ETH_CHAIN_ID}"
+
+
+def _topic_address(address: str) -> str:
+    return "0x" + "0" * 24 + address[2:].lower()
+
+
+def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
+    report = ScanReport()
+    wallets = {w.address: w for w in Wallet.objects.filter(monitoring_enabled=True).select_related("user")}
+    w3 = chain.web3_client()
+    safe_head = w3.eth.block_number - settings.ETH_CONFIRMATIONS + 1
+    checkpoint, _ = ChainCheckpoint.objects.get_or_create(key=_checkpoint_key())
+    if not wallets:
+        start = max(checkpoint.last_block + 1, 0)
+    else:
+        earliest = min((w.monitor_from_block or 0) for w in wallets.values())
+        start = max(checkpoint.last_block + 1, 0) if checkpoint.last_block >= earliest else earliest
+    end = min(safe_head, start + max_blocks - 1)
+    if end < start:
+        return report
+    report.from_block, report.to_block = start, end
+    tokens = {t.contract_address.lower(): t for t in Cryptocurrency.objects.exclude(contract_address="")}
+    eth = Cryptocurrency.objects.filter(symbol="ETH").first()
+    last_done = checkpoint.last_block
+    for chunk_start in range(start, end + 1, CHUNK_BLOCKS):
+        chunk_end = min(chunk_start + CHUNK_BLOCKS - 1, end)
+        if wallets:
+            _scan_chunk(w3, chunk_start, chunk_end, wallets, tokens, eth, report)
+        advanced = ChainCheckpoint.objects.filter(key=_checkpoint_key(), last_block=last_done).update(
+            last_block=chunk_end)
+        if not advanced:
+            report.notes.append("another monitor advanced the checkpoint; stopping")
+            break
+        last_done = chunk_end
+    return report
+
+
+def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, report: ScanReport) -> None:
+    addresses = set(wallets)
+    if eth is not None:
+        for number in range(start, end + 1):
+            block = w3.eth.get_block(number, full_transactions=True)
+            when = dt.datetime.fromtimestamp(block["timestamp"], tz=dt.UTC)
+            for tx in block["transactions"]:
+                sender, receiver = tx["from"], tx.get("to")
+                if sender not in addresses and receiver not in addresses:
+                    continue
+                receipt = w3.eth.get_transaction_receipt(tx["hash"])
+                for address in {a for a in (sender, receiver) if a in addresses}:
+                    if tx["value"] == 0 and address != sender:
+                        continue  # a contract call to us without ETH: the token logs below cover it
+                    _record(report, wallets[address], eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
+                            log_index=-1, sender=sender, receiver=receiver)
+    if tokens and addresses:
+        topics_in = [_topic_address(a) for a in addresses]
+        logs = []
+        for topics in ([TRANSFER_TOPIC, topics_in], [TRANSFER_TOPIC, None, topics_in]):
+            logs += w3.eth.get_logs({"fromBlock": start, "toBlock": end,
+                                     "address": [Web3.to_checksum_address(a) for a in tokens], "topics": topics})
+        seen = set()
+        for log in sorted(logs, key=lambda item: (item["blockNumber"], item["logIndex"])):
+            identity = (log["transactionHash"], log["logIndex"])
+            if identity in seen:
+                continue
+            seen.add(identity)
+            token = tokens[log["address"].lower()]
+            sender = Web3.to_checksum_address("0x" + log["topics"][1].hex()[-40:])
+            receiver = Web3.to_checksum_address("0x" + log["topics"][2].hex()[-40:])
+            amount = Decimal(int.from_bytes(bytes(log["data"]), "big")).scaleb(-token.decimals)
+            tx = w3.eth.get_transaction(log["transactionHash"])
+            receipt = w3.eth.get_transaction_receipt(log["transactionHash"])
+            when = dt.datetime.fromtimestamp(w3.eth.get_block(log["blockNumber"])["timestamp"], tz=dt.UTC)
+            for address in {a for a in (sender, receiver) if a in addresses}:
+                _record(report, wallets[address], token, tx, receipt, when, amount=amount, log_index=log["logIndex"],
+                        sender=sender, receiver=receiver)
+
+
+def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
+    tx_hash = tx["hash"].to_0x_hex()
+    external_id = f"chain:{tx_hash}:{log_index}:{wallet.address}"
+    outgoing = sender == wallet.address
+    fee = chain.wei_to_eth(receipt["gasUsed"] * receipt["effectiveGasPrice"]) if outgoing else None
+    status = TransactionStatus.CONFIRMED if receipt["status"] == 1 else TransactionStatus.FAILED
+    facts = {
+        "block_number": receipt["blockNumber"], "status": status, "gas_used": receipt["gasUsed"] if outgoing else None,
+        "gas_price": chain.wei_to_eth(receipt["effectiveGasPrice"]) if outgoing else None, "gas_fee": fee,
+        "fee": fee or Decimal(0),
+    }
+    # Our own send: its pending row exists (same external_id for the main transfer); confirm it.
+    mine = Transaction.objects.filter(external_id=external_id).first()
+    if mine is not None:
+        if mine.status == TransactionStatus.PENDING:
+            Transaction.objects.filter(pk=mine.pk, status=TransactionStatus.PENDING).update(**facts)
+            OutgoingTransfer.objects.filter(tx_hash=tx_hash).update(
+                status=TransferStatus.CONFIRMED if status == TransactionStatus.CONFIRMED else TransferStatus.FAILED)
+            report.confirmed_sends += 1
+        else:
+            report.skipped_duplicates += 1
+        return
+    internal = Wallet.objects.filter(user=wallet.user, address__in=[sender, receiver]).count() == 2
+    try:
+        with atomic():
+            Transaction.objects.create(
+                transaction_type=TransactionType.TRANSFER, wallet=wallet, cryptocurrency=asset, amount=amount,
+                transaction_date=when, hash=tx_hash, log_index=None if log_index < 0 else log_index,
+                from_address=sender, to_address=receiver or "", source="chain", external_id=external_id,
+                description=("Internal transfer between your wallets" if internal
+                             else f"{'Sent to' if outgoing else 'Received from'} {receiver if outgoing else sender}"),
+                **facts,
+            )
+            notification_create(
+                user=wallet.user, type=NotificationType.TRANSACTION, priority=NotificationPriority.MEDIUM,
+                title=f"{'Sent' if outgoing else 'Received'} {amount.normalize()} {asset.symbol}",
+                message=f"{wallet.name}: {'to' if outgoing else 'from'} {receiver if outgoing else sender} "
+                        f"(block {receipt['blockNumber']}).",
+                metadata={"tx_hash": tx_hash, "wallet_id": str(wallet.pk)},
+            )
+    except IntegrityError:
+        report.skipped_duplicates += 1  # recorded by an earlier or concurrent run
+        return
+    report.recorded += 1
