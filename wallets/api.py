@@ -1,10 +1,10 @@
-"""/api/wallets/ and /api/blockchain/. Wallets: the user's wallets (owner-scoped), balances read from the chain, monitoring, and
+"""/api/wallets/, /api/blockchain/ and /api/transactions/. Wallets: the user's wallets (owner-scoped), balances read from the chain, monitoring, and
 the EIP-191 ownership proof of watch-only wallets. No private key ever appears in a response."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -17,7 +17,8 @@ from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
 from core.jsonapi.types import ObjectIdStr
 from wallets import services, transfers
-from wallets.selectors import wallet_list_for
+from wallets.models import Transaction
+from wallets.selectors import transaction_history_for, transaction_list_for, wallet_list_for
 
 router = Router(tags=["wallets"])
 
@@ -204,13 +205,13 @@ class TxStatusOut(Schema):
 
 @blockchain_router.get("/transaction/{txhash:tx_hash}/", response=TxStatusOut, auth=api_auth,
                        summary="Transaction details from the node")
-def transaction_detail(request, tx_hash: str):
+def chain_transaction_detail(request, tx_hash: str):
     return transfers.transaction_status(tx_hash=tx_hash)
 
 
 @blockchain_router.get("/transaction-status/{txhash:tx_hash}/", response=TxStatusOut, auth=api_auth,
                        summary="Pending, confirmed (with confirmations) or failed, and the fee paid")
-def transaction_status(request, tx_hash: str):
+def chain_transaction_status(request, tx_hash: str):
     return transfers.transaction_status(tx_hash=tx_hash)
 
 
@@ -243,3 +244,133 @@ class WalletMonitoringIn(StrictSchema):
 @blockchain_router.post("/wallet-monitoring/", response=WalletOut, auth=api_auth, summary="Enable wallet monitoring")
 def wallet_monitoring(request, payload: WalletMonitoringIn):
     return services.wallet_monitoring_enable(wallet=_own(request, payload.wallet_id), from_block=payload.from_block)
+
+
+# --- /api/transactions/ ------------------------------------------------------------------------------
+
+transactions_router = Router(tags=["transactions"])
+
+
+class TransactionOut(Schema):
+    id: ObjectIdStr
+    transaction_type: str
+    wallet_id: ObjectIdStr
+    asset: str
+    amount: Decimal
+    price_at_transaction: Decimal | None
+    usd_value: Decimal | None
+    fee: Decimal
+    transaction_date: datetime
+    description: str
+    hash: str
+    from_address: str
+    to_address: str
+    status: str
+    source: str
+    block_number: int | None
+    gas_fee: Decimal | None
+    ai_category: str
+    business_purpose: str
+    tax_category: str
+    is_business_expense: bool | None
+
+    @staticmethod
+    def resolve_asset(obj):
+        return obj.cryptocurrency.symbol
+
+
+class TransactionIn(StrictSchema):
+    wallet_id: ObjectIdStr
+    asset: str = Field(max_length=20)
+    transaction_type: Literal["BUY", "SELL", "TRANSFER", "INCOME", "EXPENSE"]
+    amount: Decimal = Field(gt=0, max_digits=34)
+    transaction_date: datetime
+    price_at_transaction: Decimal | None = Field(None, ge=0, max_digits=34)
+    fee: Decimal = Field(Decimal(0), ge=0, max_digits=34)
+    description: str = Field("", max_length=2000)
+    hash: str = Field("", max_length=66)
+    from_address: str = Field("", max_length=42)
+    to_address: str = Field("", max_length=42)
+    business_purpose: str = Field("", max_length=200)
+    tax_category: str = Field("", max_length=64)
+    is_business_expense: bool | None = None
+
+
+class TransactionUpdateIn(StrictSchema):
+    transaction_type: Literal["BUY", "SELL", "TRANSFER", "INCOME", "EXPENSE"] | None = None
+    amount: Decimal | None = Field(None, gt=0, max_digits=34)
+    transaction_date: datetime | None = None
+    price_at_transaction: Decimal | None = Field(None, ge=0, max_digits=34)
+    fee: Decimal | None = Field(None, ge=0, max_digits=34)
+    description: str | None = Field(None, max_length=2000)
+    business_purpose: str | None = Field(None, max_length=200)
+    tax_category: str | None = Field(None, max_length=64)
+    is_business_expense: bool | None = None
+
+
+def _own_tx(request, transaction_id):
+    return get_object_or_404(Transaction.objects.filter(wallet__user=request.user)
+                             .select_related("cryptocurrency", "wallet").order_by("id"), transaction_id)
+
+
+@transactions_router.get("/", response=list[TransactionOut], auth=api_auth, summary="List transactions")
+@paginate(LimitOffsetNoCount)
+def transaction_list(request, wallet_id: ObjectIdStr | None = None, asset: str | None = None,
+                     transaction_type: str | None = None, status: str | None = None, category: str | None = None,
+                     date_from: datetime | None = None, date_to: datetime | None = None,
+                     ordering: Literal["date", "-date", "amount", "-amount"] = "-date"):
+    return transaction_list_for(request.user, wallet_id=wallet_id, asset=asset, transaction_type=transaction_type,
+                                status=status, category=category, date_from=date_from, date_to=date_to,
+                                ordering=ordering)
+
+
+@transactions_router.post("/", response={201: TransactionOut}, auth=api_auth, summary="Record a transaction")
+def transaction_create(request, payload: TransactionIn):
+    data = payload.dict()
+    wallet = _own(request, data.pop("wallet_id"))
+    return Status(201, services.transaction_create(wallet=wallet, **data))
+
+
+class HistoryRowOut(Schema):
+    id: ObjectIdStr
+    date: datetime
+    type: str
+    asset: str
+    wallet: str
+    change: Decimal
+    balance: Decimal
+    hash: str
+
+
+@transactions_router.get("/history/", response=list[HistoryRowOut], auth=api_auth,
+                         summary="Movements in date order with the running balance per asset")
+@paginate(LimitOffsetNoCount)
+def transaction_history(request):
+    return transaction_history_for(request.user)
+
+
+@transactions_router.get("/category/{category}/", response=list[TransactionOut], auth=api_auth,
+                         summary="Transactions of a category (AI or tax category)")
+@paginate(LimitOffsetNoCount)
+def transaction_by_category(request, category: str):
+    return transaction_list_for(request.user, category=category[:64])
+
+
+@transactions_router.get("/{oid:transaction_id}/", response=TransactionOut, auth=api_auth,
+                         summary="Transaction details")
+def transaction_detail(request, transaction_id: str):
+    return _own_tx(request, transaction_id)
+
+
+@transactions_router.put("/{oid:transaction_id}/", response=TransactionOut, auth=api_auth,
+                         summary="Update a transaction (chain rows: business fields only)")
+def transaction_put(request, transaction_id: str, payload: TransactionUpdateIn):
+    return services.transaction_update(transaction=_own_tx(request, transaction_id),
+                                       **payload.dict(exclude_unset=True))
+
+
+@transactions_router.delete("/{oid:transaction_id}/", response=MessageOut, auth=api_auth,
+                            summary="Delete a manual transaction")
+def transaction_delete(request, transaction_id: str):
+    services.transaction_delete(transaction=_own_tx(request, transaction_id))
+    return {"message": "Deleted."}

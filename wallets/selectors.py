@@ -7,3 +7,67 @@ from wallets.models import Wallet
 
 def wallet_list_for(user) -> QuerySet[Wallet]:
     return Wallet.objects.filter(user=user).order_by("slot", "id")
+
+
+TRANSACTION_ORDERINGS = {
+    "date": ("transaction_date", "id"), "-date": ("-transaction_date", "-id"),
+    "amount": ("amount", "id"), "-amount": ("-amount", "-id"),
+}
+INFLOW_TYPES = ("BUY", "INCOME")
+OUTFLOW_TYPES = ("SELL", "EXPENSE")
+
+
+def transaction_list_for(user, *, wallet_id=None, asset=None, transaction_type=None, status=None, category=None,
+                         date_from=None, date_to=None, ordering="-date"):
+    from django.db.models import Q
+
+    from wallets.models import Transaction
+
+    queryset = Transaction.objects.filter(wallet__user=user)
+    if wallet_id:
+        queryset = queryset.filter(wallet_id=wallet_id)
+    if asset:
+        queryset = queryset.filter(cryptocurrency__symbol=asset.upper())
+    if transaction_type:
+        queryset = queryset.filter(transaction_type=transaction_type)
+    if status:
+        queryset = queryset.filter(status=status)
+    if category:
+        queryset = queryset.filter(Q(ai_category=category) | Q(tax_category=category))
+    if date_from:
+        queryset = queryset.filter(transaction_date__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(transaction_date__lt=date_to)
+    return queryset.select_related("wallet", "cryptocurrency").order_by(*TRANSACTION_ORDERINGS[ordering])
+
+
+def transaction_history_for(user) -> list[dict]:
+    """Every movement of the user's wallets in date order with the running balance per asset.
+    Transfers count by direction; a transfer between two of the user's wallets moves nothing."""
+    from decimal import Decimal
+
+    own = set(wallet_list_for(user).values_list("address", flat=True))
+    balances: dict[str, Decimal] = {}
+    rows = []
+    for tx in transaction_list_for(user, ordering="date"):
+        if tx.status == "FAILED":
+            continue
+        symbol = tx.cryptocurrency.symbol
+        if tx.transaction_type in INFLOW_TYPES:
+            change = tx.amount
+        elif tx.transaction_type in OUTFLOW_TYPES:
+            change = -tx.amount
+        elif tx.from_address in own and tx.to_address in own:
+            change = Decimal(0)
+        else:
+            change = -tx.amount if tx.from_address == tx.wallet.address else tx.amount
+        balances[symbol] = balances.get(symbol, Decimal(0)) + change
+        if tx.fee and tx.from_address == tx.wallet.address:  # the network fee is always paid in ETH
+            if symbol == "ETH":
+                change -= tx.fee
+                balances[symbol] -= tx.fee
+            else:
+                balances["ETH"] = balances.get("ETH", Decimal(0)) - tx.fee
+        rows.append({"id": tx.pk, "date": tx.transaction_date, "type": tx.transaction_type, "asset": symbol,
+                     "wallet": tx.wallet.name, "change": change, "balance": balances[symbol], "hash": tx.hash})
+    return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from decimal import Decimal
 
 from django.db import IntegrityError
 from django.db.models.deletion import ProtectedError
@@ -191,3 +192,67 @@ def wallet_keys_rotate() -> tuple[int, int]:
     return rotated, current
 
 
+
+
+# --- transactions --------------------------------------------------------------------------------
+BUSINESS_FIELDS = ("business_purpose", "tax_category", "is_business_expense", "description")
+MANUAL_FIELDS = ("transaction_type", "amount", "price_at_transaction", "transaction_date", "fee", "usd_value",
+                 "from_address", "to_address", "hash", "status", *BUSINESS_FIELDS)
+
+
+def _asset(symbol: str) -> Cryptocurrency:
+    token = Cryptocurrency.objects.filter(symbol=(symbol or "").upper()).first()
+    if token is None:
+        raise ApiError(422, "unknown_asset", f"{symbol!r} is not a known asset.")
+    return token
+
+
+def _validate_transaction(tx) -> None:
+    from django.core.exceptions import ValidationError
+
+    if tx.amount is not None and tx.amount <= 0:
+        raise ApiError(422, "validation_error", "The amount must be positive.", {"fields": {"amount": "> 0"}})
+    if tx.fee is not None and tx.fee < 0:
+        raise ApiError(422, "validation_error", "The fee cannot be negative.", {"fields": {"fee": ">= 0"}})
+    for name in ("from_address", "to_address"):
+        value = getattr(tx, name)
+        if value:
+            setattr(tx, name, address_normalise(value))
+    if tx.price_at_transaction is not None and tx.usd_value is None:
+        tx.usd_value = (tx.amount * tx.price_at_transaction).quantize(Decimal("0.00000001"))
+    try:
+        tx.full_clean(exclude=["wallet", "cryptocurrency"])
+    except ValidationError as exc:
+        raise ApiError(422, "validation_error", "The transaction is not valid.", {"fields": exc.message_dict}) from None
+
+
+def transaction_create(*, wallet: Wallet, asset: str, **fields):
+    from wallets.models import Transaction
+
+    tx = Transaction(wallet=wallet, cryptocurrency=_asset(asset), source="manual",
+                     **{k: v for k, v in fields.items() if k in MANUAL_FIELDS})
+    _validate_transaction(tx)
+    tx.save()
+    return tx
+
+
+def transaction_update(*, transaction, **changes):
+    """Rows from the chain keep their on-chain facts: only business fields change. Manual rows can
+    be corrected entirely."""
+    allowed = BUSINESS_FIELDS if transaction.source == "chain" else MANUAL_FIELDS
+    refused = sorted(set(changes) - set(allowed))
+    if refused:
+        raise ApiError(409 if transaction.source == "chain" else 422, "immutable_fields",
+                       "These fields come from the chain and cannot be edited." if transaction.source == "chain"
+                       else "These fields cannot be edited.", {"fields": refused})
+    for name, value in changes.items():
+        setattr(transaction, name, value)
+    _validate_transaction(transaction)
+    transaction.save()
+    return transaction
+
+
+def transaction_delete(*, transaction) -> None:
+    if transaction.source == "chain":
+        raise ApiError(409, "chain_transaction", "Transactions read from the chain cannot be deleted.")
+    transaction.delete()
