@@ -1,8 +1,12 @@
 """Admin for wallets, cryptocurrencies and transactions. A wallet's encrypted private key is never
 shown, searched or exported here."""
 
-from django.contrib import admin
-from django.urls import reverse
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin_base import BackofficeModelAdmin
@@ -38,8 +42,50 @@ class WalletAdmin(BackofficeModelAdmin):
         return format_html('<a href="{}">view</a>', url)
 
 
+class UniversalImportForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=None, help_text="owner of the imported transactions")
+    file = forms.FileField(help_text="Koinly universal CSV")
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.order_by("username")
+
+
 @admin.register(Transaction)
 class TransactionAdmin(BackofficeModelAdmin):
+    change_list_template = "wallets/admin/transaction_changelist.html"
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view), name="wallets_transaction_import"),
+                *super().get_urls()]
+
+    def import_view(self, request):
+        """Upload a Koinly universal CSV: all rows or none; each bad row listed."""
+        from wallets.imports import ImportRejected, transactions_import_universal
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = UniversalImportForm(request.POST or None, request.FILES or None)
+        errors = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                text = form.cleaned_data["file"].read().decode("utf-8-sig")
+                report = transactions_import_universal(user=form.cleaned_data["user"], text=text)
+            except UnicodeDecodeError:
+                errors = ["The file is not UTF-8 text."]
+            except ImportRejected as exc:
+                errors = [f"row {e.row}, {e.column}: {e.reason}" for e in exc.errors]
+            else:
+                self.message_user(request, f"Imported {report.created} transaction(s); "
+                                           f"{report.duplicates_skipped} duplicate(s) skipped.", messages.SUCCESS)
+                return redirect("admin:wallets_transaction_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "errors": errors,
+                   "title": "Import transactions (Koinly universal CSV)", "opts": self.model._meta}
+        return TemplateResponse(request, "wallets/admin/transaction_import.html", context,
+                                status=400 if errors else 200)
+
     list_display = ("transaction_date", "transaction_type", "wallet", "cryptocurrency", "amount", "usd_value",
                     "status", "source")
     list_filter = ("transaction_type", "status", "source", "cryptocurrency")

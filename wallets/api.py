@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from ninja import Field, Router, Schema, Status
+from django.http import HttpResponse
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
@@ -16,7 +17,7 @@ from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
 from core.jsonapi.types import ObjectIdStr
-from wallets import services, transfers
+from wallets import imports, services, transfers
 from wallets.models import Transaction
 from wallets.selectors import transaction_history_for, transaction_list_for, wallet_list_for
 
@@ -254,7 +255,7 @@ transactions_router = Router(tags=["transactions"])
 class TransactionOut(Schema):
     id: ObjectIdStr
     transaction_type: str
-    wallet_id: ObjectIdStr
+    wallet_id: ObjectIdStr | None
     asset: str
     amount: Decimal
     price_at_transaction: Decimal | None
@@ -309,7 +310,7 @@ class TransactionUpdateIn(StrictSchema):
 
 
 def _own_tx(request, transaction_id):
-    return get_object_or_404(Transaction.objects.filter(wallet__user=request.user)
+    return get_object_or_404(Transaction.objects.filter(user=request.user)
                              .select_related("cryptocurrency", "wallet").order_by("id"), transaction_id)
 
 
@@ -340,6 +341,34 @@ class HistoryRowOut(Schema):
     change: Decimal
     balance: Decimal
     hash: str
+
+
+class ImportReportOut(Schema):
+    rows_read: int
+    created: int
+    duplicates_skipped: int
+    ignored_fiat_only: int
+    assets_created: list[str]
+
+
+@transactions_router.post("/import/", response=ImportReportOut, auth=api_auth,
+                          summary="Import a Koinly universal CSV (all rows or none)")
+def transaction_import(request, file: UploadedFile = File(...), wallet_id: ObjectIdStr | None = Form(None)):
+    if file.size > 20 * 1024 * 1024:
+        raise ApiError(413, "payload_too_large", "The file is larger than 20 MB.")
+    try:
+        text = file.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(422, "invalid_encoding", "The file is not UTF-8 text.") from None
+    wallet = _own(request, wallet_id) if wallet_id else None
+    return imports.transactions_import_universal(user=request.user, text=text, wallet=wallet)
+
+
+@transactions_router.get("/export/", auth=api_auth, summary="Export as a Koinly universal CSV")
+def transaction_export(request):
+    response = HttpResponse(imports.transactions_export_universal(user=request.user), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="transactions-universal.csv"'
+    return response
 
 
 @transactions_router.get("/history/", response=list[HistoryRowOut], auth=api_auth,

@@ -66,7 +66,7 @@ def _fund(wallets, eth, report) -> None:
         amount = FUNDING_ETH[wallet.user.username]
         tx_hash = chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(amount))
         Transaction.objects.create(
-            transaction_type=TransactionType.TRANSFER, wallet=wallet, cryptocurrency=eth, amount=amount,
+            transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=eth, amount=amount,
             transaction_date=timezone.now(), description="Opening balance from the treasury (dev chain)",
             hash=tx_hash, to_address=wallet.address, source="chain", external_id=f"chain:{tx_hash}:-1:{wallet.address}",
         )
@@ -84,7 +84,7 @@ def _history(wallets, eth, report) -> None:
             continue
         value = (amount * price).quantize(Decimal("0.01"))
         rows.append(Transaction(
-            transaction_type=kind, wallet=wallet, cryptocurrency=eth, amount=amount,
+            transaction_type=kind, user=wallet.user, wallet=wallet, cryptocurrency=eth, amount=amount,
             price_at_transaction=price, eth_usd_rate=price, usd_value=value,
             total_cost_usd=value if kind == TransactionType.BUY else None,
             transaction_date=today - dt.timedelta(days=days_ago), rate_timestamp=today - dt.timedelta(days=days_ago),

@@ -93,7 +93,10 @@ class TransactionStatus(models.TextChoices):
 
 class Transaction(models.Model):
     transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions")
+    # The owner. Rows imported from an exchange export belong to a user without being in a wallet.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                             related_name="transactions")
+    wallet = models.ForeignKey(Wallet, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
     cryptocurrency = models.ForeignKey(Cryptocurrency, on_delete=models.PROTECT, related_name="transactions")
     amount = models.DecimalField(**TOKEN_AMOUNT)
     price_at_transaction = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
@@ -104,6 +107,8 @@ class Transaction(models.Model):
     log_index = models.IntegerField(null=True, blank=True)
     from_address = models.CharField(max_length=42, blank=True, default="")
     to_address = models.CharField(max_length=42, blank=True, default="")
+    # For transfers: "in" or "out" of the owner's holdings (imported rows have no addresses).
+    direction = models.CharField(max_length=3, blank=True, default="")
     gas_fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
     gas_price = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
     gas_used = models.BigIntegerField(null=True, blank=True)
@@ -143,6 +148,11 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_type} {self.amount} {self.cryptocurrency_id}"
+
+    def save(self, *args, **kwargs):
+        if self.user_id is None and self.wallet_id is not None:
+            self.user_id = Wallet.objects.filter(pk=self.wallet_id).values_list("user_id", flat=True).first()
+        super().save(*args, **kwargs)
 
 
 class TransferStatus(models.TextChoices):

@@ -154,7 +154,7 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
     try:
         with atomic():
             Transaction.objects.create(
-                transaction_type=TransactionType.TRANSFER, wallet=wallet, cryptocurrency=asset, amount=amount,
+                transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=asset, amount=amount,
                 transaction_date=when, hash=tx_hash, log_index=None if log_index < 0 else log_index,
                 from_address=sender, to_address=receiver or "", source="chain", external_id=external_id,
                 description=("Internal transfer between your wallets" if internal

@@ -23,7 +23,7 @@ def transaction_list_for(user, *, wallet_id=None, asset=None, transaction_type=N
 
     from wallets.models import Transaction
 
-    queryset = Transaction.objects.filter(wallet__user=user)
+    queryset = Transaction.objects.filter(user=user)
     if wallet_id:
         queryset = queryset.filter(wallet_id=wallet_id)
     if asset:
@@ -60,14 +60,18 @@ def transaction_history_for(user) -> list[dict]:
         elif tx.from_address in own and tx.to_address in own:
             change = Decimal(0)
         else:
-            change = -tx.amount if tx.from_address == tx.wallet.address else tx.amount
+            if tx.direction:
+                outgoing = tx.direction == "out"
+            else:
+                outgoing = tx.from_address in own if tx.wallet is None else tx.from_address == tx.wallet.address
+            change = -tx.amount if outgoing else tx.amount
         balances[symbol] = balances.get(symbol, Decimal(0)) + change
-        if tx.fee and tx.from_address == tx.wallet.address:  # the network fee is always paid in ETH
+        if tx.fee and tx.wallet is not None and tx.from_address == tx.wallet.address:  # fees are paid in ETH
             if symbol == "ETH":
                 change -= tx.fee
                 balances[symbol] -= tx.fee
             else:
                 balances["ETH"] = balances.get("ETH", Decimal(0)) - tx.fee
         rows.append({"id": tx.pk, "date": tx.transaction_date, "type": tx.transaction_type, "asset": symbol,
-                     "wallet": tx.wallet.name, "change": change, "balance": balances[symbol], "hash": tx.hash})
+                     "wallet": tx.wallet.name if tx.wallet else "", "change": change, "balance": balances[symbol], "hash": tx.hash})
     return rows

@@ -229,7 +229,7 @@ def _validate_transaction(tx) -> None:
 def transaction_create(*, wallet: Wallet, asset: str, **fields):
     from wallets.models import Transaction
 
-    tx = Transaction(wallet=wallet, cryptocurrency=_asset(asset), source="manual",
+    tx = Transaction(user=wallet.user, wallet=wallet, cryptocurrency=_asset(asset), source="manual",
                      **{k: v for k, v in fields.items() if k in MANUAL_FIELDS})
     _validate_transaction(tx)
     tx.save()

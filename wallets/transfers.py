@@ -115,7 +115,7 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
     signed = Account.sign_transaction(tx, private_key_decrypt(wallet.encrypted_private_key))
     tx_hash = signed.hash.to_0x_hex()
     pending = Transaction(
-        transaction_type=TransactionType.TRANSFER, wallet=wallet, cryptocurrency=token, amount=amount,
+        transaction_type=TransactionType.TRANSFER, user=user, wallet=wallet, cryptocurrency=token, amount=amount,
         transaction_date=timezone.now(), hash=tx_hash, from_address=wallet.address, to_address=to,
         status=TransactionStatus.PENDING, source="chain", description=f"Sent to {to}",
         external_id=f"chain:{tx_hash}:{'0' if token.contract_address else '-1'}:{wallet.address}",

@@ -73,19 +73,21 @@ def test_filters_and_ordering(setup):
 
 
 def test_list_queries_do_not_grow_with_rows(setup):
-    _, wallet, eth, call = setup
+    user, wallet, eth, call = setup
     def count():
         with CaptureQueriesContext(connection) as captured:
-            assert call("get", "/api/transactions/?limit=50").status_code == 200
-        return len(captured.captured_queries)
-    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", wallet=wallet, cryptocurrency=eth,
+            response = call("get", "/api/transactions/?limit=50")
+            assert response.status_code == 200
+        return len(captured.captured_queries), len(response.json()["items"])
+    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", user=user, wallet=wallet, cryptocurrency=eth,
                                                  amount=Decimal(1), transaction_date="2026-01-01T00:00:00Z")
                                      for _ in range(2)])
-    few = count()
-    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", wallet=wallet, cryptocurrency=eth,
+    few, rows = count()
+    assert rows == 2
+    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", user=user, wallet=wallet, cryptocurrency=eth,
                                                  amount=Decimal(1), transaction_date="2026-01-01T00:00:00Z")
                                      for _ in range(30)])
-    assert count() == few
+    assert count() == (few, 32)
 
 
 def test_history_has_running_balances_per_asset(setup):

@@ -1,0 +1,173 @@
+"""Koinly universal CSV: the pure parser, the import service (all or nothing, duplicates), the
+`import_transactions` command with its exact interface, the API upload and the export round trip."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from wallets import koinly_format
+from wallets.imports import transactions_export_universal
+from wallets.models import Transaction
+
+HEADER = ("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,"
+          "Net Worth Amount,Net Worth Currency,Label,Description,TxHash")
+GOOD = "\n".join([
+    HEADER,
+    "2025-01-10 10:00:00,1000,USD,0.5,ETH,2,USD,,,,Bought ETH,0xaaa",
+    "2025-02-01 09:30:00,0.2,ETH,700,USD,0.001,ETH,,,,Sold some,0xbbb",
+    "2025-03-05 12:00:00,0.1,ETH,300,DUSD,,,310,USD,,Swap,0xccc",
+    "2025-04-01 00:00:00,,,0.05,ETH,,,150,USD,staking,Validator reward,",
+    "2025-04-02 00:00:00,0.01,ETH,,,,,30,USD,cost,Hosting,",
+    "2025-04-03 00:00:00,100,USD,,,,,,,,Fiat deposit,",
+]) + "\n"
+
+
+# --- the pure parser ---------------------------------------------------------------------------
+def test_rows_become_movements():
+    result = koinly_format.parse_universal(GOOD)
+    assert result.errors == [] and result.ignored_rows == 1
+    kinds = [(m.kind, m.asset, m.amount, m.fiat_value) for m in result.movements]
+    assert kinds == [
+        ("BUY", "ETH", Decimal("0.5"), Decimal("1000")),
+        ("SELL", "ETH", Decimal("0.2"), Decimal("700")),
+        ("SELL", "ETH", Decimal("0.1"), Decimal("310")),
+        ("BUY", "DUSD", Decimal("300"), Decimal("310")),
+        ("INCOME", "ETH", Decimal("0.05"), Decimal("150")),
+        ("EXPENSE", "ETH", Decimal("0.01"), Decimal("30")),
+    ]
+    assert result.movements[0].fee_fiat == Decimal("2") and result.movements[1].fee == Decimal("0.001")
+    assert result.movements[2].identity == "tx:0xccc:0" and result.movements[3].identity == "tx:0xccc:1"
+
+
+def test_every_bad_row_is_reported_with_row_and_column():
+    text = "\n".join([
+        HEADER,
+        "2025-13-40 10:00:00,1,USD,1,ETH,,,,,,,",
+        "2025-01-01 00:00:00,abc,ETH,,,,,,,,,",
+        "2025-01-01 00:00:00,,,-3,ETH,,,,,,,",
+        "2025-01-01 00:00:00,1,,,,,,,,,,",
+        "2025-01-01 00:00:00,,,,,,,,,,,",
+        "2025-01-01 00:00:00,1,ETH",
+        "2025-01-01 00:00:00,,,1,ETH,,,5,BTC,,,",
+    ])
+    errors = {(e.row, e.column) for e in koinly_format.parse_universal(text).errors}
+    assert errors == {(2, "Date"), (3, "Sent Amount"), (4, "Received Amount"), (5, "Sent Currency"),
+                      (6, "Sent Amount"), (7, "row"), (8, "Net Worth Currency")}
+
+
+def test_wrong_header_is_one_clear_error():
+    errors = koinly_format.parse_universal("Date,Amount\n2025-01-01,1\n").errors
+    assert [(e.row, e.column) for e in errors] == [(1, "header")]
+
+
+def test_same_row_twice_counts_as_a_duplicate():
+    line = "2025-04-01 00:00:00,,,0.05,ETH,,,150,USD,staking,Validator reward,"
+    result = koinly_format.parse_universal("\n".join([HEADER, line, line]))
+    assert len(result.movements) == 1 and result.duplicate_rows == 1
+
+
+# --- command, service and API ----------------------------------------------------------------------
+@pytest.fixture
+def csv_file(tmp_path):
+    def write(text):
+        path = tmp_path / "universal.csv"
+        path.write_text(text)
+        return str(path)
+    return write
+
+
+@pytest.mark.django_db
+def test_command_imports_then_skips_duplicates(make_user, csv_file):
+    user = make_user(username="ivy")
+    out = io.StringIO()
+    call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(GOOD), stdout=out)
+    assert "imported 6 transaction(s) from 6 row(s)" in out.getvalue()
+    assert Transaction.objects.filter(user=user, source="import").count() == 6
+    buy = Transaction.objects.get(user=user, transaction_type="BUY", cryptocurrency__symbol="ETH")
+    assert buy.total_cost_usd == Decimal("1002") and buy.price_at_transaction == Decimal("2000")
+    sell = Transaction.objects.get(user=user, transaction_type="SELL", hash="0xbbb")
+    assert sell.fee == Decimal("0.001") and sell.usd_value == Decimal("700")
+
+    again = io.StringIO()
+    call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(GOOD), stdout=again)
+    assert "imported 0 transaction(s)" in again.getvalue() and "5 duplicate(s) skipped" in again.getvalue()
+    assert Transaction.objects.filter(user=user).count() == 6
+
+
+@pytest.mark.django_db
+def test_one_bad_row_imports_nothing(make_user, csv_file):
+    make_user(username="ivy")
+    bad = GOOD + "2025-05-01 00:00:00,,,nope,ETH,,,,,,,\n"
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(bad), stderr=err)
+    assert "row 8, Received Amount: not a number" in err.getvalue()
+    assert not Transaction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_non_usd_values_are_refused(make_user, csv_file):
+    make_user(username="ivy")
+    text = HEADER + "\n2025-04-01 00:00:00,,,0.05,ETH,,,150,EUR,staking,,\n"
+    with pytest.raises(CommandError):
+        call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(text),
+                     stderr=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_command_errors_for_unknown_user_file_or_format(csv_file):
+    with pytest.raises(CommandError, match="no user"):
+        call_command("import_transactions", "--user", "ghost", "--format", "universal", csv_file(GOOD))
+    with pytest.raises(CommandError):
+        call_command("import_transactions", "--user", "ghost", "--format", "koinly-pro", csv_file(GOOD))
+
+
+@pytest.mark.django_db
+def test_api_upload_and_export_round_trip(make_user, client, access_token_for):
+    user = make_user()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
+    upload = SimpleUploadedFile("universal.csv", GOOD.encode(), content_type="text/csv")
+    response = client.post("/api/transactions/import/", {"file": upload}, **headers)
+    assert response.status_code == 200 and response.json()["created"] == 6
+    bad = SimpleUploadedFile("bad.csv", (HEADER + "\n2025-01-01,x,ETH,,,,,,,,,\n").encode())
+    rejected = client.post("/api/transactions/import/", {"file": bad}, **headers)
+    assert rejected.status_code == 422
+    assert rejected.json()["error"]["details"]["errors"][0] == {"row": 2, "column": "Sent Amount",
+                                                                "reason": "not a number: 'x'"}
+    exported = client.get("/api/transactions/export/", **headers)
+    assert exported.status_code == 200 and exported["Content-Type"] == "text/csv"
+    lines = exported.content.decode().splitlines()
+    assert lines[0] == HEADER and len(lines) == 7
+    # The export reads back as the same movements.
+    again = koinly_format.parse_universal(exported.content.decode())
+    assert again.errors == [] and sorted((m.kind, m.asset, m.amount) for m in again.movements) == sorted(
+        (m.kind, m.asset, m.amount) for m in koinly_format.parse_universal(GOOD).movements)
+
+
+@pytest.mark.django_db
+def test_export_is_empty_but_valid_without_transactions(make_user):
+    assert transactions_export_universal(user=make_user()) == HEADER + "\n"
+
+
+@pytest.mark.django_db
+def test_admin_import_page(make_user, client):
+    admin_user = make_user(role="ADMIN", username="root", is_superuser=True)
+    owner = make_user(username="ivy")
+    client.force_login(admin_user)
+    assert client.get("/admin/wallets/transaction/import/").status_code == 200
+    bad = SimpleUploadedFile("bad.csv", (HEADER + "\n2025-01-01,x,ETH,,,,,,,,,\n").encode())
+    rejected = client.post("/admin/wallets/transaction/import/", {"user": str(owner.pk), "file": bad})
+    assert rejected.status_code == 400 and b"row 2, Sent Amount" in rejected.content
+    good = SimpleUploadedFile("good.csv", GOOD.encode())
+    done = client.post("/admin/wallets/transaction/import/", {"user": str(owner.pk), "file": good})
+    assert done.status_code == 302
+    assert Transaction.objects.filter(user=owner).count() == 6
+
+
+@pytest.mark.django_db
+def test_managers_cannot_import_in_the_admin(make_user, client):
+    client.force_login(make_user(role="MANAGER"))
+    assert client.get("/admin/wallets/transaction/import/").status_code == 403

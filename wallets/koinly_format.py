@@ -1,0 +1,186 @@
+"""The Koinly universal CSV format: parsing into movements and writing rows back. Pure Python (no
+Django): fed text, returns plain data, so it is tested exhaustively and fast.
+
+One CSV row becomes one or two movements: a trade against fiat is a BUY or a SELL, a crypto-to-crypto
+trade is a SELL of the sent asset and a BUY of the received one (both at the row's net worth), a
+deposit or withdrawal is INCOME/EXPENSE when its label says so, else a transfer in or out.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+HEADER = ["Date", "Sent Amount", "Sent Currency", "Received Amount", "Received Currency", "Fee Amount",
+          "Fee Currency", "Net Worth Amount", "Net Worth Currency", "Label", "Description", "TxHash"]
+FIAT = {"USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SEK", "NOK", "DKK", "NZD", "SGD", "HKD", "INR", "BRL",
+        "ZAR", "MXN", "PLN", "CZK", "KRW"}
+INCOME_LABELS = {"income", "reward", "airdrop", "mining", "staking", "fork", "loan interest", "other income"}
+COST_LABELS = {"cost", "payment", "margin fee", "fee", "gift", "lost", "donation", "stolen"}
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d")
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class Movement:
+    kind: str  # BUY, SELL, INCOME, EXPENSE, TRANSFER_IN, TRANSFER_OUT
+    asset: str
+    amount: Decimal
+    date: dt.datetime
+    fiat_value: Decimal | None = None
+    fiat_currency: str = ""
+    fee: Decimal = Decimal(0)  # in `asset`
+    fee_fiat: Decimal | None = None
+    label: str = ""
+    description: str = ""
+    tx_hash: str = ""
+    row: int = 0
+    identity: str = ""  # stable per movement: duplicates of it are skipped
+
+
+@dataclass
+class ParseResult:
+    movements: list[Movement] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    duplicate_rows: int = 0
+    ignored_rows: int = 0
+
+
+def _amount(raw: str, row: int, column: str, errors: list) -> Decimal | None:
+    raw = (raw or "").strip().replace(",", "")
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        errors.append(RowError(row, column, f"not a number: {raw[:40]!r}"))
+        return None
+    if not value.is_finite() or value < 0:
+        errors.append(RowError(row, column, "must be a positive number"))
+        return None
+    return value
+
+
+def _date(raw: str, row: int, errors: list) -> dt.datetime | None:
+    raw = (raw or "").strip().removesuffix(" UTC")
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(raw, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    errors.append(RowError(row, "Date", f"not a date (YYYY-MM-DD HH:MM:SS, UTC): {raw[:40]!r}"))
+    return None
+
+
+def parse_universal(text: str) -> ParseResult:
+    result = ParseResult()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != HEADER:
+        result.errors.append(RowError(1, "header", "expected exactly: " + ",".join(HEADER)))
+        return result
+    seen_rows = set()
+    for row_number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(HEADER):
+            result.errors.append(RowError(row_number, "row", f"{len(values)} columns instead of {len(HEADER)}"))
+            continue
+        cells = dict(zip(HEADER, (v.strip() for v in values)))
+        fingerprint = hashlib.sha256("\x1f".join(values).encode()).hexdigest()
+        if fingerprint in seen_rows:
+            result.duplicate_rows += 1
+            continue
+        seen_rows.add(fingerprint)
+        movements = _row_movements(cells, row_number, fingerprint, result)
+        if movements is not None:
+            result.movements += movements
+    return result
+
+
+def _row_movements(cells: dict, row: int, fingerprint: str, result: ParseResult) -> list[Movement] | None:
+    errors: list[RowError] = []
+    date = _date(cells["Date"], row, errors)
+    sent = _amount(cells["Sent Amount"], row, "Sent Amount", errors)
+    received = _amount(cells["Received Amount"], row, "Received Amount", errors)
+    fee = _amount(cells["Fee Amount"], row, "Fee Amount", errors)
+    worth = _amount(cells["Net Worth Amount"], row, "Net Worth Amount", errors)
+    sent_ccy, received_ccy = cells["Sent Currency"].upper(), cells["Received Currency"].upper()
+    fee_ccy, worth_ccy = cells["Fee Currency"].upper(), cells["Net Worth Currency"].upper()
+    for amount, currency, column in ((sent, sent_ccy, "Sent Currency"), (received, received_ccy, "Received Currency"),
+                                     (fee, fee_ccy, "Fee Currency"), (worth, worth_ccy, "Net Worth Currency")):
+        if amount is not None and not currency:
+            errors.append(RowError(row, column, "missing: an amount needs its currency"))
+        if currency and len(currency) > 20:
+            errors.append(RowError(row, column, "currency code longer than 20 characters"))
+    if worth is not None and worth_ccy and worth_ccy not in FIAT:
+        errors.append(RowError(row, "Net Worth Currency", f"{worth_ccy} is not a fiat currency"))
+    if sent is None and received is None and not errors:
+        errors.append(RowError(row, "Sent Amount", "a row needs a sent or a received amount"))
+    if len(cells["Description"]) > 2000:
+        errors.append(RowError(row, "Description", "longer than 2000 characters"))
+    if len(cells["TxHash"]) > 100:
+        errors.append(RowError(row, "TxHash", "longer than 100 characters"))
+    if errors:
+        result.errors += errors
+        return None
+
+    label = cells["Label"].lower()
+    base = dict(date=date, label=label, description=cells["Description"], tx_hash=cells["TxHash"], row=row)
+    fiat_value = worth if worth is not None else None
+    sent_crypto = sent is not None and sent_ccy not in FIAT
+    received_crypto = received is not None and received_ccy not in FIAT
+    movements: list[Movement] = []
+    if sent_crypto and received_crypto:  # swap
+        movements.append(Movement("SELL", sent_ccy, sent, fiat_value=fiat_value, fiat_currency=worth_ccy, **base))
+        movements.append(Movement("BUY", received_ccy, received, fiat_value=fiat_value, fiat_currency=worth_ccy, **base))
+    elif received_crypto:
+        if sent is not None:  # bought with fiat
+            movements.append(Movement("BUY", received_ccy, received, fiat_value=sent, fiat_currency=sent_ccy, **base))
+        else:
+            kind = "INCOME" if label in INCOME_LABELS else "TRANSFER_IN"
+            movements.append(Movement(kind, received_ccy, received, fiat_value=fiat_value, fiat_currency=worth_ccy, **base))
+    elif sent_crypto:
+        if received is not None:  # sold for fiat
+            movements.append(Movement("SELL", sent_ccy, sent, fiat_value=received, fiat_currency=received_ccy, **base))
+        else:
+            kind = "EXPENSE" if label in COST_LABELS else "TRANSFER_OUT"
+            movements.append(Movement(kind, sent_ccy, sent, fiat_value=fiat_value, fiat_currency=worth_ccy, **base))
+    else:
+        result.ignored_rows += 1  # fiat only: nothing crypto to track
+        return []
+
+    if fee:
+        if fee_ccy in FIAT:
+            movements[0].fee_fiat = fee
+        elif fee_ccy == movements[-1].asset and movements[-1].kind != "BUY":
+            movements[-1].fee = fee
+        elif fee_ccy == movements[0].asset:
+            movements[0].fee = fee
+        else:  # a fee in a third asset is its own disposal
+            movements.append(Movement("EXPENSE", fee_ccy, fee, label="fee", **{k: v for k, v in base.items()
+                                                                               if k != "label"}))
+    for part, movement in enumerate(movements):
+        key = f"tx:{cells['TxHash'].lower()}" if cells["TxHash"] else f"row:{fingerprint}"
+        movement.identity = f"{key}:{part}"
+    return movements
+
+
+def write_universal(rows: list[dict]) -> str:
+    """rows: dicts keyed by HEADER names (missing keys are empty)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in HEADER])
+    return out.getvalue()

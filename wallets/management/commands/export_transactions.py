@@ -1,0 +1,27 @@
+"""`manage.py export_transactions --user U --format universal [--output FILE]` (Koinly universal CSV)."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from wallets.imports import transactions_export_universal
+
+
+class Command(BaseCommand):
+    help = "Export a user's transactions as a Koinly universal CSV."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", required=True)
+        parser.add_argument("--format", required=True, choices=["universal"])
+        parser.add_argument("--output", default="", help="file to write (default: stdout)")
+
+    def handle(self, *args, **options):
+        user = User.objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(f"no user {options['user']!r}")
+        text = transactions_export_universal(user=user)
+        if options["output"]:
+            Path(options["output"]).write_text(text, encoding="utf-8")
+        else:
+            self.stdout.write(text, ending="")

@@ -1,0 +1,47 @@
+"""`manage.py import_transactions --user U --format universal FILE [--wallet ADDRESS]`.
+
+Imports a Koinly universal CSV: all rows or none. Each bad row is printed with its row number,
+column and reason (exit code 1); duplicates (same TxHash or same row) are skipped and counted."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from wallets.imports import ImportRejected, transactions_import_universal
+from wallets.models import Wallet
+
+
+class Command(BaseCommand):
+    help = "Import transactions from a Koinly universal CSV file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--user", required=True, help="username or email of the owner")
+        parser.add_argument("--format", required=True, choices=["universal"])
+        parser.add_argument("--wallet", default="", help="address of one of the user's wallets (optional)")
+
+    def handle(self, *args, **options):
+        user = User.objects.filter(username=options["user"]).first() or User.objects.filter(
+            email=options["user"].lower()).first()
+        if user is None:
+            raise CommandError(f"no user {options['user']!r}")
+        wallet = None
+        if options["wallet"]:
+            wallet = Wallet.objects.filter(user=user, address__iexact=options["wallet"]).first()
+            if wallet is None:
+                raise CommandError(f"{options['user']} has no wallet {options['wallet']}")
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        try:
+            report = transactions_import_universal(user=user, text=path.read_text(encoding="utf-8-sig"), wallet=wallet)
+        except ImportRejected as exc:
+            for error in exc.errors:
+                self.stderr.write(f"row {error.row}, {error.column}: {error.reason}")
+            raise CommandError(f"{len(exc.errors)} problem(s); nothing was imported") from None
+        self.stdout.write(
+            f"imported {report.created} transaction(s) from {report.rows_read} row(s); "
+            f"{report.duplicates_skipped} duplicate(s) skipped; {report.ignored_fiat_only} fiat-only row(s) ignored"
+            + (f"; new assets: {', '.join(report.assets_created)}" if report.assets_created else "")
+        )
