@@ -112,6 +112,7 @@ UNFOLD = {
                 "title": "Wallets & chain",
                 "separator": True,
                 "items": [
+                    _link("My wallets", "wallet", "backoffice-wallets"),
                     {
                         "title": "Wallets",
                         "icon": "account_balance_wallet",

@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("core.urls")),
     path("", include("accounts.urls")),
+    path("", include("wallets.urls")),
 ]

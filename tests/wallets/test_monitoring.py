@@ -104,3 +104,37 @@ def test_a_reorg_within_the_confirmation_depth_leaves_no_ghost(watched):
     monitor_scan()
     assert not Transaction.objects.filter(hash=ghost).exists()
     assert chain.eth_balance(wallet.address) == 0
+
+
+@pytest.mark.integration
+def test_killing_the_monitor_mid_scan_loses_and_doubles_nothing(watched, settings):
+    """kill -9 a monitor process while it records transfers, then let another run finish."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    _, wallet = watched
+    hashes = [chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(Decimal("0.01")))
+              for _ in range(25)]
+    mine(3)
+    script = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+              "from wallets.monitoring import monitor_scan; monitor_scan()")
+    env = {**os.environ, "MONGODB_URI": settings.DATABASES["default"]["HOST"],
+           "MONGODB_NAME": connection.settings_dict["NAME"], "ETH_RPC_URL": settings.ETH_RPC_URL,
+           "ETH_CONFIRMATIONS": "3", "LOG_TO_FILES": "false"}
+    process = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR)
+    deadline = time.monotonic() + 30
+    while Transaction.objects.filter(hash__in=hashes).count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    recorded_before_kill = Transaction.objects.filter(hash__in=hashes).count()
+    assert 0 < recorded_before_kill  # it was killed part-way (or just after finishing)
+    monitor_scan()
+    monitor_scan()
+    assert Transaction.objects.filter(hash__in=hashes).count() == 25
+    assert len(set(Transaction.objects.filter(hash__in=hashes).values_list("hash", flat=True))) == 25
