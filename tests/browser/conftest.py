@@ -12,9 +12,13 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from playwright.sync_api import expect
+
 from core import localstack
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# CI machines are shared: give pages 15 s rather than 5 s before an expectation fails.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

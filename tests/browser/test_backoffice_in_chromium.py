@@ -53,7 +53,7 @@ def test_live_page_updates_without_a_reload(live_url, page):
     page.click("#start-collection-stats")
     expect(page.locator("tr.task-run[data-status=SUCCEEDED]")).to_have_count(1, timeout=15000)
     # The update came over the websocket: the live area saw task-run events.
-    expect(page.locator("#live-area")).to_have_attribute("data-last-event", "task_run.updated")
+    expect(page.locator("#live-area")).to_have_attribute("data-last-event", "task_run.updated", timeout=15000)
     assert page.evaluate("window.__noReloadMarker") == "still-here"
     page.click("#start-collection-stats")
     expect(page.locator("tr.task-run[data-status=SUCCEEDED]")).to_have_count(2, timeout=15000)
