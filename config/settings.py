@@ -245,7 +245,14 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "books@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- AI / prices (clients come in later issues) ----------------------------------------------------
+# --- Prices -------------------------------------------------------------------------------------------
+# Without PRICE_API_BASE_URL prices come only from the local store (admin, CSV, trades): offline.
+PRICE_API_BASE_URL = env_str("PRICE_API_BASE_URL", "")  # e.g. https://api.coingecko.com/api/v3
+PRICE_API_KEY = env_str("PRICE_API_KEY", "")
+PRICE_API_TIMEOUT_SECONDS = env_int("PRICE_API_TIMEOUT_SECONDS", 10)
+REPORTING_FIAT = env_str("REPORTING_FIAT", "USD")
+
+# --- AI (clients come in later issues) ------------------------------------------------------------
 LLM_BASE_URL = env_str("LLM_BASE_URL", "")
 LLM_API_KEY = env_str("LLM_API_KEY", "")
 LLM_MODEL_NAME = env_str("LLM_MODEL_NAME", "granite3.3")

@@ -2,7 +2,8 @@
 the EIP-191 ownership proof of watch-only wallets. No private key ever appears in a response."""
 
 
-from datetime import datetime
+import datetime as dt
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -403,3 +404,74 @@ def transaction_put(request, transaction_id: str, payload: TransactionUpdateIn):
 def transaction_delete(request, transaction_id: str):
     services.transaction_delete(transaction=_own_tx(request, transaction_id))
     return {"message": "Deleted."}
+
+
+# --- /api/exchange-rates/ ------------------------------------------------------------------------------
+exchange_rates_router = Router(tags=["exchange rates"])
+
+
+class RateOut(Schema):
+    asset: str
+    fiat: str
+    price: Decimal
+    source: str
+    day: date | None
+    as_of: datetime
+
+
+@exchange_rates_router.get("/", response=list[RateOut], auth=api_auth, summary="Current exchange rates")
+def exchange_rates(request, fiat: str = "USD"):
+    from wallets.models import PriceQuote
+
+    latest = {}
+    for quote in PriceQuote.objects.filter(fiat=fiat.upper()).order_by("symbol", "-fetched_at"):
+        key = quote.symbol
+        if key not in latest or (latest[key].day is not None and quote.day is None):
+            latest[key] = quote
+    return [{"asset": q.symbol, "fiat": q.fiat, "price": q.price, "source": q.source, "day": q.day,
+             "as_of": q.fetched_at} for q in latest.values()]
+
+
+class ConvertIn(StrictSchema):
+    asset: str = Field(max_length=20)
+    amount: Decimal = Field(ge=0, max_digits=34)
+    fiat: str = Field("USD", min_length=3, max_length=3)
+    date: dt.date | None = None
+
+
+class ConvertOut(Schema):
+    asset: str
+    amount: Decimal
+    fiat: str
+    price: Decimal
+    value: Decimal
+    day: date | None
+
+
+@exchange_rates_router.post("/convert/", response=ConvertOut, auth=api_auth, summary="Convert crypto to fiat")
+def exchange_convert(request, payload: ConvertIn):
+    from wallets.prices import convert
+
+    return convert(symbol=payload.asset, amount=payload.amount, fiat=payload.fiat, day=payload.date)
+
+
+class PositionOut(Schema):
+    asset: str
+    quantity: Decimal
+    price: Decimal | None
+    value: Decimal | None
+
+
+class PortfolioValueOut(Schema):
+    fiat: str
+    total_value: Decimal
+    positions: list[PositionOut]
+    unpriced: list[str]
+
+
+@exchange_rates_router.get("/portfolio-value/", response=PortfolioValueOut, auth=api_auth,
+                           summary="Your holdings valued in fiat")
+def exchange_portfolio_value(request):
+    from wallets.selectors import portfolio_value_for
+
+    return portfolio_value_for(request.user)

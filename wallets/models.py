@@ -20,6 +20,8 @@ class Cryptocurrency(models.Model):
     contract_address = models.CharField(max_length=42, blank=True, default="")
     decimals = models.PositiveSmallIntegerField(default=18)
     network = models.CharField(max_length=32, default="ethereum")
+    # The price API's id for this asset (CoinGecko: "ethereum"); empty: prices come from the local store.
+    price_api_id = models.CharField(max_length=100, blank=True, default="")
     current_price = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
     market_cap = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
     volume_24h = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
@@ -217,3 +219,24 @@ class ChainCheckpoint(models.Model):
     class Meta:
         db_table = "chain_checkpoints"
         indexes = [models.Index(fields=["key"], name="chain_checkpoints_key_idx")]
+
+
+class PriceQuote(models.Model):
+    """A price of one asset in a fiat currency: the latest (`day` empty) or a daily close. Sources:
+    "coingecko", "manual" (admin), "import" (CSV), "trade" (taken from a transaction)."""
+
+    symbol = models.CharField(max_length=20)
+    fiat = models.CharField(max_length=3, default="USD")
+    day = models.DateField(null=True, blank=True)
+    price = models.DecimalField(**FIAT_AMOUNT)
+    source = models.CharField(max_length=16, default="manual")
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "price_quotes"
+        constraints = [models.UniqueConstraint(fields=["symbol", "fiat", "day", "source"],
+                                               name="price_quotes_unique")]
+        indexes = [models.Index(fields=["symbol", "fiat"], name="price_quotes_symbol_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol}/{self.fiat} {self.price} ({self.day or 'latest'}, {self.source})"

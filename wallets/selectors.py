@@ -75,3 +75,34 @@ def transaction_history_for(user) -> list[dict]:
         rows.append({"id": tx.pk, "date": tx.transaction_date, "type": tx.transaction_type, "asset": symbol,
                      "wallet": tx.wallet.name if tx.wallet else "", "change": change, "balance": balances[symbol], "hash": tx.hash})
     return rows
+
+
+def holdings_for(user) -> dict:
+    """Current quantity per asset from the user's transaction history."""
+    balances: dict = {}
+    for row in transaction_history_for(user):
+        balances[row["asset"]] = row["balance"]
+    return {asset: quantity for asset, quantity in balances.items()}
+
+
+def portfolio_value_for(user) -> dict:
+    """Holdings valued at the newest stored price; assets without a price are listed, not guessed."""
+    from decimal import Decimal
+
+    from django.conf import settings
+
+    from core.jsonapi.errors import ApiError
+    from wallets.prices import price_current
+
+    positions, total, unpriced = [], Decimal(0), []
+    for asset, quantity in sorted(holdings_for(user).items()):
+        try:
+            price = price_current(symbol=asset)
+        except ApiError:
+            price = None
+            unpriced.append(asset)
+        value = quantity * price if price is not None else None
+        if value is not None:
+            total += value
+        positions.append({"asset": asset, "quantity": quantity, "price": price, "value": value})
+    return {"fiat": settings.REPORTING_FIAT, "total_value": total, "positions": positions, "unpriced": unpriced}

@@ -13,3 +13,12 @@ def wallet_monitor_scan():
     report = monitor_scan()
     return {"from": report.from_block, "to": report.to_block, "recorded": report.recorded,
             "confirmed_sends": report.confirmed_sends}
+
+
+@db_periodic_task(crontab(minute="*/10"))
+@lock_task("prices-refresh")
+def prices_refresh():
+    """Every 10 minutes: current prices from the price API (does nothing offline)."""
+    from wallets.prices import prices_refresh_current
+
+    return prices_refresh_current()
