@@ -475,3 +475,100 @@ def exchange_portfolio_value(request):
     from wallets.selectors import portfolio_value_for
 
     return portfolio_value_for(request.user)
+
+
+# --- /api/portfolio/ -------------------------------------------------------------------------------------
+portfolio_router = Router(tags=["portfolio"])
+
+
+class PortfolioPositionOut(Schema):
+    asset: str
+    quantity: Decimal
+    average_buy_price: Decimal | None
+    total_invested: Decimal
+    current_price: Decimal | None
+    current_value: Decimal | None
+    unrealized_gain_loss: Decimal | None
+
+
+def _prices_for(assets) -> dict:
+    from wallets.prices import price_current
+
+    prices = {}
+    for asset in assets:
+        try:
+            prices[asset] = price_current(symbol=asset)
+        except ApiError:
+            prices[asset] = None
+    return prices
+
+
+def _positions(request):
+    from wallets.portfolio import positions_from, valued
+    from wallets.selectors import portfolio_movements_for
+
+    positions = positions_from(portfolio_movements_for(request.user))
+    return valued(positions, _prices_for(positions))
+
+
+@portfolio_router.get("/", response=list[PortfolioPositionOut], auth=api_auth,
+                      summary="Balances per asset with average buy price, invested, value and unrealised P&L")
+def portfolio(request):
+    return _positions(request)
+
+
+class PortfolioTotalOut(Schema):
+    fiat: str
+    total_invested: Decimal
+    total_value: Decimal
+    unrealized_gain_loss: Decimal
+    unpriced: list[str]
+
+
+@portfolio_router.get("/value/", response=PortfolioTotalOut, auth=api_auth, summary="Portfolio value")
+def portfolio_value(request):
+    from django.conf import settings
+
+    rows = _positions(request)
+    priced = [r for r in rows if r["current_value"] is not None]
+    return {"fiat": settings.REPORTING_FIAT,
+            "total_invested": sum((r["total_invested"] for r in priced), Decimal(0)),
+            "total_value": sum((r["current_value"] for r in priced), Decimal(0)),
+            "unrealized_gain_loss": sum((r["unrealized_gain_loss"] for r in priced), Decimal(0)),
+            "unpriced": [r["asset"] for r in rows if r["current_value"] is None and r["quantity"]]}
+
+
+class AllocationOut(Schema):
+    name: str
+    value: Decimal
+    share: Decimal
+
+
+class AllocationsOut(Schema):
+    by_asset: list[AllocationOut]
+    by_wallet: list[AllocationOut]
+
+
+@portfolio_router.get("/allocation/", response=AllocationsOut, auth=api_auth,
+                      summary="Allocation of the priced holdings by asset and by wallet")
+def portfolio_allocation(request):
+    from wallets.portfolio import positions_from
+    from wallets.selectors import portfolio_movements_for
+
+    movements = portfolio_movements_for(request.user)
+    by_asset_positions = positions_from(movements)
+    prices = _prices_for(by_asset_positions)
+    by_wallet: dict[str, Decimal] = {}
+    for wallet_name in {m["wallet"] for m in movements}:
+        for asset, position in positions_from([m for m in movements if m["wallet"] == wallet_name]).items():
+            if prices.get(asset) is not None and position.quantity > 0:
+                by_wallet[wallet_name] = by_wallet.get(wallet_name, Decimal(0)) + position.quantity * prices[asset]
+    by_asset = {a: p.quantity * prices[a] for a, p in by_asset_positions.items()
+                if prices.get(a) is not None and p.quantity > 0}
+
+    def shares(values: dict) -> list[dict]:
+        total = sum(values.values(), Decimal(0))
+        return [{"name": name, "value": value, "share": (value / total).quantize(Decimal("0.0001")) if total else Decimal(0)}
+                for name, value in sorted(values.items(), key=lambda item: -item[1])]
+
+    return {"by_asset": shares(by_asset), "by_wallet": shares(by_wallet)}

@@ -106,3 +106,24 @@ def portfolio_value_for(user) -> dict:
             total += value
         positions.append({"asset": asset, "quantity": quantity, "price": price, "value": value})
     return {"fiat": settings.REPORTING_FIAT, "total_value": total, "positions": positions, "unpriced": unpriced}
+
+
+def portfolio_movements_for(user) -> list[dict]:
+    """The user's transactions as plain movements for wallets.portfolio (internal transfers skipped)."""
+    own = set(wallet_list_for(user).values_list("address", flat=True))
+    movements = []
+    for tx in transaction_list_for(user, ordering="date"):
+        if tx.status == "FAILED":
+            continue
+        kind = tx.transaction_type
+        if kind == "TRANSFER":
+            if tx.from_address in own and tx.to_address in own:
+                continue
+            if tx.direction:
+                kind = "OUT" if tx.direction == "out" else "IN"
+            else:
+                kind = "OUT" if tx.wallet is not None and tx.from_address == tx.wallet.address else "IN"
+        value = tx.total_cost_usd if tx.total_cost_usd is not None else tx.usd_value
+        movements.append({"kind": kind, "asset": tx.cryptocurrency.symbol, "quantity": tx.amount, "value": value,
+                          "wallet": tx.wallet.name if tx.wallet else "(no wallet)"})
+    return movements

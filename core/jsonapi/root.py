@@ -19,7 +19,7 @@ def _mount_routers() -> None:
     from accounts.api import employees_router, notifications_router
     from accounts.api import router as auth_router
     from core.api import router as system_router
-    from wallets.api import blockchain_router, exchange_rates_router, transactions_router
+    from wallets.api import blockchain_router, exchange_rates_router, portfolio_router, transactions_router
     from wallets.api import router as wallets_router
 
     api.add_router("/auth/", auth_router)
@@ -30,6 +30,7 @@ def _mount_routers() -> None:
     api.add_router("/blockchain/", blockchain_router)
     api.add_router("/transactions/", transactions_router)
     api.add_router("/exchange-rates/", exchange_rates_router)
+    api.add_router("/portfolio/", portfolio_router)
 
 
 _mount_routers()
