@@ -458,8 +458,8 @@ def exchange_convert(request, payload: ConvertIn):
 class PositionOut(Schema):
     asset: str
     quantity: Decimal
-    price: Decimal | None
-    value: Decimal | None
+    current_price: Decimal | None
+    current_value: Decimal | None
 
 
 class PortfolioValueOut(Schema):
@@ -491,24 +491,10 @@ class PortfolioPositionOut(Schema):
     unrealized_gain_loss: Decimal | None
 
 
-def _prices_for(assets) -> dict:
-    from wallets.prices import price_current
-
-    prices = {}
-    for asset in assets:
-        try:
-            prices[asset] = price_current(symbol=asset)
-        except ApiError:
-            prices[asset] = None
-    return prices
-
-
 def _positions(request):
-    from wallets.portfolio import positions_from, valued
-    from wallets.selectors import portfolio_movements_for
+    from wallets.selectors import portfolio_value_for
 
-    positions = positions_from(portfolio_movements_for(request.user))
-    return valued(positions, _prices_for(positions))
+    return portfolio_value_for(request.user)["positions"]
 
 
 @portfolio_router.get("/", response=list[PortfolioPositionOut], auth=api_auth,
@@ -527,15 +513,9 @@ class PortfolioTotalOut(Schema):
 
 @portfolio_router.get("/value/", response=PortfolioTotalOut, auth=api_auth, summary="Portfolio value")
 def portfolio_value(request):
-    from django.conf import settings
+    from wallets.selectors import portfolio_value_for
 
-    rows = _positions(request)
-    priced = [r for r in rows if r["current_value"] is not None]
-    return {"fiat": settings.REPORTING_FIAT,
-            "total_invested": sum((r["total_invested"] for r in priced), Decimal(0)),
-            "total_value": sum((r["current_value"] for r in priced), Decimal(0)),
-            "unrealized_gain_loss": sum((r["unrealized_gain_loss"] for r in priced), Decimal(0)),
-            "unpriced": [r["asset"] for r in rows if r["current_value"] is None and r["quantity"]]}
+    return portfolio_value_for(request.user)
 
 
 class AllocationOut(Schema):
@@ -553,11 +533,11 @@ class AllocationsOut(Schema):
                       summary="Allocation of the priced holdings by asset and by wallet")
 def portfolio_allocation(request):
     from wallets.portfolio import positions_from
-    from wallets.selectors import portfolio_movements_for
+    from wallets.selectors import portfolio_movements_for, portfolio_value_for
 
     movements = portfolio_movements_for(request.user)
     by_asset_positions = positions_from(movements)
-    prices = _prices_for(by_asset_positions)
+    prices = {row["asset"]: row["current_price"] for row in portfolio_value_for(request.user)["positions"]}
     by_wallet: dict[str, Decimal] = {}
     for wallet_name in {m["wallet"] for m in movements}:
         for asset, position in positions_from([m for m in movements if m["wallet"] == wallet_name]).items():

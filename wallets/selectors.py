@@ -77,35 +77,34 @@ def transaction_history_for(user) -> list[dict]:
     return rows
 
 
-def holdings_for(user) -> dict:
-    """Current quantity per asset from the user's transaction history."""
-    balances: dict = {}
-    for row in transaction_history_for(user):
-        balances[row["asset"]] = row["balance"]
-    return {asset: quantity for asset, quantity in balances.items()}
-
-
 def portfolio_value_for(user) -> dict:
-    """Holdings valued at the newest stored price; assets without a price are listed, not guessed."""
+    """Holdings (from the average-cost engine) valued at the newest stored price; assets without a
+    price are listed, not guessed."""
     from decimal import Decimal
 
     from django.conf import settings
 
     from core.jsonapi.errors import ApiError
+    from wallets.portfolio import positions_from, valued
     from wallets.prices import price_current
 
-    positions, total, unpriced = [], Decimal(0), []
-    for asset, quantity in sorted(holdings_for(user).items()):
+    positions = positions_from(portfolio_movements_for(user))
+    prices = {}
+    for asset in positions:
         try:
-            price = price_current(symbol=asset)
+            prices[asset] = price_current(symbol=asset)
         except ApiError:
-            price = None
-            unpriced.append(asset)
-        value = quantity * price if price is not None else None
-        if value is not None:
-            total += value
-        positions.append({"asset": asset, "quantity": quantity, "price": price, "value": value})
-    return {"fiat": settings.REPORTING_FIAT, "total_value": total, "positions": positions, "unpriced": unpriced}
+            prices[asset] = None
+    rows = [row for row in valued(positions, prices) if row["quantity"]]
+    return {
+        "fiat": settings.REPORTING_FIAT,
+        "total_invested": sum((r["total_invested"] for r in rows if r["current_value"] is not None), Decimal(0)),
+        "total_value": sum((r["current_value"] for r in rows if r["current_value"] is not None), Decimal(0)),
+        "unrealized_gain_loss": sum((r["unrealized_gain_loss"] for r in rows if r["current_value"] is not None),
+                                    Decimal(0)),
+        "positions": rows,
+        "unpriced": [r["asset"] for r in rows if r["current_value"] is None],
+    }
 
 
 def portfolio_movements_for(user) -> list[dict]:
