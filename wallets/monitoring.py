@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError
-from django_mongodb_backend.transaction import atomic
 from web3 import Web3
 
 from accounts.models import NotificationPriority, NotificationType
@@ -152,23 +151,26 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
         return
     internal = Wallet.objects.filter(user=wallet.user, address__in=[sender, receiver]).count() == 2
     try:
-        with atomic():
-            Transaction.objects.create(
-                transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=asset, amount=amount,
-                transaction_date=when, hash=tx_hash, log_index=None if log_index < 0 else log_index,
-                from_address=sender, to_address=receiver or "", source="chain", external_id=external_id,
-                description=("Internal transfer between your wallets" if internal
-                             else f"{'Sent to' if outgoing else 'Received from'} {receiver if outgoing else sender}"),
-                **facts,
-            )
-            notification_create(
-                user=wallet.user, type=NotificationType.TRANSACTION, priority=NotificationPriority.MEDIUM,
-                title=f"{'Sent' if outgoing else 'Received'} {amount.normalize()} {asset.symbol}",
-                message=f"{wallet.name}: {'to' if outgoing else 'from'} {receiver if outgoing else sender} "
-                        f"(block {receipt['blockNumber']}).",
-                metadata={"tx_hash": tx_hash, "wallet_id": str(wallet.pk)},
-            )
+        # One document, no multi-document transaction: a monitor killed here leaves no open
+        # transaction (and its locks) behind for the next run to trip over.
+        Transaction.objects.create(
+            transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=asset,
+            amount=amount, transaction_date=when, hash=tx_hash, log_index=None if log_index < 0 else log_index,
+            from_address=sender, to_address=receiver or "", source="chain", external_id=external_id,
+            direction="out" if outgoing else "in",
+            description=("Internal transfer between your wallets" if internal
+                         else f"{'Sent to' if outgoing else 'Received from'} {receiver if outgoing else sender}"),
+            **facts,
+        )
     except IntegrityError:
         report.skipped_duplicates += 1  # recorded by an earlier or concurrent run
         return
+    # After the row exists; a crash right here loses this notification, never the transaction.
+    notification_create(
+        user=wallet.user, type=NotificationType.TRANSACTION, priority=NotificationPriority.MEDIUM,
+        title=f"{'Sent' if outgoing else 'Received'} {amount.normalize()} {asset.symbol}",
+        message=f"{wallet.name}: {'to' if outgoing else 'from'} {receiver if outgoing else sender} "
+                f"(block {receipt['blockNumber']}).",
+        metadata={"tx_hash": tx_hash, "wallet_id": str(wallet.pk)},
+    )
     report.recorded += 1
