@@ -49,7 +49,8 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
     search_fields = ("username", "email", "first_name", "last_name", "employee_id")
     ordering = ("username",)
     raw_id_fields = ("manager",)
-    readonly_fields = ("last_login", "date_joined", "created_at", "updated_at", "last_login_ip",
+    # is_staff follows the role (accounts.services.user_set_role); lockout fields are the login's.
+    readonly_fields = ("is_staff", "last_login", "date_joined", "created_at", "updated_at", "last_login_ip",
                        "failed_login_attempts", "account_locked_until", "email_verified")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -135,10 +136,11 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # After the form's many-to-many save, which would otherwise overwrite the role group.
-        if not change or "role" in form.changed_data:
-            user_set_role(user=form.instance, role=form.instance.role, actor=request.user,
-                          previous_role=form.initial.get("role") if change else None)
+        # After the form's many-to-many save, which may have dropped the role group; on every save, so
+        # role, role group and staff flag agree whatever was edited (role, groups, superuser flag).
+        user_set_role(user=form.instance, role=form.instance.role, actor=request.user,
+                      previous_role=form.initial.get("role") if change else None,
+                      ip=request.META.get("REMOTE_ADDR"))
 
 
 @admin.register(Group)

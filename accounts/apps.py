@@ -7,7 +7,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from accounts.roles import role_groups_sync
+        from accounts.roles import role_groups_sync_after_migrate
 
-        # After the last app migrates, so every app's permissions exist.
-        post_migrate.connect(role_groups_sync, dispatch_uid="accounts.role_groups_sync")
+        post_migrate.connect(role_groups_sync_after_migrate, dispatch_uid="accounts.role_groups_sync")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django_mongodb_backend.transaction import atomic
 
 from accounts.models import Role, User
 from accounts.roles import STAFF_ROLES, role_group_name
-
 
 
 def _apply_role(user: User, role: str) -> None:
@@ -21,9 +20,16 @@ def _apply_role(user: User, role: str) -> None:
 
 
 def _sync_role_group(user: User) -> None:
-    role_groups = Group.objects.filter(name__in=[role_group_name(r) for r in Role.values])
-    user.groups.remove(*role_groups)
-    user.groups.add(Group.objects.get_or_create(name=role_group_name(user.role))[0])
+    """Exactly one role group, the role's; other (non-role) groups are left alone. No write when
+    the membership is already right."""
+    wanted = role_group_name(user.role)
+    role_groups = list(Group.objects.filter(name__in=[role_group_name(r) for r in Role.values]))
+    held = set(user.groups.filter(pk__in=[g.pk for g in role_groups]).values_list("name", flat=True))
+    stale = [group for group in role_groups if group.name in held and group.name != wanted]
+    if stale:
+        user.groups.remove(*stale)
+    if wanted not in held:
+        user.groups.add(Group.objects.get_or_create(name=wanted)[0])
 
 
 def user_create(
@@ -56,15 +62,20 @@ def user_create(
 
 def user_set_role(*, user: User, role: str, actor: User | None, previous_role: str | None = None,
                   ip: str | None = None) -> User:
-    """Change a user's role: the field, the role group and the staff flag move together (audited)."""
+    """Set a user's role: the field, the role group and the staff flag move together. Only admins
+    (or the system, actor None) change a role; an actual change is audited. Calling it with the
+    current role re-aligns group and staff flag (the admin does so after every save)."""
     from accounts.audit import audit_record
 
     previous = previous_role or user.role
+    if role != previous and actor is not None and not (actor.is_superuser or actor.role == Role.ADMIN):
+        raise PermissionDenied("Only admins change roles.")
     _apply_role(user, role)
     with atomic():
         user.save(update_fields=["role", "is_staff", "updated_at"])
         _sync_role_group(user)
-    audit_record(action="role_changed", actor=actor, target=user, ip=ip, previous=previous, role=role)
+    if role != previous:
+        audit_record(action="role_changed", actor=actor, target=user, ip=ip, previous=previous, role=role)
     return user
 
 

@@ -1,10 +1,9 @@
-"""Admin for task runs: read-only, newest first, with their log lines."""
+"""Admin for task runs: read-only (written only by core.tasking), newest first, with their log lines."""
 
 from django.contrib import admin
 from django.utils.html import format_html_join
 
 from core.admin_base import BackofficeModelAdmin
-
 from core.models import TaskRun
 
 
@@ -29,4 +28,7 @@ class TaskRunAdmin(BackofficeModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,4 +1,6 @@
-"""The base WebSocket consumer and the platform's consumers (live area, task logs)."""
+"""The base WebSocket consumer and the platform's consumers (live area, task logs, admin feeds)."""
+
+import json
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -20,6 +22,7 @@ class BaseLiveConsumer(AsyncJsonWebsocketConsumer):
     forwards realtime events as {"type": <event type>, "data": <payload>}."""
 
     require_staff = False
+    joined_groups: list[str] = []  # set once authenticated
 
     def group_names_for(self, user) -> list[str]:
         raise NotImplementedError
@@ -41,10 +44,20 @@ class BaseLiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "connected", "data": {"groups": self.joined_groups}})
 
     async def disconnect(self, code):
-        for group in getattr(self, "joined_groups", []):
+        for group in self.joined_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # The JSON base class raises on binary frames and bad JSON, which would drop the connection.
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        await self.receive_json(content)
+
     async def receive_json(self, content, **kwargs):
+        if not self.joined_groups:
+            return  # closed at connect (4401/4403): nothing to answer
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong", "data": content.get("data")})
         else:

@@ -6,9 +6,10 @@ import functools
 import logging
 import traceback
 
-from huey.contrib.djhuey import db_task
+from huey.contrib.djhuey import HUEY, db_task
 
 from core import services
+from core.models import TaskRun
 
 logger = logging.getLogger(__name__)
 
@@ -27,32 +28,43 @@ class TaskReporter:
 
 
 def tracked_task(name: str, **huey_options):
-    """Decorate `fn(reporter, *args, **kwargs)`; call `fn.enqueue(*args, triggered_by=user)` to
-    create the TaskRun and queue the work. Returns the TaskRun."""
+    """Decorate `fn(reporter, *args, **kwargs)` (args must pickle); `fn.enqueue(*args,
+    triggered_by=user)` creates the TaskRun, queues the work and returns the TaskRun.
+
+    A failed attempt that huey will retry (`retries=N`) goes back to QUEUED; the last one is FAILED.
+    """
 
     def decorator(fn):
-        @db_task(name=name, **huey_options)
+        @db_task(name=name, context=True, **huey_options)
         @functools.wraps(fn)
-        def run(task_run_id, *args, **kwargs):
-            services.task_run_start(task_run_id=task_run_id)
+        def run(task_run_id, *args, task=None, **kwargs):
+            services.task_run_start(task_run_id=task_run_id, huey_task_id=task.id if task else "")
             try:
                 result = fn(TaskReporter(task_run_id), *args, **kwargs)
             except Exception as exc:
-                logger.exception("task %s failed", name)
-                services.task_run_log(task_run_id=task_run_id, message=f"{type(exc).__name__}: {exc}", level="ERROR")
-                services.task_run_fail(task_run_id=task_run_id, error="".join(traceback.format_exception_only(exc)))
-                raise
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                retrying = task is not None and task.retries > 0
+                logger.exception("task %s (run %s) failed%s", name, task_run_id, "; retrying" if retrying else "")
+                services.task_run_log(task_run_id=task_run_id, message=error, level="ERROR")
+                if retrying:
+                    services.task_run_requeue(task_run_id=task_run_id, error=error)
+                else:
+                    services.task_run_fail(task_run_id=task_run_id, error=error)
+                raise  # huey records the error and schedules the retry
             services.task_run_succeed(task_run_id=task_run_id, result=result)
             return result
 
-        def enqueue(*args, triggered_by=None, **kwargs):
+        def enqueue(*args, triggered_by=None, **kwargs) -> TaskRun:
             task_run = services.task_run_create(name=name, triggered_by=triggered_by)
             try:
+                # Immediate mode runs the task here; huey logs its exceptions, the TaskRun has them.
                 run(task_run.pk, *args, **kwargs)
-            except Exception:
-                # Immediate mode runs inline and re-raises: the failure is already on the TaskRun.
-                pass
-            task_run.refresh_from_db()
+            except Exception as exc:
+                # Not queued (storage down, unpicklable argument): the run would stay QUEUED forever.
+                services.task_run_fail(task_run_id=task_run.pk, error=f"could not be queued: {exc}")
+                raise
+            if HUEY.immediate:
+                task_run.refresh_from_db()
             return task_run
 
         run.enqueue = enqueue

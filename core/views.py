@@ -2,18 +2,17 @@
 
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import SessionKind
 from accounts.selectors import user_session_get
 from accounts.sessions import session_login, session_logout
 from core.jsonapi.auth import BROWSER_SESSION_KEY, client_device, client_ip
 from core.jsonapi.errors import ApiError
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
-
 from core.selectors import task_run_list
 from core.tasks import collection_stats
 

@@ -27,10 +27,17 @@ class WalletAdmin(BackofficeModelAdmin):
                     "transactions_link")
     list_filter = ("wallet_type", "monitoring_enabled", "is_active")
     search_fields = ("name", "address")
-    raw_id_fields = ("user",)
     fields = ("name", "address", "user", "wallet_type", "is_active", "balance", "monitoring_enabled",
               "last_authenticated", "has_private_key", "created_at", "updated_at")
-    readonly_fields = ("address", "balance", "last_authenticated", "has_private_key", "created_at", "updated_at")
+    # Only name and is_active are edited here. The owner is fixed (moving a wallet would bypass the new
+    # owner's wallet limit); monitoring is switched by wallets.services, which records the start block.
+    readonly_fields = ("address", "user", "wallet_type", "balance", "monitoring_enabled", "last_authenticated",
+                       "has_private_key", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        # Wallets are created by wallets.services, which generates and encrypts the key and
+        # enforces the owner's limit; a bare admin form would do neither.
+        return False
 
     @admin.display(boolean=True, description="Key held")
     def has_private_key(self, obj):

@@ -7,13 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from core.localstack import ANVIL_DEV_CHAIN_ID
 from wallets import chain
-from wallets.models import Cryptocurrency, Transaction, TransactionType, Wallet
-from wallets.models import WalletType
-from wallets.services import wallet_create
+from wallets.models import Cryptocurrency, PriceQuote, Transaction, TransactionType, Wallet
+from wallets.prices import price_record
+from wallets.services import wallet_create_with_new_key
 
 FUNDING_ETH = {"manager": Decimal("20"), "employee1": Decimal("5"), "employee2": Decimal("5")}
 
@@ -33,19 +35,17 @@ HISTORY = (
 
 def load(report) -> None:
     eth, created = Cryptocurrency.objects.get_or_create(
-        symbol="ETH", defaults={"name": "Ethereum", "decimals": 18, "current_price": Decimal("2801.25"),
-                                "last_updated": timezone.now()},
+        symbol="ETH", defaults={"name": "Ethereum", "decimals": 18, "price_api_id": "ethereum",
+                                "current_price": Decimal("2801.25"), "last_updated": timezone.now()},
     )
     if created:
         report.count("cryptocurrencies")
 
-    owners = list(User.objects.filter(username__in=FUNDING_ETH))
     wallets = []
-    for owner in owners:
+    for owner in User.objects.filter(username__in=FUNDING_ETH).order_by("username"):
         wallet = Wallet.objects.filter(user=owner).order_by("created_at").first()
         if wallet is None:
-            wallet = wallet_create(user=owner, name=f"{owner.first_name}'s ETH wallet",
-                                   wallet_type=WalletType.PRIVATE_KEY)
+            wallet = wallet_create_with_new_key(user=owner, name=f"{owner.first_name}'s ETH wallet")
             report.count("wallets")
         wallets.append(wallet)
 
@@ -54,24 +54,32 @@ def load(report) -> None:
 
 
 def _fund(wallets, eth, report) -> None:
+    """A real transfer from dev account 0 to each wallet whose on-chain balance is zero."""
+    if settings.ETH_CHAIN_ID != ANVIL_DEV_CHAIN_ID:
+        report.skip(f"funding wallets on chain: chain {settings.ETH_CHAIN_ID} is not the local dev chain "
+                    f"({ANVIL_DEV_CHAIN_ID}); demo funds come only from its dev accounts")
+        return
     try:
-        chain.web3_client()
+        w3 = chain.web3_client()
+        treasury = chain.dev_account(0).address
+        for wallet in wallets:
+            if w3.eth.get_balance(wallet.address) > 0:
+                continue
+            amount = FUNDING_ETH[wallet.user.username]
+            tx_hash = chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(amount))
+            receipt = w3.eth.get_transaction_receipt(tx_hash)
+            # Recorded as the wallet monitor would record it (same external_id), so it is never doubled.
+            Transaction.objects.create(
+                transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=eth,
+                amount=amount, transaction_date=timezone.now(), direction="in", hash=tx_hash,
+                block_number=receipt["blockNumber"], from_address=treasury, to_address=wallet.address,
+                description="Opening balance from the treasury (dev chain)", source="chain",
+                external_id=f"chain:{tx_hash}:-1:{wallet.address}",
+            )
+            Wallet.objects.filter(pk=wallet.pk).update(balance=chain.eth_balance(wallet.address))
+            report.count("on-chain fundings")
     except chain.ChainError as exc:
         report.skip(f"funding wallets on chain: {exc}")
-        return
-    for wallet in wallets:
-        balance = chain.eth_balance(wallet.address)
-        if balance > 0:
-            continue
-        amount = FUNDING_ETH[wallet.user.username]
-        tx_hash = chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(amount))
-        Transaction.objects.create(
-            transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=eth, amount=amount,
-            transaction_date=timezone.now(), description="Opening balance from the treasury (dev chain)",
-            hash=tx_hash, to_address=wallet.address, source="chain", external_id=f"chain:{tx_hash}:-1:{wallet.address}",
-        )
-        Wallet.objects.filter(pk=wallet.pk).update(balance=chain.eth_balance(wallet.address))
-        report.count("on-chain fundings")
 
 
 def _history(wallets, eth, report) -> None:
@@ -94,3 +102,17 @@ def _history(wallets, eth, report) -> None:
     if rows:
         Transaction.objects.bulk_create(rows)
         report.count("transactions", len(rows))
+    _prices(rows, eth, report)
+
+
+def _prices(rows, eth, report) -> None:
+    """The demo's ETH prices as stored quotes (daily closes on the new rows' days, and a latest), so
+    portfolio values work offline. Source "demo": never mistaken for market data."""
+    days = {(row.transaction_date.date(), row.price_at_transaction) for row in rows}
+    for day, price in sorted(days):
+        price_record(symbol=eth.symbol, price=price, day=day, source="demo")
+    if days:
+        report.count("price quotes", len({day for day, _ in days}))
+    if not PriceQuote.objects.filter(symbol=eth.symbol, day__isnull=True).exists():
+        price_record(symbol=eth.symbol, price=HISTORY[-1][3], source="demo")
+        report.count("price quotes")

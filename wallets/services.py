@@ -94,6 +94,12 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
                    {"max_wallets": user.max_wallets})
 
 
+def wallet_create_with_new_key(*, user, name: str) -> Wallet:
+    """A Private Key wallet with a freshly generated key: EIP-55 address, key stored only as an
+    encrypted envelope (never logged or returned), within the owner's max_wallets."""
+    return wallet_create(user=user, name=name, wallet_type=WalletType.PRIVATE_KEY)
+
+
 def wallet_update(*, wallet: Wallet, name: str | None = None, is_active: bool | None = None) -> Wallet:
     if name is not None:
         name = name.strip()

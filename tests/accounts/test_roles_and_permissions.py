@@ -3,11 +3,11 @@
 import pytest
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.auth_backends import MongoModelBackend
-from accounts.models import Role, User
-from accounts.roles import ROLE_PERMISSIONS
+from accounts.models import AuditLogEntry, Role, User
+from accounts.roles import ROLE_PERMISSIONS, role_groups_sync, role_groups_sync_after_migrate
 from accounts.services import user_create, user_set_role
 from tests import harness
 
@@ -28,6 +28,50 @@ def test_role_groups_exist_with_their_permissions():
     assert Group.objects.get(name="USER").permissions.count() == 0
     admin_group = Group.objects.get(name="ADMIN")
     assert admin_group.permissions.filter(codename="delete_user").exists()
+
+
+def role_group_links():
+    """Every (group, permission) link document: what an idempotent sync must leave untouched."""
+    from django.db import connection
+
+    return sorted(map(str, (doc["_id"] for doc in connection.database["auth_group_permissions"].find({}, {"_id": 1}))))
+
+
+def test_role_group_sync_is_idempotent_and_repairs_drift():
+    before = role_group_links()
+    role_groups_sync()
+    role_groups_sync()
+    assert role_group_links() == before  # nothing rewritten
+    assert Group.objects.filter(name__in=["USER", "MANAGER", "ADMIN"]).count() == 3
+
+    user_group = Group.objects.get(name="USER")
+    user_group.permissions.add(Permission.objects.get(codename="delete_wallet"))  # granted by hand
+    role_groups_sync()
+    assert user_group.permissions.count() == 0
+    assert role_group_links() == before
+
+
+def test_post_migrate_handler_syncs_after_the_last_app_only():
+    """post_migrate is sent once per app; before the last one, later apps' permissions do not exist yet."""
+    from django.apps import apps
+
+    user_group = Group.objects.get(name="USER")
+    user_group.permissions.add(Permission.objects.get(codename="delete_wallet"))
+    role_groups_sync_after_migrate(sender=None, app_config=apps.get_app_config("accounts"), using="default")
+    assert user_group.permissions.count() == 1
+    last = [c for c in apps.get_app_configs() if c.models_module is not None][-1]
+    role_groups_sync_after_migrate(sender=None, app_config=last, using="default")
+    assert user_group.permissions.count() == 0
+
+
+def test_admin_role_holds_every_permission_of_our_apps_and_auth():
+    admin_group = Group.objects.get(name="ADMIN")
+    admin_codes = MongoModelBackend().get_group_permissions(
+        User.objects.get(pk=new_user(username="ada", role=Role.ADMIN).pk))
+    for code in ("accounts.delete_user", "auth.change_group", "core.view_taskrun", "wallets.change_wallet",
+                 "wallets.add_transaction", "accounts.view_auditlogentry"):
+        assert code in admin_codes
+    assert not admin_group.permissions.filter(codename="delete_session").exists()  # not our app
 
 
 def test_user_create_puts_user_in_role_group_and_sets_staff():
@@ -66,6 +110,42 @@ def test_set_role_moves_group_and_staff_together(make_user):
     assert not user.is_staff and list(user.groups.values_list("name", flat=True)) == ["USER"]
 
 
+def test_admin_role_is_not_automatically_superuser():
+    user = new_user(role=Role.ADMIN)
+    assert user.is_staff and not user.is_superuser
+
+
+def test_only_admins_change_roles(make_user):
+    manager = make_user(role=Role.MANAGER)
+    user = new_user()
+    with pytest.raises(PermissionDenied):
+        user_set_role(user=user, role=Role.ADMIN, actor=manager)
+    user.refresh_from_db()
+    assert user.role == Role.USER and not user.is_staff
+    assert list(user.groups.values_list("name", flat=True)) == ["USER"]
+    user_set_role(user=user, role=Role.MANAGER, actor=None)  # the system (commands, demo) may
+    assert User.objects.get(pk=user.pk).role == Role.MANAGER
+
+
+def test_setting_the_same_role_realigns_group_and_staff_without_an_audit_entry(make_user):
+    user = new_user(role=Role.MANAGER)
+    user.groups.clear()
+    User.objects.filter(pk=user.pk).update(is_staff=False)
+    user.refresh_from_db()
+    user_set_role(user=user, role=Role.MANAGER, actor=make_user(role=Role.MANAGER))
+    user.refresh_from_db()
+    assert user.is_staff and list(user.groups.values_list("name", flat=True)) == ["MANAGER"]
+    assert not AuditLogEntry.objects.filter(action="role_changed").exists()
+
+
+def test_role_change_keeps_other_groups(make_user):
+    auditors = Group.objects.create(name="Auditors")
+    user = new_user()
+    user.groups.add(auditors)
+    user_set_role(user=user, role=Role.ADMIN, actor=make_user(role=Role.ADMIN))
+    assert sorted(user.groups.values_list("name", flat=True)) == ["ADMIN", "Auditors"]
+
+
 def test_group_permissions_are_computed_on_this_backend():
     user = new_user(role=Role.MANAGER)
     user = User.objects.get(pk=user.pk)
@@ -94,6 +174,14 @@ def test_stock_model_backend_is_wrong_on_the_embedded_server():
     label through values_list across a relation and gets a literal instead."""
     user = User.objects.get(pk=new_user(role=Role.MANAGER).pk)
     assert ModelBackend().get_group_permissions(user) != set(ROLE_PERMISSIONS[Role.MANAGER])
+
+
+@pytest.mark.skipif(not harness.USE_EMBEDDED_MONGODB, reason="the defect is specific to the embedded server")
+def test_with_the_stock_backend_a_group_only_manager_is_refused_in_the_admin(client, settings):
+    """The same request that test_group_only_staff_opens_a_changelist... answers 200 with ours."""
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    client.force_login(new_user(role=Role.MANAGER), backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/admin/accounts/user/").status_code == 403
 
 
 def test_group_only_staff_opens_a_changelist_and_is_refused_elsewhere(client):

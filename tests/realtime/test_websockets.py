@@ -182,3 +182,79 @@ async def test_event_written_by_another_process_reaches_the_client(make_user, st
     message = await receive_event(communicator, "probe.other-process", timeout=10)
     assert message["data"]["pid"] == process.pid
     await communicator.disconnect()
+
+
+async def test_jwt_with_a_foreign_origin_is_refused(make_user, access_token_for, stop_relay):
+    user = await database_sync_to_async(make_user)()
+    token = await database_sync_to_async(access_token_for)(user)
+    headers = [(b"authorization", f"Bearer {token}".encode()), (b"origin", b"https://evil.example")]
+    communicator, connected = await connect("/ws/notifications/", headers)
+    assert not connected
+
+
+async def test_a_login_ended_by_a_newer_login_is_closed_4401(make_user, stop_relay):
+    await database_sync_to_async(make_user)(role="MANAGER", username="wendy")
+
+    def browser_login():
+        client = Client()
+        response = client.post("/app/login/", {"username": "wendy", "password": "Passw0rd!long"})
+        assert response.status_code == 302
+        return [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+                 .encode()), ORIGIN]
+
+    first = await database_sync_to_async(browser_login)()
+    communicator, _ = await connect("/ws/live/", first)
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "connected"
+    await communicator.disconnect()
+
+    second = await database_sync_to_async(browser_login)()  # single session: this ends the first login
+    communicator, connected = await connect("/ws/live/", first)
+    assert connected
+    await expect_close(communicator, 4401)
+    communicator, _ = await connect("/ws/live/", second)
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "connected"
+    await communicator.disconnect()
+
+
+async def test_bad_frames_get_an_error_and_keep_the_socket_open(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    communicator, _ = await connect("/ws/live/", await session_headers(user))
+    await receive_event(communicator, "connected")
+    unknown = {"type": "error", "data": {"code": "unknown_message"}}
+    await communicator.send_to(text_data="{not json")
+    assert await communicator.receive_json_from(timeout=5) == unknown
+    await communicator.send_to(bytes_data=b"\x00\x01")
+    assert await communicator.receive_json_from(timeout=5) == unknown
+    await communicator.send_json_to({"type": "subscribe", "group": "admin.task-logs"})
+    assert await communicator.receive_json_from(timeout=5) == unknown
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "data": None}
+    await communicator.disconnect()
+
+
+async def test_task_logs_feed_streams_task_runs_and_the_live_area_gets_no_log_text(make_user, stop_relay):
+    from core import services
+
+    user = await database_sync_to_async(make_user)(role="MANAGER")
+    headers = await session_headers(user)
+    task_logs, _ = await connect("/ws/admin/task-logs/", headers)
+    live, _ = await connect("/ws/live/", headers)
+    await receive_event(task_logs, "connected")
+    await receive_event(live, "connected")
+
+    def run_a_task():
+        run = services.task_run_create(name="probe_feed")
+        services.task_run_start(task_run_id=run.pk)
+        services.task_run_log(task_run_id=run.pk, message="secret detail 42")
+        return str(run.pk)
+
+    run_id = await database_sync_to_async(run_a_task)()
+    staff_events = [await receive_event(task_logs, "task_run.updated") for _ in range(3)]
+    assert [e["data"].get("status") for e in staff_events[:2]] == ["QUEUED", "RUNNING"]
+    assert staff_events[0]["data"]["name"] == "probe_feed" and staff_events[0]["data"]["id"] == run_id
+    assert staff_events[2]["data"]["log_line"] == "secret detail 42"
+    live_events = [await receive_event(live, "task_run.updated") for _ in range(3)]
+    assert all(e["data"]["id"] == run_id for e in live_events)
+    assert not any("secret detail 42" in str(e) for e in live_events)
+    await task_logs.disconnect()
+    await live.disconnect()

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 from core import services
-from core.models import RealtimeEvent, TaskStatus
+from core.models import RealtimeEvent, TaskRun, TaskStatus
 from core.tasking import tracked_task
 from core.tasks import collection_stats
 
@@ -40,7 +40,7 @@ def test_every_change_publishes_an_event_after_commit():
     assert RealtimeEvent.objects.filter(group="admin.task-logs").count() == 2
 
 
-@pytest.mark.parametrize("progress", [-1, 101, 50.5, "10"])
+@pytest.mark.parametrize("progress", [-1, 101, 50.5, "10", True])
 def test_progress_must_be_a_whole_percentage(progress):
     run = services.task_run_create(name="probe")
     services.task_run_start(task_run_id=run.pk)
@@ -73,6 +73,27 @@ def test_log_of_a_missing_run_fails():
 
     with pytest.raises(services.TaskRunStateError):
         services.task_run_log(task_run_id=ObjectId(), message="nobody")
+    with pytest.raises(services.TaskRunStateError):
+        services.task_run_log(task_run_id="not-an-object-id", message="nobody")
+    with pytest.raises(services.TaskRunStateError):
+        services.task_run_start(task_run_id="not-an-object-id")
+
+
+def test_log_level_must_be_known():
+    run = services.task_run_create(name="probe")
+    with pytest.raises(ValueError):
+        services.task_run_log(task_run_id=run.pk, message="x", level="LOUD")
+    run.refresh_from_db()
+    assert run.log_lines == []
+
+
+def test_log_keeps_the_newest_lines_only(monkeypatch):
+    monkeypatch.setattr(services, "MAX_LOG_LINES", 3)
+    run = services.task_run_create(name="probe")
+    for n in range(5):
+        services.task_run_log(task_run_id=run.pk, message=f"line {n}")
+    run.refresh_from_db()
+    assert [line.message for line in run.log_lines] == ["line 2", "line 3", "line 4"]
 
 
 def test_concurrent_log_lines_are_all_kept():
@@ -109,7 +130,38 @@ def adding_task(reporter, a, b):
 def test_tracked_task_records_success_and_result():
     run = adding_task.enqueue(2, 3)
     assert run.status == TaskStatus.SUCCEEDED and run.result == {"sum": 5}
-    assert run.name == "probe_adding"
+    assert run.name == "probe_adding" and run.progress == 100
+    assert len(run.huey_task_id) == 36  # huey's task id, to find the run in the queue's logs
+
+
+attempts = {"flaky": 0}
+
+
+@tracked_task("probe_flaky", retries=2)
+def flaky_task(reporter, failures):
+    attempts["flaky"] += 1
+    if attempts["flaky"] <= failures:
+        raise ConnectionError(f"node unreachable (attempt {attempts['flaky']})")
+    return {"attempts": attempts["flaky"]}
+
+
+def test_tracked_task_retried_by_huey_succeeds_on_a_later_attempt():
+    attempts["flaky"] = 0
+    run = flaky_task.enqueue(1)
+    assert run.status == TaskStatus.SUCCEEDED and run.result == {"attempts": 2}
+    # The failed attempt stays visible in the log; `error` is only for a run that failed.
+    assert [(line.level, "attempt 1" in line.message) for line in run.log_lines] == [("ERROR", True)]
+    assert run.error == ""
+    events = RealtimeEvent.objects.filter(group="admin.task-logs").order_by("created_at")
+    statuses = [e.payload["status"] for e in events if "status" in e.payload]
+    assert statuses == ["QUEUED", "RUNNING", "QUEUED", "RUNNING", "SUCCEEDED"]
+
+
+def test_tracked_task_fails_when_retries_are_exhausted():
+    attempts["flaky"] = 0
+    run = flaky_task.enqueue(5)
+    assert attempts["flaky"] == 3  # the first attempt and two retries
+    assert run.status == TaskStatus.FAILED and "attempt 3" in run.error and run.finished_at
 
 
 def test_tracked_task_records_failure_with_the_error():
@@ -134,31 +186,49 @@ def test_collection_stats_counts_every_collection(make_user):
     assert any(line.message.startswith("users: 1 ") for line in run.log_lines)
 
 
-@pytest.mark.integration
-def test_real_consumer_process_runs_an_enqueued_task(tmp_path):
-    """Enqueue from this process into a file-backed queue; a `run_huey` process executes it."""
-    from huey import SqliteHuey
+@pytest.fixture
+def queued_mode():
+    """The app's huey queue in its real (non-immediate) mode: tasks go to the SQLite file."""
+    from huey.contrib.djhuey import HUEY
 
-    queue_file = tmp_path / "huey.sqlite3"
+    HUEY.immediate = False
+    HUEY.flush()
+    yield HUEY
+    HUEY.flush()
+    HUEY.immediate = True
+
+
+def test_enqueue_that_cannot_queue_fails_the_run(queued_mode):
+    with pytest.raises(Exception):
+        adding_task.enqueue(lambda: 1, 2)  # a lambda does not pickle: nothing reaches the queue
+    run = TaskRun.objects.get()
+    assert run.status == TaskStatus.FAILED and "could not be queued" in run.error
+    assert queued_mode.pending_count() == 0
+
+
+def test_enqueue_in_queued_mode_returns_the_queued_run(queued_mode):
+    run = adding_task.enqueue(1, 2)
+    assert run.status == TaskStatus.QUEUED and queued_mode.pending_count() == 1
+
+
+@pytest.mark.integration
+def test_real_consumer_process_runs_an_enqueued_task(queued_mode):
+    """Enqueue through the app's queue file; a `run_huey` process executes the task."""
     env = {
         **os.environ,
         "MONGODB_URI": settings.DATABASES["default"]["HOST"],
         "MONGODB_NAME": connection.settings_dict["NAME"],
         "HUEY_IMMEDIATE": "false",
-        "HUEY_SQLITE_PATH": str(queue_file),
+        "HUEY_SQLITE_PATH": settings.HUEY["filename"],
         "LOG_TO_FILES": "false",
     }
     consumer = subprocess.Popen(
-        [sys.executable, "manage.py", "run_huey", "--workers", "1"],
+        [sys.executable, "manage.py", "run_huey", "--workers", "1", "--no-periodic"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        from huey.contrib.djhuey import HUEY
-
-        # Serialise with the app's queue, store in the consumer's queue file.
-        run = services.task_run_create(name="collection_stats")
-        message = HUEY.serialize_task(collection_stats.s(run.pk))
-        SqliteHuey(name="crypto_accounting", filename=str(queue_file)).storage.enqueue(message, 0)
+        run = collection_stats.enqueue()
+        assert run.status == TaskStatus.QUEUED
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             run.refresh_from_db()
@@ -166,7 +236,9 @@ def test_real_consumer_process_runs_an_enqueued_task(tmp_path):
                 break
             time.sleep(0.2)
         assert run.status == TaskStatus.SUCCEEDED, run.error
-        assert run.result["collections"] > 0
+        assert run.result["collections"] > 0 and run.huey_task_id
+        # Its events went through the outbox, where any web process's relay picks them up.
+        assert RealtimeEvent.objects.filter(group="live", payload__status="SUCCEEDED").exists()
     finally:
         consumer.send_signal(signal.SIGINT)
         try:

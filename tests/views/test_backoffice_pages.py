@@ -1,5 +1,7 @@
 """The HTMX back-office: login, the live-operations page, its fragment and the start action."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -52,8 +54,8 @@ def test_fragment_lists_recent_runs(client, make_user):
     TaskRun.objects.create(name="nightly_report", status=TaskStatus.RUNNING, progress=30)
     response = client.get("/app/task-runs/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
-    assert response.status_code == 200 and html.lstrip().startswith('<div id="task-runs"')
-    assert "nightly_report" in html and 'value="30"' in html
+    assert response.status_code == 200 and html.lstrip().startswith('<table class="bo-table" id="task-runs-table"')
+    assert "nightly_report" in html and 'value="30"' in html and 'data-status="RUNNING"' in html
 
 
 def test_start_needs_post_and_csrf(make_user):
@@ -84,3 +86,33 @@ def test_logout_is_post_only(client, make_user):
 def test_static_files_are_served(client):
     assert client.get("/static/backoffice/live.js").status_code == 200
     assert client.get("/static/unfold/css/styles.css").status_code == 200
+
+
+def test_task_runs_refresh_on_live_events_in_a_stable_container(client, make_user):
+    client.force_login(make_user(role="MANAGER"))
+    html = client.get("/app/").content.decode()
+    container = re.search(r'<div id="task-runs"([^>]*)>', html).group(1)
+    # The container survives refreshes (innerHTML), so events during a refresh queue one more.
+    assert 'hx-get="/app/task-runs/"' in container and 'hx-swap="innerHTML"' in container
+    assert 'hx-trigger="live:task_run.updated from:body, live:reconnected from:body"' in container
+    button = re.search(r'<button[^>]*id="start-collection-stats"([^>]*)>', html).group(1)
+    assert 'hx-post="/app/task-runs/start/"' in button and 'hx-target="#task-runs"' in button
+
+
+def test_fragment_shows_the_last_log_line(client, make_user):
+    from core import services
+
+    client.force_login(make_user(role="MANAGER"))
+    run = services.task_run_create(name="probe")
+    services.task_run_log(task_run_id=run.pk, message="first line")
+    services.task_run_log(task_run_id=run.pk, message="newest line")
+    html = client.get("/app/task-runs/").content.decode()
+    assert "newest line" in html and "first line" not in html
+    assert client.post("/app/task-runs/").status_code == 405
+
+
+def test_start_without_htmx_redirects_to_the_page(client, make_user):
+    client.force_login(make_user(role="MANAGER"))
+    response = client.post("/app/task-runs/start/")
+    assert response.status_code == 302 and response["Location"] == "/app/"
+    assert TaskRun.objects.get().status == TaskStatus.SUCCEEDED

@@ -1,5 +1,6 @@
 """`manage.py load_demo`: load the demo data (idempotent) and print the demo logins."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from core.demo import demo_load, demo_logins
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         self.stdout.write(f"demo data: created {created}")
         for reason in report.skipped:
             self.stdout.write(self.style.WARNING(f"skipped {reason}"))
-        self.stdout.write("demo logins (username / password / role):")
+        self.stdout.write(f"demo logins at {settings.SITE_URL}/app/login/ (admin: {settings.SITE_URL}/admin/), "
+                          "username / password / role:")
         for login in demo_logins():
             self.stdout.write(f"  {login['username']} / {login['password']} / {login['role']}")
