@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
     path("", include("wallets.urls")),
+    path("", include("ledger.urls")),
+    path("", include("reporting.urls")),
 ]

@@ -19,6 +19,7 @@ def _mount_routers() -> None:
     from accounts.api import employees_router, notifications_router
     from accounts.api import router as auth_router
     from core.api import router as system_router
+    from ledger.api import accounts_router, journal_entries_router
     from wallets.api import blockchain_router, exchange_rates_router, portfolio_router, transactions_router
     from wallets.api import router as wallets_router
 
@@ -31,6 +32,8 @@ def _mount_routers() -> None:
     api.add_router("/transactions/", transactions_router)
     api.add_router("/exchange-rates/", exchange_rates_router)
     api.add_router("/portfolio/", portfolio_router)
+    api.add_router("/accounts/", accounts_router)
+    api.add_router("/journal-entries/", journal_entries_router)
 
 
 _mount_routers()

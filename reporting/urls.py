@@ -1,0 +1,3 @@
+"""Back-office (HTMX) pages of reporting."""
+
+urlpatterns: list = []
