@@ -1,1 +1,171 @@
-"""Models of the double-entry ledger (chart of accounts, journal entries, cost basis)."""
+"""The double-entry ledger: chart of accounts, journal entries (lines embedded), the per-year entry
+number counters and the lock date.
+
+Money is an exact Decimal (Decimal128) in the entry's currency. An account's balance is not stored:
+it is summed from posted entries (ledger.selectors), so it can never drift from the books.
+"""
+
+from django.conf import settings
+from django.db import models
+from django_mongodb_backend.fields import EmbeddedModelArrayField
+from django_mongodb_backend.models import EmbeddedModel
+
+# Same precision as the fiat values elsewhere (wallets.models.FIAT_AMOUNT): 8 decimals inside.
+MONEY = {"max_digits": 34, "decimal_places": 8}
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    EQUITY = "equity", "Equity"
+    REVENUE = "revenue", "Revenue"
+    EXPENSE = "expense", "Expense"
+
+
+# Accounts whose balance is debits minus credits; the others are credits minus debits.
+DEBIT_NORMAL_TYPES = (AccountType.ASSET, AccountType.EXPENSE)
+
+
+class FinancialAccount(models.Model):
+    account_code = models.CharField(max_length=32, unique=True)  # "1000", "1200-ETH"
+    account_name = models.CharField(max_length=200)
+    account_type = models.CharField(max_length=16, choices=AccountType.choices)
+    # The parent's account_code (spec); "" for a top-level account. Same type as the parent.
+    parent_account = models.CharField(max_length=32, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    currency = models.CharField(max_length=3, default="USD")
+    # Role of an account of the default chart ("cash", "crypto:ETH", ...): how the automatic journals
+    # find their accounts whatever the code or name is changed to. Empty for accounts made by hand.
+    system_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "financial_accounts"
+        ordering = ["account_code"]
+        # Plain indexes beside the partial unique ones, which the embedded server never uses (stack.md, defect 2).
+        indexes = [
+            models.Index(fields=["account_code"], name="fin_accounts_code_idx"),
+            models.Index(fields=["account_type"], name="fin_accounts_type_idx"),
+            models.Index(fields=["parent_account"], name="fin_accounts_parent_idx"),
+            models.Index(fields=["system_key"], name="fin_accounts_system_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_code} {self.account_name}"
+
+    @property
+    def is_debit_normal(self) -> bool:
+        return self.account_type in DEBIT_NORMAL_TYPES
+
+
+class EntryStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    POSTED = "posted", "Posted"
+    REVERSED = "reversed", "Reversed"
+
+
+# Statuses whose lines are in the books: a reversed entry stays there, cancelled by its reversal.
+BOOKED_STATUSES = (EntryStatus.POSTED, EntryStatus.REVERSED)
+
+
+class JournalLine(EmbeddedModel):
+    """One line of an entry: a debit or a credit (the other amount is zero) to one account."""
+
+    account_code = models.CharField(max_length=32)
+    description = models.CharField(max_length=500, blank=True, default="")
+    debit_amount = models.DecimalField(default=0, **MONEY)
+    credit_amount = models.DecimalField(default=0, **MONEY)
+
+    def __str__(self) -> str:
+        side = f"Dr {self.debit_amount}" if self.debit_amount else f"Cr {self.credit_amount}"
+        return f"{self.account_code} {side}"
+
+
+class JournalEntry(models.Model):
+    """One document per entry, lines embedded: creating, editing or posting an entry is one write."""
+
+    # JE-<year>-<6 digits>, assigned at posting (drafts have none): gap-free per year.
+    entry_id = models.CharField(max_length=20, unique=True, null=True, blank=True, editable=False)
+    date = models.DateTimeField()
+    description = models.TextField()
+    reference = models.CharField(max_length=100, blank=True, default="")
+    transaction_hash = models.CharField(max_length=66, blank=True, default="")
+    source_transaction = models.ForeignKey("wallets.Transaction", null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="journal_entries")
+    # Identity of the event an automatic journal records (e.g. "tx:<id>:acquisition"): one entry per event.
+    source_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    total_debit = models.DecimalField(default=0, **MONEY)
+    total_credit = models.DecimalField(default=0, **MONEY)
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(max_length=16, choices=EntryStatus.choices, default=EntryStatus.DRAFT)
+    line_items = EmbeddedModelArrayField(JournalLine, default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    posted_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    # On a reversing entry: the entry it reverses (unique: an entry is reversed at most once).
+    reversal_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="reversal")
+    # On a reversed entry: its reversing entry (written in the same transaction as reversal_of).
+    reversal_entry = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                       editable=False)
+
+    class Meta:
+        db_table = "journal_entries"
+        ordering = ["-date", "-created_at"]
+        verbose_name_plural = "journal entries"
+        indexes = [
+            models.Index(fields=["entry_id"], name="journal_entry_id_idx"),
+            models.Index(fields=["date"], name="journal_date_idx"),
+            models.Index(fields=["status"], name="journal_status_idx"),
+            models.Index(fields=["source_key"], name="journal_source_key_idx"),
+            models.Index(fields=["transaction_hash"], name="journal_tx_hash_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.entry_id or f"draft {self.pk}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == EntryStatus.DRAFT
+
+
+class JournalCounter(models.Model):
+    """The last entry number used in a year ("JE-2026"). Incremented inside the posting transaction,
+    so a failed post rolls the number back with it and numbers have no gaps."""
+
+    key = models.CharField(max_length=20, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "journal_counters"
+        indexes = [models.Index(fields=["key"], name="journal_counters_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_number}"
+
+
+class LedgerSettings(models.Model):
+    """The ledger's one settings document (key "default"). Changes are in the audit log."""
+
+    key = models.CharField(max_length=20, unique=True, default="default", editable=False)
+    # Entries dated on or before this day cannot be created, posted or reversed (closed periods).
+    lock_date = models.DateField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "ledger_settings"
+        verbose_name = "ledger settings"
+        verbose_name_plural = "ledger settings"
+
+    def __str__(self) -> str:
+        return f"Lock date: {self.lock_date or 'none'}"
