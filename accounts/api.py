@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -61,6 +62,9 @@ class UserOut(Schema):
     wallet_address: str
     employee_id: str | None
     max_wallets: int
+    reporting_fiat: str
+    cost_basis_method: str
+    cost_basis_lot_scope: str
     last_login: datetime | None
     date_joined: datetime
 
@@ -199,6 +203,9 @@ class ProfileIn(StrictSchema):
     company: str | None = Field(None, max_length=200)
     department: str | None = Field(None, max_length=200)
     wallet_address: str | None = Field(None, max_length=42)
+    reporting_fiat: str | None = Field(None, min_length=3, max_length=3, description="fiat of values and reports")
+    cost_basis_method: Literal["fifo", "lifo", "hifo", "acb", "uk"] | None = None
+    cost_basis_lot_scope: Literal["all", "wallet"] | None = Field(None, description="match lots across all wallets or per wallet")
 
 
 @router.put("/profile/", response=UserOut, auth=api_auth, summary="Update your profile")

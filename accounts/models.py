@@ -10,6 +10,19 @@ class Role(models.TextChoices):
     ADMIN = "ADMIN", "Admin"
 
 
+class CostBasisMethod(models.TextChoices):
+    FIFO = "fifo", "FIFO (first in, first out)"
+    LIFO = "lifo", "LIFO (last in, first out)"
+    HIFO = "hifo", "HIFO (highest cost first)"
+    ACB = "acb", "ACB (average cost)"
+    UK = "uk", "UK (HMRC pooling)"
+
+
+class LotScope(models.TextChoices):
+    ALL = "all", "Across all wallets"
+    WALLET = "wallet", "Per wallet"
+
+
 class User(AbstractUser):
     email = models.EmailField(unique=True)
     first_name = models.CharField(max_length=150)
@@ -39,6 +52,12 @@ class User(AbstractUser):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="team_members"
     )
     is_verified_by_manager = models.BooleanField(default=False)
+
+    # Tax settings: one fiat currency per user for every value and report; the cost-basis method and
+    # whether lots are matched across all wallets or per wallet (US rules since 2025).
+    reporting_fiat = models.CharField(max_length=3, default="USD")
+    cost_basis_method = models.CharField(max_length=8, choices=CostBasisMethod.choices, default=CostBasisMethod.FIFO)
+    cost_basis_lot_scope = models.CharField(max_length=8, choices=LotScope.choices, default=LotScope.ALL)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

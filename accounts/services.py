@@ -79,7 +79,22 @@ def user_set_role(*, user: User, role: str, actor: User | None, previous_role: s
     return user
 
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone_number", "company", "department", "wallet_address")
+PROFILE_FIELDS = ("first_name", "last_name", "phone_number", "company", "department", "wallet_address",
+                  "reporting_fiat", "cost_basis_method", "cost_basis_lot_scope")
+
+
+def _checked_reporting_fiat(user: User, fiat: str) -> str:
+    """Every stored value is in the user's fiat: it can change only before any transaction exists."""
+    from wallets.koinly_format import FIAT
+    from wallets.models import Transaction
+
+    fiat = (fiat or "").upper()
+    if fiat not in FIAT:
+        raise ValidationError({"reporting_fiat": f"not a supported fiat currency: {fiat!r}"})
+    if fiat != user.reporting_fiat and Transaction.objects.filter(user=user).exists():
+        raise ValidationError({"reporting_fiat": f"your transactions are valued in {user.reporting_fiat}; "
+                                                 "the reporting currency cannot change once transactions exist"})
+    return fiat
 
 
 def profile_update(*, user: User, ip: str | None = None, **changes) -> User:
@@ -95,6 +110,8 @@ def profile_update(*, user: User, ip: str | None = None, **changes) -> User:
         if not is_address(changes["wallet_address"]):
             raise ValidationError({"wallet_address": "not an Ethereum address"})
         changes["wallet_address"] = to_checksum_address(changes["wallet_address"])
+    if "reporting_fiat" in changes:
+        changes["reporting_fiat"] = _checked_reporting_fiat(user, changes["reporting_fiat"])
     for name, value in changes.items():
         setattr(user, name, value)
     user.full_clean(exclude=["password"])
