@@ -477,6 +477,81 @@ def exchange_portfolio_value(request):
     return portfolio_value_for(request.user)
 
 
+class PriceAlertOut(Schema):
+    id: ObjectIdStr
+    asset: str
+    direction: str
+    threshold: Decimal
+    fiat: str
+    is_active: bool
+    triggered_at: datetime | None
+    last_price: Decimal | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_asset(obj):
+        return obj.symbol
+
+
+class PriceAlertIn(StrictSchema):
+    asset: str = Field(min_length=1, max_length=20)
+    direction: Literal["above", "below"]
+    threshold: Decimal = Field(gt=0, max_digits=34, decimal_places=8)
+    fiat: str = Field("USD", min_length=3, max_length=3)
+
+
+class PriceAlertUpdateIn(StrictSchema):
+    asset: str | None = Field(None, min_length=1, max_length=20)
+    direction: Literal["above", "below"] | None = None
+    threshold: Decimal | None = Field(None, gt=0, max_digits=34, decimal_places=8)
+    fiat: str | None = Field(None, min_length=3, max_length=3)
+    is_active: bool | None = None
+    rearm: bool = Field(False, description="fire again on the next crossing (also implied by a new condition)")
+
+
+def _own_alert(request, alert_id):
+    from wallets.selectors import price_alert_list_for
+
+    return get_object_or_404(price_alert_list_for(request.user), alert_id)
+
+
+@exchange_rates_router.get("/alerts/", response=list[PriceAlertOut], auth=api_auth, summary="Your price alerts")
+@paginate(LimitOffsetNoCount)
+def price_alert_list(request):
+    from wallets.selectors import price_alert_list_for
+
+    return price_alert_list_for(request.user)
+
+
+@exchange_rates_router.post("/alerts/", response={201: PriceAlertOut}, auth=api_auth,
+                            summary="Be notified once when a price goes above or below a threshold")
+def price_alert_create(request, payload: PriceAlertIn):
+    return Status(201, services.price_alert_create(user=request.user, symbol=payload.asset,
+                                                   direction=payload.direction, threshold=payload.threshold,
+                                                   fiat=payload.fiat))
+
+
+@exchange_rates_router.get("/alerts/{oid:alert_id}/", response=PriceAlertOut, auth=api_auth, summary="A price alert")
+def price_alert_detail(request, alert_id: str):
+    return _own_alert(request, alert_id)
+
+
+@exchange_rates_router.put("/alerts/{oid:alert_id}/", response=PriceAlertOut, auth=api_auth,
+                           summary="Change or re-arm a price alert")
+def price_alert_put(request, alert_id: str, payload: PriceAlertUpdateIn):
+    changes = payload.dict(exclude_unset=True)
+    if "asset" in changes:
+        changes["symbol"] = changes.pop("asset")
+    return services.price_alert_update(alert=_own_alert(request, alert_id), **changes)
+
+
+@exchange_rates_router.delete("/alerts/{oid:alert_id}/", response=MessageOut, auth=api_auth,
+                              summary="Delete a price alert")
+def price_alert_delete(request, alert_id: str):
+    services.price_alert_delete(alert=_own_alert(request, alert_id))
+    return {"message": "Deleted."}
+
+
 # --- /api/portfolio/ -------------------------------------------------------------------------------------
 portfolio_router = Router(tags=["portfolio"])
 
@@ -552,3 +627,57 @@ def portfolio_allocation(request):
                 for name, value in sorted(values.items(), key=lambda item: -item[1])]
 
     return {"by_asset": shares(by_asset), "by_wallet": shares(by_wallet)}
+
+
+class PerformanceWindowOut(Schema):
+    period: str
+    start: datetime
+    end: datetime
+    start_value: Decimal
+    end_value: Decimal
+    inflows: Decimal
+    outflows: Decimal
+    net_flows: Decimal
+    pnl: Decimal
+    roi_percent: Decimal | None
+    unpriced: list[str]
+
+
+class PerformanceOut(Schema):
+    fiat: str
+    as_of: datetime
+    windows: list[PerformanceWindowOut]
+
+
+@portfolio_router.get("/performance/", response=PerformanceOut, auth=api_auth,
+                      summary="P&L and ROI over 24h, 7d, 30d, year to date and all time",
+                      description="P&L = value now - value at the window's start - (money put in - money "
+                                  "taken out during the window); ROI = P&L / Modified Dietz average capital. "
+                                  "Assets without a needed price are listed in `unpriced` and left out.")
+def portfolio_performance(request):
+    from wallets.selectors import portfolio_performance_for
+
+    return portfolio_performance_for(request.user)
+
+
+class HistoryPointOut(Schema):
+    date: date
+    value: Decimal
+    unpriced: list[str]
+
+
+class PortfolioHistoryOut(Schema):
+    fiat: str
+    interval: str
+    start: date
+    end: date
+    points: list[HistoryPointOut]
+
+
+@portfolio_router.get("/history/", response=PortfolioHistoryOut, auth=api_auth,
+                      summary="Daily value of your holdings (at most 3 years; default the last 30 days)")
+def portfolio_history(request, start: dt.date | None = None, end: dt.date | None = None,
+                      interval: Literal["day"] = "day"):
+    from wallets.selectors import portfolio_history_for
+
+    return portfolio_history_for(request.user, start=start, end=end)

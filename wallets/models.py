@@ -240,3 +240,32 @@ class PriceQuote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol}/{self.fiat} {self.price} ({self.day or 'latest'}, {self.source})"
+
+
+class AlertDirection(models.TextChoices):
+    ABOVE = "above", "Price at or above"
+    BELOW = "below", "Price at or below"
+
+
+class PriceAlert(models.Model):
+    """Notify the owner once when an asset's price crosses a threshold. `triggered_at` set means it
+    has fired; it fires again only after being re-armed (triggered_at cleared)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="price_alerts")
+    symbol = models.CharField(max_length=20)
+    direction = models.CharField(max_length=5, choices=AlertDirection.choices)
+    threshold = models.DecimalField(**FIAT_AMOUNT)
+    fiat = models.CharField(max_length=3, default="USD")
+    is_active = models.BooleanField(default=True)
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    # The price seen by the last check (the crossing price once fired).
+    last_price = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "price_alerts"
+        indexes = [models.Index(fields=["is_active", "triggered_at"], name="price_alerts_armed_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.direction} {self.threshold} {self.fiat}"

@@ -1,6 +1,9 @@
 """Reads for wallets."""
 
+import datetime as dt
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from wallets.models import Wallet
 
@@ -124,5 +127,89 @@ def portfolio_movements_for(user) -> list[dict]:
                 kind = "OUT" if tx.wallet is not None and tx.from_address == tx.wallet.address else "IN"
         value = tx.total_cost_usd if tx.total_cost_usd is not None else tx.usd_value
         movements.append({"kind": kind, "asset": tx.cryptocurrency.symbol, "quantity": tx.amount, "value": value,
-                          "wallet": tx.wallet.name if tx.wallet else "(no wallet)"})
+                          "wallet": tx.wallet.name if tx.wallet else "(no wallet)", "date": tx.transaction_date,
+                          "day": timezone.localtime(tx.transaction_date).date()})
     return movements
+
+
+def price_book_for(assets, *, until: dt.date | None = None, fiat: str | None = None):
+    """Every stored price of `assets` up to `until` (daily) plus their latest quotes, in one query."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    from wallets.models import PriceQuote
+    from wallets.portfolio import PriceBook
+
+    fiat = (fiat or settings.REPORTING_FIAT).upper()
+    days = Q(day__isnull=False) if until is None else Q(day__lte=until)
+    rows = PriceQuote.objects.filter(Q(day__isnull=True) | days, symbol__in=sorted(assets), fiat=fiat)
+    daily, latest, latest_at = [], {}, {}
+    # Same choice as wallets.prices: for a day, the first source alphabetically; the newest latest quote.
+    for quote in rows.order_by("symbol", "day", "source"):
+        if quote.day is not None:
+            daily.append((quote.symbol, quote.day, quote.price))
+        elif quote.symbol not in latest_at or quote.fetched_at > latest_at[quote.symbol]:
+            latest[quote.symbol], latest_at[quote.symbol] = quote.price, quote.fetched_at
+    return PriceBook(daily, latest)
+
+
+MAX_HISTORY_DAYS = 3 * 366
+DEFAULT_HISTORY_DAYS = 30
+
+
+def portfolio_history_for(user, *, start: dt.date | None = None, end: dt.date | None = None) -> dict:
+    """Daily value of the user's holdings from `start` to `end` (inclusive; default the last 30
+    days): quantities at each day's end from the transactions, times the day's stored price."""
+    from django.conf import settings
+
+    from core.jsonapi.errors import ApiError
+    from wallets.portfolio import value_series
+
+    today = timezone.localdate()
+    end = end or today
+    start = start or end - dt.timedelta(days=DEFAULT_HISTORY_DAYS - 1)
+    if end > today:
+        raise ApiError(422, "invalid_range", "The end date cannot be in the future.", {"end": str(end)})
+    if start > end:
+        raise ApiError(422, "invalid_range", "The start date is after the end date.",
+                       {"start": str(start), "end": str(end)})
+    if (end - start).days + 1 > MAX_HISTORY_DAYS:
+        raise ApiError(422, "range_too_long", "Ask for at most 3 years of daily history.",
+                       {"max_days": MAX_HISTORY_DAYS, "asked_days": (end - start).days + 1})
+    movements = portfolio_movements_for(user)
+    book = price_book_for({m["asset"] for m in movements}, until=end)
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    return {"fiat": settings.REPORTING_FIAT, "interval": "day", "start": start, "end": end,
+            "points": value_series(movements, days, book, today=today)}
+
+
+PERFORMANCE_WINDOWS = ("24h", "7d", "30d", "ytd", "all")
+
+
+def performance_window_start(window: str, now: dt.datetime) -> dt.datetime | None:
+    if window == "all":
+        return None
+    if window == "ytd":
+        return timezone.localtime(now).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return now - {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}[window]
+
+
+def portfolio_performance_for(user, *, now: dt.datetime | None = None) -> dict:
+    """P&L and ROI over each window (formula in wallets.portfolio.window_performance)."""
+    from django.conf import settings
+
+    from wallets.portfolio import window_performance
+
+    now = now or timezone.now()
+    movements = portfolio_movements_for(user)
+    book = price_book_for({m["asset"] for m in movements})
+    windows = [{"period": window, **window_performance(movements, book, start=performance_window_start(window, now),
+                                                        end=now)}
+               for window in PERFORMANCE_WINDOWS]
+    return {"fiat": settings.REPORTING_FIAT, "as_of": now, "windows": windows}
+
+
+def price_alert_list_for(user):
+    from wallets.models import PriceAlert
+
+    return PriceAlert.objects.filter(user=user).order_by("-created_at", "-id")

@@ -262,3 +262,124 @@ def transaction_delete(*, transaction) -> None:
     if transaction.source == "chain":
         raise ApiError(409, "chain_transaction", "Transactions read from the chain cannot be deleted.")
     transaction.delete()
+
+
+# --- price alerts --------------------------------------------------------------------------------
+MAX_PRICE_ALERTS_PER_USER = 100
+
+
+def _alert_fields(*, symbol: str | None = None, direction: str | None = None, threshold=None,
+                  fiat: str | None = None) -> dict:
+    from wallets.models import AlertDirection
+
+    fields = {}
+    if symbol is not None:
+        fields["symbol"] = _asset(symbol).symbol
+    if direction is not None:
+        if direction not in AlertDirection.values:
+            raise ApiError(422, "validation_error", "direction must be 'above' or 'below'.",
+                           {"fields": {"direction": AlertDirection.values}})
+        fields["direction"] = direction
+    if threshold is not None:
+        threshold = Decimal(threshold)
+        if not threshold.is_finite() or threshold <= 0:
+            raise ApiError(422, "validation_error", "The threshold must be a positive price.",
+                           {"fields": {"threshold": "> 0"}})
+        fields["threshold"] = threshold
+    if fiat is not None:
+        fiat = fiat.strip().upper()
+        if len(fiat) != 3 or not fiat.isalpha():
+            raise ApiError(422, "validation_error", "fiat must be a 3-letter currency code.",
+                           {"fields": {"fiat": "e.g. USD"}})
+        fields["fiat"] = fiat
+    return fields
+
+
+def price_alert_create(*, user, symbol: str, direction: str, threshold, fiat: str = "USD"):
+    from wallets.models import PriceAlert
+
+    fields = _alert_fields(symbol=symbol, direction=direction, threshold=threshold, fiat=fiat)
+    if PriceAlert.objects.filter(user=user).count() >= MAX_PRICE_ALERTS_PER_USER:
+        raise ApiError(409, "alert_limit_reached", f"You already have {MAX_PRICE_ALERTS_PER_USER} price alerts.")
+    return PriceAlert.objects.create(user=user, **fields)
+
+
+def price_alert_update(*, alert, rearm: bool = False, is_active: bool | None = None, **changes):
+    """Change an alert. Changing its condition (asset, direction, threshold, fiat) or `rearm=True`
+    re-arms it: it may fire again once."""
+    fields = _alert_fields(**changes)
+    condition_changed = any(getattr(alert, name) != value for name, value in fields.items())
+    for name, value in fields.items():
+        setattr(alert, name, value)
+    if is_active is not None:
+        alert.is_active = is_active
+    if rearm or condition_changed:
+        alert.triggered_at = None
+    alert.save()
+    return alert
+
+
+def price_alert_delete(*, alert) -> None:
+    alert.delete()
+
+
+def _crossed(alert, price: Decimal) -> bool:
+    from wallets.models import AlertDirection
+
+    return price >= alert.threshold if alert.direction == AlertDirection.ABOVE else price <= alert.threshold
+
+
+def price_alert_fire(*, alert, price: Decimal) -> bool:
+    """Mark a crossed alert as fired and notify its owner, once: the conditional update on
+    `triggered_at=None` matches for one caller only, and the notification is written in the same
+    transaction (its websocket event goes out after the commit). False: someone else fired it."""
+    from django_mongodb_backend.transaction import atomic
+
+    from accounts.models import NotificationPriority, NotificationType
+    from accounts.notifications import notification_create
+    from wallets.models import AlertDirection, PriceAlert
+
+    with atomic():
+        won = PriceAlert.objects.filter(pk=alert.pk, is_active=True, triggered_at=None).update(
+            triggered_at=timezone.now(), last_price=price)
+        if won:
+            word = "above" if alert.direction == AlertDirection.ABOVE else "below"
+            threshold = f"{alert.threshold.normalize():f} {alert.fiat}"
+            notification_create(
+                user=alert.user, type=NotificationType.SYSTEM, priority=NotificationPriority.HIGH,
+                title=f"{alert.symbol} is {word} {threshold}",
+                message=f"{alert.symbol} is at {price.normalize():f} {alert.fiat}, {word} your alert's "
+                        f"threshold of {threshold}.",
+                action_url="/app/portfolio/", action_text="Open portfolio",
+                metadata={"price_alert_id": str(alert.pk), "price": str(price)})
+    return bool(won)
+
+
+def price_alerts_check() -> dict:
+    """Compare every armed alert with the current stored price and fire the crossed ones."""
+    from django.db import DatabaseError
+    from pymongo.errors import PyMongoError
+
+    from wallets.models import PriceAlert
+    from wallets.selectors import price_book_for
+
+    armed = list(PriceAlert.objects.filter(is_active=True, triggered_at=None).select_related("user"))
+    fired = unpriced = 0
+    for fiat in sorted({alert.fiat for alert in armed}):
+        alerts = [alert for alert in armed if alert.fiat == fiat]
+        book = price_book_for({alert.symbol for alert in alerts}, fiat=fiat)
+        for symbol in sorted({alert.symbol for alert in alerts}):
+            price = book.current(symbol)
+            if price is None:
+                unpriced += sum(1 for alert in alerts if alert.symbol == symbol)
+                continue
+            # One write per asset records the price every armed alert saw.
+            PriceAlert.objects.filter(symbol=symbol, fiat=fiat, is_active=True, triggered_at=None).update(
+                last_price=price)
+            for alert in (a for a in alerts if a.symbol == symbol and _crossed(a, price)):
+                try:
+                    fired += price_alert_fire(alert=alert, price=price)
+                except (DatabaseError, PyMongoError):
+                    # e.g. a write conflict with another checker: that one fires it.
+                    logger.warning("price alert %s: check lost a write conflict", alert.pk, exc_info=True)
+    return {"armed": len(armed), "fired": fired, "unpriced": unpriced}

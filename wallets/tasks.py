@@ -1,4 +1,4 @@
-"""Huey tasks for wallets: the periodic wallet monitor."""
+"""Huey tasks for wallets: the periodic wallet monitor, price refresh and price-alert check."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
@@ -22,3 +22,12 @@ def prices_refresh():
     from wallets.prices import prices_refresh_current
 
     return prices_refresh_current()
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("price-alerts")
+def price_alerts_check():
+    """Every minute: fire price alerts whose threshold the current stored price has crossed (once each)."""
+    from wallets.services import price_alerts_check as check
+
+    return check()
