@@ -1,0 +1,162 @@
+"""`compute`: walk the trades in date order and apply each movement to the chosen book."""
+
+from __future__ import annotations
+
+import decimal
+from collections import deque
+from collections.abc import Iterable
+from decimal import Decimal
+
+from .classify import Acquire, Dispose, Leave, Move, TransitIn, TransitOut, operations
+from .holdings import LotBook, PoolBook
+from .model import (
+    IN_TRANSIT,
+    LOT_SCOPES,
+    METHODS,
+    Disposal,
+    IncomeEvent,
+    InsufficientHoldings,
+    Lot,
+    Removal,
+    Result,
+    Trade,
+    TradeError,
+)
+from .uk import UKBook
+
+PRECISION = 50  # digits inside the engine (rule 7); the caller's decimal context is left alone
+ZERO = Decimal(0)
+
+
+def _context() -> decimal.Context:
+    return decimal.Context(prec=PRECISION, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+
+
+class _ImmediateBook:
+    """fifo / lifo / hifo / acb: every movement is settled when it happens."""
+
+    def __init__(self, holdings, lot_scope: str):
+        self.holdings = holdings
+        self.per_wallet = lot_scope == "wallet"
+        self.disposals: list[Disposal] = []
+        self.removals: list[Removal] = []
+        self.transit: dict[str, deque] = {}
+
+    def scope(self, wallet: str) -> str:
+        return wallet if self.per_wallet else ""
+
+    def acquire(self, op: Acquire, when, lot_id: int, ref: str) -> None:
+        self.holdings.add(self.scope(op.wallet), op.asset, lot_id, when.date(), op.quantity, op.cost, ref)
+
+    def dispose(self, op: Dispose, when, ref: str) -> None:
+        pieces = self.holdings.take(self.scope(op.wallet), op.asset, op.quantity, when)
+        matches, acquired, term = self.holdings.matched(pieces, when.date())
+        cost = sum((m.cost for m in matches), ZERO)
+        self.disposals.append(
+            Disposal(op.asset, op.quantity, acquired, when.date(), op.proceeds, cost, op.proceeds - cost,
+                     term, op.wallet, ref, op.kind, matches)
+        )
+
+    def leave(self, op: Leave, when, ref: str) -> None:
+        pieces = self.holdings.take(self.scope(op.wallet), op.asset, op.quantity, when)
+        cost = sum((p.cost for p in pieces), ZERO)
+        self.removals.append(Removal(op.asset, op.quantity, when.date(), cost, op.label, op.wallet, ref))
+
+    def move(self, op: Move, when) -> None:
+        source, target = self.scope(op.from_wallet), self.scope(op.to_wallet)
+        if source == target:  # pooled lots: an own transfer is no event, but it cannot move more than is held
+            held = self.holdings.held_quantity(source, op.asset)
+            if held < op.quantity:
+                raise InsufficientHoldings(op.asset, when, op.quantity - held, source)
+            return
+        self.holdings.put(target, op.asset, self.holdings.take(source, op.asset, op.quantity, when))
+
+    def transit_out(self, op: TransitOut, when) -> None:
+        pieces = self.holdings.take(self.scope(op.wallet), op.asset, op.quantity, when)
+        self.transit.setdefault(op.asset, deque()).extend(pieces)
+
+    def transit_in(self, op: TransitIn, when, ref: str) -> None:
+        waiting = self.transit.get(op.asset, deque())
+        in_transit = sum((p.quantity for p in waiting), ZERO)
+        if in_transit < op.quantity:
+            raise TradeError(
+                f"transfer in of {op.quantity} {op.asset} on {when.date().isoformat()} (ref={ref!r}) has only "
+                f"{in_transit} in transit: short by {op.quantity - in_transit}; pair it with its transfer out "
+                "or give the sending row a to_wallet"
+            )
+        arrived, remaining = [], op.quantity
+        while remaining:
+            piece = waiting.popleft()
+            if piece.quantity > remaining:
+                piece, rest = self.holdings.split(piece, remaining)
+                waiting.appendleft(rest)
+            arrived.append(piece)
+            remaining -= piece.quantity
+        self.holdings.put(self.scope(op.wallet), op.asset, arrived)
+
+    def finish(self) -> tuple[list[Disposal], list[Removal], list[Lot]]:
+        lots = self.holdings.open_lots()
+        for asset, waiting in self.transit.items():
+            for piece in waiting:
+                lot_id = getattr(piece, "lot_id", None)
+                acquired = getattr(piece, "acquired", "various")
+                lots.append(Lot(asset, IN_TRANSIT, piece.quantity, acquired, piece.cost, lot_id, getattr(piece, "ref", "")))
+        lots.sort(key=lambda lot: (lot.asset, lot.wallet, lot.lot_id if lot.lot_id is not None else -1))
+        return self.disposals, self.removals, lots
+
+
+def compute(trades: Iterable[Trade], *, method: str, fiat: str = "USD", lot_scope: str = "all") -> Result:
+    """Capital gains of the whole history of `trades` (see the package docstring)."""
+    if method not in METHODS:
+        raise TradeError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    if lot_scope not in LOT_SCOPES:
+        raise TradeError(f"unknown lot_scope {lot_scope!r}: use one of {', '.join(LOT_SCOPES)}")
+    if not isinstance(fiat, str) or not fiat.strip():
+        raise TradeError("fiat must be a currency code such as 'USD'")
+    if method == "uk" and lot_scope != "all":
+        raise TradeError("method 'uk' pools per person (HMRC section 104): lot_scope must be 'all'")
+    fiat = fiat.strip().upper()
+    trades = list(trades)
+    for index, trade in enumerate(trades):
+        if not isinstance(trade, Trade):
+            raise TradeError(f"trade #{index} is a {type(trade).__name__}, not a Trade")
+    with decimal.localcontext(_context()):
+        return _compute(trades, method, fiat, lot_scope)
+
+
+def _compute(trades: list[Trade], method: str, fiat: str, lot_scope: str) -> Result:
+    planned = []
+    for index, trade in enumerate(trades):  # validate everything before any arithmetic
+        ops, _ = operations(trade, index, fiat)
+        planned.append((trade, ops))
+    planned.sort(key=lambda item: item[0].date)  # stable: same timestamp keeps input order
+
+    if method == "uk":
+        book = UKBook()
+    elif method == "acb":
+        book = _ImmediateBook(PoolBook(), lot_scope)
+    else:
+        book = _ImmediateBook(LotBook(method), lot_scope)
+
+    income: list[IncomeEvent] = []
+    lot_id = 0
+    for trade, ops in planned:
+        when, ref = trade.date, trade.ref
+        for op in ops:
+            if isinstance(op, Acquire):
+                lot_id += 1
+                book.acquire(op, when, lot_id, ref)
+                if op.income_label:
+                    income.append(IncomeEvent(op.asset, op.quantity, when.date(), op.cost, op.income_label, ref, op.wallet))
+            elif isinstance(op, Dispose):
+                book.dispose(op, when, ref)
+            elif isinstance(op, Leave):
+                book.leave(op, when, ref)
+            elif isinstance(op, Move):
+                book.move(op, when)
+            elif isinstance(op, TransitOut):
+                book.transit_out(op, when)
+            else:
+                book.transit_in(op, when, ref)
+    disposals, removals, open_lots = book.finish()
+    return Result(disposals, income, open_lots, fiat, method, lot_scope, removals)
