@@ -607,26 +607,9 @@ class AllocationsOut(Schema):
 @portfolio_router.get("/allocation/", response=AllocationsOut, auth=api_auth,
                       summary="Allocation of the priced holdings by asset and by wallet")
 def portfolio_allocation(request):
-    from wallets.portfolio import positions_from
-    from wallets.selectors import portfolio_movements_for, portfolio_value_for
+    from wallets.selectors import portfolio_allocation_for
 
-    movements = portfolio_movements_for(request.user)
-    by_asset_positions = positions_from(movements)
-    prices = {row["asset"]: row["current_price"] for row in portfolio_value_for(request.user)["positions"]}
-    by_wallet: dict[str, Decimal] = {}
-    for wallet_name in {m["wallet"] for m in movements}:
-        for asset, position in positions_from([m for m in movements if m["wallet"] == wallet_name]).items():
-            if prices.get(asset) is not None and position.quantity > 0:
-                by_wallet[wallet_name] = by_wallet.get(wallet_name, Decimal(0)) + position.quantity * prices[asset]
-    by_asset = {a: p.quantity * prices[a] for a, p in by_asset_positions.items()
-                if prices.get(a) is not None and p.quantity > 0}
-
-    def shares(values: dict) -> list[dict]:
-        total = sum(values.values(), Decimal(0))
-        return [{"name": name, "value": value, "share": (value / total).quantize(Decimal("0.0001")) if total else Decimal(0)}
-                for name, value in sorted(values.items(), key=lambda item: -item[1])]
-
-    return {"by_asset": shares(by_asset), "by_wallet": shares(by_wallet)}
+    return portfolio_allocation_for(request.user)
 
 
 class PerformanceWindowOut(Schema):

@@ -110,6 +110,31 @@ def portfolio_value_for(user) -> dict:
     }
 
 
+def portfolio_allocation_for(user) -> dict:
+    """Shares of the priced holdings by asset and by wallet (unpriced assets are left out)."""
+    from decimal import Decimal
+
+    from wallets.portfolio import positions_from
+
+    movements = portfolio_movements_for(user)
+    prices = {row["asset"]: row["current_price"] for row in portfolio_value_for(user)["positions"]}
+    by_wallet: dict[str, Decimal] = {}
+    for wallet_name in {m["wallet"] for m in movements}:
+        for asset, position in positions_from([m for m in movements if m["wallet"] == wallet_name]).items():
+            if prices.get(asset) is not None and position.quantity > 0:
+                by_wallet[wallet_name] = by_wallet.get(wallet_name, Decimal(0)) + position.quantity * prices[asset]
+    by_asset = {a: p.quantity * prices[a] for a, p in positions_from(movements).items()
+                if prices.get(a) is not None and p.quantity > 0}
+
+    def shares(values: dict) -> list[dict]:
+        total = sum(values.values(), Decimal(0))
+        return [{"name": name, "value": value,
+                 "share": (value / total).quantize(Decimal("0.0001")) if total else Decimal(0)}
+                for name, value in sorted(values.items(), key=lambda item: -item[1])]
+
+    return {"by_asset": shares(by_asset), "by_wallet": shares(by_wallet)}
+
+
 def portfolio_movements_for(user) -> list[dict]:
     """The user's transactions as plain movements for wallets.portfolio (internal transfers skipped)."""
     own = set(wallet_list_for(user).values_list("address", flat=True))

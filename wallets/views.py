@@ -1,12 +1,17 @@
-"""Back-office pages of wallets: the user's wallets with an on-chain balance refresh (HTMX)."""
+"""Back-office pages of wallets: the user's wallets with an on-chain balance refresh, and the
+portfolio (positions, value and allocation charts) (HTMX)."""
+
+import datetime as dt
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.jsonapi.errors import ApiError
-from wallets.selectors import wallet_list_for
+from wallets.selectors import portfolio_allocation_for, portfolio_history_for, portfolio_value_for, wallet_list_for
 from wallets.services import wallet_balance_refresh
 
 
@@ -29,3 +34,46 @@ def wallet_balance_row(request, wallet_id):
         error = exc.message
     wallet.refresh_from_db()
     return render(request, "wallets/_wallet_row.html", {"wallet": wallet, "balance": balance, "error": error})
+
+
+# Chart periods of the portfolio page: days of daily history ending today.
+PORTFOLIO_PERIODS = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "3y": 3 * 365}
+DEFAULT_PORTFOLIO_PERIOD = "30d"
+
+
+def _plain(value: Decimal | None) -> str | None:
+    """A Decimal as plain digits (no exponent) for the page and its chart data."""
+    return None if value is None else f"{value.normalize():f}"
+
+
+def _history_chart_context(user, period: str) -> dict:
+    today = timezone.localdate()
+    history = portfolio_history_for(user, start=today - dt.timedelta(days=PORTFOLIO_PERIODS[period] - 1), end=today)
+    return {"period": period, "periods": list(PORTFOLIO_PERIODS),
+            "history_data": {"fiat": history["fiat"], "period": period,
+                             "points": [{"date": p["date"].isoformat(), "value": _plain(p["value"])}
+                                        for p in history["points"]]}}
+
+
+@login_required
+@require_GET
+def portfolio_page(request):
+    value = portfolio_value_for(request.user)
+    allocation = portfolio_allocation_for(request.user)
+    positions = [{**row, "quantity_display": _plain(row["quantity"])} for row in value["positions"]]
+    allocation_data = {"fiat": value["fiat"],
+                       "slices": [{"name": a["name"], "value": _plain(a["value"]), "share": _plain(a["share"])}
+                                  for a in allocation["by_asset"]]}
+    return render(request, "wallets/portfolio.html", {
+        "value": value, "positions": positions, "allocation": allocation["by_asset"],
+        "allocation_data": allocation_data, **_history_chart_context(request.user, DEFAULT_PORTFOLIO_PERIOD)})
+
+
+@login_required
+@require_GET
+def portfolio_value_chart(request):
+    """The value chart's data for another period (swapped in by the period picker)."""
+    period = request.GET.get("period", DEFAULT_PORTFOLIO_PERIOD)
+    if period not in PORTFOLIO_PERIODS:
+        return HttpResponseBadRequest("Unknown period.")
+    return render(request, "wallets/_portfolio_value_chart.html", _history_chart_context(request.user, period))
