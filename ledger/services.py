@@ -1,1 +1,573 @@
-"""Writes for the double-entry ledger (chart of accounts, journal entries, cost basis): `<entity>_<action>(*, ...)`, validated and transactional."""
+"""Writes for the double-entry ledger: `<entity>_<action>(*, ...)`, validated and transactional.
+Errors are ApiErrors with a stable code; who may do what is in ledger/selectors.py's docstring.
+
+Entry numbers. `entry_id` (JE-<year>-<000123>) is given at posting, from a per-year counter document
+incremented in the same MongoDB transaction as the entry's status change: a post that fails rolls
+its number back, so the numbers of a year are exactly 1..N. Two posts at once both write the
+counter; the server aborts one with a WriteConflict and that one is retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import re
+import time
+from decimal import Decimal
+
+import pymongo
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
+from django.utils import timezone
+from django_mongodb_backend.transaction import atomic
+
+from core.jsonapi.errors import ApiError
+from core.realtime import GROUP_LIVE, publish
+from ledger import selectors
+from ledger.double_entry import EntryRuleError, lines_reversed, lines_validate, parent_cycle
+from ledger.models import (
+    AccountType,
+    EntryStatus,
+    FinancialAccount,
+    JournalCounter,
+    JournalEntry,
+    JournalLine,
+    LedgerSettings,
+)
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+TRANSACTION_HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
+TRANSACTION_ATTEMPTS = 30
+
+# (system key, code, name, type, parent code, description): the default chart. The automatic
+# journals find their accounts by system key (chart_account_get).
+DEFAULT_CHART = (
+    ("assets", "1000", "Assets", AccountType.ASSET, "", "Everything the business owns."),
+    ("cash_and_bank", "1100", "Cash and bank", AccountType.ASSET, "1000", ""),
+    ("cash", "1110", "Cash", AccountType.ASSET, "1100", "Fiat cash on hand."),
+    ("bank", "1120", "Bank", AccountType.ASSET, "1100", "Fiat bank accounts."),
+    ("crypto_assets", "1200", "Crypto assets", AccountType.ASSET, "1000",
+     "One child account per asset, carried at cost."),
+    ("receivables", "1300", "Accounts receivable", AccountType.ASSET, "1000", "Invoices not yet paid."),
+    ("liabilities", "2000", "Liabilities", AccountType.LIABILITY, "", "Everything the business owes."),
+    ("payables", "2100", "Accounts payable", AccountType.LIABILITY, "2000", "Bills not yet paid."),
+    ("payroll_liabilities", "2200", "Payroll liabilities", AccountType.LIABILITY, "2000",
+     "Salaries and withholdings owed."),
+    ("tax_payable", "2300", "Tax payable", AccountType.LIABILITY, "2000", ""),
+    ("equity_root", "3000", "Equity", AccountType.EQUITY, "", ""),
+    ("equity", "3100", "Owner's capital", AccountType.EQUITY, "3000", "Capital put in by the owners."),
+    ("retained_earnings", "3200", "Retained earnings", AccountType.EQUITY, "3000", ""),
+    ("revenue_root", "4000", "Revenue", AccountType.REVENUE, "", ""),
+    ("revenue", "4100", "Sales revenue", AccountType.REVENUE, "4000", ""),
+    ("crypto_income", "4200", "Crypto income", AccountType.REVENUE, "4000", "Staking, rewards, airdrops."),
+    ("realised_gains", "4300", "Realised gains", AccountType.REVENUE, "4000", "Gains on disposals of crypto."),
+    ("expenses", "5000", "Expenses", AccountType.EXPENSE, "", "Operating expenses."),
+    ("general_expenses", "5100", "General expenses", AccountType.EXPENSE, "5000", ""),
+    ("salaries", "5200", "Salaries", AccountType.EXPENSE, "5000", ""),
+    ("gas_fees", "5300", "Gas fees", AccountType.EXPENSE, "5000", "Network fees paid on chain."),
+    ("realised_losses", "5400", "Realised losses", AccountType.EXPENSE, "5000", "Losses on disposals of crypto."),
+)
+CRYPTO_ACCOUNT_PARENT_KEY = "crypto_assets"
+
+
+def _require_staff(actor, what: str) -> None:
+    if not selectors.ledger_is_staff(actor):
+        raise ApiError(403, "permission_denied", f"Only managers and admins {what}.")
+
+
+def _rule_error(exc: EntryRuleError) -> ApiError:
+    return ApiError(422, exc.code, exc.message, exc.details)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """A WriteConflict or another error the server marks as worth retrying the transaction for."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, pymongo.errors.PyMongoError):
+            if exc.has_error_label("TransientTransactionError"):
+                return True
+            if isinstance(exc, pymongo.errors.OperationFailure) and exc.code in (112, 251):  # WriteConflict, NoSuchTransaction
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def in_transaction(work, *, attempts: int = TRANSACTION_ATTEMPTS):
+    """Run `work()` in a MongoDB transaction, again from the start after a transient failure
+    (WriteConflict). Inside an enclosing transaction it simply runs: the outer one owns retries."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.in_atomic_block_mongo:
+        return work()
+    for attempt in range(1, attempts + 1):
+        try:
+            with atomic():
+                return work()
+        except (DatabaseError, pymongo.errors.PyMongoError) as exc:
+            if attempt == attempts or isinstance(exc, IntegrityError) or not _is_transient(exc):
+                raise
+            logger.info("transaction conflict (attempt %s of %s), retrying: %s", attempt, attempts, exc.__cause__ or exc)
+            time.sleep(random.uniform(0, min(0.002 * 2 ** attempt, 0.1)))
+    raise AssertionError("unreachable")
+
+
+# --- chart of accounts -------------------------------------------------------------------------------
+
+def _clean_code(code: str, field: str = "account_code") -> str:
+    code = (code or "").strip()
+    if not ACCOUNT_CODE_RE.match(code):
+        raise ApiError(422, "invalid_account_code",
+                       "An account code has 1-32 letters, digits, '.', '-' or '_' and starts with a letter or digit.",
+                       {"field": field})
+    return code
+
+
+def currency_clean(currency: str | None) -> str:
+    currency = (currency or settings.REPORTING_FIAT).strip().upper()
+    if not CURRENCY_RE.match(currency):
+        raise ApiError(422, "invalid_currency", "A currency is a 3-letter ISO code such as USD.")
+    return currency
+
+
+def _check_parent(*, parent_code: str, account_type: str, currency: str) -> None:
+    parent = FinancialAccount.objects.filter(account_code=parent_code).first()
+    if parent is None:
+        raise ApiError(422, "unknown_parent", f"There is no account {parent_code}.", {"parent_account": parent_code})
+    if parent.account_type != account_type:
+        raise ApiError(422, "parent_type_mismatch",
+                       f"A {account_type} account cannot sit under the {parent.account_type} account {parent_code}.",
+                       {"parent_account": parent_code, "parent_type": parent.account_type})
+    if parent.currency != currency:
+        raise ApiError(422, "parent_currency_mismatch", "A child account has its parent's currency.",
+                       {"parent_account": parent_code, "parent_currency": parent.currency})
+
+
+def account_create(*, actor, account_code: str, account_name: str, account_type: str, parent_account: str = "",
+                   description: str = "", is_active: bool = True, currency: str | None = None,
+                   system_key: str | None = None) -> FinancialAccount:
+    if actor is not None:  # None: the system (default chart, automatic journals)
+        _require_staff(actor, "change the chart of accounts")
+    code = _clean_code(account_code)
+    name = (account_name or "").strip()
+    if not name or len(name) > 200:
+        raise ApiError(422, "invalid_account_name", "An account needs a name of 1-200 characters.")
+    if account_type not in AccountType.values:
+        raise ApiError(422, "invalid_account_type", f"The account type is one of {AccountType.values}.")
+    currency = currency_clean(currency)
+    parent_account = (parent_account or "").strip()
+    if parent_account:
+        parent_account = _clean_code(parent_account, "parent_account")
+        _check_parent(parent_code=parent_account, account_type=account_type, currency=currency)
+    account = FinancialAccount(account_code=code, account_name=name, account_type=account_type,
+                               parent_account=parent_account, description=(description or "").strip(),
+                               is_active=is_active, currency=currency, system_key=system_key)
+    try:
+        account.save()
+    except IntegrityError:
+        raise ApiError(409, "account_code_taken", f"An account with code {code} already exists.",
+                       {"account_code": code}) from None
+    return account
+
+
+def account_update(*, actor, account: FinancialAccount, account_name: str | None = None,
+                   account_type: str | None = None, parent_account: str | None = None,
+                   description: str | None = None, is_active: bool | None = None,
+                   currency: str | None = None) -> FinancialAccount:
+    """Change an account. Its code is fixed (entry lines refer to it). A type or currency change is
+    refused once entries use the account; a new parent must exist, match, and not close a cycle."""
+    _require_staff(actor, "change the chart of accounts")
+    code = account.account_code
+    new_type = account.account_type if account_type is None else account_type
+    new_currency = account.currency if currency is None else currency_clean(currency)
+    if new_type not in AccountType.values:
+        raise ApiError(422, "invalid_account_type", f"The account type is one of {AccountType.values}.")
+    if (new_type != account.account_type or new_currency != account.currency) and \
+            selectors.account_is_used(code, booked_only=False):
+        raise ApiError(409, "account_in_use", "Entries use this account: its type and currency are fixed.",
+                       {"account_code": code})
+    if new_type != account.account_type or new_currency != account.currency:
+        mismatched = FinancialAccount.objects.filter(parent_account=code).exclude(
+            account_type=new_type, currency=new_currency).exists()
+        if mismatched:
+            raise ApiError(409, "account_has_children", "Child accounts have their parent's type and currency.",
+                           {"account_code": code})
+    new_parent = account.parent_account if parent_account is None else parent_account.strip()
+    if new_parent:
+        new_parent = _clean_code(new_parent, "parent_account")
+        if new_parent == code:
+            raise ApiError(409, "parent_cycle", "An account cannot be its own parent.", {"cycle": [code, code]})
+        cycle = parent_cycle(code, new_parent, selectors.account_parent_map())
+        if cycle:
+            raise ApiError(409, "parent_cycle", f"{new_parent} is below {code}: that parent would make a cycle.",
+                           {"cycle": cycle})
+        _check_parent(parent_code=new_parent, account_type=new_type, currency=new_currency)
+    if account_name is not None:
+        account_name = account_name.strip()
+        if not account_name or len(account_name) > 200:
+            raise ApiError(422, "invalid_account_name", "An account needs a name of 1-200 characters.")
+        account.account_name = account_name
+    if description is not None:
+        account.description = description.strip()
+    if is_active is not None:
+        account.is_active = is_active
+    account.account_type, account.currency, account.parent_account = new_type, new_currency, new_parent
+    account.save()
+    return account
+
+
+def account_delete(*, actor, account: FinancialAccount) -> None:
+    """Only an unused leaf goes; an account with postings is deactivated instead."""
+    _require_staff(actor, "change the chart of accounts")
+    code = account.account_code
+    if selectors.account_is_used(code, booked_only=True):
+        raise ApiError(409, "account_has_postings",
+                       "This account has posted entries; deactivate it instead (is_active=false).",
+                       {"account_code": code})
+    if selectors.account_is_used(code, booked_only=False):
+        raise ApiError(409, "account_in_draft_entries", "Draft entries use this account; change or delete them first.",
+                       {"account_code": code})
+    if FinancialAccount.objects.filter(parent_account=code).exists():
+        raise ApiError(409, "account_has_children", "This account has child accounts; move or delete them first.",
+                       {"account_code": code, "children": selectors.account_children_codes(code)})
+    account.delete()
+
+
+def chart_of_accounts_ensure_default(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Create the accounts of the default chart that are missing, and a crypto asset account for
+    every known cryptocurrency. Idempotent: a second run creates nothing and never overwrites an
+    account edited by hand (an existing account with a default code is adopted). Returns how many
+    accounts it created."""
+    existing = {a.account_code: a for a in FinancialAccount.objects.using(using).all()}
+    keys_taken = {a.system_key for a in existing.values() if a.system_key}
+    created = 0
+    for key, code, name, account_type, parent, description in DEFAULT_CHART:
+        if key in keys_taken:
+            continue
+        account = existing.get(code)
+        if account is not None:
+            if not account.system_key:
+                FinancialAccount.objects.using(using).filter(pk=account.pk, system_key=None).update(system_key=key)
+            continue
+        account = FinancialAccount(account_code=code, account_name=name, account_type=account_type,
+                                   parent_account=parent, description=description, system_key=key,
+                                   currency=settings.REPORTING_FIAT)
+        try:
+            account.save(using=using)
+        except IntegrityError:
+            continue  # another process made it a moment ago
+        existing[code] = account
+        created += 1
+    from wallets.models import Cryptocurrency
+
+    for symbol in Cryptocurrency.objects.using(using).order_by("symbol").values_list("symbol", flat=True):
+        _, made = _crypto_asset_account(symbol=symbol, using=using)
+        created += made
+    return created
+
+
+def chart_account_get(*, key: str) -> FinancialAccount:
+    """An account of the default chart by its role: "cash", "equity", "expenses", "crypto_income",
+    "realised_gains", "realised_losses", "gas_fees", "salaries", ... (created if the chart is missing)."""
+    if key not in {row[0] for row in DEFAULT_CHART}:
+        raise ValueError(f"unknown chart account {key!r}")
+    account = FinancialAccount.objects.filter(system_key=key).first()
+    if account is None:
+        chart_of_accounts_ensure_default()
+        account = FinancialAccount.objects.get(system_key=key)
+    return account
+
+
+def crypto_asset_account_get_or_create(*, symbol: str) -> FinancialAccount:
+    """The crypto asset account of an asset ("1200-ETH" under Crypto assets), made on first use."""
+    return _crypto_asset_account(symbol=symbol)[0]
+
+
+def _crypto_asset_account(*, symbol: str, using: str = DEFAULT_DB_ALIAS) -> tuple[FinancialAccount, int]:
+    symbol = (symbol or "").strip().upper()
+    if not symbol or not ACCOUNT_CODE_RE.match(symbol) or len(symbol) > 20:
+        raise ApiError(422, "invalid_symbol", "Not an asset symbol.")
+    key = f"crypto:{symbol}"
+    manager = FinancialAccount.objects.using(using)
+    account = manager.filter(system_key=key).first()
+    if account is not None:
+        return account, 0
+    parent = manager.filter(system_key=CRYPTO_ACCOUNT_PARENT_KEY).first()
+    if parent is None:
+        chart_of_accounts_ensure_default(using=using)
+        parent = manager.get(system_key=CRYPTO_ACCOUNT_PARENT_KEY)
+    account = FinancialAccount(account_code=f"{parent.account_code}-{symbol}", account_name=f"Crypto asset {symbol}",
+                               account_type=AccountType.ASSET, parent_account=parent.account_code,
+                               description=f"{symbol} held, at cost.", system_key=key, currency=parent.currency)
+    try:
+        account.save(using=using)
+    except IntegrityError:
+        # A racing call made it, or someone took the code by hand: the key decides which it was.
+        found = manager.filter(system_key=key).first()
+        if found is None:
+            raise ApiError(409, "account_code_taken",
+                           f"Account code {account.account_code} is taken by an account that is not {symbol}'s.") from None
+        return found, 0
+    return account, 1
+
+
+# --- lock date ---------------------------------------------------------------------------------------
+
+def ledger_lock_date_set(*, actor, lock_date: dt.date | None, ip: str | None = None) -> LedgerSettings:
+    """Close the books up to `lock_date` (None reopens them). Admins only; every change is audited."""
+    from accounts.audit import audit_record
+
+    if not selectors.ledger_can_set_lock_date(actor):
+        raise ApiError(403, "permission_denied", "Only admins set the lock date.")
+    current = selectors.ledger_settings_get()
+    previous = current.lock_date
+    ledger_settings, _ = LedgerSettings.objects.update_or_create(
+        key="default", defaults={"lock_date": lock_date, "updated_by": actor})
+    if previous != lock_date:
+        audit_record(action="ledger_lock_date_set", actor=actor, target=ledger_settings, ip=ip,
+                     previous=previous.isoformat() if previous else None,
+                     lock_date=lock_date.isoformat() if lock_date else None)
+    return ledger_settings
+
+
+def _check_lock_date(day: dt.date, what: str) -> None:
+    lock_date = selectors.lock_date_get()
+    if lock_date is not None and day <= lock_date:
+        raise ApiError(409, "period_locked", f"The books are locked up to {lock_date.isoformat()}: cannot {what} "
+                       f"an entry dated {day.isoformat()}.", {"lock_date": lock_date.isoformat(),
+                                                               "date": day.isoformat()})
+
+
+# --- journal entries ---------------------------------------------------------------------------------
+
+def _entry_datetime(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    if isinstance(value, dt.date):
+        return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+    raise ApiError(422, "invalid_date", "An entry needs a date.")
+
+
+def _entry_day(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)
+
+
+def _validated_lines(line_items, *, currency: str) -> tuple[list[JournalLine], Decimal, Decimal]:
+    """The rules of ledger.double_entry, plus: every account exists, is active and is in the entry's currency."""
+    try:
+        lines, total_debit, total_credit = lines_validate(line_items)
+    except EntryRuleError as exc:
+        raise _rule_error(exc) from None
+    codes = sorted({line["account_code"] for line in lines})
+    accounts = {a.account_code: a for a in FinancialAccount.objects.filter(account_code__in=codes)}
+    unknown = [code for code in codes if code not in accounts]
+    if unknown:
+        raise ApiError(422, "unknown_account", f"No such account: {', '.join(unknown)}.", {"account_codes": unknown})
+    inactive = [code for code in codes if not accounts[code].is_active]
+    if inactive:
+        raise ApiError(422, "inactive_account", f"Inactive account: {', '.join(inactive)}.",
+                       {"account_codes": inactive})
+    foreign = [code for code in codes if accounts[code].currency != currency]
+    if foreign:
+        raise ApiError(422, "currency_mismatch", f"Account in another currency than {currency}: {', '.join(foreign)}.",
+                       {"account_codes": foreign})
+    return [JournalLine(**line) for line in lines], total_debit, total_credit
+
+
+def _clean_header(*, date, description: str, reference: str, transaction_hash: str, currency: str | None):
+    moment = _entry_datetime(date)
+    description = (description or "").strip()
+    if not description:
+        raise ApiError(422, "invalid_description", "An entry needs a description.")
+    transaction_hash = (transaction_hash or "").strip().lower()
+    if transaction_hash and not TRANSACTION_HASH_RE.match(transaction_hash):
+        raise ApiError(422, "invalid_transaction_hash", "A transaction hash is 0x and 64 hexadecimal characters.")
+    return moment, description, (reference or "").strip()[:100], transaction_hash, currency_clean(currency)
+
+
+def _next_entry_number(year: int) -> str:
+    """Take the next number of `year`; must run inside the posting transaction."""
+    key = f"JE-{year}"
+    connection = connections[DEFAULT_DB_ALIAS]
+    counter = connection.database[JournalCounter._meta.db_table].find_one_and_update(
+        {"key": key}, {"$inc": {"last_number": 1}}, return_document=pymongo.ReturnDocument.AFTER,
+        session=connection.session)
+    return f"{key}-{counter['last_number']:06d}"
+
+
+def _counter_ensure(year: int) -> None:
+    # Created before the transaction: two first posts of a year inserting the same counter inside
+    # transactions would fail with a duplicate key instead of a retryable conflict.
+    JournalCounter.objects.get_or_create(key=f"JE-{year}")
+
+
+def _publish_entry_event(event_type: str, entry: JournalEntry) -> None:
+    publish(GROUP_LIVE, event_type, {"id": entry.pk, "entry_id": entry.entry_id, "status": entry.status,
+                                     "date": entry.date, "description": entry.description[:200],
+                                     "total": entry.total_debit, "currency": entry.currency})
+
+
+def journal_entry_create(*, created_by, date, description: str, line_items, reference: str = "",
+                         transaction_hash: str = "", currency: str | None = None, source_transaction=None,
+                         source_key: str | None = None, post: bool = False) -> JournalEntry:
+    """A draft entry, or with `post=True` a posted one (staff or the system only) created and
+    numbered in one transaction. A `source_key` already used answers 409 duplicate_source_key, so an
+    automatic journal per event is made once."""
+    moment, description, reference, transaction_hash, currency = _clean_header(
+        date=date, description=description, reference=reference, transaction_hash=transaction_hash,
+        currency=currency)
+    lines, total_debit, total_credit = _validated_lines(line_items, currency=currency)
+    _check_lock_date(_entry_day(moment), "create")
+    if post and not selectors.ledger_can_post(created_by):
+        raise ApiError(403, "permission_denied", "Only managers and admins post entries.")
+    source_key = (source_key or "").strip()[:200] or None
+    entry = JournalEntry(date=moment, description=description, reference=reference,
+                         transaction_hash=transaction_hash, currency=currency, line_items=lines,
+                         total_debit=total_debit, total_credit=total_credit, created_by=created_by,
+                         source_transaction=source_transaction, source_key=source_key)
+    try:
+        if not post:
+            entry.save()
+            return entry
+        _counter_ensure(_entry_day(moment).year)
+
+        def create_posted():
+            entry.pk = None
+            entry.entry_id = _next_entry_number(_entry_day(moment).year)
+            entry.status, entry.posted_by, entry.posted_at = EntryStatus.POSTED, created_by, timezone.now()
+            entry.save(force_insert=True)
+            _publish_entry_event("ledger.entry_posted", entry)
+            return entry
+
+        return in_transaction(create_posted)
+    except IntegrityError:
+        if source_key and JournalEntry.objects.filter(source_key=source_key).exists():
+            raise ApiError(409, "duplicate_source_key", "An entry for this source already exists.",
+                           {"source_key": source_key}) from None
+        raise
+
+
+def _not_draft_error(entry_pk) -> ApiError:
+    current = JournalEntry.objects.filter(pk=entry_pk).only("status", "entry_id").first()
+    if current is None:
+        return ApiError(404, "not_found", "Not found.")
+    return ApiError(409, "entry_not_draft", f"The entry is {current.status}: only drafts change.",
+                    {"status": current.status, "entry_id": current.entry_id})
+
+
+def _check_may_edit(entry: JournalEntry, actor) -> None:
+    if not selectors.ledger_is_staff(actor) and entry.created_by_id != getattr(actor, "pk", None):
+        raise ApiError(404, "not_found", "Not found.")  # another user's entry is not theirs to know of
+
+
+def journal_entry_update(*, entry: JournalEntry, actor, date, description: str, line_items, reference: str = "",
+                         transaction_hash: str = "", currency: str | None = None) -> JournalEntry:
+    """Replace a draft's content. A conditional write (status still draft) so a post that lands
+    first wins and this answers 409."""
+    _check_may_edit(entry, actor)
+    if entry.status != EntryStatus.DRAFT:
+        raise _not_draft_error(entry.pk)
+    moment, description, reference, transaction_hash, currency = _clean_header(
+        date=date, description=description, reference=reference, transaction_hash=transaction_hash,
+        currency=currency)
+    lines, total_debit, total_credit = _validated_lines(line_items, currency=currency)
+    _check_lock_date(_entry_day(moment), "date")
+    now = timezone.now()
+    changed = JournalEntry.objects.filter(pk=entry.pk, status=EntryStatus.DRAFT).update(
+        date=moment, description=description, reference=reference, transaction_hash=transaction_hash,
+        currency=currency, line_items=lines, total_debit=total_debit, total_credit=total_credit, updated_at=now)
+    if not changed:
+        raise _not_draft_error(entry.pk)
+    entry.refresh_from_db()
+    return entry
+
+
+def journal_entry_delete(*, entry: JournalEntry, actor) -> None:
+    _check_may_edit(entry, actor)
+    deleted, _ = JournalEntry.objects.filter(pk=entry.pk, status=EntryStatus.DRAFT).delete()
+    if not deleted:
+        raise _not_draft_error(entry.pk)
+
+
+def journal_entry_post(*, entry: JournalEntry, actor) -> JournalEntry:
+    """Post a draft: checked again (accounts may have been deactivated since), numbered, immutable."""
+    if not selectors.ledger_can_post(actor):
+        raise ApiError(403, "permission_denied", "Only managers and admins post entries.")
+    if entry.status != EntryStatus.DRAFT:
+        raise _not_draft_error(entry.pk)
+    _validated_lines([_line_dict(line) for line in entry.line_items], currency=entry.currency)
+    day = _entry_day(entry.date)
+    _check_lock_date(day, "post")
+    _counter_ensure(day.year)
+
+    def post():
+        entry_id = _next_entry_number(day.year)
+        now = timezone.now()
+        changed = JournalEntry.objects.filter(pk=entry.pk, status=EntryStatus.DRAFT).update(
+            status=EntryStatus.POSTED, entry_id=entry_id, posted_by=actor, posted_at=now, updated_at=now)
+        if not changed:
+            raise _not_draft_error(entry.pk)  # rolls the number back with the transaction
+        entry.status, entry.entry_id, entry.posted_by, entry.posted_at = EntryStatus.POSTED, entry_id, actor, now
+        _publish_entry_event("ledger.entry_posted", entry)
+        return entry
+
+    in_transaction(post)
+    logger.info("journal entry posted id=%s entry_id=%s by=%s", entry.pk, entry.entry_id, actor.pk)
+    return entry
+
+
+def _line_dict(line: JournalLine) -> dict:
+    return {"account_code": line.account_code, "description": line.description,
+            "debit_amount": line.debit_amount, "credit_amount": line.credit_amount}
+
+
+def journal_entry_reverse(*, entry: JournalEntry, actor, date=None, description: str = "") -> JournalEntry:
+    """Cancel a posted entry: a new posted entry with every line's sides swapped, linked both ways,
+    and the original marked reversed, all in one transaction. Returns the reversing entry."""
+    if not selectors.ledger_can_post(actor):
+        raise ApiError(403, "permission_denied", "Only managers and admins reverse entries.")
+    if entry.status == EntryStatus.DRAFT:
+        raise ApiError(409, "entry_not_posted", "A draft is not in the books: edit or delete it instead.")
+    if entry.status == EntryStatus.REVERSED:
+        raise ApiError(409, "entry_already_reversed", f"{entry.entry_id} is already reversed.",
+                       {"entry_id": entry.entry_id})
+    if entry.reversal_of_id is not None:
+        raise ApiError(409, "entry_is_reversal", f"{entry.entry_id} is itself a reversal; post a new entry instead.")
+    moment = max(timezone.now(), entry.date) if date is None else _entry_datetime(date)
+    if moment < entry.date:
+        raise ApiError(422, "invalid_date", "A reversal cannot be dated before the entry it reverses.")
+    _check_lock_date(_entry_day(entry.date), "reverse")
+    _check_lock_date(_entry_day(moment), "date a reversal as")
+    day = _entry_day(moment)
+    _counter_ensure(day.year)
+    lines = [JournalLine(**line) for line in lines_reversed([_line_dict(line) for line in entry.line_items])]
+    text = (description or "").strip() or f"Reversal of {entry.entry_id}: {entry.description}"[:1000]
+
+    def reverse():
+        now = timezone.now()
+        reversal = JournalEntry(
+            entry_id=_next_entry_number(day.year), date=moment, description=text, reference=entry.reference,
+            transaction_hash=entry.transaction_hash, currency=entry.currency, line_items=lines,
+            total_debit=entry.total_credit, total_credit=entry.total_debit, status=EntryStatus.POSTED,
+            created_by=actor, posted_by=actor, posted_at=now, reversal_of=entry,
+            source_transaction_id=entry.source_transaction_id)
+        reversal.save(force_insert=True)
+        changed = JournalEntry.objects.filter(pk=entry.pk, status=EntryStatus.POSTED).update(
+            status=EntryStatus.REVERSED, reversed_by=actor, reversed_at=now, reversal_entry=reversal, updated_at=now)
+        if not changed:
+            raise ApiError(409, "entry_already_reversed", "The entry was reversed a moment ago.")
+        entry.status, entry.reversed_by, entry.reversed_at, entry.reversal_entry = \
+            EntryStatus.REVERSED, actor, now, reversal
+        _publish_entry_event("ledger.entry_reversed", entry)
+        return reversal
+
+    try:
+        reversal = in_transaction(reverse)
+    except IntegrityError:
+        # The unique reversal_of: a reversal committed by someone else between our check and our write.
+        raise ApiError(409, "entry_already_reversed", "The entry was reversed a moment ago.") from None
+    logger.info("journal entry reversed id=%s by=%s reversal=%s", entry.pk, actor.pk, reversal.entry_id)
+    return reversal
