@@ -59,8 +59,9 @@ class _ImmediateBook:
 
     def leave(self, op: Leave, when, ref: str) -> None:
         pieces = self.holdings.take(self.scope(op.wallet), op.asset, op.quantity, when)
-        cost = sum((p.cost for p in pieces), ZERO)
-        self.removals.append(Removal(op.asset, op.quantity, when.date(), cost, op.label, op.wallet, ref))
+        matches, _, _ = self.holdings.matched(pieces, when.date())
+        cost = sum((m.cost for m in matches), ZERO)
+        self.removals.append(Removal(op.asset, op.quantity, when.date(), cost, op.label, op.wallet, ref, matches))
 
     def move(self, op: Move, when) -> None:
         source, target = self.scope(op.from_wallet), self.scope(op.to_wallet)

@@ -106,6 +106,7 @@ class Removal:
     label: str
     wallet: str
     ref: str
+    lots: tuple[LotMatch, ...] = ()  # the lots that left (fifo/lifo/hifo/acb; empty for uk)
 
 
 @dataclass
