@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from core.admin_base import BackofficeModelAdmin
 
-from wallets.models import Cryptocurrency, Transaction, Wallet
+from wallets.models import Cryptocurrency, PriceAlert, PriceQuote, Transaction, Wallet
 
 
 @admin.register(Cryptocurrency)
@@ -100,3 +100,43 @@ class TransactionAdmin(BackofficeModelAdmin):
     raw_id_fields = ("wallet",)
     ordering = ("-transaction_date",)
     date_hierarchy = None
+
+
+@admin.register(PriceQuote)
+class PriceQuoteAdmin(BackofficeModelAdmin):
+    """The local price store: read-only here (prices come from the API, imports, trades or
+    wallets.prices.price_record, which also updates the asset's current price)."""
+
+    list_display = ("symbol", "fiat", "day", "price", "source", "fetched_at")
+    list_filter = ("source", "fiat")
+    search_fields = ("symbol",)
+    ordering = ("-fetched_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PriceAlert)
+class PriceAlertAdmin(BackofficeModelAdmin):
+    list_display = ("user", "symbol", "direction", "threshold", "fiat", "is_active", "triggered_at", "last_price")
+    list_filter = ("direction", "is_active", "fiat")
+    search_fields = ("symbol", "user__username")
+    ordering = ("-created_at",)
+    # Owners manage their alerts through the API; staff can look, pause or re-arm, not rewrite them.
+    readonly_fields = ("user", "symbol", "direction", "threshold", "fiat", "triggered_at", "last_price",
+                       "created_at", "updated_at")
+    actions = ("rearm",)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Re-arm (fire again on the next crossing)")
+    def rearm(self, request, queryset):
+        from wallets.services import price_alert_update
+
+        for alert in queryset:
+            price_alert_update(alert=alert, rearm=True)
+        self.message_user(request, f"Re-armed {len(queryset)} alert(s).", messages.SUCCESS)

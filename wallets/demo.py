@@ -51,6 +51,7 @@ def load(report) -> None:
 
     _fund(wallets, eth, report)
     _history(wallets, eth, report)
+    _alerts(report)
 
 
 def _fund(wallets, eth, report) -> None:
@@ -116,3 +117,16 @@ def _prices(rows, eth, report) -> None:
     if not PriceQuote.objects.filter(symbol=eth.symbol, day__isnull=True).exists():
         price_record(symbol=eth.symbol, price=HISTORY[-1][3], source="demo")
         report.count("price quotes")
+
+
+def _alerts(report) -> None:
+    """One armed price alert for the demo manager (ETH above 3000 USD; the demo price is 2801.25)."""
+    from wallets.models import PriceAlert
+    from wallets.services import price_alert_create
+
+    manager = User.objects.filter(username="manager").first()
+    if manager is None or PriceAlert.objects.filter(user=manager).exists():
+        return
+    price_alert_create(user=manager, symbol="ETH", direction="above", threshold=Decimal("3000"),
+                       fiat=settings.REPORTING_FIAT)
+    report.count("price alerts")

@@ -1,0 +1,190 @@
+"""Transactions list benchmark: GET /api/transactions/?limit=50 for one user holding 1k, then 100k
+transactions, on the embedded SecantusDB server (default) or any MongoDB (--mongodb-uri).
+
+    .venv/bin/python bench/transactions_list.py                    # sizes 1000,100000
+    .venv/bin/python bench/transactions_list.py --sizes 1000       # quick
+    .venv/bin/python bench/transactions_list.py --mongodb-uri 'mongodb://host/?replicaSet=rs0'
+
+Rows are inserted with pymongo `insert_many` in batches, each document shaped exactly like an
+ORM-saved transaction; the request is made with a bearer token from the real login, as an API client
+would. Prints p50/p95 of `--requests` timed requests and the DB queries of one, and writes
+bench/results/transactions-list-<timestamp>.json. Server start-up and Django set-up are bench/run.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.run import django_setup, print_table, recreate, reference_rows, start_server, timed  # noqa: E402
+
+URL = "/api/transactions/?limit=50"
+BATCH = 5000
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,100000", help="transactions of the user, comma separated")
+    parser.add_argument("--requests", type=int, default=20, help="timed requests per size (default 20)")
+    parser.add_argument("--mongodb-uri", default="", help="benchmark this server instead of an embedded one")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database and storage")
+    return parser.parse_args(argv)
+
+
+def seed_transactions(size: int, wallet, eth) -> float:
+    """Grow the user's transactions to `size` with insert_many batches cloned from one ORM-saved row."""
+    from django.db import connection
+
+    from wallets.models import Transaction
+
+    collection = connection.get_collection(Transaction._meta.db_table)
+    existing = Transaction.objects.filter(wallet=wallet).count()
+    template_row = Transaction.objects.create(
+        transaction_type="BUY", wallet=wallet, cryptocurrency=eth, amount="0.1", price_at_transaction="3012.12345678",
+        usd_value="301.21234568", transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), description="bench row",
+        source="import")
+    template = collection.find_one({"_id": template_row.pk})
+    collection.delete_one({"_id": template_row.pk})
+    del template["_id"]
+    types = ["BUY", "BUY", "SELL", "INCOME", "EXPENSE", "TRANSFER"]
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+    def insert():
+        for first in range(existing, size, BATCH):
+            batch = []
+            for n in range(first, min(first + BATCH, size)):
+                doc = dict(template)
+                doc["transaction_type"] = types[n % len(types)]
+                doc["transaction_date"] = start + dt.timedelta(minutes=n)
+                doc["hash"] = "0x" + f"{n:064x}"
+                doc["external_id"] = f"bench:{n}"
+                batch.append(doc)
+            collection.insert_many(batch, ordered=False)
+
+    seconds, _ = timed(insert)
+    assert Transaction.objects.filter(user=wallet.user).count() == size
+    return seconds
+
+
+def bearer_token(user) -> str:
+    from accounts.models import User
+    from accounts.sessions import session_login
+
+    User.objects.filter(pk=user.pk).update(email_verified=True)
+    _, _, tokens = session_login(login=user.username, password="bench-Passw0rd!long", ip=None)
+    return tokens.access_token
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return ordered[int(rank) - 1]
+
+
+def bench_list(size: int, requests: int, wallet, eth, token: str) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    seed_seconds = seed_transactions(size, wallet, eth)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(URL)
+    if response.status_code != 200:
+        raise AssertionError(f"GET {URL} -> {response.status_code}: {response.content[:300]!r}")
+    items = response.json()["items"]
+    assert len(items) == min(50, size), f"page has {len(items)} rows"
+    newest = dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=size - 1)
+    assert dt.datetime.fromisoformat(items[0]["transaction_date"]) == newest, "not the newest first"
+    queries = [q["sql"] for q in captured.captured_queries]
+
+    times = []
+    for _ in range(requests):
+        seconds, response = timed(lambda: client.get(URL))
+        assert response.status_code == 200
+        times.append(seconds * 1000)
+    return {
+        "size": size, "seed_s": round(seed_seconds, 2), "queries": len(queries), "query_log": queries,
+        "requests": requests, "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 0.95), 1), "min_ms": round(min(times), 1), "max_ms": round(max(times), 1),
+    }
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"bench_txlist_{stamp.lower()}"
+    root = Path(tempfile.mkdtemp(prefix="cryptobooks-bench-txlist-"))
+    servers = []
+    started = time.perf_counter()
+    try:
+        if args.mongodb_uri:
+            uri, target = args.mongodb_uri, "MONGODB_URI"
+        else:
+            process, uri = start_server(False, root, "main")
+            servers.append(process)
+            target = "embedded SecantusDB, on disk, sync_on_commit=False"
+        django_setup(uri, name, root / "data")
+
+        from django.core.management import call_command
+        from django.db import connection
+
+        from wallets.models import Transaction
+
+        build = connection.database.client.admin.command("buildInfo")
+        print(f"target: {target}; server {build.get('version')}"
+              + (f" (SecantusDB {build['secantusVersion']})" if "secantusVersion" in build else ""), flush=True)
+        call_command("migrate", verbosity=0, interactive=False)
+        recreate(Transaction)
+        user, eth, wallet = reference_rows()
+        token = bearer_token(user)
+        results = {"timestamp": stamp, "target": target, "server_version": build.get("version"),
+                   "secantus_version": build.get("secantusVersion"), "python": platform.python_version(),
+                   "machine": f"{platform.machine()}, {os.cpu_count()} cpu", "load_avg_at_start": os.getloadavg(),
+                   "url": URL, "sizes": []}
+        for size in sizes:
+            print(f"... {size} transactions", flush=True)
+            results["sizes"].append(bench_list(size, args.requests, wallet, eth, token))
+        if not args.keep:
+            connection.database.client.drop_database(name)
+        results["total_s"] = round(time.perf_counter() - started, 1)
+        results["load_avg_at_end"] = os.getloadavg()
+
+        print_table(f"GET {URL} (bearer token; {args.requests} timed requests per size)", results["sizes"], [
+            ("size", "transactions"), ("queries", "DB queries"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
+            ("min_ms", "min ms"), ("max_ms", "max ms"), ("seed_s", "seed s"),
+        ])
+        print("    queries per request:")
+        for query in results["sizes"][-1]["query_log"]:
+            print(f"      {query[:240]}")
+        print(f"\ntotal {results['total_s']} s; load average {results['load_avg_at_start']} -> "
+              f"{results['load_avg_at_end']}")
+        out_dir = BASE_DIR / "bench" / "results"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = out_dir / f"transactions-list-{stamp}.json"
+        out.write_text(json.dumps(results, indent=2, default=str))
+        print(f"written {out.relative_to(BASE_DIR)}")
+        return 0
+    finally:
+        while servers:
+            servers.pop().stop()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
