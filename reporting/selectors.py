@@ -1,1 +1,320 @@
-"""Reads for tax reports, financial statements, dashboard and exports."""
+"""Reads for tax reports, financial statements, dashboard and exports.
+
+`tax_trades_for(user)` turns a user's stored transactions back into the cost-basis engine's trades
+(`ledger.cost_basis.Trade`, one per Koinly-universal-like row):
+
+- Imported rows: the importer splits a row into movements whose external ids share the row's key
+  (`import:<user>:<row key>:<part>`); they are grouped back into one trade, so a swap is one trade
+  again, a fiat fee comes back from the difference the importer folded into the values (a buy's
+  `total_cost_usd` - `usd_value`, a swap's fair value - the sell part's net proceeds), and a fee
+  paid in another crypto asset (the importer's extra "fee" part) is the trade's fee again.
+- Chain rows: the two rows of a transfer between two of the user's wallets (one per wallet, same
+  hash and log index) are one own transfer (`wallet` -> `to_wallet`); the gas fee, in ETH, is the
+  fee of the sending row. Rows without a fiat value are valued from the local price store (the
+  day's price, else the newest earlier one) and each such estimate is listed in `warnings`.
+- Only confirmed transactions count; pending and failed ones are skipped.
+
+Labels: the engine knows income/reward/airdrop/mining/staking, cost/payment, gift/lost and
+transfer. Koinly's other labels are mapped to those (`LABEL_ALIASES`); an unlabelled send is a
+transfer to another wallet of the user's (Koinly's "withdrawal"), not a disposal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ledger.cost_basis import (
+    Disposal,
+    IncomeEvent,
+    Result,
+    Trade,
+    YearTotal,
+    compute,
+    disposals_in,
+    income_in,
+    totals_by_year,
+)
+
+LABEL_ALIASES = {
+    "fork": "income", "loan interest": "income", "other income": "income", "interest": "income",
+    "fee": "cost", "margin fee": "cost", "expense": "cost",
+    "donation": "gift", "stolen": "lost",
+}
+CONFIRMED = "CONFIRMED"
+
+
+@dataclass
+class TaxInput:
+    trades: list[Trade] = field(default_factory=list)
+    fiat: str = "USD"
+    warnings: list[str] = field(default_factory=list)
+    transactions_read: int = 0
+
+
+@dataclass
+class TaxSummary:
+    """A tax report's figures for one period, computed over the user's whole history."""
+
+    user_label: str
+    method: str
+    lot_scope: str
+    fiat: str
+    start: dt.date
+    end: dt.date
+    result: Result
+    disposals: list[Disposal]
+    income: list[IncomeEvent]
+    totals: list[YearTotal]
+    warnings: list[str]
+
+    @property
+    def short_term(self) -> list[Disposal]:
+        return [d for d in self.disposals if d.term == "short"]
+
+    @property
+    def long_term(self) -> list[Disposal]:
+        return [d for d in self.disposals if d.term == "long"]
+
+    @property
+    def various_term(self) -> list[Disposal]:
+        return [d for d in self.disposals if d.term not in ("short", "long")]
+
+    @property
+    def total_gains(self) -> Decimal:
+        return sum((d.gain for d in self.disposals if d.gain > 0), Decimal(0))
+
+    @property
+    def total_losses(self) -> Decimal:
+        return -sum((d.gain for d in self.disposals if d.gain < 0), Decimal(0))
+
+    @property
+    def total_income(self) -> Decimal:
+        return sum((event.value for event in self.income), Decimal(0))
+
+
+def tax_period(*, method: str, year: int | None = None, start: dt.date | None = None,
+               end: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """A year (calendar; for uk the tax year 6 April - 5 April named by the year it starts in) or
+    explicit inclusive dates."""
+    if year is not None:
+        if method == "uk":
+            return dt.date(year, 4, 6), dt.date(year + 1, 4, 5)
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if start is None or end is None:
+        raise ValueError("give a year, or both a start and an end date")
+    if end < start:
+        raise ValueError(f"the period ends ({end}) before it starts ({start})")
+    return start, end
+
+
+def tax_summary_for(user, *, method: str | None = None, start: dt.date, end: dt.date,
+                    lot_scope: str | None = None) -> TaxSummary:
+    """Disposals, income and yearly totals of `user` between `start` and `end` (inclusive), matched
+    over the whole history. Raises the engine's TradeError / InsufficientHoldings on bad data."""
+    method = method or user.cost_basis_method
+    lot_scope = lot_scope or ("all" if method == "uk" else user.cost_basis_lot_scope)
+    tax_input = tax_trades_for(user)
+    result = compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope)
+    disposals = disposals_in(result, start, end)
+    return TaxSummary(
+        user_label=user.get_username(), method=method, lot_scope=lot_scope, fiat=tax_input.fiat, start=start, end=end,
+        result=result, disposals=disposals, income=income_in(result, start, end),
+        totals=totals_by_year(disposals, method=method), warnings=tax_input.warnings,
+    )
+
+
+def _label(raw: str) -> str:
+    label = (raw or "").strip().lower()
+    return LABEL_ALIASES.get(label, label)
+
+
+def _import_row_key(external_id: str) -> str | None:
+    # "import:<user id>:<tx:hash | row:fingerprint>:<part>" -> everything but the part
+    if not external_id or not external_id.startswith("import:"):
+        return None
+    return external_id.rsplit(":", 1)[0]
+
+
+def _wallet_key(tx) -> str:
+    return tx.wallet.address if tx.wallet_id else ""
+
+
+class _Valuer:
+    """Fair values from the price store for rows that carry none, each estimate recorded."""
+
+    def __init__(self, book, fiat: str, warnings: list[str]):
+        self.book, self.fiat, self.warnings = book, fiat, warnings
+
+    def value(self, asset: str, amount: Decimal, when: dt.datetime, what: str) -> Decimal | None:
+        price = self.book.on(asset, when.date()) if self.book is not None else None
+        if price is None:
+            return None
+        self.warnings.append(f"{when.date().isoformat()} {what}: {amount.normalize():f} {asset} valued at the "
+                             f"stored price {price} {self.fiat}")
+        return amount * price
+
+
+def tax_trades_for(user) -> TaxInput:
+    """Every confirmed transaction of `user` as engine trades, in date order (ties: stored order)."""
+    from wallets.models import Transaction
+    from wallets.selectors import price_book_for, wallet_list_for
+
+    fiat = user.reporting_fiat
+    result = TaxInput(fiat=fiat)
+    own = set(wallet_list_for(user).values_list("address", flat=True))
+    rows = list(
+        Transaction.objects.filter(user=user, status=CONFIRMED)
+        .select_related("wallet", "cryptocurrency")
+        .order_by("transaction_date", "id")
+    )
+    result.transactions_read = len(rows)
+    needs_price = {tx.cryptocurrency.symbol for tx in rows if tx.usd_value is None} | {"ETH"}
+    last_day = max((tx.transaction_date.date() for tx in rows), default=None)
+    book = price_book_for(needs_price, until=last_day, fiat=fiat) if rows else None
+    valuer = _Valuer(book, fiat, result.warnings)
+
+    groups: dict[str, list] = {}
+    order: list[tuple[str, object]] = []  # (kind, key or transaction), in stored order
+    for tx in rows:
+        key = _import_row_key(tx.external_id or "")
+        if key is None and tx.source == "chain" and tx.hash and tx.from_address in own and tx.to_address in own:
+            key = f"chain:{tx.hash}:{tx.log_index}"  # both halves of an own transfer
+        if key is None:
+            order.append(("single", tx))
+            continue
+        if key not in groups:
+            groups[key] = []
+            order.append(("group", key))
+        groups[key].append(tx)
+
+    for kind, item in order:
+        if kind == "single":
+            trade = _single_trade(item, fiat, valuer)
+        elif item.startswith("chain:"):
+            trade = _own_transfer_trade(groups[item], valuer)
+        else:
+            trade = _imported_trade(groups[item], fiat, valuer)
+        result.trades.append(trade)
+    return result
+
+
+def _part(tx) -> int:
+    return int(tx.external_id.rsplit(":", 1)[1])
+
+
+def _imported_trade(parts: list, fiat: str, valuer: _Valuer) -> Trade:
+    parts = sorted(parts, key=_part)
+    # The importer's extra part for a fee it could not attach to a leg (a third asset, or a swap's
+    # received asset): the trade's fee again.
+    extra_fee = next((p for p in parts[1:] if p.transaction_type == "EXPENSE" and p.tax_category == "fee"), None)
+    legs = [p for p in parts if p is not extra_fee]
+    main = legs[0]
+    common = dict(date=main.transaction_date, label="", wallet=_wallet_key(main), ref=main.hash or main.external_id)
+    fee: dict = {}
+    if extra_fee is not None:
+        fee = dict(fee_asset=extra_fee.cryptocurrency.symbol, fee_amount=extra_fee.amount)
+        if fee["fee_asset"] not in {leg.cryptocurrency.symbol for leg in legs}:
+            fee_value = valuer.value(fee["fee_asset"], extra_fee.amount, extra_fee.transaction_date, "fee")
+            if fee_value is not None:
+                fee["fee_value"] = fee_value
+
+    sell = next((p for p in legs if p.transaction_type == "SELL"), None)
+    buy = next((p for p in legs if p.transaction_type == "BUY"), None)
+    if sell is not None and buy is not None:  # swap
+        worth = buy.usd_value
+        if worth is None:
+            worth = valuer.value(buy.cryptocurrency.symbol, buy.amount, buy.transaction_date, "swap fair value")
+        fiat_fee = worth - sell.usd_value if worth is not None and sell.usd_value is not None else Decimal(0)
+        if sell.fee:
+            fee = dict(fee_asset=sell.cryptocurrency.symbol, fee_amount=sell.fee)
+        elif fiat_fee > 0:
+            fee = dict(fee_asset=fiat, fee_amount=fiat_fee)
+        return Trade(sent_asset=sell.cryptocurrency.symbol, sent_amount=sell.amount,
+                     received_asset=buy.cryptocurrency.symbol, received_amount=buy.amount, net_worth=worth,
+                     **fee, **common)
+    if buy is not None:  # bought with fiat: the importer's usd_value is the fiat paid, total_cost adds the fee
+        paid = buy.usd_value if buy.usd_value is not None else buy.total_cost_usd
+        fiat_fee = (buy.total_cost_usd - buy.usd_value) if buy.total_cost_usd is not None and buy.usd_value is not None \
+            else Decimal(0)
+        if buy.fee:
+            fee = dict(fee_asset=buy.cryptocurrency.symbol, fee_amount=buy.fee)
+        elif fiat_fee > 0:
+            fee = dict(fee_asset=fiat, fee_amount=fiat_fee)
+        return Trade(sent_asset=fiat, sent_amount=paid, received_asset=buy.cryptocurrency.symbol,
+                     received_amount=buy.amount, **fee, **common)
+    if sell is not None:  # sold for fiat: usd_value is already the net proceeds (fiat fee deducted)
+        if sell.fee:
+            fee = dict(fee_asset=sell.cryptocurrency.symbol, fee_amount=sell.fee)
+        return Trade(sent_asset=sell.cryptocurrency.symbol, sent_amount=sell.amount, received_asset=fiat,
+                     received_amount=sell.usd_value, **fee, **common)
+    return _one_sided_trade(main, fiat, valuer, fee=fee, common=common)
+
+
+def _fee_of(tx, valuer: _Valuer, *, priced: bool) -> dict:
+    """The row's own fee: gas in ETH for chain rows, else in the row's asset. `priced`: value it from
+    the store (the engine cannot take the rate from a trade that has no fiat value in that asset)."""
+    if not tx.fee:
+        return {}
+    fee_asset = "ETH" if tx.source == "chain" else tx.cryptocurrency.symbol
+    fee = dict(fee_asset=fee_asset, fee_amount=tx.fee)
+    if priced:
+        fee_value = valuer.value(fee_asset, tx.fee, tx.transaction_date, "fee")
+        if fee_value is not None:
+            fee["fee_value"] = fee_value
+    return fee
+
+
+def _one_sided_trade(tx, fiat: str, valuer: _Valuer, *, fee: dict, common: dict) -> Trade:
+    asset = tx.cryptocurrency.symbol
+    label = _label(tx.tax_category)
+    if tx.direction:
+        incoming = tx.direction == "in"
+    else:
+        incoming = tx.transaction_type == "INCOME" or (
+            tx.transaction_type == "TRANSFER" and not (tx.wallet_id and tx.from_address == tx.wallet.address))
+    if tx.transaction_type == "INCOME" and not label:
+        label = "income"
+    if tx.transaction_type == "EXPENSE" and label not in ("cost", "payment", "gift", "lost"):
+        label = "cost"
+    if tx.transaction_type == "TRANSFER" and not incoming and not label:
+        label = "transfer"  # a withdrawal to another wallet of the user's: no disposal
+    worth = tx.usd_value
+    if worth is None and label != "transfer":
+        worth = valuer.value(asset, tx.amount, tx.transaction_date, "fair value")
+    if incoming and not label and worth is None:
+        label = "transfer"  # a deposit from another wallet of the user's: its lots arrive from transit
+    if not fee:
+        fee = _fee_of(tx, valuer, priced=worth is None or (tx.source == "chain" and asset != "ETH"))
+    common = {**common, "label": label}
+    if incoming:
+        return Trade(received_asset=asset, received_amount=tx.amount, net_worth=worth, **fee, **common)
+    return Trade(sent_asset=asset, sent_amount=tx.amount, net_worth=worth, **fee, **common)
+
+
+def _single_trade(tx, fiat: str, valuer: _Valuer) -> Trade:
+    common = dict(date=tx.transaction_date, label="", wallet=_wallet_key(tx), ref=tx.hash or str(tx.pk))
+    asset = tx.cryptocurrency.symbol
+    if tx.transaction_type == "BUY":
+        paid = tx.total_cost_usd if tx.total_cost_usd is not None else tx.usd_value
+        if paid is None:
+            paid = valuer.value(asset, tx.amount, tx.transaction_date, "purchase price")
+        return Trade(sent_asset=fiat, sent_amount=paid, received_asset=asset, received_amount=tx.amount,
+                     **_fee_of(tx, valuer, priced=tx.source == "chain" and asset != "ETH"), **common)
+    if tx.transaction_type == "SELL":
+        proceeds = tx.usd_value
+        if proceeds is None:
+            proceeds = valuer.value(asset, tx.amount, tx.transaction_date, "sale proceeds")
+        return Trade(sent_asset=asset, sent_amount=tx.amount, received_asset=fiat, received_amount=proceeds,
+                     **_fee_of(tx, valuer, priced=tx.source == "chain" and asset != "ETH"), **common)
+    return _one_sided_trade(tx, fiat, valuer, fee={}, common=common)
+
+
+def _own_transfer_trade(halves: list, valuer: _Valuer) -> Trade:
+    """Both rows of a transfer between two of the user's wallets, as one own transfer."""
+    out = next((tx for tx in halves if tx.direction == "out"), halves[0])
+    asset = out.cryptocurrency.symbol
+    return Trade(date=out.transaction_date, sent_asset=asset, sent_amount=out.amount, received_asset=asset,
+                 received_amount=out.amount, wallet=out.from_address, to_wallet=out.to_address, label="transfer",
+                 ref=out.hash, **_fee_of(out, valuer, priced=True))

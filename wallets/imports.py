@@ -17,7 +17,6 @@ KIND_TO_TYPE = {
     "EXPENSE": TransactionType.EXPENSE, "TRANSFER_IN": TransactionType.TRANSFER,
     "TRANSFER_OUT": TransactionType.TRANSFER,
 }
-REPORTING_FIAT = "USD"  # one fiat currency per user; USD until the user setting exists
 
 
 class ImportRejected(ApiError):
@@ -41,10 +40,14 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
         raise ApiError(404, "not_found", "Not found.")
     parsed = koinly_format.parse_universal(text)
     errors = list(parsed.errors)
+    fiat = user.reporting_fiat  # one fiat currency per user: every stored value is in it
     for movement in parsed.movements:
-        if movement.fiat_value is not None and movement.fiat_currency and movement.fiat_currency != REPORTING_FIAT:
+        if movement.fiat_value is not None and movement.fiat_currency and movement.fiat_currency != fiat:
             errors.append(koinly_format.RowError(movement.row, "Net Worth Currency",
-                                                 f"values must be in {REPORTING_FIAT}, your reporting currency"))
+                                                 f"values must be in {fiat}, your reporting currency"))
+        if movement.fee_fiat is not None and movement.fee_fiat_currency != fiat:
+            errors.append(koinly_format.RowError(movement.row, "Fee Currency",
+                                                 f"a fiat fee must be in {fiat}, your reporting currency"))
     if errors:
         raise ImportRejected(sorted({(e.row, e.column, e.reason): e for e in errors}.values(),
                                     key=lambda e: (e.row, e.column)))
@@ -92,6 +95,7 @@ def _transaction(user, wallet, asset, movement, external_id) -> Transaction:
 
 
 def transactions_export_universal(*, user) -> str:
+    fiat = user.reporting_fiat
     rows = []
     for tx in Transaction.objects.filter(user=user).select_related("cryptocurrency", "wallet").order_by("transaction_date", "id"):
         asset, amount = tx.cryptocurrency.symbol, _plain(tx.amount)
@@ -100,17 +104,17 @@ def transactions_export_universal(*, user) -> str:
                "TxHash": tx.hash, "Label": tx.tax_category}
         outgoing = tx.direction == "out" or (tx.wallet is not None and tx.from_address == tx.wallet.address)
         if tx.transaction_type == TransactionType.BUY:
-            row.update({"Sent Amount": _plain(tx.total_cost_usd or tx.usd_value or Decimal(0)), "Sent Currency": REPORTING_FIAT,
+            row.update({"Sent Amount": _plain(tx.total_cost_usd or tx.usd_value or Decimal(0)), "Sent Currency": fiat,
                         "Received Amount": amount, "Received Currency": asset})
         elif tx.transaction_type == TransactionType.SELL:
             row.update({"Sent Amount": amount, "Sent Currency": asset, "Received Amount": value or "0",
-                        "Received Currency": REPORTING_FIAT})
+                        "Received Currency": fiat})
         elif tx.transaction_type == TransactionType.EXPENSE or (tx.transaction_type == TransactionType.TRANSFER and outgoing):
             row.update({"Sent Amount": amount, "Sent Currency": asset})
         else:
             row.update({"Received Amount": amount, "Received Currency": asset})
         if tx.transaction_type in (TransactionType.INCOME, TransactionType.EXPENSE, TransactionType.TRANSFER) and value:
-            row.update({"Net Worth Amount": value, "Net Worth Currency": REPORTING_FIAT})
+            row.update({"Net Worth Amount": value, "Net Worth Currency": fiat})
         if tx.fee:
             row.update({"Fee Amount": _plain(tx.fee), "Fee Currency": "ETH" if tx.source == "chain" else asset})
         rows.append(row)

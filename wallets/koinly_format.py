@@ -41,6 +41,7 @@ class Movement:
     fiat_currency: str = ""
     fee: Decimal = Decimal(0)  # in `asset`
     fee_fiat: Decimal | None = None
+    fee_fiat_currency: str = ""
     label: str = ""
     description: str = ""
     tx_hash: str = ""
@@ -162,7 +163,7 @@ def _row_movements(cells: dict, row: int, fingerprint: str, result: ParseResult)
 
     if fee:
         if fee_ccy in FIAT:
-            movements[0].fee_fiat = fee
+            movements[0].fee_fiat, movements[0].fee_fiat_currency = fee, fee_ccy
         elif fee_ccy == movements[-1].asset and movements[-1].kind != "BUY":
             movements[-1].fee = fee
         elif fee_ccy == movements[0].asset:

@@ -118,6 +118,20 @@ def test_non_usd_values_are_refused(make_user, csv_file):
 
 
 @pytest.mark.django_db
+def test_values_follow_the_users_reporting_fiat(make_user, csv_file):
+    make_user(username="eve", reporting_fiat="EUR")
+    eur = HEADER + "\n2025-04-01 00:00:00,,,0.05,ETH,,,150,EUR,staking,,\n"
+    call_command("import_transactions", "--user", "eve", "--format", "universal", csv_file(eur), stdout=io.StringIO())
+    assert Transaction.objects.get().usd_value == Decimal("150")
+    usd_fee = HEADER + "\n2025-04-02 00:00:00,100,EUR,0.05,ETH,1,USD,,,,,\n"
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_transactions", "--user", "eve", "--format", "universal", csv_file(usd_fee), stderr=err)
+    assert "Fee Currency: a fiat fee must be in EUR" in err.getvalue()
+    assert Transaction.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_command_errors_for_unknown_user_file_or_format(csv_file):
     with pytest.raises(CommandError, match="no user"):
         call_command("import_transactions", "--user", "ghost", "--format", "universal", csv_file(GOOD))
