@@ -1,5 +1,6 @@
 """Ledger fixtures: the default chart, users of each role with an API caller, and entry helpers."""
 
+import pymongo.monitoring
 import pytest
 
 from accounts.models import Role
@@ -54,3 +55,49 @@ def entry_body(amount="100", debit="1110", credit="3100", date="2026-03-01", **f
     return {"date": date, "description": fields.pop("description", "Owner puts in capital"),
             "line_items": [{"account_code": debit, "debit_amount": amount},
                            {"account_code": credit, "credit_amount": amount}], **fields}
+
+
+class _CommandCounter(pymongo.monitoring.CommandListener):
+    """A pymongo listener counting the commands sent to the server while `active` (every round
+    trip, including raw aggregations that CaptureQueriesContext does not see)."""
+
+    def __init__(self):
+        self.active = None
+
+    def started(self, event):
+        if self.active is not None and event.command_name not in ("endSessions", "hello", "isMaster", "ping"):
+            self.active.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+_counter = None
+
+
+@pytest.fixture
+def mongo_commands(db):
+    """`with mongo_commands() as commands:` -> the names of the database commands sent inside the block."""
+    import contextlib
+
+    from django.db import connection
+
+    global _counter
+    if _counter is None:
+        _counter = _CommandCounter()
+        pymongo.monitoring.register(_counter)  # applies to clients made from now on
+    connection.close_pool()  # the next query opens a new client, which has the listener
+
+    @contextlib.contextmanager
+    def capture():
+        connection.ensure_connection()
+        _counter.active = []
+        try:
+            yield _counter.active
+        finally:
+            _counter.active = None
+
+    return capture
