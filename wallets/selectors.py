@@ -91,17 +91,11 @@ def portfolio_value_for(user) -> dict:
 
     from django.conf import settings
 
-    from core.jsonapi.errors import ApiError
     from wallets.portfolio import positions_from, valued
-    from wallets.prices import price_current
 
     positions = positions_from(portfolio_movements_for(user))
-    prices = {}
-    for asset in positions:
-        try:
-            prices[asset] = price_current(symbol=asset)
-        except ApiError:
-            prices[asset] = None
+    book = price_book_for(positions)  # one query, same choice as wallets.prices.price_current
+    prices = {asset: book.current(asset) for asset in positions}
     rows = [row for row in valued(positions, prices) if row["quantity"]]
     return {
         "fiat": settings.REPORTING_FIAT,

@@ -55,6 +55,28 @@ def test_create_list_detail_and_delete(api):
     assert not PriceAlert.objects.exists()
 
 
+def test_alert_list_queries_do_not_grow_with_rows(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_user, as_user = api
+    user = make_user()
+    call = as_user(user)
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            response = call("get", "/api/exchange-rates/alerts/?limit=50")
+        assert response.status_code == 200
+        return len(captured.captured_queries), len(response.json()["items"])
+
+    for n in range(2):
+        price_alert_create(user=user, symbol="ETH", direction="above", threshold=D(1000 + n))
+    few, rows = count()
+    for n in range(20):
+        price_alert_create(user=user, symbol="DUSD", direction="below", threshold=D("0.9"))
+    assert rows == 2 and count() == (few, 22)
+
+
 def test_another_users_alert_is_not_found(api):
     make_user, as_user = api
     owner, stranger = as_user(make_user()), as_user(make_user())
