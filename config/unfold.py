@@ -16,6 +16,12 @@ def _can_view(model_label):
     return lambda request: request.user.has_perm(f"{app_label}.view_{model}")
 
 
+def _ledger_staff(request):
+    from ledger.selectors import ledger_is_staff
+
+    return ledger_is_staff(request.user)
+
+
 UNFOLD = {
     "SITE_TITLE": "Crypto Books",
     "SITE_HEADER": "Crypto Books",
@@ -105,6 +111,36 @@ UNFOLD = {
                         "icon": "group",
                         "link": reverse_lazy("admin:auth_group_changelist"),
                         "permission": _can_view("auth.group"),
+                    },
+                ],
+            },
+            {
+                "title": "Books",
+                "separator": True,
+                "items": [
+                    {
+                        "title": "Chart of accounts",
+                        "icon": "account_tree",
+                        "link": reverse_lazy("admin:ledger_financialaccount_changelist"),
+                        "permission": _ledger_staff,
+                    },
+                    {
+                        "title": "Journal entries",
+                        "icon": "receipt_long",
+                        "link": reverse_lazy("admin:ledger_journalentry_changelist"),
+                        "permission": _ledger_staff,
+                    },
+                    {
+                        "title": "Trial balance",
+                        "icon": "balance",
+                        "link": reverse_lazy("ledger-trial-balance"),
+                        "permission": _ledger_staff,
+                    },
+                    {
+                        "title": "Lock date",
+                        "icon": "lock_clock",
+                        "link": reverse_lazy("admin:ledger_ledgersettings_changelist"),
+                        "permission": _ledger_staff,
                     },
                 ],
             },

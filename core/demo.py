@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 DEMO_LOADERS = (
     "accounts.demo",
     "wallets.demo",
+    "ledger.demo",
 )
 
 

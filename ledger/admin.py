@@ -1,1 +1,222 @@
-"""Admin registrations for the double-entry ledger (chart of accounts, journal entries, cost basis)."""
+"""Admin of the ledger: the chart of accounts as a tree with balances, journal entries with their
+lines (read-only once posted; post and reverse actions call the services), and the lock date
+(admins only). Staff (MANAGER/ADMIN) work the books whatever their model permissions, as
+ledger/selectors.py describes; every write goes through ledger.services."""
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from core.admin_base import BackofficeModelAdmin
+from core.jsonapi.errors import ApiError
+from ledger import selectors, services
+from ledger.models import EntryStatus, FinancialAccount, JournalEntry, LedgerSettings
+
+
+class LedgerStaffAdmin(BackofficeModelAdmin):
+    """Visible to ledger staff; a service refusing a change shows as an error message."""
+
+    def has_module_permission(self, request):
+        return selectors.ledger_is_staff(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return selectors.ledger_is_staff(request.user)
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except ApiError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def _delete_view(self, request, object_id, extra_context):
+        try:
+            return super()._delete_view(request, object_id, extra_context)
+        except ApiError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
+
+
+@admin.register(FinancialAccount)
+class FinancialAccountAdmin(LedgerStaffAdmin):
+    list_display = ("tree_name", "account_code", "account_type", "currency", "is_active", "own_balance",
+                    "rolled_up_balance")
+    list_display_links = ("tree_name", "account_code")
+    list_filter = ("account_type", "is_active")
+    search_fields = ("account_code", "account_name")
+    ordering = ("account_code",)
+    list_per_page = 500  # the whole chart on one page, so the tree reads top to bottom
+    fields = ("account_code", "account_name", "account_type", "parent_account", "currency", "description",
+              "is_active", "system_key", "created_at", "updated_at")
+    readonly_fields = ("system_key", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Entry lines refer to the code: it is fixed once the account exists.
+        return (*self.readonly_fields, "account_code") if obj is not None else self.readonly_fields
+
+    def has_add_permission(self, request):
+        return selectors.ledger_is_staff(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return selectors.ledger_is_staff(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return selectors.ledger_is_staff(request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletions one by one, through the service's rules
+        return actions
+
+    def get_changelist(self, request, **kwargs):
+        base = super().get_changelist(request, **kwargs)
+
+        class AccountTreeChangeList(base):
+            def get_results(self, request):
+                super().get_results(request)
+                accounts = list(self.result_list)
+                balances = selectors.account_balances(accounts)
+                for account in accounts:
+                    account.tree = balances[account.account_code]
+                accounts.sort(key=lambda account: account.tree["path"])
+                self.result_list = accounts
+
+        return AccountTreeChangeList
+
+    @admin.display(description="Account", ordering="account_code")
+    def tree_name(self, obj):
+        level = getattr(obj, "tree", {}).get("level", 0)
+        return format_html('<span style="padding-left:{}rem">{}{}</span>', level * 1.5,
+                           "└ " if level else "", obj.account_name)
+
+    @admin.display(description="Balance")
+    def own_balance(self, obj):
+        return getattr(obj, "tree", {}).get("balance")
+
+    @admin.display(description="Rolled-up balance")
+    def rolled_up_balance(self, obj):
+        return getattr(obj, "tree", {}).get("rolled_up_balance")
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data.get(name) for name in (
+            "account_name", "account_type", "parent_account", "description", "is_active", "currency")}
+        if change:
+            current = FinancialAccount.objects.get(pk=obj.pk)
+            services.account_update(actor=request.user, account=current, **data)
+        else:
+            created = services.account_create(actor=request.user, account_code=form.cleaned_data["account_code"],
+                                              **data)
+            obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        services.account_delete(actor=request.user, account=obj)
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(LedgerStaffAdmin):
+    list_display = ("number", "date", "description", "status", "total_debit", "currency", "created_by", "posted_by")
+    list_select_related = ("created_by", "posted_by")
+    list_filter = ("status", "currency")
+    search_fields = ("entry_id", "description", "reference", "transaction_hash")
+    ordering = ("-date", "-created_at")
+    actions = ("post_entries", "reverse_entries")
+    fields = ("entry_id", "status", "date", "description", "reference", "lines", "total_debit", "total_credit",
+              "currency", "transaction_hash", "source_transaction", "source_key", "created_by", "created_at",
+              "posted_by", "posted_at", "reversed_by", "reversed_at", "reversal_of", "reversal_entry")
+    readonly_fields = ("entry_id", "status", "lines", "total_debit", "total_credit", "currency", "transaction_hash",
+                       "source_transaction", "source_key", "created_by", "created_at", "posted_by", "posted_at",
+                       "reversed_by", "reversed_at", "reversal_of", "reversal_entry")
+
+    def has_add_permission(self, request):
+        # Entries (with their lines) are made through the API and the automatic journals.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # A posted entry is read-only: its change page renders as a view page.
+        return selectors.ledger_is_staff(request.user) and (obj is None or obj.status == EntryStatus.DRAFT)
+
+    def has_delete_permission(self, request, obj=None):
+        return selectors.ledger_is_staff(request.user) and obj is not None and obj.status == EntryStatus.DRAFT
+
+    def has_post_permission(self, request):
+        return selectors.ledger_can_post(request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="Entry", ordering="entry_id")
+    def number(self, obj):
+        return obj.entry_id or "(draft)"
+
+    @admin.display(description="Lines")
+    def lines(self, obj):
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td style='text-align:right'>{}</td>"
+                                    "<td style='text-align:right'>{}</td></tr>",
+                                ((line.account_code, line.description, line.debit_amount or "",
+                                  line.credit_amount or "") for line in obj.line_items))
+        return format_html("<table class='ledger-lines'><thead><tr><th>Account</th><th>Description</th>"
+                           "<th>Debit</th><th>Credit</th></tr></thead><tbody>{}</tbody></table>", rows)
+
+    def save_model(self, request, obj, form, change):
+        current = JournalEntry.objects.get(pk=obj.pk)
+        services.journal_entry_update(
+            entry=current, actor=request.user, date=form.cleaned_data["date"],
+            description=form.cleaned_data["description"], reference=form.cleaned_data["reference"],
+            line_items=[services.line_as_dict(line) for line in current.line_items],
+            transaction_hash=current.transaction_hash, currency=current.currency)
+
+    def delete_model(self, request, obj):
+        services.journal_entry_delete(entry=obj, actor=request.user)
+
+    def _each(self, request, queryset, act, done: str):
+        count = 0
+        for entry in queryset:
+            try:
+                act(entry)
+            except ApiError as exc:
+                self.message_user(request, f"{entry}: {exc.message}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"{count} entr{'y' if count == 1 else 'ies'} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Post selected drafts", permissions=["post"])
+    def post_entries(self, request, queryset):
+        self._each(request, queryset, lambda entry: services.journal_entry_post(entry=entry, actor=request.user),
+                   "posted")
+
+    @admin.action(description="Reverse selected posted entries", permissions=["post"])
+    def reverse_entries(self, request, queryset):
+        self._each(request, queryset, lambda entry: services.journal_entry_reverse(entry=entry, actor=request.user),
+                   "reversed")
+
+
+@admin.register(LedgerSettings)
+class LedgerSettingsAdmin(LedgerStaffAdmin):
+    list_display = ("lock_date", "updated_by", "updated_at")
+    fields = ("lock_date", "updated_by", "updated_at")
+    readonly_fields = ("updated_by", "updated_at")
+
+    def has_add_permission(self, request):
+        return selectors.ledger_can_set_lock_date(request.user) and not LedgerSettings.objects.exists()
+
+    def has_change_permission(self, request, obj=None):
+        return selectors.ledger_can_set_lock_date(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # One settings document: go straight to it.
+        current = LedgerSettings.objects.filter(key="default").first()
+        if current is not None:
+            return HttpResponseRedirect(reverse("admin:ledger_ledgersettings_change", args=[current.pk]))
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        saved = services.ledger_lock_date_set(actor=request.user, lock_date=form.cleaned_data["lock_date"],
+                                              ip=request.META.get("REMOTE_ADDR"))
+        obj.pk = saved.pk

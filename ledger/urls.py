@@ -1,3 +1,9 @@
 """Back-office (HTMX) pages of the ledger."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ledger import views
+
+urlpatterns = [
+    path("app/ledger/trial-balance/", views.trial_balance_page, name="ledger-trial-balance"),
+]

@@ -1,1 +1,32 @@
-"""HTMX back-office views for the double-entry ledger (chart of accounts, journal entries, cost basis)."""
+"""Back-office pages of the ledger: the trial balance with an as-of day picker (HTMX swaps the table)."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from ledger import selectors
+
+
+def _as_of(request) -> tuple[dt.date | None, str]:
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return None, ""
+    try:
+        return dt.date.fromisoformat(raw), ""
+    except ValueError:
+        return None, f"{raw[:20]!r} is not a day (YYYY-MM-DD): showing every posted entry."
+
+
+@login_required
+@require_GET
+def trial_balance_page(request):
+    if not selectors.ledger_is_staff(request.user):
+        raise PermissionDenied("The trial balance is for managers and admins.")
+    as_of, error = _as_of(request)
+    context = {"report": selectors.trial_balance(as_of=as_of), "as_of": as_of, "error": error}
+    # The date picker asks with hx-get for the table alone.
+    template = "ledger/_trial_balance_table.html" if request.htmx else "ledger/trial_balance.html"
+    return render(request, template, context)
