@@ -1,1 +1,215 @@
-"""JSON API router for tax reports, financial statements, dashboard and exports (thin: parses, calls services/selectors, serialises)."""
+"""/api/tax-reports/: the user's own tax reports (thin: parses, calls reporting's services/selectors).
+
+Generation runs as a task: a POST answers 202 with the report in GENERATING and its task run id;
+poll `GET /api/tax-reports/{id}/` (or watch the notification) until COMPLETED or FAILED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import FileResponse
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import ConfigDict
+
+from core.jsonapi.auth import api_auth
+from core.jsonapi.errors import ApiError
+from core.jsonapi.objects import get_object_or_404
+from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.types import ObjectIdStr
+from reporting import services
+from reporting.models import TaxReport, TaxReportStatus
+
+tax_reports_router = Router(tags=["tax reports"])
+
+Method = Literal["fifo", "lifo", "hifo", "acb", "uk"]
+LotScope = Literal["all", "wallet"]
+
+
+class StrictSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaxReportOut(Schema):
+    id: ObjectIdStr
+    report_type: str
+    start_date: dt.date
+    end_date: dt.date
+    tax_year: int | None
+    method: str
+    lot_scope: str
+    fiat: str
+    status: str
+    error: str
+    task_run_id: ObjectIdStr | None
+    total_proceeds: Decimal | None
+    total_cost_basis: Decimal | None
+    total_gains: Decimal | None
+    total_losses: Decimal | None
+    net_gain_loss: Decimal | None
+    short_term_net: Decimal | None
+    long_term_net: Decimal | None
+    total_income: Decimal | None
+    total_fees: Decimal | None
+    taxable_events: int
+    ai_analysis: str
+    file_path: str | None
+    generated_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_file_path(obj) -> str | None:
+        return f"/api/tax-reports/{obj.pk}/pdf/" if obj.file_path else None
+
+
+class TaxReportDetailOut(TaxReportOut):
+    disposals: dict[str, Any] = Field(description="short_term / long_term / various: count, sums and the first rows")
+    comparison: list[dict[str, Any]] = Field(description="yearly totals of the whole history (same method)")
+    analysis: dict[str, Any]
+    warnings: list[str]
+    xlsx_url: str | None
+    csv_url: str | None
+
+    @staticmethod
+    def resolve_disposals(obj) -> dict:
+        return obj.disposals_preview
+
+    @staticmethod
+    def resolve_xlsx_url(obj) -> str | None:
+        return f"/api/tax-reports/{obj.pk}/xlsx/" if obj.xlsx_file else None
+
+    @staticmethod
+    def resolve_csv_url(obj) -> str | None:
+        return f"/api/tax-reports/{obj.pk}/csv/" if obj.csv_file else None
+
+
+class PeriodIn(StrictSchema):
+    method: Method | None = Field(None, description="default: your profile's cost-basis method")
+    lot_scope: LotScope | None = Field(None, description="default: your profile's lot scope")
+
+
+class AnchoredIn(PeriodIn):
+    date: dt.date | None = Field(None, description="a day inside the period (default: today)")
+
+
+class YearlyIn(PeriodIn):
+    year: int | None = Field(None, ge=1970, le=2100, description="calendar year; uk: the tax year starting 6 April")
+    date: dt.date | None = None
+
+
+class CustomIn(PeriodIn):
+    start_date: dt.date
+    end_date: dt.date
+
+
+class GenerateIn(PeriodIn):
+    report_type: Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL", "CUSTOM"]
+    date: dt.date | None = Field(None, description="DAILY/WEEKLY/MONTHLY/QUARTERLY: a day inside the period")
+    year: int | None = Field(None, ge=1970, le=2100, description="ANNUAL")
+    start_date: dt.date | None = Field(None, description="CUSTOM")
+    end_date: dt.date | None = Field(None, description="CUSTOM")
+
+
+def _request(request, report_type: str, payload: PeriodIn, **period) -> Status:
+    report = services.tax_report_request(user=request.user, report_type=report_type, method=payload.method,
+                                         lot_scope=payload.lot_scope, **period)
+    return Status(202, report)
+
+
+def _own(request, report_id) -> TaxReport:
+    return get_object_or_404(TaxReport.objects.filter(user=request.user), report_id)
+
+
+@tax_reports_router.get("/", response=list[TaxReportOut], auth=api_auth, summary="List your tax reports")
+@paginate(LimitOffsetNoCount)
+def tax_report_list(request):
+    return TaxReport.objects.filter(user=request.user).order_by("-created_at", "-id")
+
+
+@tax_reports_router.post("/generate/", response={202: TaxReportOut}, auth=api_auth, summary="Generate a tax report")
+def tax_report_generate(request, payload: GenerateIn):
+    return _request(request, payload.report_type, payload, anchor=payload.date, year=payload.year,
+                    start=payload.start_date, end=payload.end_date)
+
+
+@tax_reports_router.post("/daily/", response={202: TaxReportOut}, auth=api_auth, summary="Generate a daily report")
+def tax_report_daily(request, payload: AnchoredIn):
+    return _request(request, "DAILY", payload, anchor=payload.date)
+
+
+@tax_reports_router.post("/weekly/", response={202: TaxReportOut}, auth=api_auth,
+                         summary="Generate a weekly report (ISO week, Monday to Sunday)")
+def tax_report_weekly(request, payload: AnchoredIn):
+    return _request(request, "WEEKLY", payload, anchor=payload.date)
+
+
+@tax_reports_router.post("/monthly/", response={202: TaxReportOut}, auth=api_auth, summary="Generate a monthly report")
+def tax_report_monthly(request, payload: AnchoredIn):
+    return _request(request, "MONTHLY", payload, anchor=payload.date)
+
+
+@tax_reports_router.post("/quarterly/", response={202: TaxReportOut}, auth=api_auth,
+                         summary="Generate a quarterly report (calendar quarter)")
+def tax_report_quarterly(request, payload: AnchoredIn):
+    return _request(request, "QUARTERLY", payload, anchor=payload.date)
+
+
+@tax_reports_router.post("/yearly/", response={202: TaxReportOut}, auth=api_auth,
+                         summary="Generate a yearly report (calendar year; uk: tax year from 6 April)")
+def tax_report_yearly(request, payload: YearlyIn):
+    return _request(request, "ANNUAL", payload, anchor=payload.date, year=payload.year)
+
+
+@tax_reports_router.post("/custom/", response={202: TaxReportOut}, auth=api_auth,
+                         summary="Generate a report for a custom period")
+def tax_report_custom(request, payload: CustomIn):
+    return _request(request, "CUSTOM", payload, start=payload.start_date, end=payload.end_date)
+
+
+@tax_reports_router.get("/{oid:report_id}/", response=TaxReportDetailOut, auth=api_auth, summary="Tax report details")
+def tax_report_detail(request, report_id: str):
+    return _own(request, report_id)
+
+
+@tax_reports_router.delete("/{oid:report_id}/", response={204: None}, auth=api_auth,
+                           summary="Delete a tax report and its files")
+def tax_report_delete(request, report_id: str):
+    services.tax_report_delete(report=_own(request, report_id))
+    return Status(204, None)
+
+
+FILES = {"pdf": ("file_path", "application/pdf", "pdf"),
+         "xlsx": ("xlsx_file", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+         "csv": ("csv_file", "text/csv", "csv")}
+
+
+def _download(request, report_id: str, kind: str):
+    report = _own(request, report_id)
+    field, content_type, extension = FILES[kind]
+    stored = getattr(report, field)
+    if report.status != TaxReportStatus.COMPLETED or not stored:
+        raise ApiError(409, "report_not_ready", f"The report is {report.status.lower()}; its files exist once it is "
+                                                "completed.", {"status": report.status})
+    name = f"tax-report-{report.start_date.isoformat()}-{report.end_date.isoformat()}-{report.method}.{extension}"
+    return FileResponse(stored.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+
+
+@tax_reports_router.get("/{oid:report_id}/pdf/", auth=api_auth, summary="Download the report as PDF",
+                        response={200: None})
+def tax_report_pdf(request, report_id: str):
+    return _download(request, report_id, "pdf")
+
+
+@tax_reports_router.get("/{oid:report_id}/xlsx/", auth=api_auth, summary="Download the report as Excel",
+                        response={200: None})
+def tax_report_xlsx(request, report_id: str):
+    return _download(request, report_id, "xlsx")
+
+
+@tax_reports_router.get("/{oid:report_id}/csv/", auth=api_auth, summary="Download the disposals as CSV",
+                        response={200: None})
+def tax_report_csv(request, report_id: str):
+    return _download(request, report_id, "csv")

@@ -94,28 +94,14 @@ class TaxSummary:
         return sum((event.value for event in self.income), Decimal(0))
 
 
-def tax_period(*, method: str, year: int | None = None, start: dt.date | None = None,
-               end: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """A year (calendar; for uk the tax year 6 April - 5 April named by the year it starts in) or
-    explicit inclusive dates."""
-    if year is not None:
-        if method == "uk":
-            return dt.date(year, 4, 6), dt.date(year + 1, 4, 5)
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
-    if start is None or end is None:
-        raise ValueError("give a year, or both a start and an end date")
-    if end < start:
-        raise ValueError(f"the period ends ({end}) before it starts ({start})")
-    return start, end
-
-
 def tax_summary_for(user, *, method: str | None = None, start: dt.date, end: dt.date,
-                    lot_scope: str | None = None) -> TaxSummary:
+                    lot_scope: str | None = None, tax_input: TaxInput | None = None) -> TaxSummary:
     """Disposals, income and yearly totals of `user` between `start` and `end` (inclusive), matched
-    over the whole history. Raises the engine's TradeError / InsufficientHoldings on bad data."""
+    over the whole history (`tax_input`: the user's trades, when already read). Raises the engine's
+    TradeError / InsufficientHoldings on bad data."""
     method = method or user.cost_basis_method
     lot_scope = lot_scope or ("all" if method == "uk" else user.cost_basis_lot_scope)
-    tax_input = tax_trades_for(user)
+    tax_input = tax_input or tax_trades_for(user)
     result = compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope)
     disposals = disposals_in(result, start, end)
     return TaxSummary(

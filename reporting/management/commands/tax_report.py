@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.cost_basis import LOT_SCOPES, METHODS, InsufficientHoldings, TradeError
 from reporting import exports
-from reporting.selectors import tax_period, tax_summary_for
+from reporting.periods import PeriodError, report_period, tax_year_period
+from reporting.selectors import tax_summary_for
 
 
 def _day(text: str) -> dt.date:
@@ -48,13 +49,13 @@ class Command(BaseCommand):
             raise CommandError("give either --year or --start and --end, not both")
         if options["year"] is None and not (options["start"] and options["end"]):
             raise CommandError("give --year Y, or both --start D and --end D")
-        if options["year"] is not None and not 1970 <= options["year"] <= 2100:
-            raise CommandError(f"--year {options['year']} is out of range")
         try:
-            start, end = tax_period(method=method, year=options["year"],
-                                    start=_day(options["start"]) if options["start"] else None,
-                                    end=_day(options["end"]) if options["end"] else None)
-        except ValueError as exc:
+            if options["year"] is not None:
+                start, end = tax_year_period(options["year"], method)
+            else:
+                start, end = report_period("CUSTOM", method=method, start=_day(options["start"]),
+                                           end=_day(options["end"]))
+        except PeriodError as exc:
             raise CommandError(str(exc)) from None
         if options["format"] != "csv" and options["output"] == "-":
             raise CommandError(f"--format {options['format']} needs --output FILE")
