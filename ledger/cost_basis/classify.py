@@ -90,10 +90,13 @@ def _amount(trade: Trade, index: int, name: str) -> Decimal | None:
     return value
 
 
-def _side(trade: Trade, index: int, asset_field: str, amount_field: str) -> tuple[str, Decimal | None]:
+def _side(trade: Trade, index: int, asset_field: str, amount_field: str, fiat: str) -> tuple[str, Decimal | None]:
     asset = (getattr(trade, asset_field) or "").strip()
     amount = _amount(trade, index, amount_field)
-    if asset and not amount:
+    if asset and amount is None:
+        raise TradeError(f"{_describe(trade, index)}: {asset_field} {asset!r} has no {amount_field}")
+    if asset and not amount and asset.upper() != fiat.upper() and amount_field != "fee_amount":
+        # zero fiat is fine (a token sold for nothing), and so is a zero fee
         raise TradeError(f"{_describe(trade, index)}: {asset_field} {asset!r} needs a positive {amount_field}")
     if not asset and amount:
         raise TradeError(f"{_describe(trade, index)}: {amount_field} {amount} has no {asset_field}")
@@ -110,9 +113,9 @@ def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
     """Validate `trade` and return (movements in order, income label or "")."""
     check_date(trade, index)
     where = _describe(trade, index)
-    sent_asset, sent = _side(trade, index, "sent_asset", "sent_amount")
-    received_asset, received = _side(trade, index, "received_asset", "received_amount")
-    fee_asset, fee = _side(trade, index, "fee_asset", "fee_amount")
+    sent_asset, sent = _side(trade, index, "sent_asset", "sent_amount", fiat)
+    received_asset, received = _side(trade, index, "received_asset", "received_amount", fiat)
+    fee_asset, fee = _side(trade, index, "fee_asset", "fee_amount", fiat)
     fee_value = _amount(trade, index, "fee_value")
     net_worth = _amount(trade, index, "net_worth")
     label = (trade.label or "").strip().lower()

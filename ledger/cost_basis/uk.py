@@ -190,10 +190,19 @@ class UKBook:
             return
         cost = total_cost - left_cost
         fraction = disposed / (disposed + left)
-        matches = tuple(
-            match if fraction == 1 else LotMatch(None, match.acquired, match.quantity * fraction, match.cost * fraction, match.rule)
-            for match, _ in day.matches
-        )
+        matches = tuple(match for match, _ in day.matches)
+        if fraction != 1:  # the sale's share of each match; the last takes the remainder so sums stay exact
+            scaled, quantity_left, cost_left = [], disposed, cost
+            for number, match in enumerate(matches, 1):
+                if number == len(matches):
+                    part_quantity, part_cost = quantity_left, cost_left
+                else:  # rounded 45 digits below the totals, so the remainders below are exact
+                    part_quantity = (match.quantity * fraction).quantize(Decimal(1).scaleb(disposed.adjusted() - 45))
+                    part_cost = (match.cost * fraction).quantize(Decimal(1).scaleb(cost.adjusted() - 45)) if cost else ZERO
+                scaled.append(LotMatch(None, match.acquired, part_quantity, part_cost, match.rule))
+                quantity_left -= part_quantity
+                cost_left -= part_cost
+            matches = tuple(scaled)
         terms = {term for _, term in day.matches}
         dates = {match.acquired for match in matches}
         acquired = dates.pop() if len(dates) == 1 else VARIOUS
