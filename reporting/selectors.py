@@ -152,7 +152,8 @@ def tax_trades_for(user) -> TaxInput:
     own = set(wallet_list_for(user).values_list("address", flat=True))
     rows = list(
         Transaction.objects.filter(user=user, status=CONFIRMED)
-        .select_related("wallet", "cryptocurrency")
+        # prefetch, not select_related: the backend's $lookup comes before the $match (bench/README.md)
+        .prefetch_related("wallet", "cryptocurrency")
         .order_by("transaction_date", "id")
     )
     result.transactions_read = len(rows)

@@ -1,0 +1,187 @@
+"""`tax_report` end to end on 10k and 100k imported trades, compared in the same run with a plain scan
+of the same documents.
+
+    .venv/bin/python bench/tax_report.py                 # sizes 10000,100000 (several minutes)
+    .venv/bin/python bench/tax_report.py --sizes 10000   # quick
+    .venv/bin/python bench/tax_report.py --mongodb-uri 'mongodb://host/?replicaSet=rs0'
+
+For each size: a Koinly universal CSV of N rows is generated (seeded: buys, sells, swaps with crypto
+fees, staking income; three assets), imported with `manage.py import_transactions` (timed), then
+`manage.py tax_report --method fifo --totals` is run over the whole history (timed, split into reading
+the trades and the engine), against a plain pymongo scan of the user's transaction documents
+(`list(find({"user_id": ...}))`) - the floor any report over every row is compared with. A fresh
+user per size. Server start-up and Django set-up are bench/run.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.run import django_setup, print_table, start_server, timed  # noqa: E402
+
+HEADER = ("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,"
+          "Net Worth Amount,Net Worth Currency,Label,Description,TxHash")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000", help="imported rows per run, comma separated")
+    parser.add_argument("--mongodb-uri", default="", help="benchmark this server instead of an embedded one")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database and storage")
+    return parser.parse_args(argv)
+
+
+def koinly_rows(size: int, seed: int = 7) -> str:
+    """A plausible history that never sells more than it holds: buys, sells, swaps, staking."""
+    rng = random.Random(seed)
+    held = {"BTC": Decimal(0), "ETH": Decimal(0), "SOL": Decimal(0)}
+    price = {"BTC": Decimal(30000), "ETH": Decimal(2000), "SOL": Decimal(100)}
+    when = dt.datetime(2020, 1, 1)
+    lines = [HEADER]
+    for n in range(size):
+        when += dt.timedelta(minutes=rng.randint(20, 120))
+        for asset in price:
+            price[asset] = (price[asset] * Decimal(rng.randint(985, 1016)) / 1000).quantize(Decimal("0.01"))
+        asset = rng.choice(list(price))
+        stamp = when.strftime("%Y-%m-%d %H:%M:%S")
+        kind = rng.random()
+        if kind < 0.45 or held[asset] <= 0:
+            quantity = (Decimal(rng.randint(1, 1000)) / 1000)
+            cost = (quantity * price[asset]).quantize(Decimal("0.01"))
+            lines.append(f"{stamp},{cost},USD,{quantity},{asset},1.50,USD,,,,buy {n},0xb{n:063x}")
+            held[asset] += quantity
+        elif kind < 0.75:
+            quantity = (held[asset] * Decimal(rng.randint(1, 50)) / 100).quantize(Decimal("0.00000001"))
+            if quantity <= 0:
+                continue
+            proceeds = (quantity * price[asset]).quantize(Decimal("0.01"))
+            lines.append(f"{stamp},{quantity},{asset},{proceeds},USD,,,,,,sell {n},0xs{n:063x}")
+            held[asset] -= quantity
+        elif kind < 0.9:
+            other = rng.choice([a for a in price if a != asset])
+            quantity = (held[asset] * Decimal(rng.randint(1, 30)) / 100).quantize(Decimal("0.00000001"))
+            if quantity <= 0:
+                continue
+            worth = (quantity * price[asset]).quantize(Decimal("0.01"))
+            received = (worth / price[other]).quantize(Decimal("0.00000001"))
+            fee = (received / 1000).quantize(Decimal("0.00000001"))
+            lines.append(f"{stamp},{quantity},{asset},{received},{other},{fee},{other},{worth},USD,,swap {n},"
+                         f"0xw{n:063x}")
+            held[asset] -= quantity
+            held[other] += received - fee
+        else:
+            quantity = Decimal(rng.randint(1, 100)) / 10000
+            worth = (quantity * price[asset]).quantize(Decimal("0.01"))
+            lines.append(f"{stamp},,,{quantity},{asset},,,{worth},USD,staking,reward {n},0xr{n:063x}")
+            held[asset] += quantity
+    return "\n".join(lines) + "\n"
+
+
+def bench_size(size: int, root: Path) -> dict:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from accounts.models import User
+    from reporting.selectors import tax_summary_for, tax_trades_for
+    from wallets.models import Transaction
+
+    username = f"bench{size}"
+    user = User.objects.create(username=username, email=f"{username}@example.test", email_verified=True)
+    source = root / f"koinly-{size}.csv"
+    source.write_text(koinly_rows(size))
+    import_s, _ = timed(lambda: call_command("import_transactions", str(source), user=username, format="universal",
+                                             stdout=io.StringIO()))
+    documents = Transaction.objects.filter(user=user).count()
+
+    collection = connection.get_collection(Transaction._meta.db_table)
+    scan_s, scanned = timed(lambda: list(collection.find({"user_id": user.pk})))
+    assert len(scanned) == documents
+    read_s, tax_input = timed(lambda: tax_trades_for(user))
+    engine_s, summary = timed(lambda: tax_summary_for(user, method="fifo", start=dt.date(1970, 1, 1),
+                                                      end=dt.date(2100, 12, 31), tax_input=tax_input))
+    output = root / f"totals-{size}.csv"
+    command_s, _ = timed(lambda: call_command("tax_report", "--user", username, "--method", "fifo", "--start",
+                                              "1970-01-01", "--end", "2100-12-31", "--totals", "--output",
+                                              str(output), stderr=io.StringIO()))
+    years = len(output.read_text().splitlines()) - 1
+    return {
+        "rows": size, "documents": documents, "trades": len(tax_input.trades), "disposals": len(summary.disposals),
+        "years": years, "import_s": round(import_s, 2), "import_rows_per_s": round(size / import_s),
+        "scan_s": round(scan_s, 2), "scan_docs_per_s": round(documents / scan_s),
+        "read_trades_s": round(read_s, 2), "engine_s": round(engine_s, 2), "tax_report_s": round(command_s, 2),
+        "tax_report_vs_scan": round(command_s / scan_s, 1),
+    }
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"bench_tax_{stamp.lower()}"
+    root = Path(tempfile.mkdtemp(prefix="cryptobooks-bench-tax-"))
+    servers = []
+    started = time.perf_counter()
+    try:
+        if args.mongodb_uri:
+            uri, target = args.mongodb_uri, "MONGODB_URI"
+        else:
+            process, uri = start_server(False, root, "main")
+            servers.append(process)
+            target = "embedded SecantusDB, on disk, sync_on_commit=False"
+        django_setup(uri, name, root / "data")
+
+        from django.core.management import call_command
+        from django.db import connection
+
+        build = connection.database.client.admin.command("buildInfo")
+        print(f"target: {target}; server {build.get('version')}"
+              + (f" (SecantusDB {build['secantusVersion']})" if "secantusVersion" in build else ""), flush=True)
+        call_command("migrate", verbosity=0, interactive=False)
+        results = {"timestamp": stamp, "target": target, "server_version": build.get("version"),
+                   "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cpu",
+                   "load_avg_at_start": os.getloadavg(), "sizes": []}
+        for size in sizes:
+            print(f"... {size} imported rows", flush=True)
+            results["sizes"].append(bench_size(size, root))
+        if not args.keep:
+            connection.database.client.drop_database(name)
+        results["total_s"] = round(time.perf_counter() - started, 1)
+        results["load_avg_at_end"] = os.getloadavg()
+        print_table("tax_report --method fifo --totals over the whole history, vs a plain scan", results["sizes"], [
+            ("rows", "rows"), ("documents", "documents"), ("trades", "trades"), ("disposals", "disposals"),
+            ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("scan_s", "scan s"),
+            ("read_trades_s", "read trades s"), ("engine_s", "engine s"), ("tax_report_s", "tax_report s"),
+            ("tax_report_vs_scan", "x scan"),
+        ])
+        print(f"\ntotal {results['total_s']} s; load average {results['load_avg_at_start']} -> "
+              f"{results['load_avg_at_end']}")
+        out_dir = BASE_DIR / "bench" / "results"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = out_dir / f"tax-report-{stamp}.json"
+        out.write_text(json.dumps(results, indent=2, default=str))
+        print(f"written {out.relative_to(BASE_DIR)}")
+        return 0
+    finally:
+        while servers:
+            servers.pop().stop()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
