@@ -1,1 +1,69 @@
-"""Admin registrations for tax reports, financial statements, dashboard and exports."""
+"""Admin for tax reports: read-only (written only by reporting.services), with their files; deleting
+one removes its files too."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from core.admin_base import BackofficeModelAdmin
+from reporting.models import TaxReport
+from reporting.services import tax_report_delete
+
+
+@admin.register(TaxReport)
+class TaxReportAdmin(BackofficeModelAdmin):
+    list_display = ("user", "report_type", "start_date", "end_date", "method", "status", "net_gain_loss_display",
+                    "taxable_events", "generated_at")
+    list_filter = ("status", "report_type", "method")
+    search_fields = ("user__username",)
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    list_select_related = ("user",)
+    fields = ("user", "report_type", "start_date", "end_date", "tax_year", "method", "lot_scope", "fiat", "status",
+              "error", "task_run", "total_proceeds", "total_cost_basis", "total_gains", "total_losses",
+              "net_gain_loss", "short_term_net", "long_term_net", "total_income", "total_fees", "taxable_events",
+              "ai_analysis", "files", "warnings", "generated_at", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="Net gain")
+    def net_gain_loss_display(self, obj):
+        return obj.net_gain_loss_display
+
+    @admin.display(description="Files")
+    def files(self, obj):
+        if obj.status != "COMPLETED":
+            return "-"
+        return format_html_join(" · ", '<a href="{}">{}</a>', (
+            (reverse("admin:reporting_taxreport_download", args=[obj.pk, kind]), label)
+            for kind, label in (("pdf", "PDF"), ("xlsx", "Excel"), ("csv", "CSV"))))
+
+    def get_urls(self):
+        return [path("<str:object_id>/download/<str:kind>/", self.admin_site.admin_view(self.download_view),
+                     name="reporting_taxreport_download"), *super().get_urls()]
+
+    def download_view(self, request, object_id, kind):
+        from reporting.api import FILES
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = self.get_object(request, object_id)
+        if report is None or kind not in FILES or not getattr(report, FILES[kind][0]):
+            raise Http404
+        field, content_type, extension = FILES[kind]
+        return FileResponse(getattr(report, field).open("rb"), as_attachment=True, content_type=content_type,
+                            filename=f"tax-report-{report.user.username}-{report.start_date}-{report.end_date}.{extension}")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        tax_report_delete(report=obj)
+
+    def delete_queryset(self, request, queryset):
+        for report in queryset:
+            tax_report_delete(report=report)

@@ -68,5 +68,12 @@ class TaxReport(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "-created_at"], name="tax_reports_user_created_idx")]
 
+    @property
+    def net_gain_loss_display(self) -> str:
+        """Rounded half-even to cents, like every printed figure."""
+        from ledger.cost_basis import format_fiat
+
+        return "" if self.net_gain_loss is None else format_fiat(self.net_gain_loss)
+
     def __str__(self) -> str:
         return f"{self.get_report_type_display()} tax report {self.start_date} – {self.end_date} ({self.status})"

@@ -173,3 +173,24 @@ def test_list_queries_do_not_grow_with_reports(taxpayer, api, access_token_for, 
                                              method="fifo") for _ in range(20)])
     many = count_queries()
     assert (few[1], many[1]) == (2, 22) and few[0] == many[0]
+
+
+def test_admin_lists_reports_read_only_and_serves_their_files(taxpayer, api, make_user, client):
+    from reporting.models import TaxReport
+
+    report = api(taxpayer, "post", "/api/tax-reports/yearly/", {"year": 2025}).json()
+    admin_user = make_user(role="ADMIN")
+    client.force_login(admin_user)
+    changelist = client.get("/admin/reporting/taxreport/")
+    assert changelist.status_code == 200 and "19970.00" in changelist.content.decode()
+    change = client.get(f"/admin/reporting/taxreport/{report['id']}/change/")
+    assert change.status_code == 200
+    download = client.get(f"/admin/reporting/taxreport/{report['id']}/download/pdf/")
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    assert client.get(f"/admin/reporting/taxreport/{report['id']}/download/exe/").status_code == 404
+    assert client.post(f"/admin/reporting/taxreport/{report['id']}/change/", {}).status_code == 403
+
+    manager = make_user(role="MANAGER")  # the manager role holds no reporting permission
+    client.force_login(manager)
+    assert client.get(f"/admin/reporting/taxreport/{report['id']}/download/pdf/").status_code == 403
+    assert TaxReport.objects.count() == 1

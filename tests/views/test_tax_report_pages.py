@@ -1,0 +1,70 @@
+"""The tax reports page (HTMX): list of one's own reports, the generate form, self-polling rows."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+
+from tests.reporting.test_tax_report_command import KOINLY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def taxpayer(make_user, tmp_path):
+    user = make_user(username="taxpayer")
+    source = tmp_path / "koinly.csv"
+    source.write_text(KOINLY)
+    call_command("import_transactions", str(source), user="taxpayer", format="universal", stdout=io.StringIO())
+    return user
+
+
+def test_generate_from_the_form_and_see_the_row(client, taxpayer):
+    client.force_login(taxpayer)
+    page = client.get("/app/tax-reports/")
+    assert page.status_code == 200 and "No tax reports yet." in page.content.decode()
+    response = client.post("/app/tax-reports/generate/", {"report_type": "ANNUAL", "year": "2025", "method": "fifo"},
+                           HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2025-01-01 – 2025-12-31" in html and "19970.00 USD" in html and 'data-status="COMPLETED"' in html
+    assert "/pdf/" in html and "every 2s" not in html  # finished rows stop polling
+
+
+def test_form_errors_are_shown_and_nothing_is_created(client, taxpayer):
+    from reporting.models import TaxReport
+
+    client.force_login(taxpayer)
+    response = client.post("/app/tax-reports/generate/", {"report_type": "CUSTOM", "start_date": "2025-03-01",
+                                                           "end_date": "2025-01-01"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and "before it starts" in response.content.decode()
+    response = client.post("/app/tax-reports/generate/", {"report_type": "DAILY", "date": "yesterday"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and "Not a date" in response.content.decode()
+    assert not TaxReport.objects.exists()
+
+
+def test_generating_rows_poll_and_other_users_rows_are_hidden(client, taxpayer, make_user):
+    from reporting.models import TaxReport
+
+    day = dt.date(2025, 1, 1)
+    mine = TaxReport.objects.create(user=taxpayer, report_type="DAILY", start_date=day, end_date=day, method="fifo")
+    other = make_user()
+    theirs = TaxReport.objects.create(user=other, report_type="DAILY", start_date=day, end_date=day, method="fifo")
+    client.force_login(taxpayer)
+    html = client.get("/app/tax-reports/").content.decode()
+    assert f"tax-report-{mine.pk}" in html and f"tax-report-{theirs.pk}" not in html
+    assert f'hx-get="/app/tax-reports/{mine.pk}/row/"' in html and "every 2s" in html
+    assert client.get(f"/app/tax-reports/{mine.pk}/row/").status_code == 200
+    assert client.get(f"/app/tax-reports/{theirs.pk}/row/").status_code == 404
+
+
+def test_page_needs_login(client):
+    response = client.get("/app/tax-reports/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
