@@ -8,6 +8,8 @@ Who sees what. The books are the business's, not a user's:
 - only an ADMIN (or a superuser) sets the lock date.
 Another user's entry is answered like a missing one (404), never as 403.
 
+The trial balance (API and page) is a report for staff only.
+
 Balances come from booked entries only (status posted or reversed: a reversed entry stays in the
 books and its reversal cancels it); drafts never count.
 """
@@ -15,7 +17,7 @@ books and its reversal cancels it); drafts never count.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -23,7 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
-from ledger.double_entry import ZERO, account_tree, balances_rolled_up, signed
+from ledger.double_entry import EXACT, ZERO, account_tree, balances_rolled_up, signed
 from ledger.models import BOOKED_STATUSES, FinancialAccount, JournalEntry, LedgerSettings
 
 STAFF_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -97,10 +99,17 @@ def account_balances(accounts, *, as_of: dt.date | None = None) -> dict[str, dic
     descendant), both on the account's normal side. Three reads whatever the number of accounts."""
     parent_of = account_parent_map()
     totals = line_totals_by_account(as_of=as_of)
-    net = {code: debit - credit for code, (debit, credit) in totals.items()}
+    with localcontext(EXACT):
+        net = {code: debit - credit for code, (debit, credit) in totals.items()}
     rolled = balances_rolled_up(parent_of, net)
     tree = account_tree(parent_of)
     result = {}
+    with localcontext(EXACT):
+        _balances_into(result, accounts, totals, rolled, tree)
+    return result
+
+
+def _balances_into(result, accounts, totals, rolled, tree) -> None:
     for account in accounts:
         debit, credit = totals.get(account.account_code, (ZERO, ZERO))
         node = tree.get(account.account_code)
@@ -113,16 +122,6 @@ def account_balances(accounts, *, as_of: dt.date | None = None) -> dict[str, dic
             "level": node.level if node else 0,
             "path": node.path if node else (account.account_code,),
         }
-    return result
-
-
-def account_tree_rows(*, as_of: dt.date | None = None) -> list[tuple[FinancialAccount, dict]]:
-    """Every account in tree order (parents before children) with its balances."""
-    accounts = list(FinancialAccount.objects.order_by("account_code"))
-    balances = account_balances(accounts, as_of=as_of)
-    rows = [(account, balances[account.account_code]) for account in accounts]
-    rows.sort(key=lambda row: row[1]["path"])
-    return rows
 
 
 def account_children_codes(code: str) -> list[str]:
@@ -168,6 +167,11 @@ def trial_balance(*, as_of: dt.date | None = None, currency: str | None = None) 
     balance on its debit or credit side, and the grand totals: they are equal in balanced books."""
     currency = currency or settings.REPORTING_FIAT
     totals = line_totals_by_account(as_of=as_of, currency=currency)
+    with localcontext(EXACT):  # sums of 34-digit amounts are never rounded
+        return _trial_balance(totals, as_of=as_of, currency=currency)
+
+
+def _trial_balance(totals, *, as_of, currency) -> dict:
     accounts = {a.account_code: a for a in FinancialAccount.objects.filter(account_code__in=list(totals))}
     rows = []
     total_debit = total_credit = ZERO

@@ -498,7 +498,7 @@ def journal_entry_post(*, entry: JournalEntry, actor) -> JournalEntry:
         raise ApiError(403, "permission_denied", "Only managers and admins post entries.")
     if entry.status != EntryStatus.DRAFT:
         raise _not_draft_error(entry.pk)
-    _validated_lines([_line_dict(line) for line in entry.line_items], currency=entry.currency)
+    _validated_lines([line_as_dict(line) for line in entry.line_items], currency=entry.currency)
     day = _entry_day(entry.date)
     _check_lock_date(day, "post")
     _counter_ensure(day.year)
@@ -519,7 +519,7 @@ def journal_entry_post(*, entry: JournalEntry, actor) -> JournalEntry:
     return entry
 
 
-def _line_dict(line: JournalLine) -> dict:
+def line_as_dict(line: JournalLine) -> dict:
     return {"account_code": line.account_code, "description": line.description,
             "debit_amount": line.debit_amount, "credit_amount": line.credit_amount}
 
@@ -543,7 +543,7 @@ def journal_entry_reverse(*, entry: JournalEntry, actor, date=None, description:
     _check_lock_date(_entry_day(moment), "date a reversal as")
     day = _entry_day(moment)
     _counter_ensure(day.year)
-    lines = [JournalLine(**line) for line in lines_reversed([_line_dict(line) for line in entry.line_items])]
+    lines = [JournalLine(**line) for line in lines_reversed([line_as_dict(line) for line in entry.line_items])]
     text = (description or "").strip() or f"Reversal of {entry.entry_id}: {entry.description}"[:1000]
 
     def reverse():

@@ -275,3 +275,34 @@ def test_list_queries_do_not_grow_with_rows(manager_api, mongo_commands):
     print(f"journal entry list: {orm_queries} ORM queries, {commands} database commands")
     add(27)
     assert count() == (orm_queries, commands, 30)
+
+
+def test_every_ledger_endpoint_is_in_the_openapi_schema(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    expected = {
+        "/api/accounts/": {"get", "post"},
+        "/api/accounts/{account_id}/": {"get", "put", "delete"},
+        "/api/journal-entries/": {"get", "post"},
+        "/api/journal-entries/{entry_id}/": {"get", "put", "delete"},
+        "/api/journal-entries/{entry_id}/post/": {"post"},
+        "/api/journal-entries/{entry_id}/reverse/": {"post"},
+        "/api/journal-entries/trial-balance/": {"get"},
+        "/api/journal-entries/lock-date/": {"get", "put"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+
+
+def test_no_event_is_published_for_a_post_that_fails(manager_api):
+    entry = create(manager_api)
+    stale = JournalEntry.objects.get(pk=entry["id"])
+    services.journal_entry_post(entry=JournalEntry.objects.get(pk=entry["id"]), actor=manager_api.user)
+    RealtimeEvent.objects.all().delete()
+    with pytest.raises(services.ApiError):
+        services.journal_entry_post(entry=stale, actor=manager_api.user)  # fails inside the transaction
+    assert not RealtimeEvent.objects.exists()
+
+
+def test_unauthenticated_calls_are_401(client, chart):
+    assert client.get(BASE).status_code == 401
+    assert client.get("/api/accounts/").status_code == 401
