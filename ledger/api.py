@@ -269,6 +269,9 @@ def entry_list(request, status: Literal["draft", "posted", "reversed"] | None = 
 
 @journal_entries_router.post("/", response={201: EntryOut}, auth=api_auth, summary="Create journal entry (a draft)")
 def entry_create(request, payload: EntryCreateIn):
+    if payload.source_key and not selectors.ledger_is_staff(request.user):
+        # Source keys belong to the automatic journals: a user taking one would block them.
+        raise ApiError(403, "permission_denied", "Only managers and admins set a source key.")
     entry = services.journal_entry_create(
         created_by=request.user, date=payload.date, description=payload.description, line_items=_lines(payload),
         reference=payload.reference, transaction_hash=payload.transaction_hash, currency=payload.currency or None,

@@ -252,6 +252,29 @@ def test_source_key_makes_an_automatic_journal_once(manager_api):
     assert entry.status == "posted" and entry.entry_id == "JE-2026-000001"
 
 
+def test_an_entry_links_to_its_source_transaction(manager_api, api_as):
+    from wallets.models import Cryptocurrency, Transaction
+
+    eth = Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
+    owner = api_as(Role.USER)
+    tx = Transaction.objects.create(transaction_type="BUY", user=owner.user, cryptocurrency=eth, amount=Decimal(1),
+                                    transaction_date="2026-03-01T00:00:00Z", hash="0x" + "c" * 64)
+    body = entry_body(source_transaction_id=str(tx.pk), transaction_hash=tx.hash)
+    entry = manager_api("post", BASE, body).json()
+    assert entry["source_transaction_id"] == str(tx.pk) and entry["transaction_hash"] == tx.hash
+    listed = manager_api("get", f"{BASE}?transaction_hash={tx.hash}").json()["items"]
+    assert [e["id"] for e in listed] == [entry["id"]]
+    other = api_as(Role.USER)  # a user links only their own transactions
+    refused = other("post", BASE, body)
+    assert refused.status_code == 422 and error_code(refused) == "unknown_transaction"
+    assert owner("post", BASE, body).status_code == 201
+
+
+def test_users_cannot_take_source_keys(user_api):
+    response = user_api("post", BASE, entry_body(source_key="tx:1:acquisition"))
+    assert response.status_code == 403 and not JournalEntry.objects.exists()
+
+
 def test_unknown_source_transaction_is_422(manager_api):
     response = manager_api("post", BASE, entry_body(source_transaction_id="6553f1c2a4b5c6d7e8f90123"))
     assert response.status_code == 422 and error_code(response) == "unknown_transaction"
