@@ -139,6 +139,8 @@ class LineOut(Schema):
     description: str
     debit_amount: Decimal
     credit_amount: Decimal
+    asset: str
+    quantity: Decimal | None
 
 
 class EntryOut(Schema):
@@ -184,6 +186,8 @@ class LineIn(StrictSchema):
     description: str = Field("", max_length=500)
     debit_amount: Decimal | None = Field(None, max_digits=34)
     credit_amount: Decimal | None = Field(None, max_digits=34)
+    asset: str = Field("", max_length=20, description="crypto asset lines: the asset symbol")
+    quantity: Decimal | None = Field(None, gt=0, max_digits=34, description="crypto asset lines: units moved")
 
 
 class EntryIn(StrictSchema):

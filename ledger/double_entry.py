@@ -50,6 +50,32 @@ def _amount(value, *, line: int, side: str) -> Decimal:
     return amount
 
 
+def _units(line: Mapping, number: int) -> tuple[str, Decimal | None]:
+    """The optional asset units of a line: a positive quantity with its asset symbol, or neither."""
+    asset = str(line.get("asset") or "").strip().upper()
+    quantity = line.get("quantity")
+    if quantity is None or quantity == "":
+        if asset:
+            raise EntryRuleError("missing_quantity", f"Line {number}: an asset needs its quantity.", {"line": number})
+        return "", None
+    if isinstance(quantity, float) or not isinstance(quantity, (Decimal, int, str)):
+        raise EntryRuleError("invalid_quantity", f"Line {number}: the quantity must be a decimal number.",
+                             {"line": number})
+    try:
+        quantity = Decimal(str(quantity))
+    except ArithmeticError:
+        raise EntryRuleError("invalid_quantity", f"Line {number}: the quantity must be a decimal number.",
+                             {"line": number}) from None
+    if not quantity.is_finite() or quantity <= 0:
+        raise EntryRuleError("invalid_quantity", f"Line {number}: the quantity must be positive.", {"line": number})
+    if not asset:
+        raise EntryRuleError("missing_asset", f"Line {number}: a quantity needs its asset symbol.", {"line": number})
+    if len(asset) > 20:
+        raise EntryRuleError("invalid_asset", f"Line {number}: an asset symbol has at most 20 characters.",
+                             {"line": number})
+    return asset, quantity
+
+
 def lines_validate(lines: Iterable[Mapping]) -> tuple[list[dict], Decimal, Decimal]:
     """Check the rules every entry obeys and return (normalised lines, total debit, total credit):
     at least two lines, each exactly one positive debit or credit, debits equal credits exactly."""
@@ -75,8 +101,9 @@ def lines_validate(lines: Iterable[Mapping]) -> tuple[list[dict], Decimal, Decim
         with localcontext(EXACT):
             total_debit += debit
             total_credit += credit
+        asset, quantity = _units(line, number)
         normalised.append({"account_code": code, "description": str(line.get("description") or "").strip(),
-                           "debit_amount": debit, "credit_amount": credit})
+                           "debit_amount": debit, "credit_amount": credit, "asset": asset, "quantity": quantity})
     if total_debit != total_credit:
         with localcontext(EXACT):
             difference = total_debit - total_credit
@@ -89,7 +116,8 @@ def lines_validate(lines: Iterable[Mapping]) -> tuple[list[dict], Decimal, Decim
 def lines_reversed(lines: Iterable[Mapping]) -> list[dict]:
     """The lines of a reversing entry: every debit becomes a credit of the same amount and vice versa."""
     return [{"account_code": line["account_code"], "description": line.get("description", ""),
-             "debit_amount": line["credit_amount"], "credit_amount": line["debit_amount"]} for line in lines]
+             "debit_amount": line["credit_amount"], "credit_amount": line["debit_amount"],
+             "asset": line.get("asset", ""), "quantity": line.get("quantity")} for line in lines]
 
 
 def parent_cycle(code: str, new_parent: str, parent_of: Mapping[str, str]) -> list[str] | None:

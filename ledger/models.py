@@ -77,6 +77,10 @@ class JournalLine(EmbeddedModel):
     description = models.CharField(max_length=500, blank=True, default="")
     debit_amount = models.DecimalField(default=0, **MONEY)
     credit_amount = models.DecimalField(default=0, **MONEY)
+    # On a crypto asset account's line: the units that moved (positive; in on a debit, out on a
+    # credit), so holdings - and their fair value at any date - come from the books too.
+    asset = models.CharField(max_length=20, blank=True, default="")
+    quantity = models.DecimalField(null=True, blank=True, max_digits=34, decimal_places=18)
 
     def __str__(self) -> str:
         side = f"Dr {self.debit_amount}" if self.debit_amount else f"Cr {self.credit_amount}"

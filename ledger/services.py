@@ -521,7 +521,8 @@ def journal_entry_post(*, entry: JournalEntry, actor) -> JournalEntry:
 
 def line_as_dict(line: JournalLine) -> dict:
     return {"account_code": line.account_code, "description": line.description,
-            "debit_amount": line.debit_amount, "credit_amount": line.credit_amount}
+            "debit_amount": line.debit_amount, "credit_amount": line.credit_amount, "asset": line.asset,
+            "quantity": line.quantity}
 
 
 def journal_entry_reverse(*, entry: JournalEntry, actor, date=None, description: str = "") -> JournalEntry:
