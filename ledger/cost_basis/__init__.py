@@ -17,7 +17,8 @@ Input: `Trade` (one Koinly-universal-like row)
     date (aware datetime), sent_asset/sent_amount, received_asset/received_amount,
     fee_asset/fee_amount, fee_value (fiat value of the fee), net_worth (fiat fair value of the
     trade), label, wallet, to_wallet, ref. Amounts are Decimal (int accepted; float, NaN and
-    negative refused with TradeError). Asset codes are compared exactly, except that the fiat code
+    negative refused with TradeError); a crypto amount must be positive, a fiat leg or a fee may
+    be zero (a token sold for nothing). Asset codes are compared exactly, except that the fiat code
     is compared case-insensitively. Calendar dates (same day, anniversaries, tax years) are the
     datetime's own local date: pass datetimes in the user's tax time zone (Europe/London for uk).
     Trades are sorted by date, stably: equal timestamps keep input order.

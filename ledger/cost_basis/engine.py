@@ -29,7 +29,8 @@ ZERO = Decimal(0)
 
 
 def _context() -> decimal.Context:
-    return decimal.Context(prec=PRECISION, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+    traps = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+    return decimal.Context(prec=PRECISION, rounding=decimal.ROUND_HALF_EVEN, traps=traps)
 
 
 class _ImmediateBook:
@@ -101,7 +102,8 @@ class _ImmediateBook:
             for piece in waiting:
                 lot_id = getattr(piece, "lot_id", None)
                 acquired = getattr(piece, "acquired", "various")
-                lots.append(Lot(asset, IN_TRANSIT, piece.quantity, acquired, piece.cost, lot_id, getattr(piece, "ref", "")))
+                ref = getattr(piece, "ref", "")
+                lots.append(Lot(asset, IN_TRANSIT, piece.quantity, acquired, piece.cost, lot_id, ref))
         lots.sort(key=lambda lot: (lot.asset, lot.wallet, lot.lot_id if lot.lot_id is not None else -1))
         return self.disposals, self.removals, lots
 
@@ -148,7 +150,9 @@ def _compute(trades: list[Trade], method: str, fiat: str, lot_scope: str) -> Res
                 lot_id += 1
                 book.acquire(op, when, lot_id, ref)
                 if op.income_label:
-                    income.append(IncomeEvent(op.asset, op.quantity, when.date(), op.cost, op.income_label, ref, op.wallet))
+                    income.append(
+                        IncomeEvent(op.asset, op.quantity, when.date(), op.cost, op.income_label, ref, op.wallet)
+                    )
             elif isinstance(op, Dispose):
                 book.dispose(op, when, ref)
             elif isinstance(op, Leave):

@@ -95,7 +95,9 @@ class LotBook:
     def split(piece: LotPiece, quantity: Decimal) -> tuple[LotPiece, LotPiece]:
         part_cost = _split_cost(piece.cost, quantity, piece.quantity)
         first = LotPiece(piece.lot_id, piece.acquired, quantity, part_cost, piece.ref, piece.key)
-        rest = LotPiece(piece.lot_id, piece.acquired, piece.quantity - quantity, piece.cost - part_cost, piece.ref, piece.key)
+        rest = LotPiece(
+            piece.lot_id, piece.acquired, piece.quantity - quantity, piece.cost - part_cost, piece.ref, piece.key
+        )
         return first, rest
 
     @staticmethod

@@ -198,7 +198,9 @@ class UKBook:
                     part_quantity, part_cost = quantity_left, cost_left
                 else:  # rounded 45 digits below the totals, so the remainders below are exact
                     part_quantity = (match.quantity * fraction).quantize(Decimal(1).scaleb(disposed.adjusted() - 45))
-                    part_cost = (match.cost * fraction).quantize(Decimal(1).scaleb(cost.adjusted() - 45)) if cost else ZERO
+                    part_cost = ZERO
+                    if cost:
+                        part_cost = (match.cost * fraction).quantize(Decimal(1).scaleb(cost.adjusted() - 45))
                 scaled.append(LotMatch(None, match.acquired, part_quantity, part_cost, match.rule))
                 quantity_left -= part_quantity
                 cost_left -= part_cost

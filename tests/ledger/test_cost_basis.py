@@ -87,7 +87,8 @@ THREE_BUYS = [
 def test_partial_lot_consumption_per_method(method, cost, open_quantity_cost):
     result = compute(THREE_BUYS, method=method)
     disposal = only(result.disposals)
-    assert (disposal.quantity, disposal.proceeds, disposal.cost_basis, disposal.gain) == (D("1.5"), D(600), cost, 600 - cost)
+    assert (disposal.quantity, disposal.proceeds) == (D("1.5"), D(600))
+    assert (disposal.cost_basis, disposal.gain) == (cost, 600 - cost)
     assert disposal.kind == "sell" and disposal.term == "short"
     assert [(lot.quantity, lot.cost) for lot in result.open_lots] == open_quantity_cost
     assert result.method == method and result.fiat == "USD"
@@ -344,7 +345,9 @@ def test_term_boundaries(acquired, disposed, term):
 
 
 def test_various_term_when_one_disposal_uses_short_and_long_lots():
-    trades = [buy(at(2022, 1, 1), "BTC", 1, 100), buy(at(2023, 6, 1), "BTC", 1, 200), sell(at(2023, 9, 1), "BTC", 2, 500)]
+    trades = [
+        buy(at(2022, 1, 1), "BTC", 1, 100), buy(at(2023, 6, 1), "BTC", 1, 200), sell(at(2023, 9, 1), "BTC", 2, 500)
+    ]
     disposal = only(compute(trades, method="fifo").disposals)
     assert (disposal.term, disposal.date_acquired) == (VARIOUS, VARIOUS)
     assert [m.acquired for m in disposal.lots] == [date(2022, 1, 1), date(2023, 6, 1)]
@@ -420,8 +423,8 @@ def test_engine_imports_nothing_from_django_or_the_project():
     assert out.stdout.strip() == "[]"
 
 
-def test_large_history_stays_linear():
-    # 3,000 buys then one sale across all of them: the engine must not rescan per row
+def test_one_sale_across_thousands_of_lots():
+    # 3,000 buys then one sale of all of them, for every method
     start = at(2020, 1, 1)
     trades = [buy(start + timedelta(hours=i), "BTC", 1, 10 + i) for i in range(3000)]
     trades.append(sell(start + timedelta(days=400), "BTC", 3000, 10**7))

@@ -102,7 +102,9 @@ def histories(draw, simple=False, max_size=30):
             continue
         if kind in ("income", "receive"):
             amount, worth = quantity(draw), money(draw)
-            label = draw(st.sampled_from(["staking", "reward", "airdrop", "mining", "income"])) if kind == "income" else ""
+            label = ""
+            if kind == "income":
+                label = draw(st.sampled_from(["staking", "reward", "airdrop", "mining", "income"]))
             trades.append(Trade(when, received_asset=asset, received_amount=amount, net_worth=worth,
                                 label=label, wallet=wallet, ref=ref, **fee))
             pays_fee()
@@ -113,7 +115,9 @@ def histories(draw, simple=False, max_size=30):
         if kind == "transfer_in":
             asset = draw(st.sampled_from([a for a in ASSETS if in_transit[a] > 0]))
             amount = part_of(draw, in_transit[asset]) or in_transit[asset]
-            trades.append(Trade(when, received_asset=asset, received_amount=amount, label="transfer", wallet=wallet, ref=ref))
+            trades.append(
+                Trade(when, received_asset=asset, received_amount=amount, label="transfer", wallet=wallet, ref=ref)
+            )
             in_transit[asset] -= amount
             held[(wallet, asset)] += amount
             continue
@@ -136,7 +140,8 @@ def histories(draw, simple=False, max_size=30):
             acquired[target] += received
             cost += worth
         elif kind == "spend":
-            trades.append(Trade(when, sent_asset=asset, sent_amount=amount, label=draw(st.sampled_from(["cost", "payment"])),
+            label = draw(st.sampled_from(["cost", "payment"]))
+            trades.append(Trade(when, sent_asset=asset, sent_amount=amount, label=label,
                                 net_worth=money(draw), wallet=wallet, ref=ref, **fee))
         elif kind in ("gift", "lost"):
             if "fee_asset" in fee and fee["fee_asset"] != "USD" and "fee_value" not in fee:
