@@ -41,7 +41,9 @@ What a trade is
                                           of a pair: the sending half puts its lots "in transit",
                                           the receiving half takes them from there (earliest sent
                                           first) into its wallet; lots never received are reported
-                                          as open lots of wallet "in transit".
+                                          as open lots of wallet "in transit" (uk: they stay in the
+                                          one pool); a receiving half with nothing in transit is a
+                                          TradeError.
     fiat in or out only ................ no capital event. Any other label on a one-sided row, a
                                           send with no label, fiat for fiat: TradeError.
 
