@@ -21,9 +21,12 @@ transfer to another wallet of the user's (Koinly's "withdrawal"), not a disposal
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.utils import timezone
 
 from ledger.cost_basis import (
     Disposal,
@@ -51,6 +54,10 @@ class TaxInput:
     fiat: str = "USD"
     warnings: list[str] = field(default_factory=list)
     transactions_read: int = 0
+    # Parallel to `trades`: a stable identity of each trade (the import row, the own transfer, or the
+    # transaction id) and the stored transactions it was rebuilt from.
+    keys: list[str] = field(default_factory=list)
+    sources: list[list] = field(default_factory=list)
 
 
 @dataclass
@@ -178,12 +185,15 @@ def tax_trades_for(user) -> TaxInput:
 
     for kind, item in order:
         if kind == "single":
-            trade = _single_trade(item, fiat, valuer)
+            trade, key, sources = _single_trade(item, fiat, valuer), f"tx:{item.pk}", [item]
         elif item.startswith("chain:"):
-            trade = _own_transfer_trade(groups[item], valuer)
+            trade, key, sources = _own_transfer_trade(groups[item], valuer), item, groups[item]
         else:
-            trade = _imported_trade(groups[item], fiat, valuer)
-        result.trades.append(trade)
+            trade, key, sources = _imported_trade(groups[item], fiat, valuer), item, groups[item]
+        # Calendar dates (same day, anniversaries, tax years) are the server time zone's (TIME_ZONE).
+        result.trades.append(dataclasses.replace(trade, date=timezone.localtime(trade.date)))
+        result.keys.append(key)
+        result.sources.append(sources)
     return result
 
 
