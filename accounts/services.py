@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.db import IntegrityError
 from django_mongodb_backend.transaction import atomic
 
 from accounts.models import Role, User
@@ -117,4 +118,23 @@ def profile_update(*, user: User, ip: str | None = None, **changes) -> User:
     user.full_clean(exclude=["password"])
     user.save(update_fields=[*changes, "updated_at"])
     audit_record(action="profile_updated", actor=user, target=user, ip=ip, fields=sorted(changes))
+    return user
+
+
+SYSTEM_USERNAME = "system"
+
+
+def system_user_get() -> User:
+    """The account that automatic work (journals from transactions) acts as: an inactive user with no
+    usable password, so nobody can log in as it, holding the ADMIN role for the ledger's checks."""
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is not None:
+        return user
+    user = User(username=SYSTEM_USERNAME, email="system@books.invalid", first_name="Automatic", last_name="Books",
+                role=Role.ADMIN, is_active=False, is_staff=False)
+    user.set_unusable_password()
+    try:
+        user.save()
+    except IntegrityError:  # made by a concurrent caller
+        return User.objects.get(username=SYSTEM_USERNAME)
     return user

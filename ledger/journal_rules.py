@@ -227,3 +227,24 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
         asset = trade.sent_asset or trade.received_asset or trade.fee_asset
         words.append({"transfer": f"Transfer of {asset}: network fee"}.get(kind, f"Network fee ({asset})"))
     return EntryPlan(key=key, trade=trade, kind=kind, description="; ".join(words), lines=lines)
+
+
+def rounded_lines(plan: EntryPlan, places: int = 8) -> list[PlannedLine]:
+    """The plan's lines at the books' precision (half-even), still balanced exactly: the rounding
+    difference (a few units of the last place) goes to the gain or loss line, else to the largest
+    line of the side that is short. Lines that round to zero are dropped."""
+    unit = Decimal(1).scaleb(-places)
+    with decimal.localcontext(CONTEXT):
+        lines = [PlannedLine(line.account, line.debit.quantize(unit), line.credit.quantize(unit), line.asset,
+                             line.quantity, line.description) for line in plan.lines]
+        difference = sum((line.debit for line in lines), ZERO) - sum((line.credit for line in lines), ZERO)
+        if difference:
+            gain_lines = [line for line in lines if line.account in ("realised_gains", "realised_losses")]
+            target = gain_lines[0] if gain_lines else max(
+                (line for line in lines if (line.credit if difference > 0 else line.debit)),
+                key=lambda line: line.credit or line.debit)
+            if target.credit:
+                target.credit += difference
+            else:
+                target.debit -= difference
+        return [line for line in lines if line.debit > 0 or line.credit > 0]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django_mongodb_backend.transaction import atomic
 
 from core.jsonapi.errors import ApiError
+from ledger.tasks import transaction_journals_sync_later
 from wallets import koinly_format
 from wallets.models import Cryptocurrency, Transaction, TransactionType, Wallet
 
@@ -69,6 +70,8 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
                 continue
             rows.append(_transaction(user, wallet, assets[movement.asset], movement, external_id))
         Transaction.objects.bulk_create(rows)
+        if rows:
+            transaction_journals_sync_later(user)  # each imported transaction gets its journal entry
     report.created = len(rows)
     return report
 

@@ -46,6 +46,7 @@ class ScanReport:
     confirmed_sends: int = 0
     skipped_duplicates: int = 0
     notes: list[str] = field(default_factory=list)
+    users_changed: set = field(default_factory=set)  # ids of users with new or confirmed transactions
 
 
 def _checkpoint_key() -> str:
@@ -84,7 +85,17 @@ def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
             report.notes.append("another monitor advanced the checkpoint; stopping")
             break
         last_done = chunk_end
+    _sync_journals(report)
     return report
+
+
+def _sync_journals(report: ScanReport) -> None:
+    """Queue the journals of every user whose transactions the scan recorded or confirmed. After the
+    rows exist: a monitor killed before this loses no transaction, and the periodic sync catches up."""
+    from ledger.tasks import transaction_journals_sync_task
+
+    for user_id in sorted(report.users_changed, key=str):
+        transaction_journals_sync_task(str(user_id))
 
 
 def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, report: ScanReport) -> None:
@@ -146,6 +157,7 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
             OutgoingTransfer.objects.filter(tx_hash=tx_hash).update(
                 status=TransferStatus.CONFIRMED if status == TransactionStatus.CONFIRMED else TransferStatus.FAILED)
             report.confirmed_sends += 1
+            report.users_changed.add(wallet.user_id)
         else:
             report.skipped_duplicates += 1
         return
@@ -174,3 +186,4 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
         metadata={"tx_hash": tx_hash, "wallet_id": str(wallet.pk)},
     )
     report.recorded += 1
+    report.users_changed.add(wallet.user_id)

@@ -147,3 +147,18 @@ def test_every_plan_balances_for_every_method(method):
 def test_keys_must_be_unique():
     with pytest.raises(JournalPlanError):
         plan_journals([BUY, BUY], ["a", "a"], compute([BUY, BUY], method="fifo"))
+
+
+def test_rounding_to_the_books_precision_keeps_the_balance():
+    # 1 BTC bought for 10,000 in three lots; selling 1/3 BTC costs 3,333.333...: at 8 places the
+    # difference goes to the gain line.
+    buy = Trade(when(1), sent_asset="USD", sent_amount=D("10000"), received_asset="BTC", received_amount=D("3"))
+    sell = Trade(when(2), sent_asset="BTC", sent_amount=D("1"), received_asset="USD", received_amount=D("4000.000000004"))
+    from ledger.journal_rules import rounded_lines
+
+    plan = plans_of([buy, sell])["k1"]
+    rounded = rounded_lines(plan)
+    assert sum(l.debit for l in rounded) == sum(l.credit for l in rounded) == D("4000.00000000")
+    assert all(l.debit == l.debit.quantize(D("1e-8")) and l.credit == l.credit.quantize(D("1e-8")) for l in rounded)
+    assert [l.credit for l in rounded if l.account == "crypto:BTC"] == [D("3333.33333333")]
+    assert [l.credit for l in rounded if l.account == "realised_gains"] == [D("666.66666667")]

@@ -1,0 +1,185 @@
+"""Automatic journals: every confirmed or imported transaction of a user has exactly one posted
+journal entry in the books, kept in line with the transaction and with the cost basis.
+
+`transaction_journals_sync(user=...)` rebuilds the user's trades (reporting.selectors), matches lots
+over the whole history with the user's cost-basis method, plans one entry per trade
+(ledger.journal_rules) and compares each plan with the entry in the books:
+- no entry yet: a posted entry is created (source key `auto:<user>:<trade key>#1`);
+- same lines, date and description: nothing is written (a second sync writes nothing);
+- different (the transaction's business fields changed, or an earlier change moved its cost basis):
+  the entry is reversed and a new one posted (`#2`, `#3`, ...), so posted entries stay immutable;
+- a trade that no longer books anything (deleted, or now an own transfer): its entry is reversed.
+Entries in a period closed by the lock date are left alone and reported. The source key is unique,
+so two syncs racing cannot book a trade twice: the loser's create answers duplicate_source_key and
+is skipped. A history the engine cannot match (selling more than held) books nothing and reports why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from core.jsonapi.errors import ApiError
+from ledger.cost_basis import InsufficientHoldings, TradeError, compute
+from ledger.journal_rules import EntryPlan, JournalPlanError, plan_journals, rounded_lines
+from ledger.models import EntryStatus, JournalEntry
+
+logger = logging.getLogger(__name__)
+TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
+
+
+@dataclass
+class JournalSyncReport:
+    created: int = 0
+    reversed: int = 0
+    unchanged: int = 0
+    locked: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _prefix(user) -> str:
+    return f"auto:{user.pk}:"
+
+
+def _to_ms(moment):
+    # MongoDB keeps dates to the millisecond.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _split_key(source_key: str) -> tuple[str, int]:
+    key, _, version = source_key.rpartition("#")
+    return key, int(version)
+
+
+def _signature(lines) -> list[tuple]:
+    return [(line.account_code, line.debit_amount, line.credit_amount, line.asset or "",
+             line.quantity if line.quantity is None else Decimal(line.quantity).normalize()) for line in lines]
+
+
+def _planned_lines(plan: EntryPlan, account_codes: dict[str, str]) -> list[dict]:
+    return [{"account_code": account_codes[line.account], "debit_amount": line.debit or None,
+             "credit_amount": line.credit or None, "asset": line.asset, "quantity": line.quantity,
+             "description": line.description[:500]} for line in rounded_lines(plan)]
+
+
+def _account_codes(plans: list[EntryPlan]) -> dict[str, str]:
+    from ledger.services import chart_account_get, crypto_asset_account_get_or_create
+
+    codes = {}
+    for role in sorted({line.account for plan in plans for line in plan.lines}):
+        if role.startswith("crypto:"):
+            codes[role] = crypto_asset_account_get_or_create(symbol=role.split(":", 1)[1]).account_code
+        else:
+            codes[role] = chart_account_get(key=role).account_code
+    return codes
+
+
+def transaction_journals_sync(*, user) -> JournalSyncReport:
+    from accounts.services import system_user_get
+    from ledger.services import journal_entry_create, journal_entry_reverse
+    from reporting.selectors import tax_trades_for
+
+    report = JournalSyncReport()
+    tax_input = tax_trades_for(user)
+    trades = [dataclasses.replace(trade, ref=key) for trade, key in zip(tax_input.trades, tax_input.keys)]
+    method = user.cost_basis_method
+    scope = "all" if method == "uk" else user.cost_basis_lot_scope
+    try:
+        plans = plan_journals(trades, tax_input.keys, compute(trades, method=method, fiat=tax_input.fiat,
+                                                               lot_scope=scope))
+    except (TradeError, InsufficientHoldings, JournalPlanError) as exc:
+        report.error = str(exc)
+        logger.warning("journals of %s not synced: %s", user.username, exc)
+        return report
+    sources = dict(zip(tax_input.keys, tax_input.sources))
+    codes = _account_codes(plans)
+    system = system_user_get()
+
+    current: dict[str, JournalEntry] = {}
+    versions: dict[str, int] = {}
+    for entry in JournalEntry.objects.filter(source_key__startswith=_prefix(user)).only(
+            "source_key", "status", "date", "description", "line_items", "entry_id", "reversal_of", "currency"):
+        key, version = _split_key(entry.source_key[len(_prefix(user)):])
+        versions[key] = max(versions.get(key, 0), version)
+        if entry.status == EntryStatus.POSTED:
+            current[key] = entry
+
+    planned_keys = set()
+    for plan in plans:
+        planned_keys.add(plan.key)
+        lines = _planned_lines(plan, codes)
+        entry = current.get(plan.key)
+        wanted = [(line["account_code"], Decimal(line["debit_amount"] or 0), Decimal(line["credit_amount"] or 0),
+                   line["asset"], line["quantity"] if line["quantity"] is None else line["quantity"].normalize())
+                  for line in lines]
+        description = plan.description[:2000]
+        if entry is not None and _signature(entry.line_items) == wanted \
+                and _to_ms(entry.date) == _to_ms(plan.trade.date) and entry.description == description:
+            report.unchanged += 1
+            continue
+        if entry is not None and not _reverse(entry, system, report, journal_entry_reverse):
+            continue
+        source = sources[plan.key][0]
+        tx_hash = (source.hash or "").lower()
+        try:
+            journal_entry_create(
+                created_by=system, date=plan.trade.date, description=description, line_items=lines,
+                reference=f"{plan.kind}", transaction_hash=tx_hash if TX_HASH.match(tx_hash) else "",
+                currency=tax_input.fiat, source_transaction=source,
+                source_key=f"{_prefix(user)}{plan.key}#{versions.get(plan.key, 0) + 1}", post=True)
+            report.created += 1
+        except ApiError as exc:
+            if exc.code == "duplicate_source_key":
+                report.skipped.append(f"{plan.key}: booked by a concurrent sync")
+            elif exc.code == "period_locked":
+                report.locked.append(plan.key)
+            else:
+                raise
+    for key, entry in current.items():
+        if key not in planned_keys:
+            _reverse(entry, system, report, journal_entry_reverse)
+    return report
+
+
+def _reverse(entry: JournalEntry, system, report: JournalSyncReport, reverse) -> bool:
+    try:
+        reverse(entry=entry, actor=system, description=f"Automatic correction of {entry.entry_id}: {entry.description}"[:1000])
+    except ApiError as exc:
+        if exc.code == "period_locked":
+            report.locked.append(entry.source_key)
+            return False
+        if exc.code == "entry_already_reversed":
+            report.skipped.append(f"{entry.source_key}: reversed by a concurrent sync")
+            return True
+        raise
+    report.reversed += 1
+    return True
+
+
+def users_with_transactions():
+    from django.db import connection
+
+    from accounts.models import User
+    from wallets.models import Transaction
+
+    user_ids = [uid for uid in connection.get_collection(Transaction._meta.db_table).distinct("user_id") if uid]
+    return User.objects.filter(pk__in=user_ids).order_by("username")
+
+
+def transaction_journals_sync_all() -> dict:
+    """Every user with transactions (the periodic catch-up)."""
+    totals = {"users": 0, "created": 0, "reversed": 0, "errors": 0}
+    for user in users_with_transactions():
+        report = transaction_journals_sync(user=user)
+        totals["users"] += 1
+        totals["created"] += report.created
+        totals["reversed"] += report.reversed
+        totals["errors"] += bool(report.error)
+    return totals
