@@ -53,3 +53,16 @@ def load(report) -> None:
             line_items=[{"account_code": _account_code(key), "debit_amount": Decimal(debit),
                          "credit_amount": Decimal(credit)} for key, debit, credit in lines])
         report.count("posted journal entries" if post else "draft journal entries")
+    _book_demo_transactions(report)
+
+
+def _book_demo_transactions(report) -> None:
+    """The automatic journals of the demo users' transactions (idempotent like every sync)."""
+    from ledger.transaction_journals import transaction_journals_sync, users_with_transactions
+
+    for user in users_with_transactions():
+        result = transaction_journals_sync(user=user)
+        if result.created:
+            report.count("automatic journal entries", result.created)
+        if result.error:
+            report.skip(f"automatic journals of {user.username}: {result.error}")

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return (User.objects.count(), Wallet.objects.count(), Transaction.objects.count(),
+    # The system user (the automatic journals' actor) is not a demo person.
+    return (User.objects.exclude(username="system").count(), Wallet.objects.count(), Transaction.objects.count(),
             Cryptocurrency.objects.count(), PriceQuote.objects.count())
 
 
@@ -36,6 +37,22 @@ def test_load_demo_twice_creates_everything_once(eth_node):
     assert counts() == first
     assert {w.address: chain.eth_balance(w.address) for w in Wallet.objects.all()} == balances
     assert "nothing new" in second_out.getvalue()
+
+
+def test_demo_transactions_are_in_the_books(eth_node):
+    from ledger.models import JournalEntry
+    from ledger.selectors import trial_balance
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "skipped automatic journals" not in out.getvalue(), out.getvalue()
+    booked = JournalEntry.objects.filter(source_key__startswith="auto:", status="posted")
+    assert {e.source_transaction.user.username for e in booked} == {"manager", "employee1", "employee2"}
+    balance = trial_balance()
+    assert balance["total_debit"] == balance["total_credit"]
+    again = StringIO()
+    call_command("load_demo", stdout=again)
+    assert JournalEntry.objects.filter(source_key__startswith="auto:").count() == booked.count()
 
 
 def test_demo_people_can_log_in_and_employees_have_their_manager(eth_node):
