@@ -145,6 +145,19 @@ UNFOLD = {
                 ],
             },
             {
+                "title": "Tax",
+                "separator": True,
+                "items": [
+                    _link("My tax reports", "request_quote", "backoffice-tax-reports"),
+                    {
+                        "title": "All tax reports",
+                        "icon": "summarize",
+                        "link": reverse_lazy("admin:reporting_taxreport_changelist"),
+                        "permission": _can_view("reporting.taxreport"),
+                    },
+                ],
+            },
+            {
                 "title": "Wallets & chain",
                 "separator": True,
                 "items": [
