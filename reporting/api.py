@@ -213,3 +213,180 @@ def tax_report_xlsx(request, report_id: str):
                         response={200: None})
 def tax_report_csv(request, report_id: str):
     return _download(request, report_id, "csv")
+
+
+# =====================================================================================================
+# /api/reports/: financial statements (balance sheet, income statement, cash flow). Staff only: the
+# books are the business's (ledger/selectors.py); a plain user gets 403 on every endpoint.
+# =====================================================================================================
+
+reports_router = Router(tags=["financial reports"])
+
+
+class StatementOut(Schema):
+    id: ObjectIdStr
+    kind: str
+    as_of: dt.date | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    comparison: list[dict[str, str]] = Field(description="the comparison columns: as_of days or start/end periods")
+    currency: str
+    include_fair_value: bool
+    totals: dict[str, str] = Field(description="the main column's totals, exact decimal strings")
+    unpriced: list[str] = Field(description="crypto left at cost in the main column (no price or no units)")
+    created_by: str
+    created_at: dt.datetime
+    excel_url: str
+    pdf_url: str
+
+    @staticmethod
+    def resolve_created_by(obj) -> str:
+        return obj.created_by.get_username()
+
+    @staticmethod
+    def resolve_excel_url(obj) -> str:
+        return f"/api/reports/{obj.pk}/excel/"
+
+    @staticmethod
+    def resolve_pdf_url(obj) -> str:
+        return f"/api/reports/{obj.pk}/pdf/"
+
+
+class StatementDetailOut(StatementOut):
+    statement: dict[str, Any] = Field(description="columns, sections with lines (amounts per column), totals, "
+                                                   "unpriced and notes; amounts as exact decimal strings")
+
+
+class BalanceSheetIn(StrictSchema):
+    as_of: dt.date | None = Field(None, description="default: today")
+    compare_dates: list[dt.date] | None = Field(None, description="default: the same day a year before; [] for none")
+
+
+class ComparisonPeriodIn(StrictSchema):
+    start_date: dt.date
+    end_date: dt.date
+
+
+class PeriodStatementIn(StrictSchema):
+    start_date: dt.date
+    end_date: dt.date
+    compare_periods: list[ComparisonPeriodIn] | None = Field(
+        None, description="default: the previous period of the same length; [] for none")
+
+
+class IncomeStatementIn(PeriodStatementIn):
+    include_fair_value: bool = Field(True, description="show the change in unrealised fair value below net income")
+
+
+def _require_statement_staff(request) -> None:
+    from ledger.selectors import ledger_is_staff
+
+    if not ledger_is_staff(request.user):
+        raise ApiError(403, "permission_denied", "Financial statements are for managers and admins.")
+
+
+def _periods_in(periods: list[ComparisonPeriodIn] | None):
+    return None if periods is None else [(p.start_date, p.end_date) for p in periods]
+
+
+@reports_router.post("/balance-sheet/", response={201: StatementDetailOut}, auth=api_auth,
+                     summary="Generate a balance sheet")
+def balance_sheet_generate(request, payload: BalanceSheetIn):
+    from django.utils import timezone
+
+    _require_statement_staff(request)
+    stored = services.financial_statement_create(actor=request.user, kind="BALANCE_SHEET",
+                                                 as_of=payload.as_of or timezone.localdate(),
+                                                 compare=payload.compare_dates)
+    return Status(201, stored)
+
+
+@reports_router.post("/income-statement/", response={201: StatementDetailOut}, auth=api_auth,
+                     summary="Generate an income statement")
+def income_statement_generate(request, payload: IncomeStatementIn):
+    _require_statement_staff(request)
+    stored = services.financial_statement_create(
+        actor=request.user, kind="INCOME_STATEMENT", start=payload.start_date, end=payload.end_date,
+        compare=_periods_in(payload.compare_periods), include_fair_value=payload.include_fair_value)
+    return Status(201, stored)
+
+
+@reports_router.post("/cash-flow/", response={201: StatementDetailOut}, auth=api_auth,
+                     summary="Generate a cash flow statement (indirect method)")
+def cash_flow_generate(request, payload: PeriodStatementIn):
+    _require_statement_staff(request)
+    stored = services.financial_statement_create(actor=request.user, kind="CASH_FLOW", start=payload.start_date,
+                                                 end=payload.end_date, compare=_periods_in(payload.compare_periods))
+    return Status(201, stored)
+
+
+def _statement_list(request, kind: str):
+    from reporting.selectors import financial_statement_list
+
+    _require_statement_staff(request)
+    return financial_statement_list(kind=kind)
+
+
+@reports_router.get("/balance-sheets/", response=list[StatementOut], auth=api_auth, summary="List balance sheets")
+@paginate(LimitOffsetNoCount)
+def balance_sheet_list(request):
+    return _statement_list(request, "BALANCE_SHEET")
+
+
+@reports_router.get("/income-statements/", response=list[StatementOut], auth=api_auth,
+                    summary="List income statements")
+@paginate(LimitOffsetNoCount)
+def income_statement_list(request):
+    return _statement_list(request, "INCOME_STATEMENT")
+
+
+@reports_router.get("/cash-flows/", response=list[StatementOut], auth=api_auth,
+                    summary="List cash flow statements")
+@paginate(LimitOffsetNoCount)
+def cash_flow_list(request):
+    return _statement_list(request, "CASH_FLOW")
+
+
+def _statement(request, statement_id: str):
+    from reporting.selectors import financial_statement_list
+
+    _require_statement_staff(request)
+    return get_object_or_404(financial_statement_list(), statement_id)
+
+
+@reports_router.get("/{oid:statement_id}/", response=StatementDetailOut, auth=api_auth,
+                    summary="Get a stored financial statement")
+def statement_detail(request, statement_id: str):
+    return _statement(request, statement_id)
+
+
+@reports_router.delete("/{oid:statement_id}/", response={204: None}, auth=api_auth,
+                       summary="Delete a stored financial statement")
+def statement_delete(request, statement_id: str):
+    services.financial_statement_delete(actor=request.user, statement=_statement(request, statement_id))
+    return Status(204, None)
+
+
+@reports_router.get("/{oid:statement_id}/excel/", auth=api_auth, summary="Export report to Excel",
+                    response={200: None})
+def statement_excel(request, statement_id: str):
+    from django.http import HttpResponse
+
+    from reporting.statement_exports import XLSX_CONTENT_TYPE, statement_xlsx
+
+    stored = _statement(request, statement_id)
+    response = HttpResponse(statement_xlsx(stored), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{stored.file_stem}.xlsx"'
+    return response
+
+
+@reports_router.get("/{oid:statement_id}/pdf/", auth=api_auth, summary="Export report to PDF", response={200: None})
+def statement_pdf(request, statement_id: str):
+    from django.http import HttpResponse
+
+    from reporting.statement_exports import statement_pdf as render_pdf
+
+    stored = _statement(request, statement_id)
+    response = HttpResponse(render_pdf(stored), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{stored.file_stem}.pdf"'
+    return response

@@ -77,3 +77,53 @@ class TaxReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_report_type_display()} tax report {self.start_date} – {self.end_date} ({self.status})"
+
+
+# --- financial statements ----------------------------------------------------------------------------
+
+class StatementKind(models.TextChoices):
+    BALANCE_SHEET = "BALANCE_SHEET", "Balance sheet"
+    INCOME_STATEMENT = "INCOME_STATEMENT", "Income statement"
+    CASH_FLOW = "CASH_FLOW", "Cash-flow statement"
+
+
+class FinancialStatement(models.Model):
+    """A stored balance sheet (`as_of`), income statement or cash-flow statement (`start_date` to
+    `end_date`), with its comparison columns, as computed when it was generated: `statement` is the
+    engine's plain JSON (reporting.statements.statement_as_json, amounts as exact strings) and the
+    files are drawn from it, so a stored statement never changes when later entries are posted."""
+
+    kind = models.CharField(max_length=20, choices=StatementKind.choices)
+    as_of = models.DateField(null=True, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    # [{"as_of": day}] or [{"start": day, "end": day}], in column order after the main one.
+    comparison = models.JSONField(default=list, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    include_fair_value = models.BooleanField(default=True)
+    statement = models.JSONField(default=dict)
+    totals = models.JSONField(default=dict)  # the main column's totals, amounts as strings
+    unpriced = models.JSONField(default=list, blank=True)  # the main column's assets left at cost
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "financial_statements"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "-created_at"], name="fin_statements_kind_idx")]
+
+    @property
+    def period_label(self) -> str:
+        if self.kind == StatementKind.BALANCE_SHEET:
+            return f"at {self.as_of.isoformat()}" if self.as_of else ""
+        return f"{self.start_date.isoformat()} – {self.end_date.isoformat()}" if self.start_date else ""
+
+    @property
+    def file_stem(self) -> str:
+        name = self.kind.lower().replace("_", "-")
+        if self.kind == StatementKind.BALANCE_SHEET:
+            return f"{name}-{self.as_of.isoformat()}"
+        return f"{name}-{self.start_date.isoformat()}-{self.end_date.isoformat()}"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_label}"

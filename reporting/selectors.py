@@ -315,3 +315,153 @@ def _own_transfer_trade(halves: list, valuer: _Valuer) -> Trade:
     return Trade(date=out.transaction_date, sent_asset=asset, sent_amount=out.amount, received_asset=asset,
                  received_amount=out.amount, wallet=out.from_address, to_wallet=out.to_address, label="transfer",
                  ref=out.hash, **_fee_of(out, valuer, priced=True))
+
+
+# =====================================================================================================
+# Financial statements (balance sheet, income statement, cash flow): the books read for the pure
+# engine in reporting/statements.py. Whatever the number of entries and columns, a statement costs
+# three reads: the chart, one aggregation of the booked entries (every cut-off day summed side by
+# side with $cond) and the prices of the assets held (one query). Staff only (the books are the
+# business's, see ledger/selectors.py).
+# =====================================================================================================
+
+STATEMENT_MAX_COMPARISONS = 4
+
+
+def statement_chart() -> list:
+    from ledger.models import FinancialAccount
+    from reporting.statements import Account
+
+    return [Account(a.account_code, a.account_name, a.account_type, a.parent_account, a.system_key)
+            for a in FinancialAccount.objects.only("account_code", "account_name", "account_type", "parent_account",
+                                                   "system_key")]
+
+
+def _decimal(value) -> Decimal:
+    return value.to_decimal() if hasattr(value, "to_decimal") else Decimal(value or 0)
+
+
+def statement_books(days: list[dt.date], *, accounts: list, currency: str) -> dict[dt.date, dict]:
+    """For each day: `totals` (code -> (debits, credits) up to the end of that day), `units`
+    ((code, asset) -> units held on crypto asset accounts) and `settled` (code -> debits - credits
+    on entries that also move a crypto asset account). One aggregation."""
+    from bson import Decimal128
+
+    from ledger.models import BOOKED_STATUSES, JournalEntry
+    from ledger.selectors import _collection, end_of_day
+    from reporting.statements import Chart
+
+    chart = Chart(accounts)
+    crypto_codes = sorted(chart.crypto)
+    days = sorted(set(days))
+    cutoffs = [end_of_day(day) for day in days]
+    zero = Decimal128("0")
+    group: dict = {"_id": {"code": "$line_items.account_code", "asset": "$line_items.asset",
+                           "crypto": "$touches_crypto"}}
+    for index, cutoff in enumerate(cutoffs):
+        inside = {"$lt": ["$date", cutoff]}
+        units = {"$ifNull": ["$line_items.quantity", zero]}
+        group[f"d{index}"] = {"$sum": {"$cond": [inside, "$line_items.debit_amount", zero]}}
+        group[f"c{index}"] = {"$sum": {"$cond": [inside, "$line_items.credit_amount", zero]}}
+        # Units in on a debit, out on a credit.
+        group[f"u{index}"] = {"$sum": {"$cond": [inside, {"$cond": [{"$gt": ["$line_items.debit_amount", zero]},
+                                                                     units, {"$subtract": [zero, units]}]}, zero]}}
+    pipeline = [
+        {"$match": {"status": {"$in": list(BOOKED_STATUSES)}, "currency": currency, "date": {"$lt": cutoffs[-1]}}},
+        {"$addFields": {"touches_crypto": {"$gt": [{"$size": {"$filter": {
+            "input": "$line_items", "as": "line", "cond": {"$in": ["$$line.account_code", crypto_codes]}}}}, 0]}}},
+        {"$unwind": "$line_items"},
+        {"$group": group},
+    ]
+    collection, session = _collection(JournalEntry)
+    books = {day: {"totals": {}, "units": {}, "settled": {}} for day in days}
+    for row in collection.aggregate(pipeline, session=session):
+        code, asset, touches = row["_id"]["code"], row["_id"].get("asset") or "", row["_id"].get("crypto")
+        for index, day in enumerate(days):
+            debit, credit = _decimal(row[f"d{index}"]), _decimal(row[f"c{index}"])
+            if not debit and not credit:
+                continue
+            book = books[day]
+            old_debit, old_credit = book["totals"].get(code, (Decimal(0), Decimal(0)))
+            book["totals"][code] = (old_debit + debit, old_credit + credit)
+            if asset and code in chart.crypto:
+                book["units"][(code, asset)] = book["units"].get((code, asset), Decimal(0)) + _decimal(row[f"u{index}"])
+            if touches:
+                book["settled"][code] = book["settled"].get(code, Decimal(0)) + debit - credit
+    return books
+
+
+def _statement_snapshots(days: list[dt.date], *, currency: str):
+    """(chart, {day: Snapshot}, {day: settled}) with the crypto units valued at each day's price."""
+    from reporting.statements import Holding, Snapshot
+    from wallets.selectors import price_book_for
+
+    accounts = statement_chart()
+    books = statement_books(days, accounts=accounts, currency=currency)
+    assets = {asset for book in books.values() for (_, asset) in book["units"]}
+    prices = price_book_for(assets, until=max(days), fiat=currency) if assets else None
+    snapshots = {}
+    for day, book in books.items():
+        holdings = [Holding(code, asset, quantity, prices.on(asset, day))
+                    for (code, asset), quantity in sorted(book["units"].items())]
+        snapshots[day] = Snapshot(day, book["totals"], holdings)
+    return accounts, snapshots, {day: book["settled"] for day, book in books.items()}
+
+
+def balance_sheet_for(*, as_of: dt.date, compare_dates: list[dt.date], currency: str | None = None):
+    from django.conf import settings
+
+    from reporting.statements import balance_sheet
+
+    currency = currency or settings.REPORTING_FIAT
+    days = [as_of, *compare_dates]
+    accounts, snapshots, _ = _statement_snapshots(days, currency=currency)
+    return balance_sheet(accounts, [snapshots[day] for day in days], currency=currency)
+
+
+def _periods(periods: list[tuple[dt.date, dt.date]], *, currency: str):
+    from reporting.statements import Period
+
+    days = [day for start, end in periods for day in (start - dt.timedelta(days=1), end)]
+    accounts, snapshots, settled = _statement_snapshots(days, currency=currency)
+    result = []
+    for start, end in periods:
+        opening, closing = start - dt.timedelta(days=1), end
+        codes = set(settled[opening]) | set(settled[closing])
+        moved = {code: settled[closing].get(code, Decimal(0)) - settled[opening].get(code, Decimal(0))
+                 for code in codes}
+        pnl = {a.code for a in accounts if a.account_type in ("revenue", "expense")}
+        result.append(Period(start, end, snapshots[opening], snapshots[closing],
+                             {code: amount for code, amount in moved.items() if amount and code in pnl}))
+    return accounts, result
+
+
+def income_statement_for(*, start: dt.date, end: dt.date, compare_periods: list[tuple[dt.date, dt.date]],
+                         include_fair_value: bool = True, currency: str | None = None):
+    from django.conf import settings
+
+    from reporting.statements import income_statement
+
+    currency = currency or settings.REPORTING_FIAT
+    accounts, periods = _periods([(start, end), *compare_periods], currency=currency)
+    return income_statement(accounts, periods, currency=currency, include_fair_value=include_fair_value)
+
+
+def cash_flow_for(*, start: dt.date, end: dt.date, compare_periods: list[tuple[dt.date, dt.date]],
+                  currency: str | None = None):
+    from django.conf import settings
+
+    from reporting.statements import cash_flow
+
+    currency = currency or settings.REPORTING_FIAT
+    accounts, periods = _periods([(start, end), *compare_periods], currency=currency)
+    return cash_flow(accounts, periods, currency=currency)
+
+
+def financial_statement_list(*, kind: str | None = None):
+    from reporting.models import FinancialStatement
+
+    queryset = FinancialStatement.objects.all()
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return queryset.prefetch_related("created_by").order_by("-created_at", "-id")  # no join (README)

@@ -20,7 +20,7 @@ def _mount_routers() -> None:
     from accounts.api import router as auth_router
     from core.api import router as system_router
     from ledger.api import accounts_router, journal_entries_router
-    from reporting.api import tax_reports_router
+    from reporting.api import reports_router, tax_reports_router
     from wallets.api import blockchain_router, exchange_rates_router, portfolio_router, transactions_router
     from wallets.api import router as wallets_router
 
@@ -36,6 +36,7 @@ def _mount_routers() -> None:
     api.add_router("/accounts/", accounts_router)
     api.add_router("/journal-entries/", journal_entries_router)
     api.add_router("/tax-reports/", tax_reports_router)
+    api.add_router("/reports/", reports_router)
 
 
 _mount_routers()
