@@ -67,3 +67,97 @@ class TaxReportAdmin(BackofficeModelAdmin):
     def delete_queryset(self, request, queryset):
         for report in queryset:
             tax_report_delete(report=report)
+
+
+# --- financial statements ----------------------------------------------------------------------------
+
+from django.http import HttpResponse  # noqa: E402
+
+from reporting.models import FinancialStatement  # noqa: E402
+
+HEADLINE_TOTALS = {"BALANCE_SHEET": "total_assets", "INCOME_STATEMENT": "net_income",
+                   "CASH_FLOW": "net_change_in_cash"}
+
+
+@admin.register(FinancialStatement)
+class FinancialStatementAdmin(BackofficeModelAdmin):
+    """Read-only: statements are written by reporting.services (API or the statement pages). Staff
+    (MANAGER/ADMIN) read and delete them whatever their model permissions: the books are the
+    business's (ledger/selectors.py)."""
+
+    list_display = ("kind", "period_label", "currency", "headline", "created_by", "created_at", "files")
+    list_filter = ("kind",)
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    list_select_related = ("created_by",)
+    fields = ("kind", "as_of", "start_date", "end_date", "comparison", "currency", "include_fair_value", "totals",
+              "unpriced", "created_by", "created_at", "files")
+    readonly_fields = fields
+
+    @admin.display(description="Period")
+    def period_label(self, obj):
+        return obj.period_label
+
+    @admin.display(description="Headline figure")
+    def headline(self, obj):
+        from decimal import Decimal
+
+        from ledger.cost_basis import format_fiat
+
+        value = obj.totals.get(HEADLINE_TOTALS[obj.kind])
+        return "" if value is None else format_fiat(Decimal(value))
+
+    @admin.display(description="Files")
+    def files(self, obj):
+        if obj.pk is None:
+            return "-"
+        return format_html_join(" · ", '<a href="{}">{}</a>', (
+            (reverse("admin:reporting_financialstatement_download", args=[obj.pk, kind]), label)
+            for kind, label in (("excel", "Excel"), ("pdf", "PDF"))))
+
+    def get_urls(self):
+        return [path("<str:object_id>/download/<str:kind>/", self.admin_site.admin_view(self.download_view),
+                     name="reporting_financialstatement_download"), *super().get_urls()]
+
+    def download_view(self, request, object_id, kind):
+        from reporting.statement_exports import XLSX_CONTENT_TYPE, statement_pdf, statement_xlsx
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        stored = self.get_object(request, object_id)
+        if stored is None or kind not in ("excel", "pdf"):
+            raise Http404
+        if kind == "excel":
+            response = HttpResponse(statement_xlsx(stored), content_type=XLSX_CONTENT_TYPE)
+            extension = "xlsx"
+        else:
+            response = HttpResponse(statement_pdf(stored), content_type="application/pdf")
+            extension = "pdf"
+        response["Content-Disposition"] = f'attachment; filename="{stored.file_stem}.{extension}"'
+        return response
+
+    def has_module_permission(self, request):
+        from ledger.selectors import ledger_is_staff
+
+        return ledger_is_staff(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        from reporting.services import financial_statement_delete
+
+        financial_statement_delete(actor=request.user, statement=obj)
+
+    def delete_queryset(self, request, queryset):
+        for statement in queryset:
+            self.delete_model(request, statement)

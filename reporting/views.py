@@ -61,3 +61,121 @@ def tax_report_row(request, report_id):
     if report is None:
         raise Http404
     return render(request, "reporting/_tax_report_row.html", {"report": report})
+
+
+# =====================================================================================================
+# Financial statements pages (staff only): a day or period picker whose hx-get swaps the statement
+# table and its chart data, a comparison column, and a save button that stores the statement (POST)
+# and links to its Excel and PDF.
+# =====================================================================================================
+
+from django.core.exceptions import PermissionDenied  # noqa: E402
+
+STATEMENT_PAGES = {"balance-sheet": "BALANCE_SHEET", "income-statement": "INCOME_STATEMENT",
+                   "cash-flow": "CASH_FLOW"}
+STATEMENT_RECENT_ROWS = 10
+
+
+def _require_statement_staff(user) -> None:
+    from ledger.selectors import ledger_is_staff
+
+    if not ledger_is_staff(user):
+        raise PermissionDenied("Financial statements are for managers and admins.")
+
+
+def _statement_request(kind: str, data):
+    """The picker's fields as a cleaned request (reporting.services.statement_request_clean):
+    balance sheet `as_of` and `compare_as_of`; periods `start_date`, `end_date`, `compare_start`,
+    `compare_end`; `no_compare` drops the comparison; empty fields take the defaults."""
+    from django.utils import timezone
+
+    from reporting.services import statement_request_clean
+
+    today = timezone.localdate()
+    no_compare = bool(data.get("no_compare"))
+    if kind == "BALANCE_SHEET":
+        other = _date(data.get("compare_as_of", "").strip())
+        compare = [] if no_compare else ([other] if other else None)
+        return statement_request_clean(kind=kind, as_of=_date(data.get("as_of", "").strip()) or today, compare=compare)
+    start = _date(data.get("start_date", "").strip()) or today.replace(day=1)
+    end = _date(data.get("end_date", "").strip()) or today
+    first, last = _date(data.get("compare_start", "").strip()), _date(data.get("compare_end", "").strip())
+    if (first is None) != (last is None):
+        raise ApiError(422, "invalid_period", "A comparison period needs both its start and its end.")
+    compare = [] if no_compare else ([(first, last)] if first else None)
+    return statement_request_clean(kind=kind, start=start, end=end, compare=compare,
+                                   include_fair_value=data.get("fair_value", "on") != "off")
+
+
+def _statement_context(request, kind: str, slug: str) -> dict:
+    from reporting.selectors import financial_statement_list
+    from reporting.services import financial_statement_compute
+    from reporting.statement_exports import TITLES, statement_chart_data, statement_rows
+    from reporting.statements import statement_as_json
+
+    context = {"kind": kind, "slug": slug, "title": TITLES[kind], "query": request.GET, "error": "",
+               "recent": list(financial_statement_list(kind=kind)[:STATEMENT_RECENT_ROWS])}
+    try:
+        statement_request = _statement_request(kind, request.GET)
+        data = statement_as_json(financial_statement_compute(actor=request.user, request=statement_request))
+    except ApiError as exc:
+        context["error"] = exc.message
+        return context
+    context.update(picked=statement_request, data=data, rows=statement_rows(data),
+                   chart=statement_chart_data(data), columns=data["columns"],
+                   save_fields=_save_fields(statement_request),
+                   unpriced=[(column["label"], names) for column, names in zip(data["columns"], data["unpriced"])
+                             if names])
+    return context
+
+
+def _save_fields(picked) -> dict:
+    """What the save button posts back: exactly the statement on screen."""
+    if picked.kind == "BALANCE_SHEET":
+        fields = {"as_of": picked.as_of.isoformat()}
+        if picked.compare_dates:
+            fields["compare_as_of"] = picked.compare_dates[0].isoformat()
+    else:
+        fields = {"start_date": picked.start.isoformat(), "end_date": picked.end.isoformat()}
+        if picked.kind == "INCOME_STATEMENT":
+            fields["fair_value"] = "on" if picked.include_fair_value else "off"
+        if picked.compare_periods:
+            fields["compare_start"], fields["compare_end"] = (day.isoformat() for day in picked.compare_periods[0])
+    if not (picked.compare_dates or picked.compare_periods):
+        fields["no_compare"] = "1"
+    return fields
+
+
+@login_required
+@require_GET
+def statement_page(request, slug: str):
+    kind = STATEMENT_PAGES.get(slug)
+    if kind is None:
+        raise Http404
+    _require_statement_staff(request.user)
+    context = _statement_context(request, kind, slug)
+    # The picker asks with hx-get for the panel alone (table, chart data, save button).
+    template = "reporting/_statement_panel.html" if request.htmx else "reporting/statements.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def statement_save(request, slug: str):
+    from reporting.services import financial_statement_create
+
+    kind = STATEMENT_PAGES.get(slug)
+    if kind is None:
+        raise Http404
+    _require_statement_staff(request.user)
+    try:
+        cleaned = _statement_request(kind, request.POST)
+        stored = financial_statement_create(
+            actor=request.user, kind=kind, as_of=cleaned.as_of, start=cleaned.start, end=cleaned.end,
+            compare=list(cleaned.compare_dates) if kind == "BALANCE_SHEET" else list(cleaned.compare_periods),
+            include_fair_value=cleaned.include_fair_value)
+    except ApiError as exc:
+        # htmx swaps only 2xx answers: the error is shown in place, a plain form post gets the status.
+        return render(request, "reporting/_statement_saved.html", {"error": exc.message},
+                      status=200 if request.htmx else exc.status)
+    return render(request, "reporting/_statement_saved.html", {"stored": stored})
