@@ -7,7 +7,8 @@ transactions, on the embedded SecantusDB server (default) or any MongoDB (--mong
 
 Rows are inserted with pymongo `insert_many` in batches, each document shaped exactly like an
 ORM-saved transaction; the request is made with a bearer token from the real login, as an API client
-would. Prints p50/p95 of `--requests` timed requests and the DB queries of one, and writes
+would. Prints p50/p95 of `--requests` timed requests and the DB queries of one (plus, for comparison,
+one transaction by id and the portfolio performance, which reads every transaction), and writes
 bench/results/transactions-list-<timestamp>.json. Server start-up and Django set-up are bench/run.py's.
 """
 
@@ -116,10 +117,27 @@ def bench_list(size: int, requests: int, wallet, eth, token: str) -> dict:
         seconds, response = timed(lambda: client.get(URL))
         assert response.status_code == 200
         times.append(seconds * 1000)
+    # For comparison, fewer repeats: one transaction by id, and the portfolio performance (which
+    # reads every transaction of the user).
+    extra = {}
+    for key, url, repeats in (("detail", f"/api/transactions/{items[0]['id']}/", 3),
+                              ("performance", "/api/portfolio/performance/", 3)):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        # captured_queries reads the connection's log lazily: count before the next request resets it.
+        extra[f"{key}_queries"] = len(captured.captured_queries)
+        spent = []
+        for _ in range(repeats):
+            seconds, response = timed(lambda: client.get(url))
+            assert response.status_code == 200
+            spent.append(seconds * 1000)
+        extra[f"{key}_p50_ms"] = round(statistics.median(spent), 1)
     return {
         "size": size, "seed_s": round(seed_seconds, 2), "queries": len(queries), "query_log": queries,
         "requests": requests, "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(percentile(times, 0.95), 1), "min_ms": round(min(times), 1), "max_ms": round(max(times), 1),
+        **extra,
     }
 
 
@@ -167,6 +185,10 @@ def main(argv=None) -> int:
         print_table(f"GET {URL} (bearer token; {args.requests} timed requests per size)", results["sizes"], [
             ("size", "transactions"), ("queries", "DB queries"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
             ("min_ms", "min ms"), ("max_ms", "max ms"), ("seed_s", "seed s"),
+        ])
+        print_table("for comparison (median): one transaction by id, and /api/portfolio/performance/", results["sizes"], [
+            ("size", "transactions"), ("detail_queries", "detail queries"), ("detail_p50_ms", "detail ms"),
+            ("performance_queries", "performance queries"), ("performance_p50_ms", "performance ms"),
         ])
         print("    queries per request:")
         for query in results["sizes"][-1]["query_log"]:
