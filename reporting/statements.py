@@ -176,8 +176,8 @@ class Chart:
         self.tree = account_tree(parent_of)
         self.codes = sorted(self.by_code, key=lambda code: self.tree[code].path)
         self.cash = self._below_key(CASH_KEY)
-        self.crypto = (self._below_key(CRYPTO_KEY) | {code for code, a in self.by_code.items()
-                                                      if (a.system_key or "").startswith(CRYPTO_KEY_PREFIX)}) - self.cash
+        keyed = {code for code, a in self.by_code.items() if (a.system_key or "").startswith(CRYPTO_KEY_PREFIX)}
+        self.crypto = (self._below_key(CRYPTO_KEY) | keyed) - self.cash
 
     def _below_key(self, key: str) -> set[str]:
         roots = {code for code, a in self.by_code.items() if a.system_key == key}

@@ -130,4 +130,5 @@ def test_on_the_database_the_selectors_read_what_the_entries_say(ledger_books, e
     assert sheet.totals == expected.totals and sheet.unpriced == expected.unpriced
     flow = selectors.cash_flow_for(start=first, end=last, compare_periods=[])
     assert flow.totals == cash_flow(CHART, [period(entries, first, last, prices)], currency="USD").totals
-    assert flow.totals["net_change_in_cash"] == [cash_at(entries, last) - cash_at(entries, first - dt.timedelta(days=1))]
+    change = cash_at(entries, last) - cash_at(entries, first - dt.timedelta(days=1))
+    assert flow.totals["net_change_in_cash"] == [change]
