@@ -84,7 +84,7 @@ def transaction_history_for(user) -> list[dict]:
     return rows
 
 
-def portfolio_value_for(user) -> dict:
+def portfolio_value_for(user, *, movements: list[dict] | None = None) -> dict:
     """Holdings (from the average-cost engine) valued at the newest stored price; assets without a
     price are listed, not guessed."""
     from decimal import Decimal
@@ -93,7 +93,7 @@ def portfolio_value_for(user) -> dict:
 
     from wallets.portfolio import positions_from, valued
 
-    positions = positions_from(portfolio_movements_for(user))
+    positions = positions_from(portfolio_movements_for(user) if movements is None else movements)
     book = price_book_for(positions)  # one query, same choice as wallets.prices.price_current
     prices = {asset: book.current(asset) for asset in positions}
     rows = [row for row in valued(positions, prices) if row["quantity"]]
@@ -108,14 +108,16 @@ def portfolio_value_for(user) -> dict:
     }
 
 
-def portfolio_allocation_for(user) -> dict:
-    """Shares of the priced holdings by asset and by wallet (unpriced assets are left out)."""
+def portfolio_allocation_for(user, *, movements: list[dict] | None = None) -> dict:
+    """Shares of the priced holdings by asset and by wallet (unpriced assets are left out).
+    `movements`: the user's, when the caller already has them (one read for a whole page)."""
     from decimal import Decimal
 
     from wallets.portfolio import positions_from
 
-    movements = portfolio_movements_for(user)
-    prices = {row["asset"]: row["current_price"] for row in portfolio_value_for(user)["positions"]}
+    movements = portfolio_movements_for(user) if movements is None else movements
+    prices = {row["asset"]: row["current_price"]
+              for row in portfolio_value_for(user, movements=movements)["positions"]}
     by_wallet: dict[str, Decimal] = {}
     for wallet_name in {m["wallet"] for m in movements}:
         for asset, position in positions_from([m for m in movements if m["wallet"] == wallet_name]).items():
@@ -180,7 +182,8 @@ MAX_HISTORY_DAYS = 3 * 366
 DEFAULT_HISTORY_DAYS = 30
 
 
-def portfolio_history_for(user, *, start: dt.date | None = None, end: dt.date | None = None) -> dict:
+def portfolio_history_for(user, *, start: dt.date | None = None, end: dt.date | None = None,
+                          movements: list[dict] | None = None) -> dict:
     """Daily value of the user's holdings from `start` to `end` (inclusive; default the last 30
     days): quantities at each day's end from the transactions, times the day's stored price."""
     from django.conf import settings
@@ -199,7 +202,7 @@ def portfolio_history_for(user, *, start: dt.date | None = None, end: dt.date | 
     if (end - start).days + 1 > MAX_HISTORY_DAYS:
         raise ApiError(422, "range_too_long", "Ask for at most 3 years of daily history.",
                        {"max_days": MAX_HISTORY_DAYS, "asked_days": (end - start).days + 1})
-    movements = portfolio_movements_for(user)
+    movements = portfolio_movements_for(user) if movements is None else movements
     book = price_book_for({m["asset"] for m in movements}, until=end)
     days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
     return {"fiat": settings.REPORTING_FIAT, "interval": "day", "start": start, "end": end,

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.jsonapi.errors import ApiError
-from wallets.selectors import portfolio_allocation_for, portfolio_history_for, portfolio_value_for, wallet_list_for
+from wallets.selectors import (portfolio_allocation_for, portfolio_history_for, portfolio_movements_for,
+                               portfolio_value_for, wallet_list_for)
 from wallets.services import wallet_balance_refresh
 
 
@@ -46,9 +47,10 @@ def _plain(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.normalize():f}"
 
 
-def _history_chart_context(user, period: str) -> dict:
+def _history_chart_context(user, period: str, movements: list[dict] | None = None) -> dict:
     today = timezone.localdate()
-    history = portfolio_history_for(user, start=today - dt.timedelta(days=PORTFOLIO_PERIODS[period] - 1), end=today)
+    history = portfolio_history_for(user, start=today - dt.timedelta(days=PORTFOLIO_PERIODS[period] - 1), end=today,
+                                    movements=movements)
     return {"period": period, "periods": list(PORTFOLIO_PERIODS),
             "history_data": {"fiat": history["fiat"], "period": period,
                              "points": [{"date": p["date"].isoformat(), "value": _plain(p["value"])}
@@ -58,15 +60,17 @@ def _history_chart_context(user, period: str) -> dict:
 @login_required
 @require_GET
 def portfolio_page(request):
-    value = portfolio_value_for(request.user)
-    allocation = portfolio_allocation_for(request.user)
+    movements = portfolio_movements_for(request.user)  # read once for the whole page
+    value = portfolio_value_for(request.user, movements=movements)
+    allocation = portfolio_allocation_for(request.user, movements=movements)
     positions = [{**row, "quantity_display": _plain(row["quantity"])} for row in value["positions"]]
     allocation_data = {"fiat": value["fiat"],
                        "slices": [{"name": a["name"], "value": _plain(a["value"]), "share": _plain(a["share"])}
                                   for a in allocation["by_asset"]]}
     return render(request, "wallets/portfolio.html", {
         "value": value, "positions": positions, "allocation": allocation["by_asset"],
-        "allocation_data": allocation_data, **_history_chart_context(request.user, DEFAULT_PORTFOLIO_PERIOD)})
+        "allocation_data": allocation_data,
+        **_history_chart_context(request.user, DEFAULT_PORTFOLIO_PERIOD, movements)})
 
 
 @login_required

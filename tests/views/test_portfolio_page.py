@@ -113,6 +113,29 @@ def test_period_picker_partial_swaps_the_chart_data(client, holdings):
     assert 'hx-get="/app/portfolio/value-chart/?period=7d"' in page and 'hx-target="#portfolio-value-chart"' in page
 
 
+def test_page_queries_do_not_grow_with_rows(client, holdings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner, wallet = holdings
+    client.force_login(owner)
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/app/portfolio/")
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    few = count()
+    for n in range(15):
+        transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("0.1"),
+                           price_at_transaction=D("2100"), transaction_date=timezone.now() - dt.timedelta(days=n))
+    assert count() == few
+    # session, user, own addresses, transactions + their wallets and assets (read once for the positions,
+    # the allocation and the chart), and the price store per figure
+    assert few <= 9, few
+
+
 def test_anonymous_is_sent_to_login(client):
     for path in ("/app/portfolio/", "/app/portfolio/value-chart/?period=7d"):
         response = client.get(path)

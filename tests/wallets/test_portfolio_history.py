@@ -115,3 +115,11 @@ def test_history_queries_do_not_grow_with_days_or_rows(client, owner):
     assert long == short and len(points) == 3 * 365 + 1
     # 21 ETH today at the newest stored price (no latest quote: the newest daily one).
     assert D(points[0]["value"]) == 0 and D(points[-1]["value"]) == 21 * D("2001")
+
+
+@pytest.mark.django_db
+def test_new_endpoints_are_in_the_openapi_schema(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/portfolio/performance/", "/api/portfolio/history/", "/api/exchange-rates/alerts/",
+            "/api/exchange-rates/alerts/{alert_id}/"} <= set(paths)
+    assert {p["name"] for p in paths["/api/portfolio/history/"]["get"]["parameters"]} == {"start", "end", "interval"}
