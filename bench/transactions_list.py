@@ -186,7 +186,8 @@ def main(argv=None) -> int:
             ("size", "transactions"), ("queries", "DB queries"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
             ("min_ms", "min ms"), ("max_ms", "max ms"), ("seed_s", "seed s"),
         ])
-        print_table("for comparison (median): one transaction by id, and /api/portfolio/performance/", results["sizes"], [
+        print_table("for comparison (median): one transaction by id, and /api/portfolio/performance/",
+                    results["sizes"], [
             ("size", "transactions"), ("detail_queries", "detail queries"), ("detail_p50_ms", "detail ms"),
             ("performance_queries", "performance queries"), ("performance_p50_ms", "performance ms"),
         ])
