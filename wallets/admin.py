@@ -133,7 +133,7 @@ class PriceAlertAdmin(BackofficeModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Re-arm (fire again on the next crossing)")
+    @admin.action(description="Re-arm (fire again on the next crossing)", permissions=["change"])
     def rearm(self, request, queryset):
         from wallets.services import price_alert_update
 
