@@ -1,7 +1,9 @@
 """Fixtures on real parts: database (pytest-django on the embedded server), anvil, SMTP, users, clients."""
 
 import itertools
+import logging
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -95,3 +97,100 @@ def access_token_for(db):
         return tokens.access_token
 
     return issue
+
+
+# --- private keys never leave the server -------------------------------------------------------------
+# Every private key the suite creates or imports is remembered when it is encrypted (or decrypted to
+# sign); every HTTP response, log record and email of every test is searched for each of them. A test
+# during which a key appeared fails, naming where. Log files are searched once at the end.
+_KNOWN_KEYS: set[str] = set()
+_LEAKS: list[str] = []
+
+
+def _remember_key(hex_key: str) -> None:
+    if isinstance(hex_key, str):
+        bare = hex_key.lower().removeprefix("0x")
+        if len(bare) == 64:
+            _KNOWN_KEYS.add(bare)
+
+
+def _scan(text, where: str) -> None:
+    if not _KNOWN_KEYS or not text:
+        return
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    lowered = text.lower()
+    for key in _KNOWN_KEYS:
+        if key in lowered:
+            _LEAKS.append(f"{where} contains private key {key[:6]}...")
+
+
+class _LeakScanHandler(logging.Handler):
+    def emit(self, record):
+        try:
+            text = record.getMessage()
+            if record.exc_info:
+                text += logging.Formatter().formatException(record.exc_info)
+        except Exception:  # a record that cannot be formatted is not ours to judge
+            return
+        _scan(text, f"log record of {record.name}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_key_leak_guard():
+    from django.core.handlers.base import BaseHandler
+    from django.core.mail.message import EmailMessage
+
+    from wallets import keystore, services, transfers
+
+    originals = (keystore.private_key_encrypt, keystore.private_key_decrypt, BaseHandler.get_response,
+                 EmailMessage.message)
+
+    def encrypt(private_key_hex):
+        _remember_key(private_key_hex)
+        return originals[0](private_key_hex)
+
+    def decrypt(envelope):
+        key = originals[1](envelope)
+        _remember_key(key)
+        return key
+
+    def get_response(self, request):
+        response = originals[2](self, request)
+        if not getattr(response, "streaming", False):
+            _scan(response.content, f"response to {request.method} {request.path}")
+        return response
+
+    def message(self):
+        built = originals[3](self)
+        _scan(built.as_string(), f"email {self.subject!r}")
+        return built
+
+    keystore.private_key_encrypt = services.private_key_encrypt = encrypt
+    keystore.private_key_decrypt = transfers.private_key_decrypt = decrypt
+    BaseHandler.get_response = get_response
+    EmailMessage.message = message
+    handler = _LeakScanHandler(level=logging.DEBUG)
+    loggers = [logging.getLogger(), logging.getLogger("security")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield
+    for logger in loggers:
+        logger.removeHandler(handler)
+    keystore.private_key_encrypt = services.private_key_encrypt = originals[0]
+    keystore.private_key_decrypt = transfers.private_key_decrypt = originals[1]
+    BaseHandler.get_response, EmailMessage.message = originals[2], originals[3]
+    log_dir = Path(settings.LOG_DIR)
+    for path in log_dir.glob("*.log") if log_dir.exists() else []:
+        _scan(path.read_text(errors="replace"), f"log file {path.name}")
+    assert not _LEAKS, "private keys leaked:\n" + "\n".join(_LEAKS)
+
+
+@pytest.fixture(autouse=True)
+def _no_private_key_in_this_test(_private_key_leak_guard):
+    before = len(_LEAKS)
+    yield
+    leaks = _LEAKS[before:]
+    if leaks:
+        del _LEAKS[before:]
+        pytest.fail("private key leaked during this test:\n" + "\n".join(leaks), pytrace=False)
