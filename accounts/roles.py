@@ -26,6 +26,12 @@ ROLE_PERMISSIONS = {
         "wallets.view_wallet",
         "wallets.view_transaction",
         "wallets.view_cryptocurrency",
+        "wallets.view_pricealert",
+        "wallets.view_pricequote",
+        "ledger.view_financialaccount",
+        "ledger.view_journalentry",
+        "ledger.view_ledgersettings",
+        "reporting.view_financialstatement",
     ),
 }
 

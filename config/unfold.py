@@ -171,6 +171,7 @@ UNFOLD = {
                 "separator": True,
                 "items": [
                     _link("My wallets", "wallet", "backoffice-wallets"),
+                    _link("Portfolio", "pie_chart", "backoffice-portfolio"),
                     {
                         "title": "Wallets",
                         "icon": "account_balance_wallet",
@@ -188,6 +189,18 @@ UNFOLD = {
                         "icon": "currency_bitcoin",
                         "link": reverse_lazy("admin:wallets_cryptocurrency_changelist"),
                         "permission": _can_view("wallets.cryptocurrency"),
+                    },
+                    {
+                        "title": "Prices",
+                        "icon": "price_change",
+                        "link": reverse_lazy("admin:wallets_pricequote_changelist"),
+                        "permission": _can_view("wallets.pricequote"),
+                    },
+                    {
+                        "title": "Price alerts",
+                        "icon": "notifications_active",
+                        "link": reverse_lazy("admin:wallets_pricealert_changelist"),
+                        "permission": _can_view("wallets.pricealert"),
                     },
                 ],
             },

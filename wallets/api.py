@@ -311,8 +311,9 @@ class TransactionUpdateIn(StrictSchema):
 
 
 def _own_tx(request, transaction_id):
+    # prefetch, not select_related: the backend's $lookup runs before the $match (bench/README.md).
     return get_object_or_404(Transaction.objects.filter(user=request.user)
-                             .select_related("cryptocurrency", "wallet").order_by("id"), transaction_id)
+                             .prefetch_related("cryptocurrency", "wallet").order_by("id"), transaction_id)
 
 
 @transactions_router.get("/", response=list[TransactionOut], auth=api_auth, summary="List transactions")

@@ -16,6 +16,7 @@ from eth_utils import is_address, is_checksum_address, to_checksum_address
 
 from accounts.employees import employee_can_hold_funds
 from core.jsonapi.errors import ApiError
+from ledger.tasks import transaction_journals_sync_later
 from wallets import chain
 from wallets.keystore import envelope_key_id, envelope_rewrap, private_key_encrypt
 from wallets.models import Cryptocurrency, Wallet, WalletType
@@ -239,6 +240,7 @@ def transaction_create(*, wallet: Wallet, asset: str, **fields):
                      **{k: v for k, v in fields.items() if k in MANUAL_FIELDS})
     _validate_transaction(tx)
     tx.save()
+    transaction_journals_sync_later(tx.user)
     return tx
 
 
@@ -255,13 +257,16 @@ def transaction_update(*, transaction, **changes):
         setattr(transaction, name, value)
     _validate_transaction(transaction)
     transaction.save()
+    transaction_journals_sync_later(transaction.user)  # corrected by reversal + new entry
     return transaction
 
 
 def transaction_delete(*, transaction) -> None:
     if transaction.source == "chain":
         raise ApiError(409, "chain_transaction", "Transactions read from the chain cannot be deleted.")
+    user = transaction.user
     transaction.delete()
+    transaction_journals_sync_later(user)  # its entry is reversed
 
 
 # --- price alerts --------------------------------------------------------------------------------

@@ -57,9 +57,11 @@ def test_sidebar_shows_a_manager_only_what_the_role_may_view(client):
     client.force_login(person("maya", Role.MANAGER))
     html = client.get("/admin/").content.decode()
     for visible in ("/admin/accounts/user/", "/admin/wallets/wallet/", "/admin/wallets/transaction/",
-                    "/admin/wallets/cryptocurrency/", "/admin/core/taskrun/"):
+                    "/admin/wallets/cryptocurrency/", "/admin/core/taskrun/", "/admin/wallets/pricequote/",
+                    "/admin/wallets/pricealert/"):
         assert f'href="{visible}"' in html, visible
-    for hidden in ("/admin/auth/group/", "/admin/accounts/auditlogentry/", "/admin/accounts/usersession/"):
+    for hidden in ("/admin/auth/group/", "/admin/accounts/auditlogentry/", "/admin/accounts/usersession/",
+                   "/admin/reporting/taxreport/"):
         assert f'href="{hidden}"' not in html, hidden
     assert "People" in html and "Wallets &amp; chain" in html
 

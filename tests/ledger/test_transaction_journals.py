@@ -130,3 +130,16 @@ def test_command_and_other_users(taxpayer, make_user):
     assert transaction_journals_sync(user=other).created == 0
     with pytest.raises(CommandError, match="no user"):
         call_command("sync_journals", "--user", "ghost", stdout=io.StringIO())
+
+
+def test_editing_through_the_api_rebooks_the_entry(taxpayer, client, access_token_for):
+    from wallets.models import Transaction
+
+    income = Transaction.objects.get(user=taxpayer, transaction_type="INCOME")
+    response = client.put(f"/api/transactions/{income.pk}/", {"tax_category": "airdrop"},
+                          content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {access_token_for(taxpayer)}")
+    assert response.status_code == 200, response.content
+    booked = JournalEntry.objects.get(source_transaction=income, status=EntryStatus.POSTED, reversal_of=None)
+    assert booked.description == "Airdrop 1 ETH" and booked.source_key.endswith("#2")
+    first = JournalEntry.objects.get(source_transaction=income, status=EntryStatus.REVERSED)
+    assert first.source_key.endswith("#1") and first.reversal_entry.description.startswith("Automatic correction")
