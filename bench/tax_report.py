@@ -43,6 +43,8 @@ def parse_args(argv=None):
     parser.add_argument("--sizes", default="10000,100000", help="imported rows per run, comma separated")
     parser.add_argument("--mongodb-uri", default="", help="benchmark this server instead of an embedded one")
     parser.add_argument("--keep", action="store_true", help="keep the bench database and storage")
+    parser.add_argument("--journals-up-to", type=int, default=10000,
+                        help="also time the automatic journal sync for sizes up to this (default 10000)")
     return parser.parse_args(argv)
 
 
@@ -92,7 +94,7 @@ def koinly_rows(size: int, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bench_size(size: int, root: Path) -> dict:
+def bench_size(size: int, root: Path, journals: bool) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
@@ -119,12 +121,21 @@ def bench_size(size: int, root: Path) -> dict:
                                               "1970-01-01", "--end", "2100-12-31", "--totals", "--output",
                                               str(output), stderr=io.StringIO()))
     years = len(output.read_text().splitlines()) - 1
+    journal = {}
+    if journals:
+        from ledger.transaction_journals import transaction_journals_sync
+
+        sync_s, report = timed(lambda: transaction_journals_sync(user=user))
+        again_s, again = timed(lambda: transaction_journals_sync(user=user))
+        assert again.created == 0 and again.unchanged == report.created
+        journal = {"journal_entries": report.created, "journal_sync_s": round(sync_s, 1),
+                   "journal_entries_per_s": round(report.created / sync_s), "journal_resync_s": round(again_s, 1)}
     return {
         "rows": size, "documents": documents, "trades": len(tax_input.trades), "disposals": len(summary.disposals),
         "years": years, "import_s": round(import_s, 2), "import_rows_per_s": round(size / import_s),
         "scan_s": round(scan_s, 2), "scan_docs_per_s": round(documents / scan_s),
         "read_trades_s": round(read_s, 2), "engine_s": round(engine_s, 2), "tax_report_s": round(command_s, 2),
-        "tax_report_vs_scan": round(command_s / scan_s, 1),
+        "tax_report_vs_scan": round(command_s / scan_s, 1), **journal,
     }
 
 
@@ -152,12 +163,17 @@ def main(argv=None) -> int:
         print(f"target: {target}; server {build.get('version')}"
               + (f" (SecantusDB {build['secantusVersion']})" if "secantusVersion" in build else ""), flush=True)
         call_command("migrate", verbosity=0, interactive=False)
+        # Imports queue the automatic journals; here they stay queued (no consumer), so the import and
+        # tax_report figures are their own. The journal sync is timed separately (--journals-up-to).
+        from huey.contrib.djhuey import HUEY
+
+        HUEY.immediate = False
         results = {"timestamp": stamp, "target": target, "server_version": build.get("version"),
                    "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cpu",
                    "load_avg_at_start": os.getloadavg(), "sizes": []}
         for size in sizes:
             print(f"... {size} imported rows", flush=True)
-            results["sizes"].append(bench_size(size, root))
+            results["sizes"].append(bench_size(size, root, journals=size <= args.journals_up_to))
         if not args.keep:
             connection.database.client.drop_database(name)
         results["total_s"] = round(time.perf_counter() - started, 1)
@@ -167,6 +183,11 @@ def main(argv=None) -> int:
             ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("scan_s", "scan s"),
             ("read_trades_s", "read trades s"), ("engine_s", "engine s"), ("tax_report_s", "tax_report s"),
             ("tax_report_vs_scan", "x scan"),
+        ])
+        print_table("automatic journals (one posted entry per trade), first sync and a second one", [
+            r for r in results["sizes"] if "journal_entries" in r], [
+            ("rows", "rows"), ("journal_entries", "entries"), ("journal_sync_s", "sync s"),
+            ("journal_entries_per_s", "entries/s"), ("journal_resync_s", "re-sync s (nothing to do)"),
         ])
         print(f"\ntotal {results['total_s']} s; load average {results['load_avg_at_start']} -> "
               f"{results['load_avg_at_end']}")
