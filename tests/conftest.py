@@ -1,5 +1,6 @@
 """Fixtures on real parts: database (pytest-django on the embedded server), anvil, SMTP, users, clients."""
 
+import io
 import itertools
 import logging
 import os
@@ -85,6 +86,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """After pytest-django creates the test database, remember what migrate created (see harness)."""
     with django_db_blocker.unblock():
         harness.snapshot_reference_documents()
+
+
+@pytest.fixture
+def taxpayer(make_user, tmp_path):
+    """User "taxpayer" with the Koinly history worked by hand in tests/reporting/test_tax_report_command.py
+    imported through the real command (which also books its automatic journals)."""
+    from django.core.management import call_command
+
+    from tests.reporting.test_tax_report_command import KOINLY
+
+    user = make_user(username="taxpayer")
+    source = tmp_path / "koinly.csv"
+    source.write_text(KOINLY)
+    call_command("import_transactions", str(source), user="taxpayer", format="universal", stdout=io.StringIO())
+    return user
 
 
 @pytest.fixture

@@ -11,19 +11,8 @@ from django.core.management import CommandError, call_command
 from ledger.models import EntryStatus, JournalEntry
 from ledger.selectors import trial_balance
 from ledger.transaction_journals import transaction_journals_sync
-from tests.reporting.test_tax_report_command import KOINLY
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def taxpayer(make_user, tmp_path, settings):
-    settings.HUEY_IMMEDIATE = True
-    user = make_user(username="taxpayer")
-    source = tmp_path / "koinly.csv"
-    source.write_text(KOINLY)
-    call_command("import_transactions", str(source), user="taxpayer", format="universal", stdout=io.StringIO())
-    return user
 
 
 def _balance(system_key):

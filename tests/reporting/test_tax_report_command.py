@@ -38,22 +38,13 @@ KOINLY = """Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee
 HEADER = "asset,quantity,date_acquired,date_disposed,proceeds,cost_basis,gain,term"
 
 
-@pytest.fixture
-def imported(make_user, tmp_path):
-    user = make_user(username="taxpayer")
-    source = tmp_path / "koinly.csv"
-    source.write_text(KOINLY)
-    call_command("import_transactions", str(source), user="taxpayer", format="universal", stdout=io.StringIO())
-    return user
-
-
 def _report(tmp_path, *args) -> list[list[str]]:
     output = tmp_path / "out.csv"
     call_command("tax_report", "--user", "taxpayer", *args, "--output", str(output), stderr=io.StringIO())
     return list(csv.reader(output.read_text().splitlines()))
 
 
-def test_fifo_disposals_per_year_match_the_hand_worked_figures(imported, tmp_path):
+def test_fifo_disposals_per_year_match_the_hand_worked_figures(taxpayer, tmp_path):
     rows_2024 = _report(tmp_path, "--method", "fifo", "--year", "2024", "--format", "csv")
     assert rows_2024[0] == HEADER.split(",")
     assert rows_2024[1:] == [["BTC", "1.5", "various", "2024-06-01", "44970.00", "20010.00", "24960.00", "short"]]
@@ -67,7 +58,7 @@ def test_fifo_disposals_per_year_match_the_hand_worked_figures(imported, tmp_pat
     ])
 
 
-def test_totals_per_calendar_year(imported, tmp_path):
+def test_totals_per_calendar_year(taxpayer, tmp_path):
     rows = _report(tmp_path, "--method", "fifo", "--start", "2024-01-01", "--end", "2025-12-31", "--totals")
     assert rows == [
         ["year", "proceeds", "cost_basis", "gains", "losses", "net"],
@@ -76,7 +67,7 @@ def test_totals_per_calendar_year(imported, tmp_path):
     ]
 
 
-def test_lifo_and_a_uk_tax_year(imported, tmp_path):
+def test_lifo_and_a_uk_tax_year(taxpayer, tmp_path):
     # LIFO 2024: the 1.5 BTC come from B (1 BTC, 20,000) then half of A (5,005): cost 25,005,
     # gain 44,970 - 25,005 = 19,965.
     rows = _report(tmp_path, "--method", "lifo", "--year", "2024")
@@ -89,7 +80,7 @@ def test_lifo_and_a_uk_tax_year(imported, tmp_path):
     assert totals[1:] == [["2024", "74970.00", "30040.00", "44930.00", "0.00", "44930.00"]]
 
 
-def test_xlsx_and_pdf(imported, tmp_path):
+def test_xlsx_and_pdf(taxpayer, tmp_path):
     from openpyxl import load_workbook
 
     xlsx = tmp_path / "report.xlsx"
@@ -111,7 +102,7 @@ def test_xlsx_and_pdf(imported, tmp_path):
     assert "Capital gains tax report" in text and "19970.00" in text and "-1000.00" in text
 
 
-def test_bad_arguments_are_clear_errors(imported, tmp_path):
+def test_bad_arguments_are_clear_errors(taxpayer, tmp_path):
     cases = [
         (["--user", "nobody", "--year", "2024"], "no user"),
         (["--user", "taxpayer"], "--year"),
@@ -142,7 +133,7 @@ def test_selling_more_than_held_names_asset_date_and_shortfall(make_user, tmp_pa
     assert not output.exists()  # nothing half-written
 
 
-def test_users_never_see_each_others_trades(imported, make_user, tmp_path):
+def test_users_never_see_each_others_trades(taxpayer, make_user, tmp_path):
     make_user(username="other")
     output = tmp_path / "other.csv"
     call_command("tax_report", "--user", "other", "--method", "fifo", "--year", "2024", "--output", str(output),
@@ -150,7 +141,7 @@ def test_users_never_see_each_others_trades(imported, make_user, tmp_path):
     assert output.read_text().splitlines() == [HEADER]
 
 
-def test_csv_to_standard_output(imported):
+def test_csv_to_standard_output(taxpayer):
     out = io.StringIO()
     call_command("tax_report", "--user", "taxpayer", "--method", "hifo", "--year", "2024", stdout=out,
                  stderr=io.StringIO())

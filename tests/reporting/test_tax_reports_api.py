@@ -13,20 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from tests.reporting.test_tax_report_command import KOINLY
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def taxpayer(make_user, tmp_path):
-    user = make_user(username="taxpayer")
-    source = tmp_path / "koinly.csv"
-    source.write_text(KOINLY)
-    call_command("import_transactions", str(source), user="taxpayer", format="universal", stdout=io.StringIO())
-    return user
-
-
 @pytest.fixture
 def api(client, access_token_for):
     def call(user, method, path, body=None):

@@ -1,28 +1,11 @@
 """The tax reports page (HTMX): list of one's own reports, the generate form, self-polling rows."""
 
 import datetime as dt
-import io
 
 import pytest
-from django.core.management import call_command
 
-from tests.reporting.test_tax_report_command import KOINLY
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def taxpayer(make_user, tmp_path):
-    user = make_user(username="taxpayer")
-    source = tmp_path / "koinly.csv"
-    source.write_text(KOINLY)
-    call_command("import_transactions", str(source), user="taxpayer", format="universal", stdout=io.StringIO())
-    return user
 
 
 def test_generate_from_the_form_and_see_the_row(client, taxpayer):
