@@ -48,17 +48,23 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+START_PRICE = {"BTC": Decimal(30000), "ETH": Decimal(2000), "SOL": Decimal(100)}
+
+
 def koinly_rows(size: int, seed: int = 7) -> str:
     """A plausible history that never sells more than it holds: buys, sells, swaps, staking."""
     rng = random.Random(seed)
     held = {"BTC": Decimal(0), "ETH": Decimal(0), "SOL": Decimal(0)}
-    price = {"BTC": Decimal(30000), "ETH": Decimal(2000), "SOL": Decimal(100)}
+    price = dict(START_PRICE)
     when = dt.datetime(2020, 1, 1)
     lines = [HEADER]
     for n in range(size):
         when += dt.timedelta(minutes=rng.randint(20, 120))
-        for asset in price:
-            price[asset] = (price[asset] * Decimal(rng.randint(985, 1016)) / 1000).quantize(Decimal("0.01"))
+        for asset, start in START_PRICE.items():
+            # A random walk pulled back towards its start: prices stay plausible over 100k rows.
+            drift = 1016 if price[asset] < start / 4 else 985 if price[asset] > start * 4 else None
+            step = Decimal(rng.randint(985, 1016) if drift is None else rng.randint(min(drift, 1000), max(drift, 1000)))
+            price[asset] = max((price[asset] * step / 1000).quantize(Decimal("0.01")), Decimal("0.01"))
         asset = rng.choice(list(price))
         stamp = when.strftime("%Y-%m-%d %H:%M:%S")
         kind = rng.random()

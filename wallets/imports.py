@@ -4,7 +4,7 @@ bad row reported with its row number, column and reason, duplicates skipped and 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 from django_mongodb_backend.transaction import atomic
 
@@ -90,11 +90,21 @@ def _transaction(user, wallet, asset, movement, external_id) -> Transaction:
         transaction_type=KIND_TO_TYPE[movement.kind], user=user, wallet=wallet, cryptocurrency=asset,
         amount=movement.amount, transaction_date=movement.date, description=movement.description[:2000],
         fee=movement.fee, hash=movement.tx_hash[:66], direction=direction, usd_value=usd_value,
-        price_at_transaction=(value / movement.amount).quantize(Decimal("1e-8")) if value is not None and movement.amount else None,
+        price_at_transaction=_unit_price(value, movement.amount),
         total_cost_usd=total_cost, tax_category=movement.label[:64], source="import", external_id=external_id,
         from_address=wallet.address if wallet and direction == "out" else "",
         to_address=wallet.address if wallet and direction == "in" else "",
     )
+
+
+def _unit_price(value: Decimal | None, amount: Decimal) -> Decimal | None:
+    """Fiat per unit at 8 places; None when there is no value, or it does not fit the stored field
+    (a tiny amount of a worthless token can give a price past 26 digits)."""
+    if value is None or not amount:
+        return None
+    with localcontext(Context(prec=80)):
+        price = (value / amount).quantize(Decimal("1e-8"))
+    return price if price.adjusted() < 26 else None
 
 
 def transactions_export_universal(*, user) -> str:

@@ -57,6 +57,10 @@ class ParseResult:
     ignored_rows: int = 0
 
 
+MAX_INTEGER_DIGITS = 16
+MAX_DECIMAL_PLACES = 18
+
+
 def _amount(raw: str, row: int, column: str, errors: list) -> Decimal | None:
     raw = (raw or "").strip().replace(",", "")
     if not raw:
@@ -68,6 +72,14 @@ def _amount(raw: str, row: int, column: str, errors: list) -> Decimal | None:
         return None
     if not value.is_finite() or value < 0:
         errors.append(RowError(row, column, "must be a positive number"))
+        return None
+    # What the books store exactly (Decimal128, 34 digits: 16 before the point, 18 after).
+    sign, digits, exponent = value.normalize().as_tuple()
+    if len(digits) + exponent > MAX_INTEGER_DIGITS:
+        errors.append(RowError(row, column, f"too large: at most {MAX_INTEGER_DIGITS} digits before the point"))
+        return None
+    if -exponent > MAX_DECIMAL_PLACES:
+        errors.append(RowError(row, column, f"too precise: at most {MAX_DECIMAL_PLACES} decimal places"))
         return None
     return value
 

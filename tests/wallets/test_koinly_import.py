@@ -185,3 +185,24 @@ def test_admin_import_page(make_user, client):
 def test_managers_cannot_import_in_the_admin(make_user, client):
     client.force_login(make_user(role="MANAGER"))
     assert client.get("/admin/wallets/transaction/import/").status_code == 403
+
+
+def test_amounts_beyond_what_is_stored_exactly_are_row_errors():
+    from wallets import koinly_format
+
+    text = (HEADER + "\n2025-04-01 00:00:00,,,12345678901234567,ETH,,,,,,,\n"
+            "2025-04-02 00:00:00,,,0.0000000000000000001,ETH,,,,,,,\n"
+            "2025-04-03 00:00:00,,,0.000000000000000001,ETH,,,1,USD,staking,,\n")
+    parsed = koinly_format.parse_universal(text)
+    assert [(e.row, e.column, e.reason.split(":")[0]) for e in parsed.errors] == [
+        (2, "Received Amount", "too large"), (3, "Received Amount", "too precise")]
+    assert len(parsed.movements) == 1  # 1e-18 is fine
+
+
+@pytest.mark.django_db
+def test_a_tiny_amount_with_a_value_imports_without_a_unit_price(make_user, csv_file):
+    make_user(username="ivy")
+    text = HEADER + "\n2025-04-03 00:00:00,,,0.000000000000000001,ETH,,,1000000000,USD,staking,,\n"
+    call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(text), stdout=io.StringIO())
+    row = Transaction.objects.get()
+    assert row.usd_value == Decimal("1000000000") and row.price_at_transaction is None  # 1e27 per unit
