@@ -235,7 +235,8 @@ class GasEstimateOut(Schema):
 def estimate_gas(request, from_address: str, to: str, amount: Decimal, asset: str = "ETH"):
     if amount <= 0:
         raise ApiError(422, "invalid_amount", "The amount must be positive.")
-    return transfers.gas_estimate(from_address=from_address, to=to, amount=amount, asset=asset)
+    return transfers.gas_estimate(from_address=from_address, to=to, amount=amount, asset=asset,
+                                  fiat=request.user.reporting_fiat)
 
 
 class WalletMonitoringIn(StrictSchema):

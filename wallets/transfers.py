@@ -211,8 +211,9 @@ def transaction_status(*, tx_hash: str) -> dict:
     return result
 
 
-def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "ETH") -> dict:
-    """Gas limit of the transfer and slow/normal/fast fee tiers from the node's fee history."""
+def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "ETH", fiat: str = "USD") -> dict:
+    """Gas limit of the transfer and slow/normal/fast fee tiers from the node's fee history, in ETH
+    and in `fiat` (the user's) at the stored current ETH price (no fiat figure without one)."""
     from_address, to = address_normalise(from_address), address_normalise(to)
     token = Cryptocurrency.objects.filter(symbol=asset.upper()).first()
     if token is None:
@@ -233,7 +234,7 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
         raise ApiError(422, "estimate_failed", "The node cannot estimate this transfer.", {"reason": str(exc)[:300]}) from None
     base_fee = history["baseFeePerGas"][-1]
     rewards = history["reward"] or [[0, 0, 0]]
-    price = token.current_price if token.symbol == "ETH" else Cryptocurrency.objects.filter(symbol="ETH").values_list("current_price", flat=True).first()
+    price = _eth_price(fiat)
     tiers = {}
     for index, name in enumerate(("slow", "normal", "fast")):
         tip = sorted(r[index] for r in rewards)[len(rewards) // 2]
@@ -241,4 +242,13 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
         cost_eth = chain.wei_to_eth(gas * (base_fee + tip))
         tiers[name] = {"max_fee_per_gas": max_fee, "max_priority_fee_per_gas": tip, "cost_eth": cost_eth,
                        "cost_fiat": (cost_eth * price).quantize(Decimal("0.01")) if price else None}
-    return {"gas_limit": gas, "base_fee_per_gas": base_fee, "fiat_currency": "USD", "tiers": tiers}
+    return {"gas_limit": gas, "base_fee_per_gas": base_fee, "fiat_currency": fiat, "tiers": tiers}
+
+
+def _eth_price(fiat: str) -> Decimal | None:
+    from wallets.prices import price_current
+
+    try:
+        return price_current(symbol="ETH", fiat=fiat)
+    except ApiError:
+        return None

@@ -153,15 +153,26 @@ def test_unknown_and_malformed_hashes(sender):
 
 
 def test_gas_estimate_tiers(sender):
-    _, wallet, _, get = sender
+    from wallets.models import PriceQuote
+
+    user, wallet, _, get = sender
     to = Account.create().address
-    body = get(f"/api/blockchain/estimate-gas/?from_address={wallet.address}&to={to}&amount=0.1").json()
+    url = f"/api/blockchain/estimate-gas/?from_address={wallet.address}&to={to}&amount=0.1"
+    unpriced = get(url).json()
+    assert unpriced["fiat_currency"] == "USD" and unpriced["tiers"]["normal"]["cost_fiat"] is None
+    PriceQuote.objects.create(symbol="ETH", fiat="USD", day=None, price=Decimal("2500"))
+    PriceQuote.objects.create(symbol="ETH", fiat="EUR", day=None, price=Decimal("2300"))
+    body = get(url).json()
     assert body["gas_limit"] == 21000
     slow, normal, fast = (body["tiers"][name] for name in ("slow", "normal", "fast"))
     assert slow["max_fee_per_gas"] <= normal["max_fee_per_gas"] <= fast["max_fee_per_gas"]
     assert Decimal(normal["cost_fiat"]) == (Decimal(normal["cost_eth"]) * 2500).quantize(Decimal("0.01"))
     bad = get(f"/api/blockchain/estimate-gas/?from_address={wallet.address}&to=0x12&amount=0.1")
     assert bad.status_code == 422
+    type(user).objects.filter(pk=user.pk).update(reporting_fiat="EUR")  # the user's fiat, at its price
+    euro = get(url).json()
+    assert euro["fiat_currency"] == "EUR"
+    assert Decimal(euro["tiers"]["normal"]["cost_fiat"]) == (Decimal(euro["tiers"]["normal"]["cost_eth"]) * 2300).quantize(Decimal("0.01"))
 
 
 def test_wallet_monitoring_endpoint(sender, make_user):
