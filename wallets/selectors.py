@@ -89,16 +89,14 @@ def portfolio_value_for(user, *, movements: list[dict] | None = None) -> dict:
     price are listed, not guessed."""
     from decimal import Decimal
 
-    from django.conf import settings
-
     from wallets.portfolio import positions_from, valued
 
     positions = positions_from(portfolio_movements_for(user) if movements is None else movements)
-    book = price_book_for(positions)  # one query, same choice as wallets.prices.price_current
+    book = price_book_for(positions, fiat=user.reporting_fiat)  # one query, same choice as prices.price_current
     prices = {asset: book.current(asset) for asset in positions}
     rows = [row for row in valued(positions, prices) if row["quantity"]]
     return {
-        "fiat": settings.REPORTING_FIAT,
+        "fiat": user.reporting_fiat,
         "total_invested": sum((r["total_invested"] for r in rows if r["current_value"] is not None), Decimal(0)),
         "total_value": sum((r["current_value"] for r in rows if r["current_value"] is not None), Decimal(0)),
         "unrealized_gain_loss": sum((r["unrealized_gain_loss"] for r in rows if r["current_value"] is not None),
@@ -186,8 +184,6 @@ def portfolio_history_for(user, *, start: dt.date | None = None, end: dt.date | 
                           movements: list[dict] | None = None) -> dict:
     """Daily value of the user's holdings from `start` to `end` (inclusive; default the last 30
     days): quantities at each day's end from the transactions, times the day's stored price."""
-    from django.conf import settings
-
     from core.jsonapi.errors import ApiError
     from wallets.portfolio import value_series
 
@@ -203,9 +199,9 @@ def portfolio_history_for(user, *, start: dt.date | None = None, end: dt.date | 
         raise ApiError(422, "range_too_long", "Ask for at most 3 years of daily history.",
                        {"max_days": MAX_HISTORY_DAYS, "asked_days": (end - start).days + 1})
     movements = portfolio_movements_for(user) if movements is None else movements
-    book = price_book_for({m["asset"] for m in movements}, until=end)
+    book = price_book_for({m["asset"] for m in movements}, until=end, fiat=user.reporting_fiat)
     days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-    return {"fiat": settings.REPORTING_FIAT, "interval": "day", "start": start, "end": end,
+    return {"fiat": user.reporting_fiat, "interval": "day", "start": start, "end": end,
             "points": value_series(movements, days, book, today=today)}
 
 
@@ -222,17 +218,15 @@ def performance_window_start(window: str, now: dt.datetime) -> dt.datetime | Non
 
 def portfolio_performance_for(user, *, now: dt.datetime | None = None) -> dict:
     """P&L and ROI over each window (formula in wallets.portfolio.window_performance)."""
-    from django.conf import settings
-
     from wallets.portfolio import window_performance
 
     now = now or timezone.now()
     movements = portfolio_movements_for(user)
-    book = price_book_for({m["asset"] for m in movements})
+    book = price_book_for({m["asset"] for m in movements}, fiat=user.reporting_fiat)
     windows = [{"period": window, **window_performance(movements, book, start=performance_window_start(window, now),
                                                         end=now)}
                for window in PERFORMANCE_WINDOWS]
-    return {"fiat": settings.REPORTING_FIAT, "as_of": now, "windows": windows}
+    return {"fiat": user.reporting_fiat, "as_of": now, "windows": windows}
 
 
 def price_alert_list_for(user):

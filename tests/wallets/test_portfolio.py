@@ -80,3 +80,19 @@ def test_portfolio_of_another_user_is_not_mixed_in(client, make_user, access_tok
     transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                        transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     assert client.get("/api/portfolio/", HTTP_AUTHORIZATION=f"Bearer {access_token_for(other)}").json() == []
+
+
+@pytest.mark.django_db
+def test_portfolio_is_valued_in_the_users_fiat(client, make_user, access_token_for, settings):
+    settings.PRICE_API_BASE_URL = ""
+    user = make_user(reporting_fiat="EUR")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
+    Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
+    price_record(symbol="ETH", price=D("9999"))  # the server's fiat (USD): not this user's
+    price_record(symbol="ETH", price=D("2500"), fiat="EUR")
+    wallet = wallet_create(user=user, name="w", wallet_type=WalletType.PRIVATE_KEY)
+    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"), price_at_transaction=D("2000"),
+                       transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    total = client.get("/api/portfolio/value/", **headers).json()
+    assert total["fiat"] == "EUR" and D(total["total_value"]) == 5000 and D(total["total_invested"]) == 4000
+    assert client.get("/api/portfolio/performance/", **headers).json()["fiat"] == "EUR"
