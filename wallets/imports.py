@@ -65,15 +65,35 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
         for symbol in sorted(symbols - set(assets)):
             assets[symbol] = Cryptocurrency.objects.create(name=symbol, symbol=symbol, network="imported")
             report.assets_created.append(symbol)
-        for external_id, movement in external_ids.items():
-            if external_id in existing:
-                continue
+    for external_id, movement in external_ids.items():
+        if external_id not in existing:
             rows.append(_transaction(user, wallet, assets[movement.asset], movement, external_id))
-        Transaction.objects.bulk_create(rows)
-        if rows:
-            transaction_journals_sync_later(user)  # each imported transaction gets its journal entry
+    _insert_all_or_none(rows)
+    if rows:
+        transaction_journals_sync_later(user)  # each imported transaction gets its journal entry
     report.created = len(rows)
     return report
+
+
+IMPORT_BATCH = 5000  # rows per multi-document transaction
+
+
+def _insert_all_or_none(rows: list[Transaction]) -> None:
+    """One transaction for a file of up to IMPORT_BATCH rows. A larger file goes in batches (a MongoDB
+    transaction is limited in time and size: 100k rows in one was aborted); if a batch fails, the
+    batches already written are deleted again. Only a process killed between batches can leave part
+    of a file in; importing the same file again then adds just the rest (duplicates are skipped)."""
+    written: list[str] = []
+    try:
+        for first in range(0, len(rows), IMPORT_BATCH):
+            batch = rows[first:first + IMPORT_BATCH]
+            with atomic():
+                Transaction.objects.bulk_create(batch)
+            written += [row.external_id for row in batch]
+    except Exception:
+        for first in range(0, len(written), IMPORT_BATCH):
+            Transaction.objects.filter(external_id__in=written[first:first + IMPORT_BATCH]).delete()
+        raise
 
 
 def _transaction(user, wallet, asset, movement, external_id) -> Transaction:

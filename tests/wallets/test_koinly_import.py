@@ -206,3 +206,35 @@ def test_a_tiny_amount_with_a_value_imports_without_a_unit_price(make_user, csv_
     call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(text), stdout=io.StringIO())
     row = Transaction.objects.get()
     assert row.usd_value == Decimal("1000000000") and row.price_at_transaction is None  # 1e27 per unit
+
+
+@pytest.mark.django_db
+def test_large_files_go_in_batches_and_a_failed_batch_takes_the_others_back(make_user, monkeypatch):
+    from wallets import imports
+
+    user = make_user(username="ivy")
+    rows = [f"2025-03-{day:02d} 10:00:00,100,USD,0.1,ETH,,,,,,buy {day},0x{day:064x}" for day in range(1, 8)]
+    text = HEADER + "\n" + "\n".join(rows) + "\n"
+    monkeypatch.setattr(imports, "IMPORT_BATCH", 2)
+    report = imports.transactions_import_universal(user=user, text=text)
+    assert report.created == 7 and Transaction.objects.filter(user=user).count() == 7
+    Transaction.objects.filter(user=user).delete()
+
+    # Another import of the same file wins the race for the 5th row after our duplicate check:
+    # our third batch hits the unique key, and the two batches already written are deleted again.
+    original = imports._transaction
+    calls = []
+
+    def racing(user_, wallet, asset, movement, external_id):
+        calls.append(external_id)
+        if len(calls) == 5:
+            Transaction.objects.create(transaction_type="BUY", user=user_, cryptocurrency=asset, amount=1,
+                                       transaction_date=movement.date, external_id=external_id)
+        return original(user_, wallet, asset, movement, external_id)
+
+    monkeypatch.setattr(imports, "_transaction", racing)
+    from django.db import DatabaseError
+
+    with pytest.raises(DatabaseError):  # the unique key on external_id
+        imports.transactions_import_universal(user=user, text=text)
+    assert list(Transaction.objects.filter(user=user).values_list("external_id", flat=True)) == [calls[4]]
