@@ -318,6 +318,9 @@ LOGGING = {
         },
         "django.db.backends": {"level": "WARNING"},
         "mail.log": {"level": "WARNING"},
+        # PDF rendering logs every layout step at INFO: only its problems belong in our logs.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
