@@ -312,9 +312,14 @@ class TransactionUpdateIn(StrictSchema):
 
 
 def _own_tx(request, transaction_id):
-    # prefetch, not select_related: the backend's $lookup runs before the $match (bench/README.md).
-    return get_object_or_404(Transaction.objects.filter(user=request.user)
-                             .prefetch_related("cryptocurrency", "wallet").order_by("id"), transaction_id)
+    """By id alone, then the owner checked here: with the owner in the query the embedded server
+    picks the user_id index and scans all of that user's rows (0.8 s at 50k) instead of the _id
+    index (1 ms). Another user's transaction is a 404, like a missing one. prefetch, not
+    select_related: the backend's $lookup runs before the $match (bench/README.md)."""
+    transaction = get_object_or_404(Transaction.objects.prefetch_related("cryptocurrency", "wallet"), transaction_id)
+    if transaction.user_id != request.user.pk:
+        raise ApiError(404, "not_found", "Not found.")
+    return transaction
 
 
 @transactions_router.get("/", response=list[TransactionOut], auth=api_auth, summary="List transactions")
