@@ -143,7 +143,8 @@ class JournalEntry(models.Model):
 
 class JournalCounter(models.Model):
     """The last entry number used in a year ("JE-2026"). Incremented inside the posting transaction,
-    so a failed post rolls the number back with it and numbers have no gaps."""
+    so a failed post rolls the number back with it and numbers have no gaps. The key "chart-tree"
+    counts moves in the account tree: bumping it makes concurrent re-parentings conflict."""
 
     key = models.CharField(max_length=20, unique=True)
     last_number = models.PositiveIntegerField(default=0)

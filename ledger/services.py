@@ -200,10 +200,6 @@ def account_update(*, actor, account: FinancialAccount, account_name: str | None
         new_parent = _clean_code(new_parent, "parent_account")
         if new_parent == code:
             raise ApiError(409, "parent_cycle", "An account cannot be its own parent.", {"cycle": [code, code]})
-        cycle = parent_cycle(code, new_parent, selectors.account_parent_map())
-        if cycle:
-            raise ApiError(409, "parent_cycle", f"{new_parent} is below {code}: that parent would make a cycle.",
-                           {"cycle": cycle})
         _check_parent(parent_code=new_parent, account_type=new_type, currency=new_currency)
     if account_name is not None:
         account_name = account_name.strip()
@@ -214,9 +210,25 @@ def account_update(*, actor, account: FinancialAccount, account_name: str | None
         account.description = description.strip()
     if is_active is not None:
         account.is_active = is_active
+    moved = new_parent != account.parent_account
     account.account_type, account.currency, account.parent_account = new_type, new_currency, new_parent
-    account.save()
-    return account
+    if not moved:
+        account.save()
+        return account
+    _counter_ensure_key(CHART_TREE_KEY)
+
+    def move():
+        # Every re-parenting bumps one shared document first: two racing moves (A under B, B under A)
+        # conflict, the loser is retried and then sees the winner's parent in its cycle check.
+        _bump_counter(CHART_TREE_KEY)
+        cycle = parent_cycle(code, new_parent, selectors.account_parent_map()) if new_parent else None
+        if cycle:
+            raise ApiError(409, "parent_cycle", f"{new_parent} is below {code}: that parent would make a cycle.",
+                           {"cycle": cycle})
+        account.save()
+        return account
+
+    return in_transaction(move)
 
 
 def account_delete(*, actor, account: FinancialAccount) -> None:
@@ -391,17 +403,30 @@ def _clean_header(*, date, description: str, reference: str, transaction_hash: s
 def _next_entry_number(year: int) -> str:
     """Take the next number of `year`; must run inside the posting transaction."""
     key = f"JE-{year}"
-    connection = connections[DEFAULT_DB_ALIAS]
-    counter = connection.database[JournalCounter._meta.db_table].find_one_and_update(
-        {"key": key}, {"$inc": {"last_number": 1}}, return_document=pymongo.ReturnDocument.AFTER,
-        session=connection.session)
-    return f"{key}-{counter['last_number']:06d}"
+    return f"{key}-{_bump_counter(key):06d}"
 
 
 def _counter_ensure(year: int) -> None:
     # Created before the transaction: two first posts of a year inserting the same counter inside
     # transactions would fail with a duplicate key instead of a retryable conflict.
-    JournalCounter.objects.get_or_create(key=f"JE-{year}")
+    _counter_ensure_key(f"JE-{year}")
+
+
+# The counter document that serialises changes to the account tree (see account_update).
+CHART_TREE_KEY = "chart-tree"
+
+
+def _counter_ensure_key(key: str) -> None:
+    JournalCounter.objects.get_or_create(key=key)
+
+
+def _bump_counter(key: str) -> int:
+    """Increment a counter inside the current transaction; returns the new value."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    counter = connection.database[JournalCounter._meta.db_table].find_one_and_update(
+        {"key": key}, {"$inc": {"last_number": 1}}, return_document=pymongo.ReturnDocument.AFTER,
+        session=connection.session)
+    return counter["last_number"]
 
 
 def _publish_entry_event(event_type: str, entry: JournalEntry) -> None:
