@@ -367,14 +367,17 @@ def _entry_day(moment: dt.datetime) -> dt.date:
     return timezone.localdate(moment)
 
 
-def _validated_lines(line_items, *, currency: str) -> tuple[list[JournalLine], Decimal, Decimal]:
-    """The rules of ledger.double_entry, plus: every account exists, is active and is in the entry's currency."""
+def _validated_lines(line_items, *, currency: str,
+                     accounts: dict[str, FinancialAccount] | None = None) -> tuple[list[JournalLine], Decimal, Decimal]:
+    """The rules of ledger.double_entry, plus: every account exists, is active and is in the entry's
+    currency (`accounts`: the chart already read, by code, for a batch of entries)."""
     try:
         lines, total_debit, total_credit = lines_validate(line_items)
     except EntryRuleError as exc:
         raise _rule_error(exc) from None
     codes = sorted({line["account_code"] for line in lines})
-    accounts = {a.account_code: a for a in FinancialAccount.objects.filter(account_code__in=codes)}
+    if accounts is None:
+        accounts = {a.account_code: a for a in FinancialAccount.objects.filter(account_code__in=codes)}
     unknown = [code for code in codes if code not in accounts]
     if unknown:
         raise ApiError(422, "unknown_account", f"No such account: {', '.join(unknown)}.", {"account_codes": unknown})
@@ -420,11 +423,11 @@ def _counter_ensure_key(key: str) -> None:
     JournalCounter.objects.get_or_create(key=key)
 
 
-def _bump_counter(key: str) -> int:
+def _bump_counter(key: str, by: int = 1) -> int:
     """Increment a counter inside the current transaction; returns the new value."""
     connection = connections[DEFAULT_DB_ALIAS]
     counter = connection.database[JournalCounter._meta.db_table].find_one_and_update(
-        {"key": key}, {"$inc": {"last_number": 1}}, return_document=pymongo.ReturnDocument.AFTER,
+        {"key": key}, {"$inc": {"last_number": by}}, return_document=pymongo.ReturnDocument.AFTER,
         session=connection.session)
     return counter["last_number"]
 
@@ -473,6 +476,57 @@ def journal_entry_create(*, created_by, date, description: str, line_items, refe
             raise ApiError(409, "duplicate_source_key", "An entry for this source already exists.",
                            {"source_key": source_key}) from None
         raise
+
+
+def journal_entries_post_batch(*, created_by, entries: list[dict]) -> list[JournalEntry]:
+    """Create and post many entries in one transaction (the automatic journals): each entry is
+    validated like journal_entry_create's (dicts of its keyword arguments), then every year's numbers
+    are taken in one increment and the entries inserted together, so the numbers stay consecutive
+    and gap-free. Any problem (a rule, the lock date, a source key already used) writes nothing."""
+    if not selectors.ledger_can_post(created_by):
+        raise ApiError(403, "permission_denied", "Only managers and admins post entries.")
+    if not entries:
+        return []
+    codes = {line["account_code"] for spec in entries for line in spec["line_items"]}
+    accounts = {a.account_code: a for a in FinancialAccount.objects.filter(account_code__in=sorted(codes))}
+    built: list[JournalEntry] = []
+    for spec in entries:
+        moment, description, reference, transaction_hash, currency = _clean_header(
+            date=spec["date"], description=spec["description"], reference=spec.get("reference", ""),
+            transaction_hash=spec.get("transaction_hash", ""), currency=spec.get("currency"))
+        lines, total_debit, total_credit = _validated_lines(spec["line_items"], currency=currency, accounts=accounts)
+        _check_lock_date(_entry_day(moment), "create")
+        built.append(JournalEntry(
+            date=moment, description=description, reference=reference, transaction_hash=transaction_hash,
+            currency=currency, line_items=lines, total_debit=total_debit, total_credit=total_credit,
+            created_by=created_by, source_transaction=spec.get("source_transaction"),
+            source_key=(spec.get("source_key") or "").strip()[:200] or None, status=EntryStatus.POSTED,
+            posted_by=created_by))
+    by_year: dict[int, list[JournalEntry]] = {}
+    for entry in sorted(built, key=lambda e: e.date):
+        by_year.setdefault(_entry_day(entry.date).year, []).append(entry)
+    for year in by_year:
+        _counter_ensure(year)
+
+    def create_posted():
+        now = timezone.now()
+        for year, group in by_year.items():
+            last = _bump_counter(f"JE-{year}", len(group))
+            for number, entry in enumerate(group, start=last - len(group) + 1):
+                entry.pk, entry.entry_id, entry.posted_at = None, f"JE-{year}-{number:06d}", now
+        JournalEntry.objects.bulk_create(built)
+        return built
+
+    try:
+        created = in_transaction(create_posted)
+    except DatabaseError:  # IntegrityError included: a duplicate key fails the bulk insert
+        keys = [entry.source_key for entry in built if entry.source_key]
+        if keys and JournalEntry.objects.filter(source_key__in=keys).exists():
+            raise ApiError(409, "duplicate_source_key", "An entry for one of these sources already exists.") from None
+        raise
+    publish(GROUP_LIVE, "ledger.entries_posted", {"count": len(created), "first": created[0].entry_id,
+                                                   "last": created[-1].entry_id})
+    return created
 
 
 def _not_draft_error(entry_pk) -> ApiError:

@@ -22,13 +22,17 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import timezone
+
 from core.jsonapi.errors import ApiError
 from ledger.cost_basis import InsufficientHoldings, TradeError, compute
 from ledger.journal_rules import EntryPlan, JournalPlanError, plan_journals, rounded_lines
 from ledger.models import EntryStatus, JournalEntry
+from ledger.selectors import lock_date_get
 
 logger = logging.getLogger(__name__)
 TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
+POST_BATCH = 500  # new entries posted per transaction
 
 
 @dataclass
@@ -83,7 +87,7 @@ def _account_codes(plans: list[EntryPlan]) -> dict[str, str]:
 
 def transaction_journals_sync(*, user) -> JournalSyncReport:
     from accounts.services import system_user_get
-    from ledger.services import journal_entry_create, journal_entry_reverse
+    from ledger.services import journal_entry_reverse
     from reporting.selectors import tax_trades_for
 
     report = JournalSyncReport()
@@ -112,6 +116,8 @@ def transaction_journals_sync(*, user) -> JournalSyncReport:
             current[key] = entry
 
     planned_keys = set()
+    to_create: list[dict] = []
+    lock_date = lock_date_get()
     for plan in plans:
         planned_keys.add(plan.key)
         lines = _planned_lines(plan, codes)
@@ -124,28 +130,48 @@ def transaction_journals_sync(*, user) -> JournalSyncReport:
                 and _to_ms(entry.date) == _to_ms(plan.trade.date) and entry.description == description:
             report.unchanged += 1
             continue
+        if lock_date is not None and timezone.localdate(plan.trade.date) <= lock_date:
+            report.locked.append(plan.key)
+            continue
         if entry is not None and not _reverse(entry, system, report, journal_entry_reverse):
             continue
         source = sources[plan.key][0]
         tx_hash = (source.hash or "").lower()
-        try:
-            journal_entry_create(
-                created_by=system, date=plan.trade.date, description=description, line_items=lines,
-                reference=f"{plan.kind}", transaction_hash=tx_hash if TX_HASH.match(tx_hash) else "",
-                currency=tax_input.fiat, source_transaction=source,
-                source_key=f"{_prefix(user)}{plan.key}#{versions.get(plan.key, 0) + 1}", post=True)
-            report.created += 1
-        except ApiError as exc:
-            if exc.code == "duplicate_source_key":
-                report.skipped.append(f"{plan.key}: booked by a concurrent sync")
-            elif exc.code == "period_locked":
-                report.locked.append(plan.key)
-            else:
-                raise
+        to_create.append(dict(
+            date=plan.trade.date, description=description, line_items=lines, reference=plan.kind,
+            transaction_hash=tx_hash if TX_HASH.match(tx_hash) else "", currency=tax_input.fiat,
+            source_transaction=source, source_key=f"{_prefix(user)}{plan.key}#{versions.get(plan.key, 0) + 1}"))
+    for first in range(0, len(to_create), POST_BATCH):
+        _create(to_create[first:first + POST_BATCH], system, report)
     for key, entry in current.items():
         if key not in planned_keys:
             _reverse(entry, system, report, journal_entry_reverse)
     return report
+
+
+def _create(specs: list[dict], system, report: JournalSyncReport) -> None:
+    """Post a batch in one transaction; if it cannot go as one (a concurrent sync booked one of
+    them first), post them one by one and skip what is already booked."""
+    from ledger.services import journal_entries_post_batch, journal_entry_create
+
+    try:
+        journal_entries_post_batch(created_by=system, entries=specs)
+        report.created += len(specs)
+        return
+    except ApiError as exc:
+        if exc.code != "duplicate_source_key":
+            raise
+    for spec in specs:
+        try:
+            journal_entry_create(created_by=system, post=True, **spec)
+            report.created += 1
+        except ApiError as exc:
+            if exc.code == "duplicate_source_key":
+                report.skipped.append(f"{spec['source_key']}: booked by a concurrent sync")
+            elif exc.code == "period_locked":
+                report.locked.append(spec["source_key"])
+            else:
+                raise
 
 
 def _reverse(entry: JournalEntry, system, report: JournalSyncReport, reverse) -> bool:
