@@ -133,6 +133,8 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
 
         sync_s, report = timed(lambda: transaction_journals_sync(user=user))
         again_s, again = timed(lambda: transaction_journals_sync(user=user))
+        if report.error:
+            raise AssertionError(f"journals not synced: {report.error}")
         assert again.created == 0 and again.unchanged == report.created
         journal = {"journal_entries": report.created, "journal_sync_s": round(sync_s, 1),
                    "journal_entries_per_s": round(report.created / sync_s), "journal_resync_s": round(again_s, 1)}

@@ -17,8 +17,8 @@ fee's fiat value, c the cost the engine matched):
     fiat fee outside a buy/sell/swap/spend: Dr gas_fees F, Cr bank F
 Own transfers and transfers to or from another wallet of the user's move no value between accounts
 (one crypto account per asset): their entry is their fee, and with no fee there is nothing to book.
-Every line on a crypto account carries the asset and quantity. A plan that does not balance exactly
-is a bug and raises.
+Every line on a crypto account carries the asset and quantity. A plan that does not balance (beyond the
+engine's 50-digit rounding) is a bug and raises; `rounded_lines` then balances it exactly at 8 places.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from ledger.cost_basis import Disposal, Removal, Result, Trade
 from ledger.cost_basis.classify import Acquire, Dispose, Leave, operations
 
 ZERO = Decimal(0)
-CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
+CONTEXT = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_EVEN)
+# The engine works at 50 significant digits, so its costs and fee values carry rounding in the 50th
+# digit: a plan may be off by that much, far below the books' 8 places (rounded_lines balances it exactly).
+TOLERANCE = Decimal("1e-20")
 
 
 class JournalPlanError(ValueError):
@@ -153,7 +156,7 @@ def plan_journals(trades: list[Trade], keys: list[str], result: Result) -> list[
         for trade, key, ops in zip(trades, keys, ops_of):
             plan = _plan(trade, key, ops, costs[key], fiat)
             if plan.lines:
-                if plan.total_debit != plan.total_credit:
+                if abs(plan.total_debit - plan.total_credit) > TOLERANCE:
                     raise JournalPlanError(f"the entry of trade {key!r} does not balance: "
                                            f"{plan.total_debit} != {plan.total_credit}")
                 plans.append(plan)

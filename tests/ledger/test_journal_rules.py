@@ -162,3 +162,22 @@ def test_rounding_to_the_books_precision_keeps_the_balance():
     assert all(l.debit == l.debit.quantize(D("1e-8")) and l.credit == l.credit.quantize(D("1e-8")) for l in rounded)
     assert [l.credit for l in rounded if l.account == "crypto:BTC"] == [D("3333.33333333")]
     assert [l.credit for l in rounded if l.account == "realised_gains"] == [D("666.66666667")]
+
+
+def test_engine_rounding_in_the_50th_digit_still_books_exactly():
+    # An average-cost pool and a fee valued at the trade's rate (42,715,098.51 x 10.088592 /
+    # 10,088.59199575) have no finite decimals: the engine rounds them in its 50th digit, so the plan
+    # is off by about 1e-90. It is accepted, and the lines at the books' 8 places balance exactly.
+    from ledger.journal_rules import rounded_lines
+
+    trades = [
+        Trade(when(1), sent_asset="USD", sent_amount=D("141314892.81"), received_asset="BTC", received_amount=D("4467.89")),
+        Trade(when(2), sent_asset="USD", sent_amount=D("3416914.78"), received_asset="BTC", received_amount=D("91.2272")),
+        Trade(when(3), sent_asset="BTC", sent_amount=D("3236.97321200"), received_asset="ETH",
+              received_amount=D("10088.59199575"), net_worth=D("42715098.51"), fee_asset="ETH",
+              fee_amount=D("10.08859200")),
+    ]
+    for method in ("fifo", "acb", "hifo"):
+        plan = plans_of(trades, method=method)["k2"]
+        rounded = rounded_lines(plan)
+        assert sum(l.debit for l in rounded) == sum(l.credit for l in rounded), method
