@@ -17,6 +17,20 @@ def _oid(value) -> ObjectId | None:
         return None
 
 
+def users_matching(*, identifier: str) -> list[User]:
+    """The users a command-line `--user` names: by username, by email (any case) or by id, in that
+    order of precedence, without repeats (more than one only when they are different users)."""
+    found: list[User] = []
+    oid = _oid(identifier)
+    for query in ({"username": identifier}, {"email__iexact": identifier}, {"pk": oid} if oid else None):
+        if query is None:
+            continue
+        for user in User.objects.filter(**query)[:2]:
+            if all(user.pk != other.pk for other in found):
+                found.append(user)
+    return found
+
+
 def user_get_active(*, user_id: str) -> User | None:
     oid = _oid(user_id)
     return User.objects.filter(pk=oid, is_active=True).first() if oid else None

@@ -12,12 +12,10 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username or email (default: every user with transactions)")
 
     def handle(self, *args, **options):
-        from django.db.models import Q
-
-        from accounts.models import User
+        from accounts.selectors import users_matching
 
         if options["user"]:
-            users = list(User.objects.filter(Q(username=options["user"]) | Q(email__iexact=options["user"]))[:1])
+            users = users_matching(identifier=options["user"])[:1]
             if not users:
                 raise CommandError(f"no user {options['user']!r}")
         else:

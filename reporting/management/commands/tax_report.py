@@ -83,18 +83,9 @@ class Command(BaseCommand):
             )
 
     def _user(self, identifier: str):
-        from bson import ObjectId
-        from bson.errors import InvalidId
-        from django.db.models import Q
+        from accounts.selectors import users_matching
 
-        from accounts.models import User
-
-        query = Q(username=identifier) | Q(email__iexact=identifier)
-        try:
-            query |= Q(pk=ObjectId(identifier))
-        except (InvalidId, TypeError):
-            pass
-        users = list(User.objects.filter(query)[:2])
+        users = users_matching(identifier=identifier)
         if not users:
             raise CommandError(f"no user {identifier!r} (give a username, email or id)")
         if len(users) > 1:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import User
+from accounts.selectors import users_matching
 from wallets.imports import transactions_export_universal
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="", help="file to write (default: stdout)")
 
     def handle(self, *args, **options):
-        user = User.objects.filter(username=options["user"]).first()
+        user = next(iter(users_matching(identifier=options["user"])), None)
         if user is None:
             raise CommandError(f"no user {options['user']!r}")
         text = transactions_export_universal(user=user)

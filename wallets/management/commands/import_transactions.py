@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import User
+from accounts.selectors import users_matching
 from wallets.imports import ImportRejected, transactions_import_universal
 from wallets.models import Wallet
 
@@ -22,8 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--wallet", default="", help="address of one of the user's wallets (optional)")
 
     def handle(self, *args, **options):
-        user = User.objects.filter(username=options["user"]).first() or User.objects.filter(
-            email=options["user"].lower()).first()
+        user = next(iter(users_matching(identifier=options["user"])), None)
         if user is None:
             raise CommandError(f"no user {options['user']!r}")
         wallet = None
