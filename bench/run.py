@@ -12,6 +12,7 @@ unless --mongodb-name) and drops it at the end unless --keep.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -64,6 +65,57 @@ def start_server(sync_on_commit: bool, root: Path, label: str):
         port, storage, log_path=root / f"{label}.log", sync_on_commit=sync_on_commit
     )
     return process, localstack.embedded_mongodb_uri(port)
+
+
+@contextlib.contextmanager
+def bench_session(*, label: str, mongodb_uri: str = "", keep: bool = False):
+    """A bench's database for one run: its own on-disk embedded server (or `mongodb_uri`), Django set
+    up on a fresh `bench_<label>_<timestamp>` database, migrated. Yields the run's results dict,
+    already holding the target, versions, machine and start load; the database, server and storage
+    are gone afterwards unless `keep`."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"bench_{label}_{stamp.lower()}"
+    root = Path(tempfile.mkdtemp(prefix=f"cryptobooks-bench-{label}-"))
+    servers = []
+    try:
+        if mongodb_uri:
+            uri, target = mongodb_uri, "MONGODB_URI"
+        else:
+            process, uri = start_server(False, root, "main")
+            servers.append(process)
+            target = "embedded SecantusDB, on disk, sync_on_commit=False"
+        django_setup(uri, name, root / "data")
+
+        from django.core.management import call_command
+        from django.db import connection
+
+        build = connection.database.client.admin.command("buildInfo")
+        print(f"target: {target}; server {build.get('version')}"
+              + (f" (SecantusDB {build['secantusVersion']})" if "secantusVersion" in build else ""), flush=True)
+        call_command("migrate", verbosity=0, interactive=False)
+        yield {"timestamp": stamp, "target": target, "server_version": build.get("version"),
+               "secantus_version": build.get("secantusVersion"), "python": platform.python_version(),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cpu", "load_avg_at_start": os.getloadavg(),
+               "root": str(root), "started": time.perf_counter()}
+        if not keep:
+            connection.database.client.drop_database(name)
+    finally:
+        while servers:
+            servers.pop().stop()
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def results_write(results: dict, filename: str) -> None:
+    """Close a run's results (total time, end load), print them and write bench/results/<filename>."""
+    results["total_s"] = round(time.perf_counter() - results.pop("started"), 1)
+    results["load_avg_at_end"] = os.getloadavg()
+    print(f"\ntotal {results['total_s']} s; load average {results['load_avg_at_start']} -> {results['load_avg_at_end']}")
+    out_dir = BASE_DIR / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / filename
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"written {out.relative_to(BASE_DIR)}")
 
 
 def django_setup(uri: str, name: str, data_dir: Path):

@@ -18,21 +18,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
-import os
-import platform
 import random
-import shutil
 import sys
-import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.run import django_setup, print_table, start_server, timed  # noqa: E402
+from bench.run import bench_session, print_table, results_write, timed  # noqa: E402
 
 HEADER = ("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,"
           "Net Worth Amount,Net Worth Currency,Label,Description,TxHash")
@@ -150,66 +144,30 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = f"bench_tax_{stamp.lower()}"
-    root = Path(tempfile.mkdtemp(prefix="cryptobooks-bench-tax-"))
-    servers = []
-    started = time.perf_counter()
-    try:
-        if args.mongodb_uri:
-            uri, target = args.mongodb_uri, "MONGODB_URI"
-        else:
-            process, uri = start_server(False, root, "main")
-            servers.append(process)
-            target = "embedded SecantusDB, on disk, sync_on_commit=False"
-        django_setup(uri, name, root / "data")
-
-        from django.core.management import call_command
-        from django.db import connection
-
-        build = connection.database.client.admin.command("buildInfo")
-        print(f"target: {target}; server {build.get('version')}"
-              + (f" (SecantusDB {build['secantusVersion']})" if "secantusVersion" in build else ""), flush=True)
-        call_command("migrate", verbosity=0, interactive=False)
+    with bench_session(label="tax", mongodb_uri=args.mongodb_uri, keep=args.keep) as results:
         # Imports queue the automatic journals; here they stay queued (no consumer), so the import and
         # tax_report figures are their own. The journal sync is timed separately (--journals-up-to).
         from huey.contrib.djhuey import HUEY
 
         HUEY.immediate = False
-        results = {"timestamp": stamp, "target": target, "server_version": build.get("version"),
-                   "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cpu",
-                   "load_avg_at_start": os.getloadavg(), "sizes": []}
+        root = Path(results.pop("root"))
+        results["sizes"] = []
         for size in sizes:
             print(f"... {size} imported rows", flush=True)
             results["sizes"].append(bench_size(size, root, journals=size <= args.journals_up_to))
-        if not args.keep:
-            connection.database.client.drop_database(name)
-        results["total_s"] = round(time.perf_counter() - started, 1)
-        results["load_avg_at_end"] = os.getloadavg()
-        print_table("tax_report --method fifo --totals over the whole history, vs a plain scan", results["sizes"], [
-            ("rows", "rows"), ("documents", "documents"), ("trades", "trades"), ("disposals", "disposals"),
-            ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("scan_s", "scan s"),
-            ("read_trades_s", "read trades s"), ("engine_s", "engine s"), ("tax_report_s", "tax_report s"),
-            ("tax_report_vs_scan", "x scan"),
-        ])
-        print_table("automatic journals (one posted entry per trade), first sync and a second one", [
-            r for r in results["sizes"] if "journal_entries" in r], [
-            ("rows", "rows"), ("journal_entries", "entries"), ("journal_sync_s", "sync s"),
-            ("journal_entries_per_s", "entries/s"), ("journal_resync_s", "re-sync s (nothing to do)"),
-        ])
-        print(f"\ntotal {results['total_s']} s; load average {results['load_avg_at_start']} -> "
-              f"{results['load_avg_at_end']}")
-        out_dir = BASE_DIR / "bench" / "results"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        out = out_dir / f"tax-report-{stamp}.json"
-        out.write_text(json.dumps(results, indent=2, default=str))
-        print(f"written {out.relative_to(BASE_DIR)}")
-        return 0
-    finally:
-        while servers:
-            servers.pop().stop()
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
+    print_table("tax_report --method fifo --totals over the whole history, vs a plain scan", results["sizes"], [
+        ("rows", "rows"), ("documents", "documents"), ("trades", "trades"), ("disposals", "disposals"),
+        ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("scan_s", "scan s"),
+        ("read_trades_s", "read trades s"), ("engine_s", "engine s"), ("tax_report_s", "tax_report s"),
+        ("tax_report_vs_scan", "x scan"),
+    ])
+    print_table("automatic journals (one posted entry per trade), first sync and a second one", [
+        r for r in results["sizes"] if "journal_entries" in r], [
+        ("rows", "rows"), ("journal_entries", "entries"), ("journal_sync_s", "sync s"),
+        ("journal_entries_per_s", "entries/s"), ("journal_resync_s", "re-sync s (nothing to do)"),
+    ])
+    results_write(results, f"tax-report-{results['timestamp']}.json")
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,19 +17,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
-import shutil
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.run import django_setup, print_table, recreate, reference_rows, start_server, timed  # noqa: E402
+from bench.run import bench_session, print_table, recreate, reference_rows, results_write, timed  # noqa: E402
 
 URL = "/api/transactions/?limit=50"
 BATCH = 5000
@@ -144,69 +139,31 @@ def bench_list(size: int, requests: int, wallet, eth, token: str) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = f"bench_txlist_{stamp.lower()}"
-    root = Path(tempfile.mkdtemp(prefix="cryptobooks-bench-txlist-"))
-    servers = []
-    started = time.perf_counter()
-    try:
-        if args.mongodb_uri:
-            uri, target = args.mongodb_uri, "MONGODB_URI"
-        else:
-            process, uri = start_server(False, root, "main")
-            servers.append(process)
-            target = "embedded SecantusDB, on disk, sync_on_commit=False"
-        django_setup(uri, name, root / "data")
-
-        from django.core.management import call_command
-        from django.db import connection
-
+    with bench_session(label="txlist", mongodb_uri=args.mongodb_uri, keep=args.keep) as results:
         from wallets.models import Transaction
 
-        build = connection.database.client.admin.command("buildInfo")
-        print(f"target: {target}; server {build.get('version')}"
-              + (f" (SecantusDB {build['secantusVersion']})" if "secantusVersion" in build else ""), flush=True)
-        call_command("migrate", verbosity=0, interactive=False)
+        results.pop("root")
         recreate(Transaction)
         user, eth, wallet = reference_rows()
         token = bearer_token(user)
-        results = {"timestamp": stamp, "target": target, "server_version": build.get("version"),
-                   "secantus_version": build.get("secantusVersion"), "python": platform.python_version(),
-                   "machine": f"{platform.machine()}, {os.cpu_count()} cpu", "load_avg_at_start": os.getloadavg(),
-                   "url": URL, "sizes": []}
+        results.update({"url": URL, "sizes": []})
         for size in sizes:
             print(f"... {size} transactions", flush=True)
             results["sizes"].append(bench_list(size, args.requests, wallet, eth, token))
-        if not args.keep:
-            connection.database.client.drop_database(name)
-        results["total_s"] = round(time.perf_counter() - started, 1)
-        results["load_avg_at_end"] = os.getloadavg()
-
-        print_table(f"GET {URL} (bearer token; {args.requests} timed requests per size)", results["sizes"], [
-            ("size", "transactions"), ("queries", "DB queries"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
-            ("min_ms", "min ms"), ("max_ms", "max ms"), ("seed_s", "seed s"),
-        ])
-        print_table("for comparison (median): one transaction by id, and /api/portfolio/performance/",
-                    results["sizes"], [
-            ("size", "transactions"), ("detail_queries", "detail queries"), ("detail_p50_ms", "detail ms"),
-            ("performance_queries", "performance queries"), ("performance_p50_ms", "performance ms"),
-        ])
-        print("    queries per request:")
-        for query in results["sizes"][-1]["query_log"]:
-            print(f"      {query[:240]}")
-        print(f"\ntotal {results['total_s']} s; load average {results['load_avg_at_start']} -> "
-              f"{results['load_avg_at_end']}")
-        out_dir = BASE_DIR / "bench" / "results"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        out = out_dir / f"transactions-list-{stamp}.json"
-        out.write_text(json.dumps(results, indent=2, default=str))
-        print(f"written {out.relative_to(BASE_DIR)}")
-        return 0
-    finally:
-        while servers:
-            servers.pop().stop()
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
+    print_table(f"GET {URL} (bearer token; {args.requests} timed requests per size)", results["sizes"], [
+        ("size", "transactions"), ("queries", "DB queries"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
+        ("min_ms", "min ms"), ("max_ms", "max ms"), ("seed_s", "seed s"),
+    ])
+    print_table("for comparison (median): one transaction by id, and /api/portfolio/performance/",
+                results["sizes"], [
+        ("size", "transactions"), ("detail_queries", "detail queries"), ("detail_p50_ms", "detail ms"),
+        ("performance_queries", "performance queries"), ("performance_p50_ms", "performance ms"),
+    ])
+    print("    queries per request:")
+    for query in results["sizes"][-1]["query_log"]:
+        print(f"      {query[:240]}")
+    results_write(results, f"transactions-list-{results['timestamp']}.json")
+    return 0
 
 
 if __name__ == "__main__":
