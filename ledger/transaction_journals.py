@@ -63,8 +63,10 @@ def _split_key(source_key: str) -> tuple[str, int]:
 
 
 def _signature(lines) -> list[tuple]:
-    return [(line.account_code, line.debit_amount, line.credit_amount, line.asset or "",
-             line.quantity if line.quantity is None else Decimal(line.quantity).normalize()) for line in lines]
+    """What makes two entries' lines the same, for stored lines and planned ones (line_as_dict form)."""
+    return [(line["account_code"], Decimal(line["debit_amount"] or 0), Decimal(line["credit_amount"] or 0),
+             line["asset"] or "", None if line["quantity"] is None else Decimal(line["quantity"]).normalize())
+            for line in lines]
 
 
 def _planned_lines(plan: EntryPlan, account_codes: dict[str, str]) -> list[dict]:
@@ -87,7 +89,7 @@ def _account_codes(plans: list[EntryPlan]) -> dict[str, str]:
 
 def transaction_journals_sync(*, user) -> JournalSyncReport:
     from accounts.services import system_user_get
-    from ledger.services import journal_entry_reverse
+    from ledger.services import journal_entry_reverse, line_as_dict
     from reporting.selectors import tax_trades_for
 
     report = JournalSyncReport()
@@ -122,11 +124,8 @@ def transaction_journals_sync(*, user) -> JournalSyncReport:
         planned_keys.add(plan.key)
         lines = _planned_lines(plan, codes)
         entry = current.get(plan.key)
-        wanted = [(line["account_code"], Decimal(line["debit_amount"] or 0), Decimal(line["credit_amount"] or 0),
-                   line["asset"], line["quantity"] if line["quantity"] is None else line["quantity"].normalize())
-                  for line in lines]
         description = plan.description[:2000]
-        if entry is not None and _signature(entry.line_items) == wanted \
+        if entry is not None and _signature(map(line_as_dict, entry.line_items)) == _signature(lines) \
                 and _to_ms(entry.date) == _to_ms(plan.trade.date) and entry.description == description:
             report.unchanged += 1
             continue

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-FIAT_AMOUNT = {"max_digits": 34, "decimal_places": 8}
+from wallets.models import FIAT_AMOUNT
 
 
 class TaxReportType(models.TextChoices):
