@@ -3,31 +3,21 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-
-class Role(models.TextChoices):
-    USER = "USER", "User"
-    MANAGER = "MANAGER", "Manager"
-    ADMIN = "ADMIN", "Admin"
-
-
-class CostBasisMethod(models.TextChoices):
-    FIFO = "fifo", "FIFO (first in, first out)"
-    LIFO = "lifo", "LIFO (last in, first out)"
-    HIFO = "hifo", "HIFO (highest cost first)"
-    ACB = "acb", "ACB (average cost)"
-    UK = "uk", "UK (HMRC pooling)"
-
-
-class LotScope(models.TextChoices):
-    ALL = "all", "Across all wallets"
-    WALLET = "wallet", "Per wallet"
+from core.models import CostBasisMethod, LotScope  # noqa: F401  (re-exported: the profile's choices)
+from core.permissions import Role
 
 
 class User(AbstractUser):
     email = models.EmailField(unique=True)
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
+    # Every user belongs to exactly one organization; the role means what it means within it
+    # (core.permissions). Only the inactive system user has none.
+    organization = models.ForeignKey("core.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="members")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
+    # Works the organization's books (entries, statements, tax reports) without being a manager.
+    is_accountant = models.BooleanField(default=False)
 
     email_verified = models.BooleanField(default=False)
     # Single-use tokens are stored as hashes, never in clear (see accounts.services).
@@ -53,12 +43,6 @@ class User(AbstractUser):
     )
     is_verified_by_manager = models.BooleanField(default=False)
 
-    # Tax settings: one fiat currency per user for every value and report; the cost-basis method and
-    # whether lots are matched across all wallets or per wallet (US rules since 2025).
-    reporting_fiat = models.CharField(max_length=3, default="USD")
-    cost_basis_method = models.CharField(max_length=8, choices=CostBasisMethod.choices, default=CostBasisMethod.FIFO)
-    cost_basis_lot_scope = models.CharField(max_length=8, choices=LotScope.choices, default=LotScope.ALL)
-
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,18 +59,12 @@ class User(AbstractUser):
             models.Index(fields=["email"], name="users_email_idx"),
             models.Index(fields=["employee_id"], name="users_employee_id_idx"),
             models.Index(fields=["role"], name="users_role_idx"),
+            models.Index(fields=["organization", "role"], name="users_org_role_idx"),
         ]
 
     def __str__(self) -> str:
         return self.username
 
-    @property
-    def is_manager(self) -> bool:
-        return self.role == Role.MANAGER
-
-    @property
-    def is_admin_role(self) -> bool:
-        return self.role == Role.ADMIN
 
 
 class SessionKind(models.TextChoices):

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F
 
-from accounts.models import Role
+from core.permissions import Role
 
 # Apps whose every model permission the ADMIN role holds.
 ADMIN_APPS = ("accounts", "auth", "core", "wallets", "ledger", "payroll", "invoicing", "reporting", "ai_audit")
@@ -35,7 +35,6 @@ ROLE_PERMISSIONS = {
     ),
 }
 
-STAFF_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 def role_group_name(role: str) -> str:

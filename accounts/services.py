@@ -9,15 +9,19 @@ from django.core.validators import validate_email
 from django.db import IntegrityError
 from django_mongodb_backend.transaction import atomic
 
-from accounts.models import Role, User
-from accounts.roles import STAFF_ROLES, role_group_name
+from accounts.models import User
+from accounts.roles import role_group_name
+from core import permissions
+from core.models import Organization
+from core.organizations import organization_create, organization_name_for
+from core.permissions import Role
 
 
 def _apply_role(user: User, role: str) -> None:
     if role not in Role.values:
         raise ValidationError({"role": f"unknown role {role!r}"})
     user.role = role
-    user.is_staff = role in STAFF_ROLES or user.is_superuser
+    user.is_staff = permissions.role_is_staff(role) or user.is_superuser
 
 
 def _sync_role_group(user: User) -> None:
@@ -43,19 +47,30 @@ def user_create(
     role: str = Role.USER,
     manager: User | None = None,
     is_superuser: bool = False,
+    organization: Organization | None = None,
     **profile,
 ) -> User:
-    """Create a user in the group of their role; the password must pass the validators."""
+    """Create a user in the group of their role; the password must pass the validators.
+
+    Without an organization the user gets one of their own (named from `company`, else after them)
+    and is its ADMIN whatever `role` says: a one-person organization is how an individual or an
+    outside API client keeps their own books."""
     validate_email(email)
     user = User(
         username=username, email=email.lower(), first_name=first_name, last_name=last_name,
         manager=manager, is_superuser=is_superuser, **profile,
     )
-    _apply_role(user, role)
+    _apply_role(user, role if organization is not None else Role.ADMIN)
     validate_password(password, user)
     user.set_password(password)
-    user.full_clean(exclude=["password"])
+    user.full_clean(exclude=["password", "organization"])
     with atomic():
+        if organization is None:
+            organization = organization_create(
+                name=organization_name_for(company=user.company, first_name=first_name, last_name=last_name,
+                                           username=username),
+                is_personal=not user.company.strip())
+        user.organization = organization
         user.save()
         _sync_role_group(user)
     return user

@@ -1,8 +1,61 @@
-"""Platform records shared by every domain app: task runs and the realtime event outbox."""
+"""Platform records shared by every domain app: organizations (the tenants), task runs and the
+realtime event outbox."""
 
 from django.db import models
 from django_mongodb_backend.fields import EmbeddedModelArrayField
 from django_mongodb_backend.models import EmbeddedModel
+
+from core.tenancy import OrganizationManager
+
+
+class CostBasisMethod(models.TextChoices):
+    FIFO = "fifo", "FIFO (first in, first out)"
+    LIFO = "lifo", "LIFO (last in, first out)"
+    HIFO = "hifo", "HIFO (highest cost first)"
+    ACB = "acb", "ACB (average cost)"
+    UK = "uk", "UK (HMRC pooling)"
+
+
+class LotScope(models.TextChoices):
+    ALL = "all", "Across all wallets"
+    WALLET = "wallet", "Per wallet"
+
+
+class Organization(models.Model):
+    """Whose books: a business (or one person) with its own people, wallets, ledger and reports.
+
+    The tax settings live here, not on the user, because the books they drive are the
+    organization's: one reporting fiat (fixed once transactions exist), one cost-basis method and lot
+    scope. The branding fields are what invoices and payslips print.
+    """
+
+    name = models.CharField(max_length=200)
+    # Made for one person at registration or on leaving a company: their own books.
+    is_personal = models.BooleanField(default=False)
+    reporting_fiat = models.CharField(max_length=3, default="USD")
+    cost_basis_method = models.CharField(max_length=8, choices=CostBasisMethod.choices, default=CostBasisMethod.FIFO)
+    cost_basis_lot_scope = models.CharField(max_length=8, choices=LotScope.choices, default=LotScope.ALL)
+    fiscal_year_start_month = models.PositiveSmallIntegerField(default=1)
+    fiscal_year_start_day = models.PositiveSmallIntegerField(default=1)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # Entries dated on or before this day cannot be created, posted or reversed (closed periods).
+    lock_date = models.DateField(null=True, blank=True)
+    # Branding, printed on invoices and payslips.
+    logo = models.FileField(upload_to="organizations/logos/", blank=True, default="")
+    primary_color = models.CharField(max_length=7, blank=True, default="")
+    secondary_color = models.CharField(max_length=7, blank=True, default="")
+    address = models.TextField(blank=True, default="")
+    tax_id = models.CharField(max_length=64, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "organizations"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TaskStatus(models.TextChoices):
@@ -26,6 +79,8 @@ class TaskRun(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)  # percent, 0-100
     message = models.CharField(max_length=500, blank=True, default="")
     log_lines = EmbeddedModelArrayField(TaskLogLine, default=list, blank=True)
+    # None for installation-wide work (the chain monitor, price refresh): platform superusers only.
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     triggered_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="task_runs"
     )
@@ -36,10 +91,13 @@ class TaskRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = OrganizationManager()
+
     class Meta:
         db_table = "task_runs"
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["organization", "-created_at"], name="task_runs_org_created_idx"),
             models.Index(fields=["-created_at"], name="task_runs_created_idx"),
             models.Index(fields=["status"], name="task_runs_status_idx"),
         ]

@@ -33,18 +33,47 @@ from core.models import RealtimeEvent
 
 logger = logging.getLogger(__name__)
 
-GROUP_LIVE = "live"
-GROUP_TASK_LOGS = "admin.task-logs"
-GROUP_DASHBOARD_STATS = "admin.dashboard-stats"
-GROUP_USER_MANAGEMENT = "admin.user-management"
-GROUP_MANAGER_VERIFICATION = "admin.manager-verification"
 EVENT_MESSAGE_TYPE = "realtime.event"  # handled by BaseLiveConsumer.realtime_event
 OUTBOX_RETENTION = dt.timedelta(days=1)
 MAX_EVENT_TYPE_LENGTH = 100
 
 
+# --- groups ----------------------------------------------------------------------------------------
+# An event reaches only those who could read the same object over HTTP: it is published to one
+# user, or to one audience of one organization. Which audiences and feeds an actor joins is
+# `core.permissions.live_audiences` / `can_view_staff_feeds`; there is no installation-wide group
+# except the platform feed of superusers (work that belongs to no organization, e.g. the monitor).
+
+class Audience:
+    MEMBERS = "members"  # every member of the organization
+    BOOKS = "books"  # those who may view the books (core.permissions.can_view_books)
+    STAFF = "staff"  # managers and admins of the organization
+
+
+class StaffFeed:
+    """The /ws/admin/<feed>/ feeds (managers and admins of the organization)."""
+    TASK_LOGS = "task-logs"
+    DASHBOARD_STATS = "dashboard-stats"
+    USER_MANAGEMENT = "user-management"
+    MANAGER_VERIFICATION = "manager-verification"
+
+
+PLATFORM_GROUP_PREFIX = "platform"
+
+
 def user_group(user_id) -> str:
     return f"user.{user_id}"
+
+
+def organization_group(organization_id, audience: str) -> str:
+    return f"org.{organization_id}.{audience}"
+
+
+def staff_feed_group(organization_id, feed: str) -> str:
+    """A staff feed of one organization; organization None: the platform's (superusers only)."""
+    if organization_id is None:
+        return f"{PLATFORM_GROUP_PREFIX}.admin.{feed}"
+    return f"org.{organization_id}.admin.{feed}"
 
 
 def publish(group: str, event_type: str, payload: dict) -> None:

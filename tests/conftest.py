@@ -54,13 +54,34 @@ _usernames = itertools.count(1)
 
 
 @pytest.fixture
-def make_user(db):
-    """Create a user with a role (USER, MANAGER or ADMIN); password is `Passw0rd!long`."""
+def make_organization(db):
+    """Create an organization (with its default chart of accounts) through the real service."""
+    from core.organizations import organization_create
+
+    names = itertools.count(1)
+
+    def make(name=None, **settings):
+        return organization_create(name=name or f"Org {next(names)}", **settings)
+
+    return make
+
+
+@pytest.fixture
+def organization(make_organization):
+    """The test's main organization ("Acme"): `make_user` puts users here unless told otherwise."""
+    return make_organization("Acme")
+
+
+@pytest.fixture
+def make_user(db, organization):
+    """Create a user with a role (USER, MANAGER or ADMIN) in `organization` (the test's main one
+    unless `organization=` names another); password is `Passw0rd!long`."""
     from django.contrib.auth.models import Group
 
     from accounts.models import Role, User
 
     def make(role=Role.USER, **fields):
+        fields.setdefault("organization", organization)
         n = next(_usernames)
         username = fields.pop("username", f"user{n}")
         user = User(

@@ -1,0 +1,175 @@
+"""Who may see and do what: the one home of the rules.
+
+Every service, API handler, view, admin class, WebSocket consumer and the admin sidebar asks this
+module; no role string literal appears anywhere else. The rules are about an *actor* (a user) inside
+their *organization*: a role (USER / MANAGER / ADMIN) means what it means within the organization
+the user belongs to, and no rule here ever grants anything across organizations. Which rows an actor
+may reach at all is decided by `core.tenancy` (every scoped query goes through it); these predicates
+decide what the actor may do with the rows of their own organization.
+
+The roles, within an organization:
+- USER: an employee. Their own wallets and transactions, their notifications and profile. No books.
+- Accountant (a flag on any member, `is_accountant`): works the books: chart of accounts, journal
+  entries (drafts: create, edit, delete), statements, tax reports, every wallet and transaction of
+  the organization (read). Cannot post or reverse entries, manage people or set the lock date.
+- MANAGER: everything an accountant does, plus posting and reversing entries, inviting and
+  verifying employees, the admin site and its live feeds, task runs.
+- ADMIN: everything, plus roles, the organization's settings (fiat, cost-basis method, branding) and
+  the lock date.
+A platform superuser holds every rule inside their own organization and, in the Django admin only,
+sees every organization (`core.tenancy.OrganizationQuerySet.for_admin`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    USER = "USER", "User"
+    MANAGER = "MANAGER", "Manager"
+    ADMIN = "ADMIN", "Admin"
+
+
+STAFF_ROLES = (Role.MANAGER, Role.ADMIN)
+
+
+def role_is_staff(role: str) -> bool:
+    """Whether a role opens the admin site (the User.is_staff flag follows this)."""
+    return role in STAFF_ROLES
+
+
+def _active(actor) -> bool:
+    return bool(getattr(actor, "is_authenticated", False)) and bool(getattr(actor, "is_active", False))
+
+
+def _member(actor) -> bool:
+    return _active(actor) and getattr(actor, "organization_id", None) is not None
+
+
+def _superuser(actor) -> bool:
+    return _active(actor) and bool(getattr(actor, "is_superuser", False))
+
+
+def is_org_admin(actor) -> bool:
+    return _member(actor) and (actor.role == Role.ADMIN or _superuser(actor))
+
+
+def is_org_manager(actor) -> bool:
+    """MANAGER or ADMIN of their organization (or a platform superuser)."""
+    return _member(actor) and (actor.role in STAFF_ROLES or _superuser(actor))
+
+
+def is_accountant(actor) -> bool:
+    return _member(actor) and bool(getattr(actor, "is_accountant", False))
+
+
+def in_organization(actor, organization_id) -> bool:
+    """The object's organization is the actor's own."""
+    return _member(actor) and organization_id is not None and str(actor.organization_id) == str(organization_id)
+
+
+# --- the admin site and the back-office ---------------------------------------------------------------
+
+def can_open_admin(actor) -> bool:
+    return is_org_manager(actor) or (_superuser(actor))
+
+
+def can_see_all_organizations(actor) -> bool:
+    """Only in the admin: a platform superuser's changelists span every organization."""
+    return _superuser(actor)
+
+
+def can_use_backoffice(actor) -> bool:
+    return _member(actor)
+
+
+# --- people --------------------------------------------------------------------------------------------
+
+def can_manage_team(actor) -> bool:
+    """Invite people, verify employees, (de)activate members, remove them."""
+    return is_org_manager(actor)
+
+
+def can_change_roles(actor) -> bool:
+    return is_org_admin(actor)
+
+
+def can_manage_member(actor, member) -> bool:
+    """A manager acts on the plain users of their organization (an admin on anyone but themselves)."""
+    if not can_manage_team(actor) or not in_organization(actor, member.organization_id) or member.pk == actor.pk:
+        return False
+    if is_org_admin(actor):
+        return True
+    return member.role == Role.USER and not member.is_superuser
+
+
+def can_manage_organization(actor) -> bool:
+    """Organization settings: name, fiat, cost-basis method, lot scope, branding."""
+    return is_org_admin(actor)
+
+
+# --- the books -----------------------------------------------------------------------------------------
+
+def can_view_books(actor) -> bool:
+    """Chart of accounts with balances, journal entries, statements, tax reports, trial balance."""
+    return is_org_manager(actor) or is_accountant(actor)
+
+
+def can_work_books(actor) -> bool:
+    """Create and edit draft entries and accounts, generate statements and tax reports."""
+    return can_view_books(actor)
+
+
+def can_post_entries(actor) -> bool:
+    """Post and reverse journal entries (a manager's approval)."""
+    return is_org_manager(actor)
+
+
+def can_set_lock_date(actor) -> bool:
+    return is_org_admin(actor)
+
+
+def can_edit_entry(actor, entry) -> bool:
+    return can_work_books(actor) and in_organization(actor, entry.organization_id)
+
+
+# --- wallets and transactions -------------------------------------------------------------------------
+
+def can_view_all_wallets(actor) -> bool:
+    """Every wallet and transaction of the organization; others see only the wallets they made."""
+    return can_view_books(actor)
+
+
+def can_view_wallet(actor, wallet) -> bool:
+    return in_organization(actor, wallet.organization_id) and (
+        can_view_all_wallets(actor) or wallet.user_id == actor.pk)
+
+
+# --- platform ------------------------------------------------------------------------------------------
+
+def can_view_task_runs(actor) -> bool:
+    return is_org_manager(actor)
+
+
+def can_run_platform_tasks(actor) -> bool:
+    """Installation-wide operations (every organization's data): platform superusers only."""
+    return _superuser(actor)
+
+
+def can_view_staff_feeds(actor) -> bool:
+    """The /ws/admin/* feeds of the actor's organization."""
+    return is_org_manager(actor)
+
+
+def live_audiences(actor) -> list[str]:
+    """The audiences (core.realtime.Audience values) of their organization an actor's live socket
+    joins: what they could read over HTTP."""
+    if not can_use_backoffice(actor):
+        return []
+    audiences = ["members"]
+    if can_view_books(actor):
+        audiences.append("books")
+    if is_org_manager(actor):
+        audiences.append("staff")
+    return audiences
