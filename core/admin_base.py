@@ -11,6 +11,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from unfold.admin import ModelAdmin
 
+from core import permissions
+
 csrf_protect_m = method_decorator(csrf_protect)
 
 
@@ -47,3 +49,44 @@ class BackofficeAdminViewsMixin:
 
 class BackofficeModelAdmin(BackofficeAdminViewsMixin, ModelAdmin):
     show_full_result_count = False  # a count is a full scan on the embedded server (stack.md, defect 4)
+
+
+class OrganizationScopedAdmin(BackofficeModelAdmin):
+    """The admin of a model with an `organization` (core.tenancy.OrganizationOwned): staff see and
+    pick only their own organization's rows; a platform superuser sees every organization.
+
+    - changelists, change pages and actions read `get_queryset`, scoped by `for_admin`, so another
+      organization's object id is "not found" (the admin redirects with a message, no data shown);
+    - foreign-key choices to other scoped models are limited the same way;
+    - a new object made by staff belongs to their organization.
+    Models without an `organization` field are scoped by overriding `get_queryset` with the same rule
+    (core.permissions.can_see_all_organizations).
+    """
+
+    organization_field = "organization"
+
+    def get_queryset(self, request):
+        return self.model.objects.for_admin(request.user)
+
+    def get_list_display(self, request):
+        columns = tuple(super().get_list_display(request))
+        if permissions.can_see_all_organizations(request.user) and self.organization_field not in columns:
+            columns = (*columns, self.organization_field)
+        return columns
+
+    def get_exclude(self, request, obj=None):
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        if not permissions.can_see_all_organizations(request.user):
+            excluded = (*excluded, self.organization_field)
+        return excluded
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related.objects, "for_admin"):
+            kwargs.setdefault("queryset", related.objects.for_admin(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change and getattr(obj, f"{self.organization_field}_id", None) is None:
+            setattr(obj, f"{self.organization_field}_id", request.user.organization_id)
+        super().save_model(request, obj, form, change)
