@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from .model import (
+    GIFT_DISPOSAL_METHODS,
+    GIFT_LABELS,
     INCOME_LABELS,
     NO_GAIN_LABELS,
     RECEIVED_GIFT_LABELS,
@@ -22,8 +24,9 @@ class Acquire:
     asset: str
     wallet: str
     quantity: Decimal
-    cost: Decimal
-    income_label: str = ""  # set: also an IncomeEvent worth `cost`
+    cost: Decimal  # the lot's cost: fair value or fiat paid, plus the fee (rules 4, 10.4)
+    income_label: str = ""  # set: also an IncomeEvent worth `value`
+    value: Decimal | None = None  # fair value without the fee (the income); None: same as `cost`
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,12 @@ class Dispose:
     wallet: str
     quantity: Decimal
     proceeds: Decimal
-    kind: str  # sell / swap / spend / fee
+    kind: str  # sell / swap / spend / gift / fee
 
 
 @dataclass(frozen=True)
 class Leave:
-    """Gift or lost: leaves at cost, no gain row."""
+    """Lost (or a gift under fifo/lifo/hifo): leaves at cost, no gain row."""
 
     asset: str
     wallet: str
@@ -69,6 +72,16 @@ class TransitIn:
     asset: str
     wallet: str
     quantity: Decimal
+
+
+@dataclass(frozen=True)
+class FeeExpense:
+    """A fiat fee that is no part of any cost or proceeds (fee-only row, own transfer, fiat movement,
+    a send that is no disposal): listed in Result.expenses, no capital event."""
+
+    amount: Decimal
+    wallet: str
+    label: str
 
 
 def _describe(trade: Trade, index: int) -> str:
@@ -109,8 +122,11 @@ def check_date(trade: Trade, index: int) -> None:
         raise TradeError(f"{_describe(trade, index)}: date must be a timezone-aware datetime, got {when!r}")
 
 
-def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
-    """Validate `trade` and return (movements in order, income label or "")."""
+def operations(trade: Trade, index: int, fiat: str, method: str = "fifo") -> tuple[list, str]:
+    """Validate `trade` and return (movements in order, its label lower-cased).
+
+    `method` matters for gifts only: under uk and acb a sent gift is a disposal at market value
+    (Dispose kind "gift"), under fifo/lifo/hifo (the default) it leaves at cost (Leave)."""
     check_date(trade, index)
     where = _describe(trade, index)
     sent_asset, sent = _side(trade, index, "sent_asset", "sent_amount", fiat)
@@ -135,7 +151,22 @@ def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
     trade_value: Decimal | None = None
     ops: list = []
 
-    if to_wallet or label in TRANSFER_LABELS:
+    fee_only = not sent_asset and not received_asset
+    gift_is_disposal = method in GIFT_DISPOSAL_METHODS and label in GIFT_LABELS
+    if fee_only:
+        # Rule 10.5: gas of a failed or approval transaction. A crypto fee is a disposal of the fee units
+        # at the row's net worth (fee_value is accepted too; if both are given they must agree).
+        if not fee:
+            raise TradeError(f"{where}: nothing sent, received or paid")
+        if not is_fiat(fee_asset):
+            if net_worth is not None and fee_value is not None and net_worth != fee_value:
+                raise TradeError(f"{where}: a fee-only row has net_worth {net_worth} but fee_value {fee_value}; "
+                                 "give one fiat value of the fee")
+            trade_value = net_worth if net_worth is not None else fee_value
+            if trade_value is None:
+                raise TradeError(f"{where}: a fee-only row of {fee} {fee_asset} needs net_worth "
+                                 f"(the fee's fair value in {fiat})")
+    elif to_wallet or label in TRANSFER_LABELS:
         assets = {a for a in (sent_asset, received_asset) if a}
         if len(assets) != 1:
             raise TradeError(f"{where}: an own transfer moves exactly one asset, got {sorted(assets) or 'none'}")
@@ -178,6 +209,8 @@ def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
         if not is_fiat(sent_asset):
             if label in SPEND_LABELS:
                 trade_value = need_net_worth("a cost/payment send")
+            elif gift_is_disposal:
+                trade_value = need_net_worth(f"a gift under method {method!r} (a disposal at market value)")
             elif label in NO_GAIN_LABELS:
                 trade_value = net_worth
             else:
@@ -185,8 +218,6 @@ def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
                     f"{where}: a send needs a label: one of {sorted(SPEND_LABELS | NO_GAIN_LABELS | TRANSFER_LABELS)}"
                     " (or a to_wallet for an own transfer)"
                 )
-    elif not fee:
-        raise TradeError(f"{where}: nothing sent, received or paid")
 
     # Fiat value of the fee (rule 4): a fiat fee is its amount; a crypto fee is fee_value when given,
     # else priced at the trade's own rate for that asset.
@@ -194,6 +225,8 @@ def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
     if fee:
         if is_fiat(fee_asset):
             fee_fiat = fee
+        elif fee_only:
+            fee_fiat = trade_value
         elif fee_value is not None:
             fee_fiat = fee_value
         elif trade_value is not None and fee_asset == sent_asset and sent:
@@ -203,8 +236,10 @@ def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
         else:
             raise TradeError(f"{where}: fee of {fee} {fee_asset} needs fee_value (its fiat value)")
 
-    if not (to_wallet or label in TRANSFER_LABELS):
+    fee_in_capital = False  # the fee's value went into a lot cost or came off proceeds (rules 2, 4, 10.1, 10.3, 10.4)
+    if not (fee_only or to_wallet or label in TRANSFER_LABELS):
         if sent_asset and received_asset:
+            fee_in_capital = True
             if is_fiat(sent_asset):
                 ops.append(Acquire(received_asset, wallet, received, sent + fee_fiat))
             elif is_fiat(received_asset):
@@ -213,15 +248,24 @@ def operations(trade: Trade, index: int, fiat: str) -> tuple[list, str]:
                 ops.append(Dispose(sent_asset, wallet, sent, trade_value - fee_fiat, "swap"))
                 ops.append(Acquire(received_asset, wallet, received, trade_value))
         elif received_asset and not is_fiat(received_asset):
+            # Rule 10.4: the fee is an incidental cost of acquisition (TCGA92 s38(1)(c)), for income too;
+            # the income itself stays the fair value received.
+            fee_in_capital = True
             income = label if label in INCOME_LABELS else ""
-            ops.append(Acquire(received_asset, wallet, received, trade_value, income))
+            ops.append(Acquire(received_asset, wallet, received, trade_value + fee_fiat, income, trade_value))
         elif sent_asset and not is_fiat(sent_asset):
             if label in SPEND_LABELS:
+                fee_in_capital = True
                 ops.append(Dispose(sent_asset, wallet, sent, trade_value - fee_fiat, "spend"))
-            else:
+            elif gift_is_disposal:  # rule 10.1: uk / acb
+                fee_in_capital = True
+                ops.append(Dispose(sent_asset, wallet, sent, trade_value - fee_fiat, "gift"))
+            else:  # lost (every method), a gift under fifo/lifo/hifo
                 ops.append(Leave(sent_asset, wallet, sent, label))
 
     if fee and not is_fiat(fee_asset):
         # The fee units themselves are disposed of at their fair value, from the paying wallet.
         ops.append(Dispose(fee_asset, wallet, fee, fee_fiat, "fee"))
+    elif fee and not fee_in_capital:
+        ops.append(FeeExpense(fee, wallet, label))
     return ops, label

@@ -7,13 +7,14 @@ from collections import deque
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .classify import Acquire, Dispose, Leave, Move, TransitIn, TransitOut, operations
+from .classify import Acquire, Dispose, FeeExpense, Leave, Move, TransitIn, TransitOut, operations
 from .holdings import LotBook, PoolBook
 from .model import (
     IN_TRANSIT,
     LOT_SCOPES,
     METHODS,
     Disposal,
+    Expense,
     IncomeEvent,
     InsufficientHoldings,
     Lot,
@@ -130,7 +131,7 @@ def compute(trades: Iterable[Trade], *, method: str, fiat: str = "USD", lot_scop
 def _compute(trades: list[Trade], method: str, fiat: str, lot_scope: str) -> Result:
     planned = []
     for index, trade in enumerate(trades):  # validate everything before any arithmetic
-        ops, _ = operations(trade, index, fiat)
+        ops, _ = operations(trade, index, fiat, method)
         planned.append((trade, ops))
     planned.sort(key=lambda item: item[0].date)  # stable: same timestamp keeps input order
 
@@ -142,6 +143,7 @@ def _compute(trades: list[Trade], method: str, fiat: str, lot_scope: str) -> Res
         book = _ImmediateBook(LotBook(method), lot_scope)
 
     income: list[IncomeEvent] = []
+    expenses: list[Expense] = []
     lot_id = 0
     for trade, ops in planned:
         when, ref = trade.date, trade.ref
@@ -149,9 +151,10 @@ def _compute(trades: list[Trade], method: str, fiat: str, lot_scope: str) -> Res
             if isinstance(op, Acquire):
                 lot_id += 1
                 book.acquire(op, when, lot_id, ref)
-                if op.income_label:
+                if op.income_label:  # the income is the fair value; the fee is a cost of acquisition (rule 10.4)
+                    value = op.cost if op.value is None else op.value
                     income.append(
-                        IncomeEvent(op.asset, op.quantity, when.date(), op.cost, op.income_label, ref, op.wallet)
+                        IncomeEvent(op.asset, op.quantity, when.date(), value, op.income_label, ref, op.wallet)
                     )
             elif isinstance(op, Dispose):
                 book.dispose(op, when, ref)
@@ -161,7 +164,10 @@ def _compute(trades: list[Trade], method: str, fiat: str, lot_scope: str) -> Res
                 book.move(op, when)
             elif isinstance(op, TransitOut):
                 book.transit_out(op, when)
-            else:
+            elif isinstance(op, TransitIn):
                 book.transit_in(op, when, ref)
+            else:  # FeeExpense: no holdings change, no capital event (rule 10.5)
+                assert isinstance(op, FeeExpense), op
+                expenses.append(Expense(op.amount, when.date(), op.label, ref, op.wallet))
     disposals, removals, open_lots = book.finish()
-    return Result(disposals, income, open_lots, fiat, method, lot_scope, removals)
+    return Result(disposals, income, open_lots, fiat, method, lot_scope, removals, expenses)

@@ -12,7 +12,11 @@ LOT_SCOPES = ("all", "wallet")
 # Labels (case-insensitive) that decide what a one-sided trade is.
 INCOME_LABELS = frozenset({"income", "reward", "airdrop", "mining", "staking"})
 SPEND_LABELS = frozenset({"cost", "payment"})
-NO_GAIN_LABELS = frozenset({"gift", "lost"})  # on a send: the quantity leaves at cost, no gain row
+NO_GAIN_LABELS = frozenset({"gift", "lost"})  # on a send: leaves at cost, no gain row (a gift: US methods only)
+GIFT_LABELS = frozenset({"gift"})  # on a send
+# Methods under which a gift (sent) is a disposal at market value: HMRC CRYPTO22100 (uk), Canada's
+# deemed disposition at fair market value (acb). fifo/lifo/hifo follow US rules: no disposal.
+GIFT_DISPOSAL_METHODS = frozenset({"uk", "acb"})
 TRANSFER_LABELS = frozenset({"transfer"})
 RECEIVED_GIFT_LABELS = frozenset({"gift"})  # on a receive: an acquisition at fair value, not income
 
@@ -80,7 +84,7 @@ class Disposal:
     term: str  # short / long / various
     wallet: str
     ref: str
-    kind: str  # sell / swap / spend / fee (uk same-day rows: kinds joined with "+")
+    kind: str  # sell / swap / spend / gift (uk, acb) / fee (uk same-day rows: kinds joined with "+")
     lots: tuple[LotMatch, ...] = ()
 
 
@@ -96,8 +100,23 @@ class IncomeEvent:
 
 
 @dataclass(frozen=True)
+class Expense:
+    """A fiat fee that is neither a cost of acquisition nor a cost of disposal: the fee of a fee-only
+    row (gas of a failed or approval transaction paid in fiat), of an own transfer, of a fiat-only
+    movement, or of a send that is no disposal (lost; a gift under fifo/lifo/hifo). No capital event:
+    callers book it as an expense. `amount` is in the result's fiat."""
+
+    amount: Decimal
+    date: date
+    label: str
+    ref: str
+    wallet: str = ""
+
+
+@dataclass(frozen=True)
 class Removal:
-    """A gift or loss: the quantity left at its cost, with no gain or loss (not a disposal row)."""
+    """A quantity that left at its cost, with no gain or loss (not a disposal row): a loss (`lost`,
+    every method) or a gift under fifo/lifo/hifo (under uk and acb a gift is a disposal)."""
 
     asset: str
     quantity: Decimal
@@ -106,7 +125,7 @@ class Removal:
     label: str
     wallet: str
     ref: str
-    lots: tuple[LotMatch, ...] = ()  # the lots that left (fifo/lifo/hifo/acb; empty for uk)
+    lots: tuple[LotMatch, ...] = ()  # the lots that left (fifo/lifo/hifo), the pool share (acb, uk)
 
 
 @dataclass
@@ -118,6 +137,7 @@ class Result:
     method: str
     lot_scope: str = "all"
     removals: list[Removal] = field(default_factory=list)
+    expenses: list[Expense] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

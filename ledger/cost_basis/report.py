@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from .model import METHODS, Disposal, IncomeEvent, Result, TradeError, YearTotal
+from .model import METHODS, Disposal, Expense, IncomeEvent, Result, TradeError, YearTotal
 
 DISPOSAL_CSV_HEADER = ["asset", "quantity", "date_acquired", "date_disposed", "proceeds", "cost_basis", "gain", "term"]
 TOTALS_CSV_HEADER = ["year", "proceeds", "cost_basis", "gains", "losses", "net"]
@@ -32,6 +32,12 @@ def disposals_in(result: Result, start, end) -> list[Disposal]:
 def income_in(result: Result, start, end) -> list[IncomeEvent]:
     start, end = _as_date(start), _as_date(end)
     return [event for event in result.income if start <= event.date <= end]
+
+
+def expenses_in(result: Result, start, end) -> list[Expense]:
+    """Fiat fees that are no capital item (Result.expenses) dated `start` to `end`, both inclusive."""
+    start, end = _as_date(start), _as_date(end)
+    return [expense for expense in result.expenses if start <= expense.date <= end]
 
 
 def tax_year(day: date, method: str) -> int:

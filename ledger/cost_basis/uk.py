@@ -7,6 +7,9 @@ Order of identification, per asset:
    of a disposal, taken in date order, is matched with acquisitions of the next 30 days, earliest
    first, as far as they are not already matched (same day first, then earlier disposals);
 3. the section 104 pool (TCGA92/S104) at its average cost at the time.
+A gift is a disposal (CRYPTO22100) and is matched like any other. A loss (`lost`) is no disposal
+(CRYPTO22400): it takes no part in rules 1 and 2; its units leave the section 104 pool at the pool's
+average cost, after the day's own acquisitions and disposals are dealt with.
 Whole history is needed before anything is final: a disposal's cost depends on up to 30 days after it.
 """
 
@@ -31,7 +34,7 @@ class _Day:
     acquired_quantity: Decimal = ZERO
     acquired_cost: Decimal = ZERO
     disposals: list = field(default_factory=list)  # (quantity, proceeds, kind, ref, wallet)
-    leaves: list = field(default_factory=list)  # (quantity, label, ref, wallet)
+    leaves: list = field(default_factory=list)  # (quantity, label, ref, wallet): losses, out of the pool
     unmatched_acquired: Decimal = ZERO
     unmatched_acquired_cost: Decimal = ZERO
     unmatched_disposed: Decimal = ZERO
@@ -124,7 +127,7 @@ class UKBook:
             day = days[when]
             day.unmatched_acquired = day.acquired_quantity
             day.unmatched_acquired_cost = day.acquired_cost
-            day.unmatched_disposed = sum((q for q, *_ in day.disposals), ZERO) + sum((q for q, *_ in day.leaves), ZERO)
+            day.unmatched_disposed = sum((q for q, *_ in day.disposals), ZERO)  # losses are not matched
         # 1. same day
         for when in ordered:
             day = days[when]
@@ -146,7 +149,8 @@ class UKBook:
                     day.unmatched_disposed -= quantity
                     day.matches.append((LotMatch(None, buying_days[index], quantity, cost, "30-day"), "short"))
                 index += 1
-        # 3. section 104 pool, in date order
+        # 3. section 104 pool, in date order; a day's losses leave it after the day's disposals (at the
+        # same average: taking at the average does not change it)
         pool_quantity, pool_cost = ZERO, ZERO
         earliest: date | None = None
         latest: date | None = None
@@ -167,44 +171,26 @@ class UKBook:
                 pool_cost -= cost
                 if not pool_quantity:
                     earliest = latest = None
-            if day.disposals or day.leaves:
-                self._emit(asset, when, day, rows, removals)
+            for quantity, label, ref, wallet in day.leaves:
+                if pool_quantity < quantity:  # cannot happen: the pool never holds less than is held
+                    raise InsufficientHoldings(asset, when, quantity - pool_quantity)
+                cost = pool_cost if quantity == pool_quantity else pool_cost * quantity / pool_quantity
+                removals.append((day.order, Removal(asset, quantity, when, cost, label, wallet, ref,
+                                                    (LotMatch(None, VARIOUS, quantity, cost, "pool"),))))
+                pool_quantity -= quantity
+                pool_cost -= cost
+                if not pool_quantity:
+                    earliest = latest = None
+            if day.disposals:
+                self._emit(asset, when, day, rows)
         return pool_quantity, pool_cost
 
     @staticmethod
-    def _emit(asset: str, when: date, day: _Day, rows: list, removals: list) -> None:
-        total_cost = sum((match.cost for match, _ in day.matches), ZERO)
+    def _emit(asset: str, when: date, day: _Day, rows: list) -> None:
+        """The day's single disposal (sales, swaps, spends, gifts and fees together)."""
+        cost = sum((match.cost for match, _ in day.matches), ZERO)
         disposed = sum((q for q, *_ in day.disposals), ZERO)
-        left = sum((q for q, *_ in day.leaves), ZERO)
-        # Gifts and losses are disposals for matching; their share of the cost leaves with them.
-        left_cost = ZERO
-        if left:
-            left_cost = total_cost if not disposed else total_cost * left / (disposed + left)
-            remaining_cost, remaining_quantity = left_cost, left
-            for quantity, label, ref, wallet in day.leaves:
-                share = remaining_cost if quantity == remaining_quantity else left_cost * quantity / left
-                removals.append((day.order, Removal(asset, quantity, when, share, label, wallet, ref)))
-                remaining_cost -= share
-                remaining_quantity -= quantity
-        if not disposed:
-            return
-        cost = total_cost - left_cost
-        fraction = disposed / (disposed + left)
         matches = tuple(match for match, _ in day.matches)
-        if fraction != 1:  # the sale's share of each match; the last takes the remainder so sums stay exact
-            scaled, quantity_left, cost_left = [], disposed, cost
-            for number, match in enumerate(matches, 1):
-                if number == len(matches):
-                    part_quantity, part_cost = quantity_left, cost_left
-                else:  # rounded 45 digits below the totals, so the remainders below are exact
-                    part_quantity = (match.quantity * fraction).quantize(Decimal(1).scaleb(disposed.adjusted() - 45))
-                    part_cost = ZERO
-                    if cost:
-                        part_cost = (match.cost * fraction).quantize(Decimal(1).scaleb(cost.adjusted() - 45))
-                scaled.append(LotMatch(None, match.acquired, part_quantity, part_cost, match.rule))
-                quantity_left -= part_quantity
-                cost_left -= part_cost
-            matches = tuple(scaled)
         terms = {term for _, term in day.matches}
         dates = {match.acquired for match in matches}
         acquired = dates.pop() if len(dates) == 1 else VARIOUS

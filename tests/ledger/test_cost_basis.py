@@ -228,19 +228,25 @@ def test_payment_is_a_disposal_at_fair_value():
     assert (disposal.kind, disposal.proceeds, disposal.cost_basis, disposal.gain) == ("spend", D(400), D(250), D(150))
 
 
-@pytest.mark.parametrize("label", ["gift", "lost"])
-@pytest.mark.parametrize("method", ["fifo", "acb", "uk"])
-def test_gift_and_lost_leave_at_cost_with_no_gain_row(label, method):
+# Issue 10 rules 1 and 2: "lost" leaves at cost under every method, a gift only under the US methods
+# (fifo/lifo/hifo). This test used to run the gift under acb and uk too; there a gift is now a disposal
+# at market value (tests/ledger/test_cost_basis_jurisdictions.py), so those cases moved there.
+@pytest.mark.parametrize("label, method", [
+    *(("lost", method) for method in ("fifo", "lifo", "hifo", "acb", "uk")),
+    *(("gift", method) for method in ("fifo", "lifo", "hifo")),
+])
+def test_lost_and_us_gifts_leave_at_cost_with_no_gain_row(label, method):
     trades = [
         buy(at(2023, 1, 1), "BTC", 2, 10000),
-        send(at(2023, 2, 1), "BTC", "0.5", label, ref="g1"),  # leaves at 0.5 x 5,000 = 2,500
+        send(at(2023, 2, 1), "BTC", "0.5", label, ref="g1"),  # leaves at 0.5 x 5,000 = 2,500 (one lot)
         sell(at(2023, 3, 1), "BTC", "1.5", 9000),  # cost 1.5 x 5,000 = 7,500, gain 1,500
     ]
     result = compute(trades, method=method)
     removal = only(result.removals)
     assert (removal.quantity, removal.cost, removal.label, removal.ref) == (D("0.5"), D(2500), label, "g1")
+    assert sum((m.cost for m in removal.lots), D(0)) == D(2500)  # uk and acb too: the pool share that left
     assert (only(result.disposals).cost_basis, only(result.disposals).gain) == (D(7500), D(1500))
-    assert result.open_lots == []
+    assert result.open_lots == [] and result.expenses == []
 
 
 # --- own transfers and lot scope ------------------------------------------------------------------

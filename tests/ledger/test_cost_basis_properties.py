@@ -2,7 +2,12 @@
 
 The generator keeps its own per-wallet holdings so every history is valid under both lot scopes:
 buys, sells, swaps, income, plain receives, spends, gifts, losses, own transfers (one row and
-two rows), with fiat and crypto fees, same timestamps, same days and gaps past a year.
+two rows), fee-only rows, with fiat and crypto fees, same timestamps, same days and gaps past a year.
+
+Issue 10 changed three things the generator and invariants follow: a fee on an income row or a plain
+receive is now part of the lot's cost (so `acquisition_cost` adds it, as for buys); a gift needs its
+net worth under uk and acb (a disposal at market value), so every generated gift has one; fee-only rows
+are valid input (a crypto one is a fee disposal, a fiat one an expense, Result.expenses).
 """
 
 from dataclasses import dataclass
@@ -30,6 +35,9 @@ class History:
     acquisition_cost: D  # total fiat cost of everything acquired
     held: dict  # (wallet, asset) -> quantity at the end (in transit excluded)
     in_transit: dict  # asset -> quantity sent by a one-sided transfer and not received
+    income_value: D = D(0)  # sum of the income rows' net worth (the fee is not less income)
+    expense_fees: D = D(0)  # fiat fees on rows that are no capital event for any method
+    gift_fiat_fees: D = D(0)  # fiat fees on gifts: an expense under fifo/lifo/hifo, a disposal cost under uk/acb
 
 
 def quantity(draw, low=1, high=10**7):
@@ -50,12 +58,13 @@ def histories(draw, simple=False, max_size=30):
     held = {(w, a): D(0) for w in WALLETS for a in ASSETS}
     acquired = {a: D(0) for a in ASSETS}
     in_transit = {a: D(0) for a in ASSETS}
-    cost = D(0)
+    costs = []  # summed at the engine's 50 digits at the end (a fee priced at a row's rate has 50 digits)
+    income_value = expense_fees = gift_fiat_fees = D(0)
     trades = []
     when = START
     kinds = ["buy", "buy", "sell", "swap", "income"]
     if not simple:
-        kinds += ["receive", "spend", "gift", "lost", "transfer", "transfer_out", "transfer_in"]
+        kinds += ["receive", "spend", "gift", "lost", "transfer", "transfer_out", "transfer_in", "fee_only"]
     for index in range(draw(st.integers(1, max_size))):
         when += timedelta(hours=draw(st.sampled_from([0, 0, 1, 5, 24, 24 * 20, 24 * 31, 24 * 200, 24 * 400])))
         kind = draw(st.sampled_from(kinds))
@@ -98,19 +107,35 @@ def histories(draw, simple=False, max_size=30):
             pays_fee()
             held[(wallet, asset)] += amount
             acquired[asset] += amount
-            cost += usd + fee_cost
+            costs += [usd, fee_cost]
             continue
         if kind in ("income", "receive"):
             amount, worth = quantity(draw), money(draw)
             label = ""
             if kind == "income":
                 label = draw(st.sampled_from(["staking", "reward", "airdrop", "mining", "income"]))
+                income_value += worth
             trades.append(Trade(when, received_asset=asset, received_amount=amount, net_worth=worth,
                                 label=label, wallet=wallet, ref=ref, **fee))
             pays_fee()
             held[(wallet, asset)] += amount
             acquired[asset] += amount
-            cost += worth
+            if fee.get("fee_asset") == asset and "fee_value" not in fee:  # priced at the row's own rate
+                with localcontext(prec=50):
+                    fee_cost = worth * fee["fee_amount"] / amount
+            costs += [worth, fee_cost]  # the fee is a cost of acquisition (issue 10 rule 4)
+            continue
+        if kind == "fee_only":
+            if "fee_asset" in fee and fee["fee_asset"] != "USD":  # a disposal of the fee units at net worth
+                value = money(draw, 1000)
+                extra = {"fee_value": value} if draw(st.booleans()) else {}
+                trades.append(Trade(when, fee_asset=fee["fee_asset"], fee_amount=fee["fee_amount"], net_worth=value,
+                                    wallet=wallet, ref=ref, **extra))
+                pays_fee()
+            else:  # a fiat fee only: no holdings change, an expense
+                amount = money(draw, 1000) + D("0.01")
+                trades.append(Trade(when, fee_asset="USD", fee_amount=amount, wallet=wallet, ref=ref))
+                expense_fees += amount
             continue
         if kind == "transfer_in":
             asset = draw(st.sampled_from([a for a in ASSETS if in_transit[a] > 0]))
@@ -138,7 +163,7 @@ def histories(draw, simple=False, max_size=30):
                                 received_amount=received, net_worth=worth, wallet=wallet, ref=ref, **fee))
             held[(wallet, target)] += received
             acquired[target] += received
-            cost += worth
+            costs.append(worth)
         elif kind == "spend":
             label = draw(st.sampled_from(["cost", "payment"]))
             trades.append(Trade(when, sent_asset=asset, sent_amount=amount, label=label,
@@ -146,21 +171,35 @@ def histories(draw, simple=False, max_size=30):
         elif kind in ("gift", "lost"):
             if "fee_asset" in fee and fee["fee_asset"] != "USD" and "fee_value" not in fee:
                 fee["fee_value"] = money(draw, 1000)
-            trades.append(Trade(when, sent_asset=asset, sent_amount=amount, label=kind, wallet=wallet, ref=ref, **fee))
+            # a gift always has its net worth (required under uk and acb); a loss sometimes (ignored)
+            worth = money(draw) if kind == "gift" or draw(st.booleans()) else None
+            trades.append(Trade(when, sent_asset=asset, sent_amount=amount, label=kind, net_worth=worth, wallet=wallet,
+                                ref=ref, **fee))
+            if fee.get("fee_asset") == "USD":
+                if kind == "gift":
+                    gift_fiat_fees += fee["fee_amount"]
+                else:
+                    expense_fees += fee["fee_amount"]
         elif kind == "transfer":
             target = "B" if wallet == "A" else "A"
             if "fee_asset" in fee and fee["fee_asset"] != "USD" and "fee_value" not in fee:
                 fee["fee_value"] = money(draw, 1000)
             trades.append(Trade(when, sent_asset=asset, sent_amount=amount, wallet=wallet, to_wallet=target, ref=ref, **fee))
             held[(target, asset)] += amount
+            if fee.get("fee_asset") == "USD":
+                expense_fees += fee["fee_amount"]
         else:  # transfer_out
             if "fee_asset" in fee and fee["fee_asset"] != "USD" and "fee_value" not in fee:
                 fee["fee_value"] = money(draw, 1000)
             trades.append(Trade(when, sent_asset=asset, sent_amount=amount, label="transfer", wallet=wallet, ref=ref, **fee))
             in_transit[asset] += amount
+            if fee.get("fee_asset") == "USD":
+                expense_fees += fee["fee_amount"]
         held[(wallet, asset)] -= amount
         pays_fee()
-    return History(trades, acquired, cost, held, in_transit)
+    with localcontext(prec=50):
+        cost = sum(costs, D(0))
+    return History(trades, acquired, cost, held, in_transit, income_value, expense_fees, gift_fiat_fees)
 
 
 def runs(history):
@@ -208,6 +247,21 @@ def test_gains_are_proceeds_minus_cost_and_costs_are_the_lots_used(history):
             removed = sum((r.cost for r in result.removals), D(0))
             # every unit of cost acquired is either used by a disposal or a removal, or still held
             assert abs(costs + removed + lot_costs - history.acquisition_cost) <= TOLERANCE, (method, scope)
+
+
+@SETTINGS
+@given(histories())
+def test_income_stays_its_fair_value_and_fiat_fees_outside_capital_are_expenses(history):
+    # Issue 10 rules 4 and 5: the fee on an income row is a cost of acquisition, not less income; a
+    # fiat fee that is no part of any cost or proceeds (fee-only rows, own transfers, losses, gifts
+    # under the US methods) is listed once in Result.expenses.
+    for method, scope, result in runs(history):
+        assert sum((e.value for e in result.income), D(0)) == history.income_value, (method, scope)
+        expected = history.expense_fees + (history.gift_fiat_fees if method in ("fifo", "lifo", "hifo") else 0)
+        assert sum((e.amount for e in result.expenses), D(0)) == expected, (method, scope)
+        # gifts: disposals under uk and acb, removals under the US methods; losses: always removals
+        assert not any(d.kind == "gift" for d in result.disposals) or method in ("acb", "uk")
+        assert all(r.label == "lost" for r in result.removals) or method in ("fifo", "lifo", "hifo")
 
 
 def reference_matches(trades, method):

@@ -148,8 +148,10 @@ def test_oversell_names_asset_date_and_shortfall(method):
 def test_oversell_of_a_fee_and_of_a_gift():
     with pytest.raises(InsufficientHoldings, match="ETH.*2023-02-01.*0.01"):
         compute([buy(at(2023, 2, 1), "BTC", 1, 100, fee_asset="ETH", fee_amount=D("0.01"), fee_value=D(5))], method="fifo")
+    with pytest.raises(InsufficientHoldings, match="short by 1 BTC"):  # acb: a gift needs its worth (issue 10)
+        compute([send(at(2023, 2, 1), "BTC", 1, "gift", worth=100)], method="acb")
     with pytest.raises(InsufficientHoldings, match="short by 1 BTC"):
-        compute([send(at(2023, 2, 1), "BTC", 1, "gift")], method="acb")
+        compute([send(at(2023, 2, 1), "BTC", 1, "gift")], method="fifo")
 
 
 def test_oversell_in_one_wallet_when_pooled_holdings_would_cover_it():

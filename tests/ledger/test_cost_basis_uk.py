@@ -23,8 +23,9 @@ def gbp_buy(when, asset, quantity, pounds):
     return Trade(when, sent_asset=GBP, sent_amount=D(pounds), received_asset=asset, received_amount=D(quantity))
 
 
-def gbp_sell(when, asset, quantity, pounds):
-    return Trade(when, sent_asset=asset, sent_amount=D(quantity), received_asset=GBP, received_amount=D(pounds))
+def gbp_sell(when, asset, quantity, pounds, **extra):
+    return Trade(when, sent_asset=asset, sent_amount=D(quantity), received_asset=GBP, received_amount=D(pounds),
+                 **extra)
 
 
 def uk(trades):
@@ -215,17 +216,42 @@ def test_same_day_disposals_of_several_kinds_are_one_row():
     assert (eth.quantity, eth.proceeds, eth.cost_basis, eth.kind, eth.ref) == (D("2.1"), D(500), D(210), "swap+fee", "s1;s1")
 
 
-def test_gift_on_a_sale_day_takes_its_share_of_the_matched_cost():
+def test_gift_on_a_sale_day_is_part_of_the_days_disposal():
+    # Issue 10 rule 1: a gift is a disposal at market value (CRYPTO22100). This test used to expect
+    # the gift as a removal taking 1/4 of the day's matched cost (£20) and a sale row of 3 at £60;
+    # now the gift (worth £40) joins the sale in the day's one disposal.
     result = uk([
         gbp_buy(OPENING, "X", 10, 100),  # pool £10 each
         gbp_buy(at(2021, 6, 1, 9), "X", 2, 60),  # £30 each, same day
-        gbp_sell(at(2021, 6, 1, 10), "X", 3, 90),
-        send(at(2021, 6, 1, 11), "X", 1, "gift"),
+        gbp_sell(at(2021, 6, 1, 10), "X", 3, 90, ref="s"),
+        send(at(2021, 6, 1, 11), "X", 1, "gift", worth=40, ref="g"),
     ])
-    # day's disposals: 4 (3 sold + 1 gift) matched same day 2 (£60) + pool 2 (£20) = £80;
-    # the gift takes 1/4 (£20), the sale 3/4 (£60)
-    assert (only(result.disposals).quantity, only(result.disposals).cost_basis) == (D(3), D(60))
-    assert only(result.removals).cost == D(20)
+    # day's disposal: 4 (3 sold + 1 given) matched same day 2 (£60) + pool 2 (£20) = £80;
+    # proceeds 90 + 40 = 130, gain 50
+    row = only(result.disposals)
+    assert (row.quantity, row.proceeds, row.cost_basis, row.gain) == (D(4), D(130), D(80), D(50))
+    assert (row.kind, row.ref) == ("sell+gift", "s;g")
+    assert [(m.rule, m.quantity, m.cost) for m in row.lots] == [("same-day", D(2), D(60)), ("pool", D(2), D(20))]
+    assert result.removals == []
+    assert pool(result, "X") == (D(8), D(80))
+
+
+def test_loss_on_a_sale_day_is_not_matched_and_leaves_the_pool():
+    # Issue 10 rule 2: lost is no disposal (CRYPTO22400). Same day as above with the gift lost instead:
+    # it used to take 1/4 of the day's matched cost (£20, the sale 3 at £60); now only the sale is
+    # matched: same day 2 (£60) + pool 1 (£10) = £70, gain 90 - 70 = 20; the loss leaves the pool at
+    # its average £10 (pool after the day: 10 - 1 - 1 = 8 units, £80).
+    result = uk([
+        gbp_buy(OPENING, "X", 10, 100),
+        gbp_buy(at(2021, 6, 1, 9), "X", 2, 60),
+        gbp_sell(at(2021, 6, 1, 10), "X", 3, 90),
+        send(at(2021, 6, 1, 11), "X", 1, "lost", ref="l"),
+    ])
+    row = only(result.disposals)
+    assert (row.quantity, row.proceeds, row.cost_basis, row.gain, row.kind) == (D(3), D(90), D(70), D(20), "sell")
+    removal = only(result.removals)
+    assert (removal.quantity, removal.cost, removal.label, removal.ref) == (D(1), D(10), "lost", "l")
+    assert [(m.rule, m.quantity, m.cost) for m in removal.lots] == [("pool", D(1), D(10))]
     assert pool(result, "X") == (D(8), D(80))
 
 
