@@ -1,9 +1,15 @@
-"""Admin for users and groups (unfold). Role changes go through accounts.services.user_set_role."""
+"""Admin for users, groups, invitations, sessions, notifications and the audit log (unfold).
+
+Staff see only their own organization's rows (platform superusers see every organization): models
+with an `organization` through core.admin_base.OrganizationScopedAdmin, the others (users, sessions,
+notifications) by the same rule on their user's organization. Role changes go through
+accounts.services.user_set_role (core.permissions decides); the platform flags (superuser, groups,
+direct permissions) are only a platform superuser's to change; role groups are the platform's.
+"""
 
 from django import forms
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -12,11 +18,22 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from unfold.admin import ModelAdmin
 
-from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin
+from core import permissions
+from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin, OrganizationScopedAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from accounts.models import AuditLogEntry, Notification, User, UserSession
+from accounts.models import AuditLogEntry, Invitation, InvitationStatus, Notification, User, UserSession
 from accounts.services import user_set_role
+from core.jsonapi.errors import ApiError
+
+
+def _users_of(request, queryset, field="organization_id"):
+    """The same rule as core.tenancy's for_admin: a superuser sees all, staff their organization."""
+    if permissions.can_see_all_organizations(request.user):
+        return queryset
+    if not permissions.can_use_backoffice(request.user):
+        return queryset.none()
+    return queryset.filter(**{field: request.user.organization_id})
 
 admin.site.unregister(Group)
 
@@ -37,25 +54,39 @@ class PermissionFieldMixin:
         return super().formfield_for_manytomany(db_field, request=request, **kwargs)
 
 
+class MemberChangeForm(UserChangeForm):
+    def clean(self):
+        from accounts.services import role_change_keeps_an_admin
+
+        cleaned = super().clean()
+        role, previous = cleaned.get("role"), self.initial.get("role")
+        if role and previous and role != previous and not role_change_keeps_an_admin(self.instance, previous, role):
+            self.add_error("role", "This is the last admin of an organization with other members: make another "
+                                   "member an admin first.")
+        return cleaned
+
+
 @admin.register(User)
 class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin, ModelAdmin):
     show_full_result_count = False
-    form = UserChangeForm
+    form = MemberChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
-    list_display = ("username", "email", "first_name", "last_name", "role", "manager", "is_verified_by_manager",
-                    "is_active")
-    list_filter = ("role", "is_active", "is_staff", "is_verified_by_manager", "email_verified")
+    list_display = ("username", "email", "first_name", "last_name", "role", "is_accountant", "manager",
+                    "is_verified_by_manager", "is_active")
+    list_filter = ("role", "is_accountant", "is_active", "is_staff", "is_verified_by_manager", "email_verified")
     search_fields = ("username", "email", "first_name", "last_name", "employee_id")
     ordering = ("username",)
     raw_id_fields = ("manager",)
     # is_staff follows the role (accounts.services.user_set_role); lockout fields are the login's.
-    readonly_fields = ("is_staff", "last_login", "date_joined", "created_at", "updated_at", "last_login_ip",
+    # Membership moves only through invitations, leaving and removal (accounts.invitations, .organizations).
+    readonly_fields = ("organization", "is_staff", "last_login", "date_joined", "created_at", "updated_at", "last_login_ip",
                        "failed_login_attempts", "account_locked_until", "email_verified")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email", "phone_number")}),
-        ("Organisation", {"fields": ("role", "company", "department", "employee_id", "manager",
+        ("Organisation", {"fields": ("organization", "role", "is_accountant", "company", "department",
+                                     "employee_id", "manager",
                                      "is_verified_by_manager", "max_wallets", "wallet_address")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Security", {"fields": ("email_verified", "last_login", "last_login_ip", "failed_login_attempts",
@@ -71,8 +102,10 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
     def add_view(self, request, form_url="", extra_context=None):
         return self._add_view(request, form_url, extra_context)  # without Django's atomic: see core.admin_base
 
-    MANAGER_READONLY = ("role", "is_staff", "is_superuser", "groups", "user_permissions", "manager", "max_wallets",
-                        "is_active", "is_verified_by_manager")
+    MANAGER_READONLY = ("role", "is_accountant", "is_staff", "is_superuser", "groups", "user_permissions", "manager",
+                        "max_wallets", "is_active", "is_verified_by_manager")
+    # Platform-wide powers: only a platform superuser (core.permissions.can_manage_platform) grants them.
+    PLATFORM_FIELDS = ("is_superuser", "groups", "user_permissions")
     actions = ("verify_employees", "activate_employees", "deactivate_employees", "remove_from_team")
 
     def _for_each_employee(self, request, queryset, change, done: str):
@@ -80,13 +113,13 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
 
         count = 0
         for employee in queryset:
-            if employee.pk == request.user.pk:
-                continue
             try:
                 employee = employees.employee_get_for(request.user, employee.pk)
-            except Exception:
+                if not permissions.can_manage_member(request.user, employee):
+                    continue
+                change(employee)
+            except ApiError:
                 continue
-            change(employee)
             count += 1
         self.message_user(request, f"{count} employee(s) {done}.")
 
@@ -111,28 +144,46 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
         self._for_each_employee(request, queryset, lambda e: employee_set_active(
             actor=request.user, employee=e, is_active=False, ip=request.META.get("REMOTE_ADDR")), "deactivated")
 
-    @admin.action(description="Remove selected employees from the team", permissions=["change"])
+    @admin.action(description="Remove selected members from the organization (each gets an organization of "
+                              "their own; nothing is deleted)", permissions=["change"])
     def remove_from_team(self, request, queryset):
-        from accounts.employees import employee_remove
+        from accounts.organizations import member_remove
 
-        self._for_each_employee(request, queryset, lambda e: employee_remove(
-            actor=request.user, employee=e, ip=request.META.get("REMOTE_ADDR")), "removed from the team")
-
-    def _is_admin(self, request) -> bool:
-        return request.user.is_superuser or request.user.role == "ADMIN"
+        self._for_each_employee(request, queryset, lambda e: member_remove(
+            actor=request.user, member=e, ip=request.META.get("REMOTE_ADDR")), "removed from the organization")
 
     def get_queryset(self, request):
-        # A manager sees only their team (and themselves); admins everyone.
-        queryset = super().get_queryset(request)
-        if self._is_admin(request):
-            return queryset
-        return queryset.filter(Q(manager=request.user) | Q(pk=request.user.pk))
+        # Staff see the members of their organization; platform superusers everyone.
+        return _users_of(request, super().get_queryset(request))
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or obj.pk == request.user.pk or permissions.can_see_all_organizations(request.user):
+            return True
+        return permissions.can_manage_member(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Nobody's account is deleted from an organization's admin: deactivate or remove them.
+        return permissions.can_see_all_organizations(request.user) and super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if not self._is_admin(request):
+        if not permissions.can_change_roles(request.user):
             readonly += [name for name in self.MANAGER_READONLY if name not in readonly]
+        if not permissions.can_manage_platform(request.user):
+            readonly += [name for name in self.PLATFORM_FIELDS if name not in readonly]
         return readonly
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "manager":
+            kwargs["queryset"] = _users_of(request, User.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.organization_id is None:
+            obj.organization_id = request.user.organization_id  # a new member of the staff's organization
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -145,7 +196,24 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
 
 @admin.register(Group)
 class GroupAdmin(PermissionFieldMixin, DjangoGroupAdmin, BackofficeModelAdmin):
+    """The role groups are shared by every organization: only platform superusers change them."""
+
     search_fields = ("name",)
+
+    def has_module_permission(self, request):
+        return permissions.can_manage_platform(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_manage_platform(request.user)
+
+    def has_add_permission(self, request):
+        return permissions.can_manage_platform(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.can_manage_platform(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.can_manage_platform(request.user)
 
 
 class ReadOnlyAdminMixin:
@@ -160,8 +228,9 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
-    """Append-only: nobody adds, edits or deletes entries, not even superusers."""
+class AuditLogEntryAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    """Append-only: nobody adds, edits or deletes entries, not even superusers. Staff see their
+    organization's entries; installation-wide ones (no organization) only superusers."""
 
     list_display = ("created_at", "action", "actor_username", "target_type", "target_repr", "ip_address")
     list_filter = ("action", "target_type", "created_at")
@@ -170,6 +239,36 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
     fields = ("created_at", "action", "actor", "actor_username", "target_type", "target_id", "target_repr",
               "ip_address", "details")
     readonly_fields = fields
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    """Invitations are sent from the team page or the API (the email carries the only copy of the
+    token); here staff follow them and revoke pending ones."""
+
+    list_display = ("created_at", "email", "role", "status", "invited_by", "expires_at", "responded_at")
+    list_filter = ("status", "role")
+    search_fields = ("email",)
+    ordering = ("-created_at",)
+    fields = ("email", "role", "status", "invited_by", "accepted_by", "expires_at", "responded_at", "created_at")
+    readonly_fields = fields
+    actions = ("revoke_invitations",)
+
+    def has_revoke_permission(self, request):
+        return permissions.can_manage_team(request.user)
+
+    @admin.action(description="Revoke selected pending invitations", permissions=["revoke"])
+    def revoke_invitations(self, request, queryset):
+        from accounts.invitations import invitation_revoke
+
+        count = 0
+        for invitation in queryset.filter(status=InvitationStatus.PENDING):
+            try:
+                invitation_revoke(invitation=invitation, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
+            except ApiError:
+                continue
+            count += 1
+        self.message_user(request, f"{count} invitation(s) revoked.")
 
 
 @admin.register(UserSession)
@@ -184,6 +283,9 @@ class UserSessionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
               "last_activity", "created_at", "expires_at", "revoked_at", "revoke_reason")
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return _users_of(request, super().get_queryset(request), "user__organization_id")
+
 
 @admin.register(Notification)
 class NotificationAdmin(BackofficeModelAdmin):
@@ -191,3 +293,11 @@ class NotificationAdmin(BackofficeModelAdmin):
     list_filter = ("type", "priority", "is_read")
     search_fields = ("title", "message")
     raw_id_fields = ("user",)
+
+    def get_queryset(self, request):
+        return _users_of(request, super().get_queryset(request), "user__organization_id")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = _users_of(request, User.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -14,10 +14,11 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from accounts import employees as team
-from accounts import passwords, registration, sessions
+from accounts import invitations, organizations, passwords, registration, sessions
 from accounts.models import Notification, User
 from accounts.notifications import notification_create
 from accounts.services import profile_update
+from core import permissions
 from core.jsonapi.auth import api_auth, client_device, client_ip
 from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
@@ -45,6 +46,14 @@ class RegisterIn(StrictSchema):
     company: str = Field("", max_length=200)
     department: str = Field("", max_length=200)
     phone_number: str = Field("", max_length=32)
+    invitation_token: str | None = Field(None, max_length=300, description=(
+        "the token of an invitation link: join the inviting organization (the email must be the invited "
+        "address) instead of getting a new organization"))
+
+
+class OrganizationRefOut(Schema):
+    id: ObjectIdStr
+    name: str
 
 
 class UserOut(Schema):
@@ -54,6 +63,8 @@ class UserOut(Schema):
     first_name: str
     last_name: str
     role: str
+    is_accountant: bool
+    organization: OrganizationRefOut | None
     email_verified: bool
     is_verified_by_manager: bool
     company: str
@@ -62,18 +73,56 @@ class UserOut(Schema):
     wallet_address: str
     employee_id: str | None
     max_wallets: int
-    reporting_fiat: str
-    cost_basis_method: str
-    cost_basis_lot_scope: str
+    reporting_fiat: str = Field(description="the organization's")
+    cost_basis_method: str = Field(description="the organization's")
+    cost_basis_lot_scope: str = Field(description="the organization's")
     last_login: datetime | None
     date_joined: datetime
+
+    # The tax settings are the organization's (core.models.Organization); the same keys as before.
+    @staticmethod
+    def resolve_reporting_fiat(obj):
+        return obj.organization.reporting_fiat if obj.organization_id else ""
+
+    @staticmethod
+    def resolve_cost_basis_method(obj):
+        return obj.organization.cost_basis_method if obj.organization_id else ""
+
+    @staticmethod
+    def resolve_cost_basis_lot_scope(obj):
+        return obj.organization.cost_basis_lot_scope if obj.organization_id else ""
 
 
 class MessageOut(Schema):
     message: str
 
 
-@router.post("/register/", response={201: UserOut}, auth=None, summary="Register a new user")
+class InvitationOut(Schema):
+    id: ObjectIdStr
+    organization: OrganizationRefOut
+    email: str
+    role: str
+    status: str
+    is_expired: bool
+    invited_by: str = Field(description="the inviter's name")
+    expires_at: datetime
+    responded_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_is_expired(obj):
+        return invitations.invitation_is_expired(obj)
+
+    @staticmethod
+    def resolve_invited_by(obj):
+        inviter = obj.invited_by
+        return (inviter.get_full_name() or inviter.username) if inviter else ""
+
+
+@router.post("/register/", response={201: UserOut}, auth=None, summary="Register a new user", description=(
+    "Without `invitation_token`: a new organization named from `company` (else after you) with you as its "
+    "ADMIN, and a verification email. With the token of an invitation link: you join the inviting "
+    "organization with the invited role, the invitation is accepted and the address counts as verified."))
 def register(request, payload: RegisterIn):
     try:
         user = registration.user_register(ip=client_ip(request), **payload.dict())
@@ -271,13 +320,14 @@ class EmployeeUpdateIn(StrictSchema):
     company: str | None = Field(None, max_length=200)
     department: str | None = Field(None, max_length=200)
     employee_id: str | None = Field(None, max_length=64)
+    is_accountant: bool | None = Field(None, description="admins only: works the books without being a manager")
 
 
 class VerifyIn(StrictSchema):
     approve: bool = True
 
 
-def _invite(request, payload: EmployeeIn):
+def _create_employee(request, payload: EmployeeIn):
     try:
         employee = team.employee_invite(actor=request.user, ip=client_ip(request),
                                         **payload.dict(exclude_none=True))
@@ -287,16 +337,22 @@ def _invite(request, payload: EmployeeIn):
 
 
 def _list_team(request):
-    team._require_manager(request.user)
+    team.require_manager(request.user)
     return team.employees_visible_to(request.user).order_by("username", "id")
 
 
-@auth_employees_router.post("/add/", response={201: EmployeeOut}, auth=api_auth, summary="Invite a new employee")
+@auth_employees_router.post("/add/", response={201: EmployeeOut}, auth=api_auth, summary="Create a new employee",
+                            description=(
+    "Managers and admins: creates the account of a new person (username and email not yet registered) "
+    "directly in your organization, as a plain user in your team awaiting your verification, and emails "
+    "them a link to set their password. An existing user is invited instead: "
+    "POST /api/auth/employees/add-existing/ or /api/auth/invitations/."))
 def auth_employee_add(request, payload: EmployeeIn):
-    return _invite(request, payload)
+    return _create_employee(request, payload)
 
 
-@auth_employees_router.get("/", response=list[EmployeeOut], auth=api_auth, summary="Your team")
+@auth_employees_router.get("/", response=list[EmployeeOut], auth=api_auth, summary="Your team",
+                           description="A manager's own team; an admin's whole organization.")
 @paginate(LimitOffsetNoCount)
 def auth_employee_list(request):
     return _list_team(request)
@@ -310,18 +366,25 @@ def auth_employee_status(request, employee_id: str, payload: StatusIn):
                                     ip=client_ip(request))
 
 
-@auth_employees_router.post("/add-existing/", response=EmployeeOut, auth=api_auth,
-                            summary="Add an existing user to your team")
+@auth_employees_router.post("/add-existing/", response={202: InvitationOut}, auth=api_auth,
+                            summary="Invite an existing user to your organization", description=(
+    "Never moves anyone: emails the user (found by username or email) an invitation to join your "
+    "organization as a plain user in your team. They accept or decline it; only then does the "
+    "manager verification run. Answers 202 with the invitation; 404 for an unknown user, 409 when "
+    "they are already a member."))
 def auth_employee_add_existing(request, payload: ExistingEmployeeIn):
-    return team.employee_add_existing(actor=request.user, login=payload.username, ip=client_ip(request))
+    invitation = team.employee_add_existing(actor=request.user, login=payload.username, ip=client_ip(request))
+    return Status(202, invitation)
 
 
 @auth_employees_router.delete("/{oid:employee_id}/remove/", response=MessageOut, auth=api_auth,
-                              summary="Remove an employee from your team")
+                              summary="Remove a member from your organization", description=(
+    "The person moves to a fresh personal organization of their own (as its admin); nothing of theirs "
+    "is deleted, and the wallets they made here stay here. They are notified by email."))
 def auth_employee_remove(request, employee_id: str):
     employee = team.employee_get_for(request.user, employee_id)
-    team.employee_remove(actor=request.user, employee=employee, ip=client_ip(request))
-    return {"message": "Removed from the team."}
+    organizations.member_remove(actor=request.user, member=employee, ip=client_ip(request))
+    return {"message": "Removed from the organization."}
 
 
 @employees_router.get("/", response=list[EmployeeOut], auth=api_auth, summary="List employees")
@@ -330,19 +393,20 @@ def employee_list(request):
     return _list_team(request)
 
 
-@employees_router.post("/", response={201: EmployeeOut}, auth=api_auth, summary="Create (invite) an employee")
+@employees_router.post("/", response={201: EmployeeOut}, auth=api_auth, summary="Create a new employee")
 def employee_create(request, payload: EmployeeIn):
-    return _invite(request, payload)
+    return _create_employee(request, payload)
 
 
 @employees_router.get("/team/{oid:manager_id}/", response=list[EmployeeOut], auth=api_auth,
                       summary="A manager's team")
 @paginate(LimitOffsetNoCount)
 def employee_team(request, manager_id: str):
-    team._require_manager(request.user)
-    if str(request.user.pk) != manager_id and request.user.role != "ADMIN" and not request.user.is_superuser:
+    team.require_manager(request.user)
+    if str(request.user.pk) != manager_id and not permissions.is_org_admin(request.user):
         raise ApiError(404, "not_found", "Not found.")
-    return User.objects.filter(manager_id=manager_id).order_by("username", "id")
+    manager = team.employee_get_for(request.user, manager_id)
+    return team.organization_members_for(request.user).filter(manager=manager).order_by("username", "id")
 
 
 @employees_router.get("/{oid:employee_id}/", response=EmployeeOut, auth=api_auth, summary="Employee details")
@@ -350,7 +414,8 @@ def employee_detail(request, employee_id: str):
     return team.employee_get_for(request.user, employee_id)
 
 
-@employees_router.put("/{oid:employee_id}/", response=EmployeeOut, auth=api_auth, summary="Update an employee")
+@employees_router.put("/{oid:employee_id}/", response=EmployeeOut, auth=api_auth, summary="Update an employee",
+                      description="`is_accountant` (works the books without being a manager): admins only.")
 def employee_put(request, employee_id: str, payload: EmployeeUpdateIn):
     employee = team.employee_get_for(request.user, employee_id)
     try:
@@ -361,11 +426,10 @@ def employee_put(request, employee_id: str, payload: EmployeeUpdateIn):
 
 
 @employees_router.delete("/{oid:employee_id}/", response=MessageOut, auth=api_auth,
-                         summary="Deactivate an employee and remove them from the team")
+                         summary="Deactivate an employee and take them off their manager's team")
 def employee_delete(request, employee_id: str):
     employee = team.employee_get_for(request.user, employee_id)
-    team.employee_set_active(actor=request.user, employee=employee, is_active=False, ip=client_ip(request))
-    team.employee_remove(actor=request.user, employee=employee, ip=client_ip(request))
+    team.employee_deactivate(actor=request.user, employee=employee, ip=client_ip(request))
     return {"message": "Deactivated and removed from the team; records are kept."}
 
 
@@ -375,6 +439,175 @@ def employee_verify(request, employee_id: str, payload: VerifyIn = None):
     employee = team.employee_get_for(request.user, employee_id)
     approve = payload.approve if payload is not None else True
     return team.employee_verify(actor=request.user, employee=employee, approve=approve, ip=client_ip(request))
+
+
+# --- the organization: /api/auth/organization/ ---------------------------------------------------------
+
+class BrandingOut(Schema):
+    logo_url: str
+    primary_color: str
+    secondary_color: str
+    address: str
+    tax_id: str
+    email: str
+
+
+class OrganizationOut(Schema):
+    id: ObjectIdStr
+    name: str
+    is_personal: bool
+    role: str = Field(description="your role in it")
+    is_accountant: bool = Field(description="whether you work its books as an accountant")
+    can_manage: bool = Field(description="whether you may change these settings")
+    reporting_fiat: str
+    reporting_fiat_locked: str | None = Field(description="why the fiat can no longer change, if it cannot")
+    cost_basis_method: str
+    cost_basis_lot_scope: str
+    fiscal_year_start_month: int
+    fiscal_year_start_day: int
+    time_zone: str
+    lock_date: date | None
+    branding: BrandingOut
+    member_count: int
+
+
+class BrandingIn(StrictSchema):
+    primary_color: str | None = Field(None, max_length=7, description="#RRGGBB, or empty")
+    secondary_color: str | None = Field(None, max_length=7, description="#RRGGBB, or empty")
+    address: str | None = Field(None, max_length=1000)
+    tax_id: str | None = Field(None, max_length=64)
+    email: str | None = Field(None, max_length=254)
+
+
+class OrganizationIn(StrictSchema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    reporting_fiat: str | None = Field(None, min_length=3, max_length=3)
+    cost_basis_method: Literal["fifo", "lifo", "hifo", "acb", "uk"] | None = None
+    cost_basis_lot_scope: Literal["all", "wallet"] | None = None
+    fiscal_year_start_month: int | None = Field(None, ge=1, le=12)
+    fiscal_year_start_day: int | None = Field(None, ge=1, le=31)
+    time_zone: str | None = Field(None, min_length=1, max_length=64)
+    branding: BrandingIn | None = None
+
+
+def _member(request):
+    if not permissions.can_use_backoffice(request.user):
+        raise ApiError(403, "permission_denied", "You are not a member of an organization.")
+    return request.user
+
+
+@router.get("/organization/", response=OrganizationOut, auth=api_auth, summary="Your organization",
+            tags=["organization"])
+def organization_get(request):
+    return organizations.organization_summary(_member(request))
+
+
+@router.put("/organization/", response=OrganizationOut, auth=api_auth, summary="Change your organization's settings",
+            tags=["organization"], description=(
+    "Admins of the organization only. The reporting fiat changes only while nothing holds values in it "
+    "(409 `reporting_fiat_locked` with the reason otherwise); colours are #RRGGBB."))
+def organization_put(request, payload: OrganizationIn):
+    user = _member(request)
+    changes = payload.dict(exclude_none=True, exclude={"branding"})
+    if payload.branding is not None:
+        changes.update(payload.branding.dict(exclude_none=True))
+    try:
+        organizations.organization_settings_update(actor=user, ip=client_ip(request), **changes)
+    except ValidationError as exc:
+        raise _validation(exc) from None
+    return organizations.organization_summary(user)
+
+
+@router.post("/organization/leave/", response=MessageOut, auth=api_auth, summary="Leave your organization",
+             tags=["organization"], description=(
+    "You move to a fresh personal organization of your own (as its admin); nothing of yours is deleted and "
+    "the wallets you made stay with the organization you leave. The last admin of an organization with "
+    "other members cannot leave (409 `last_admin`)."))
+def organization_leave(request):
+    user = organizations.organization_leave(user=_member(request), ip=client_ip(request))
+    return {"message": f"You left; your own organization is now {user.organization.name}."}
+
+
+# --- invitations: /api/auth/invitations/ ---------------------------------------------------------------
+
+class InvitationIn(StrictSchema):
+    email: str = Field(max_length=254)
+    role: Literal["USER", "MANAGER", "ADMIN"] = Field("USER", description="a manager invites USER only")
+
+
+class InvitationTokenIn(StrictSchema):
+    token: str = Field(min_length=1, max_length=300)
+
+
+@router.post("/invitations/", response={201: InvitationOut}, auth=api_auth, summary="Invite someone by email",
+             tags=["invitations"], description=(
+    "Managers (role USER) and admins (any role): emails a link valid INVITATION_TTL_SECONDS. A pending "
+    "invitation to the same address is replaced."))
+def invitation_post(request, payload: InvitationIn):
+    try:
+        invitation = invitations.invitation_create(actor=request.user, email=payload.email, role=payload.role,
+                                                   ip=client_ip(request))
+    except ValidationError as exc:
+        raise _validation(exc) from None
+    return Status(201, invitation)
+
+
+@router.get("/invitations/", response=list[InvitationOut], auth=api_auth, summary="Invitations",
+            tags=["invitations"], description=(
+    "`box=received`: the pending invitations addressed to your email; `box=sent` (managers and admins): "
+    "your organization's; by default both that you may see."))
+@paginate(LimitOffsetNoCount)
+def invitation_list(request, box: str = "all"):
+    user = _member(request)
+    if box not in ("all", "sent", "received"):
+        raise ApiError(422, "validation_error", "The request is not valid.",
+                       {"fields": {"box": "one of all, sent, received"}})
+    if box == "sent":
+        if not permissions.can_manage_team(user):
+            raise ApiError(403, "permission_denied", "Only managers and admins see the invitations sent.")
+        queryset = invitations.invitations_sent(user)
+    elif box == "received":
+        queryset = invitations.invitations_received(user)
+    else:
+        queryset = invitations.invitations_visible_to(user)
+    return queryset.select_related("organization", "invited_by").order_by("-created_at", "-id")
+
+
+@router.post("/invitations/accept-token/", response=UserOut, auth=api_auth, tags=["invitations"],
+             summary="Accept an invitation from its link's token (you must be the invitee)")
+def invitation_accept_token(request, payload: InvitationTokenIn):
+    invitation = invitations.invitation_by_token(payload.token)
+    user = invitations.invitation_accept(invitation=invitation, user=_member(request), ip=client_ip(request))
+    user.refresh_from_db()
+    return user
+
+
+@router.post("/invitations/{oid:invitation_id}/accept/", response=UserOut, auth=api_auth, tags=["invitations"],
+             summary="Accept an invitation addressed to you", description=(
+    "You join the organization with the invited role (a plain user reports to the inviter, awaiting "
+    "verification). The last admin of an organization with other members cannot (409 `last_admin`); an "
+    "expired invitation is 410, one already answered or revoked 409."))
+def invitation_accept(request, invitation_id: str):
+    user = _member(request)
+    invitation = invitations.invitation_addressed_to(user, invitation_id)
+    user = invitations.invitation_accept(invitation=invitation, user=user, ip=client_ip(request))
+    user.refresh_from_db()
+    return user
+
+
+@router.post("/invitations/{oid:invitation_id}/decline/", response=InvitationOut, auth=api_auth,
+             tags=["invitations"], summary="Decline an invitation addressed to you")
+def invitation_decline(request, invitation_id: str):
+    user = _member(request)
+    invitation = invitations.invitation_addressed_to(user, invitation_id)
+    return invitations.invitation_decline(invitation=invitation, user=user, ip=client_ip(request))
+
+
+@router.post("/invitations/{oid:invitation_id}/revoke/", response=InvitationOut, auth=api_auth,
+             tags=["invitations"], summary="Revoke an invitation of your organization")
+def invitation_revoke(request, invitation_id: str):
+    invitation = invitations.invitation_of_organization(request.user, invitation_id)
+    return invitations.invitation_revoke(invitation=invitation, actor=request.user, ip=client_ip(request))
 
 
 router.add_router("/employees/", auth_employees_router)
@@ -404,7 +637,8 @@ class NotificationIn(StrictSchema):
     action_text: str = Field("", max_length=100)
     metadata: dict = Field(default_factory=dict)
     expires_at: datetime | None = None
-    user_id: ObjectIdStr | None = Field(None, description="recipient; default yourself (managers: their team)")
+    user_id: ObjectIdStr | None = Field(None, description=(
+        "recipient; default yourself (managers: the members of their organization they manage)"))
 
 
 def _own_notifications(request):
@@ -426,6 +660,8 @@ def notification_post(request, payload: NotificationIn):
     recipient = request.user
     if payload.user_id and payload.user_id != request.user.pk:
         recipient = team.employee_get_for(request.user, payload.user_id)
+        if not permissions.can_manage_member(request.user, recipient):
+            raise ApiError(403, "permission_denied", "You may notify yourself and the members you manage.")
     data = payload.dict(exclude={"user_id"})
     try:
         return Status(201, notification_create(user=recipient, **data))

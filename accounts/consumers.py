@@ -1,4 +1,4 @@
-"""WebSocket consumers of accounts: the user's own notification feed."""
+"""WebSocket consumers of accounts: the user's own notification feed (per user, in any organization)."""
 
 from core.consumers import BaseLiveConsumer
 from core.realtime import user_group

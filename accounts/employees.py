@@ -1,5 +1,20 @@
-"""Teams: managers add, verify, (de)activate and remove their employees; admins manage everyone.
-Every change is audit-logged and pushed to the staff feeds after commit."""
+"""Employees: the people of the actor's organization, as its managers and admins see and manage them.
+
+Scope: every lookup is inside the actor's organization (another organization's user id is a 404 like
+a missing one). Who may act on whom is core.permissions.can_manage_member: a manager acts on the
+organization's plain users, an admin on anyone but themselves. Lists: an admin sees the whole
+organization, a manager their own team.
+
+- `employee_invite` (POST /api/auth/employees/add/, /api/employees/, the team page) creates the account
+  of a *new* person directly inside the organization, as a plain user reporting to the manager,
+  unverified, with no usable password and a set-password email: the spec's employee creation. The
+  person never had an organization, so nothing is taken from them; an address or username already
+  registered is refused (409): invite that person instead.
+- `employee_add_existing` (POST /api/auth/employees/add-existing/) never moves anyone: it emails an
+  invitation the existing user accepts or declines (accounts.invitations).
+- Removal (accounts.organizations.member_remove) moves the person to a personal organization.
+Every change is audited and pushed to the organization's staff feeds after commit.
+"""
 
 from __future__ import annotations
 
@@ -12,104 +27,119 @@ from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
-from accounts.models import NotificationPriority, NotificationType, Role, User
+from accounts.invitations import invitation_create
+from accounts.models import Invitation, NotificationPriority, NotificationType, User
 from accounts.notifications import notification_create
 from accounts.services import user_create
 from accounts.sessions import sessions_end_all, token_hash
+from core import permissions
 from core.jsonapi.errors import ApiError
-from core.realtime import GROUP_MANAGER_VERIFICATION, GROUP_USER_MANAGEMENT, publish
+from core.models import Organization
+from core.permissions import Role
+from core.realtime import StaffFeed, access_changed_publish, publish, staff_feed_group
 
-INVITATION_TTL = dt.timedelta(days=3)
+INVITATION_TTL = dt.timedelta(days=3)  # of the set-password link of a newly created employee
 
 
-def _require_manager(actor: User) -> None:
-    if actor.role not in (Role.MANAGER, Role.ADMIN) and not actor.is_superuser:
+def require_manager(actor: User) -> None:
+    if not permissions.can_manage_team(actor):
         raise ApiError(403, "permission_denied", "Only managers and admins manage employees.")
 
 
+def organization_members_for(actor: User) -> QuerySet[User]:
+    """Every member of the actor's organization (managers and admins); nobody for anyone else."""
+    if not permissions.can_manage_team(actor):
+        return User.objects.none()
+    return User.objects.filter(organization_id=actor.organization_id)
+
+
 def employees_visible_to(actor: User) -> QuerySet[User]:
-    """Admins see every user; managers their own team; anyone else nobody."""
-    if actor.role == Role.ADMIN or actor.is_superuser:
-        return User.objects.all()
-    if actor.role == Role.MANAGER:
-        return User.objects.filter(manager=actor)
-    return User.objects.none()
+    """The list a manager works from: an admin sees the whole organization, a manager their team."""
+    members = organization_members_for(actor)
+    if permissions.is_org_admin(actor):
+        return members
+    return members.filter(manager=actor)
 
 
 def employee_get_for(actor: User, employee_id) -> User:
-    """An employee the actor may manage; another team's employee is a 404 like a missing one."""
-    _require_manager(actor)
-    employee = employees_visible_to(actor).filter(pk=employee_id).first()
+    """A member of the actor's organization (403 for non-managers; another organization's user, like a
+    missing one, is a 404). What the actor may do to them is checked by each action."""
+    require_manager(actor)
+    employee = organization_members_for(actor).filter(pk=employee_id).first()
     if employee is None:
         raise ApiError(404, "not_found", "Not found.")
     return employee
 
 
+def _require_can_manage(actor: User, employee: User) -> None:
+    if employee.pk == actor.pk:
+        raise ApiError(409, "cannot_change_self", "You cannot change your own status.")
+    if not permissions.can_manage_member(actor, employee):
+        raise ApiError(403, "permission_denied",
+                       "A manager manages the plain users of the organization; an admin manages everyone.")
+
+
 def _announce(event: str, employee: User) -> None:
     payload = {"id": str(employee.pk), "username": employee.username, "manager": str(employee.manager_id or ""),
                "is_active": employee.is_active, "is_verified_by_manager": employee.is_verified_by_manager}
-    publish(GROUP_USER_MANAGEMENT, event, payload)
-    publish(GROUP_MANAGER_VERIFICATION, event, payload)
+    publish(staff_feed_group(employee.organization_id, StaffFeed.USER_MANAGEMENT), event, payload)
+    publish(staff_feed_group(employee.organization_id, StaffFeed.MANAGER_VERIFICATION), event, payload)
 
 
 def employee_invite(*, actor: User, username: str, email: str, first_name: str, last_name: str,
                     ip: str | None = None, **profile) -> User:
-    """Create the employee's account (no usable password) and email an invitation to set one."""
-    _require_manager(actor)
+    """Create a new person's account in the actor's organization (no usable password) and email them
+    a link to set one."""
+    require_manager(actor)
     if User.objects.filter(Q(username=username) | Q(email=email.lower())).exists():
-        raise ApiError(409, "already_registered", "This username or email is already registered.")
+        raise ApiError(409, "already_registered",
+                       "This username or email is already registered: invite that person instead "
+                       "(POST /api/auth/invitations/).")
     token = secrets.token_urlsafe(32)
+    organization = Organization.objects.get(pk=actor.organization_id)
     with atomic():
         # A random password satisfies the validators; it is never revealed and replaced on acceptance.
         employee = user_create(username=username, email=email, password=secrets.token_urlsafe(24) + "aA1!",
                                first_name=first_name, last_name=last_name, role=Role.USER, manager=actor,
-                               email_verified=False, **profile)
+                               organization=organization, email_verified=False, **profile)
         employee.set_unusable_password()
         User.objects.filter(pk=employee.pk).update(
             password=employee.password, reset_password_token=token_hash(token),
             reset_password_expires=timezone.now() + INVITATION_TTL)
         _announce("employee.added", employee)
     email_send_after_commit(
-        to=employee.email, subject=f"{actor.get_full_name() or actor.username} invited you to Crypto Books",
-        body=(f"Hello {first_name},\n\nSet your password to activate your account:\n"
+        to=employee.email,
+        subject=f"{actor.get_full_name() or actor.username} invited you to {organization.name} on Crypto Books",
+        body=(f"Hello {first_name},\n\nAn account in {organization.name} was made for you. "
+              f"Set your password to activate it:\n"
               f"{site_link('/app/reset-password/?token=' + token)}\n\n"
               f"API clients: POST /api/auth/reset-password/ with the token and a new_password.\n"
-              f"The invitation expires in {INVITATION_TTL.days} days."),
+              f"The link expires in {INVITATION_TTL.days} days."),
     )
     audit_record(action="employee_invited", actor=actor, target=employee, ip=ip)
     return employee
 
 
-def employee_add_existing(*, actor: User, login: str, ip: str | None = None) -> User:
-    _require_manager(actor)
-    employee = User.objects.filter(Q(username=login) | Q(email=(login or "").lower())).first()
-    if employee is None or employee.pk == actor.pk:
+def employee_add_existing(*, actor: User, login: str, ip: str | None = None) -> Invitation:
+    """Invite an existing user (by username or email) into the actor's organization as a plain user.
+    Nobody moves: the user accepts or declines the emailed invitation."""
+    require_manager(actor)
+    login = (login or "").strip()
+    employee = User.objects.filter(Q(username=login) | Q(email=login.lower()), is_active=True).first()
+    if employee is None or employee.organization_id is None:
         raise ApiError(404, "not_found", "No such user.")
-    if employee.role != Role.USER:
-        raise ApiError(409, "not_an_employee", "Managers and admins cannot join a team.")
-    if employee.manager_id and employee.manager_id != actor.pk and actor.role != Role.ADMIN:
-        raise ApiError(409, "in_another_team", "This user already belongs to another team.")
-    User.objects.filter(pk=employee.pk).update(manager=actor, is_verified_by_manager=False)
-    employee.refresh_from_db()
-    _announce("employee.added", employee)
-    audit_record(action="employee_added", actor=actor, target=employee, ip=ip)
-    return employee
-
-
-def employee_remove(*, actor: User, employee: User, ip: str | None = None) -> None:
-    User.objects.filter(pk=employee.pk).update(manager=None, is_verified_by_manager=False)
-    employee.refresh_from_db()
-    _announce("employee.removed", employee)
-    audit_record(action="employee_removed", actor=actor, target=employee, ip=ip)
+    if employee.pk == actor.pk or str(employee.organization_id) == str(actor.organization_id):
+        raise ApiError(409, "already_member", "This person is already a member of your organization.")
+    return invitation_create(actor=actor, email=employee.email, role=Role.USER, ip=ip)
 
 
 def employee_set_active(*, actor: User, employee: User, is_active: bool, ip: str | None = None) -> User:
-    if employee.pk == actor.pk:
-        raise ApiError(409, "cannot_change_self", "You cannot change your own status.")
+    _require_can_manage(actor, employee)
     with atomic():
         User.objects.filter(pk=employee.pk).update(is_active=is_active)
         if not is_active:
             sessions_end_all(user=employee, reason="deactivated")
+            access_changed_publish(employee.pk, reason="deactivated")
         employee.refresh_from_db()
         _announce("employee.status", employee)
     audit_record(action="employee_activated" if is_active else "employee_deactivated", actor=actor,
@@ -117,9 +147,20 @@ def employee_set_active(*, actor: User, employee: User, is_active: bool, ip: str
     return employee
 
 
+def employee_deactivate(*, actor: User, employee: User, ip: str | None = None) -> User:
+    """DELETE /api/employees/{id}/: the person is deactivated and leaves their manager's team; they stay
+    a (deactivated) member of the organization, so its records about them are kept."""
+    employee = employee_set_active(actor=actor, employee=employee, is_active=False, ip=ip)
+    User.objects.filter(pk=employee.pk).update(manager=None, is_verified_by_manager=False)
+    employee.refresh_from_db()
+    _announce("employee.removed", employee)
+    return employee
+
+
 def employee_verify(*, actor: User, employee: User, approve: bool = True, ip: str | None = None) -> User:
     """Approve (or reject: back to unverified) an employee. Unverified employees cannot create
     wallets or be paid."""
+    _require_can_manage(actor, employee)
     with atomic():
         User.objects.filter(pk=employee.pk).update(is_verified_by_manager=approve)
         employee.refresh_from_db()
@@ -136,17 +177,36 @@ def employee_verify(*, actor: User, employee: User, approve: bool = True, ip: st
     return employee
 
 
-def employee_update(*, actor: User, employee: User, ip: str | None = None, **changes) -> User:
-    allowed = {"first_name", "last_name", "phone_number", "company", "department", "employee_id"}
-    forbidden = sorted(set(changes) - allowed)
+EDITABLE_FIELDS = {"first_name", "last_name", "phone_number", "company", "department", "employee_id"}
+
+
+def employee_update(*, actor: User, employee: User, ip: str | None = None, is_accountant: bool | None = None,
+                    **changes) -> User:
+    """Edit a member's details (can_manage_member); the accountant flag only by an admin of the
+    organization (core.permissions.can_change_member_role)."""
+    forbidden = sorted(set(changes) - EDITABLE_FIELDS)
     if forbidden:
         raise ApiError(422, "validation_error", "These fields cannot be changed here.",
                        {"fields": {name: "not editable" for name in forbidden}})
+    if is_accountant is not None and not permissions.can_change_member_role(actor, employee):
+        raise ApiError(403, "permission_denied", "Only an admin of the organization makes someone an accountant.")
+    if changes or is_accountant is None:
+        _require_can_manage(actor, employee)
     for name, value in changes.items():
         setattr(employee, name, value)
+    fields = list(changes)
+    if is_accountant is not None and is_accountant != employee.is_accountant:
+        employee.is_accountant = is_accountant
+        fields.append("is_accountant")
     employee.full_clean(exclude=["password"])
-    employee.save(update_fields=[*changes, "updated_at"])
-    audit_record(action="employee_updated", actor=actor, target=employee, ip=ip, fields=sorted(changes))
+    if fields:
+        employee.save(update_fields=[*fields, "updated_at"])
+    if "is_accountant" in fields:
+        access_changed_publish(employee.pk, reason="accountant")
+        audit_record(action="accountant_granted" if is_accountant else "accountant_revoked", actor=actor,
+                     target=employee, ip=ip)
+    if changes:
+        audit_record(action="employee_updated", actor=actor, target=employee, ip=ip, fields=sorted(changes))
     return employee
 
 

@@ -5,6 +5,7 @@ from django.db import models
 
 from core.models import CostBasisMethod, LotScope  # noqa: F401  (re-exported: the profile's choices)
 from core.permissions import Role
+from core.tenancy import OrganizationManager, OrganizationOwned
 
 
 class User(AbstractUser):
@@ -152,12 +153,19 @@ class AuditLogEntry(models.Model):
     target_repr = models.CharField(max_length=200, blank=True, default="")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # The organization the event happened in (the actor's, or the one a person left); None for
+    # installation-wide events, which only platform superusers see.
+    organization = models.ForeignKey("core.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationManager()
 
     class Meta:
         db_table = "audit_log"
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_log_org_created_idx"),
             models.Index(fields=["created_at"], name="audit_log_created_idx"),
             models.Index(fields=["action"], name="audit_log_action_idx"),
         ]
@@ -179,3 +187,39 @@ class RateLimitCounter(models.Model):
             models.Index(fields=["key"], name="rate_limit_key_idx"),
             models.Index(fields=["window_ends_at"], name="rate_limit_window_idx"),
         ]
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    ACCEPTED = "ACCEPTED", "Accepted"
+    DECLINED = "DECLINED", "Declined"
+    REVOKED = "REVOKED", "Revoked"
+
+
+class Invitation(OrganizationOwned):
+    """An organization's invitation to join it, sent to an email address (accounts.invitations).
+    Joining is consented: nobody moves until the invitee accepts. Only the token's hash is stored;
+    an invitation still PENDING after `expires_at` is expired."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "invitations"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"], name="invitations_org_status_idx"),
+            models.Index(fields=["email", "status"], name="invitations_email_status_idx"),
+            models.Index(fields=["token_hash"], name="invitations_token_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role}, {self.status})"

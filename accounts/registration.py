@@ -10,15 +10,19 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
+from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
-from accounts.models import Role, User
+from accounts.invitations import (invitation_accept_on_registration, invitation_by_token, invitation_check_open,
+                                  invitation_manager)
+from accounts.models import User
 from accounts.ratelimits import rate_limit_hit
 from accounts.selectors import user_get_active
 from accounts.services import user_create
 from accounts.sessions import auth_rate_limits, token_hash
 from core.jsonapi.errors import ApiError
+from core.models import Organization
 
 
 def _verification_token_issue(user: User) -> str:
@@ -42,17 +46,37 @@ def _send_verification(user: User, token: str) -> None:
 
 
 def user_register(*, username: str, email: str, password: str, first_name: str, last_name: str,
-                  ip: str | None, **profile) -> User:
+                  ip: str | None, invitation_token: str | None = None, **profile) -> User:
+    """A new account. Without an invitation: a new organization (named from `company`, else after the
+    person) with the registrant as its ADMIN, and a verification email. With an invitation token (the
+    link of an invitation email): the account joins the inviting organization with the invited role
+    (a plain user reports to the inviter, unverified), the invitation becomes ACCEPTED, and the email,
+    which must be the invited address, counts as verified (the token was delivered to it)."""
     auth_rate_limits(scope="register", ip=ip, account=email)
     validate_email(email)
+    invitation = None
+    if invitation_token:
+        invitation = invitation_by_token(invitation_token)
+        invitation_check_open(invitation)
+        if email.lower() != invitation.email:
+            raise ValidationError({"email": "Register with the address the invitation was sent to."})
     taken = User.objects.filter(Q(username=username) | Q(email=email.lower())).first()
     if taken is not None:
         field = "username" if taken.username == username else "email"
         raise ApiError(409, "already_registered", f"This {field} is already registered.", {"field": field})
-    user = user_create(username=username, email=email, password=password, first_name=first_name,
-                       last_name=last_name, role=Role.USER, email_verified=False, **profile)
-    _send_verification(user, _verification_token_issue(user))
-    audit_record(action="register", actor=user, target=user, ip=ip)
+    if invitation is None:
+        user = user_create(username=username, email=email, password=password, first_name=first_name,
+                           last_name=last_name, email_verified=False, **profile)
+        _send_verification(user, _verification_token_issue(user))
+        audit_record(action="register", actor=user, target=user, ip=ip)
+        return user
+    organization = Organization.objects.get(pk=invitation.organization_id)
+    with atomic():
+        user = user_create(username=username, email=email, password=password, first_name=first_name,
+                           last_name=last_name, organization=organization, role=invitation.role,
+                           manager=invitation_manager(invitation), email_verified=True, **profile)
+        invitation_accept_on_registration(invitation=invitation, user=user)
+    audit_record(action="register", actor=user, target=user, ip=ip, invitation=str(invitation.pk))
     return user
 
 

@@ -22,6 +22,10 @@ ROLE_PERMISSIONS = {
     Role.MANAGER: (
         "accounts.view_user",
         "accounts.change_user",
+        "accounts.view_invitation",
+        "accounts.view_notification",
+        "accounts.view_usersession",
+        "accounts.view_auditlogentry",
         "core.view_taskrun",
         "wallets.view_wallet",
         "wallets.view_transaction",
@@ -30,7 +34,6 @@ ROLE_PERMISSIONS = {
         "wallets.view_pricequote",
         "ledger.view_financialaccount",
         "ledger.view_journalentry",
-        "ledger.view_ledgersettings",
         "reporting.view_financialstatement",
     ),
 }
@@ -55,10 +58,10 @@ def role_groups_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
     second run writes nothing; a permission added or removed by hand is put back in line)."""
     for role in Role:
         group, _ = Group.objects.using(using).get_or_create(name=role_group_name(role))
-        if role == Role.ADMIN:
-            permissions = list(Permission.objects.using(using).filter(content_type__app_label__in=ADMIN_APPS))
-        else:
+        if role in ROLE_PERMISSIONS:
             permissions = _permissions(ROLE_PERMISSIONS[role], using)
+        else:  # the ADMIN role: every permission of our apps
+            permissions = list(Permission.objects.using(using).filter(content_type__app_label__in=ADMIN_APPS))
         group.permissions.set(permissions)
 
 

@@ -12,9 +12,11 @@ from django_mongodb_backend.transaction import atomic
 from accounts.models import User
 from accounts.roles import role_group_name
 from core import permissions
+from core.jsonapi.errors import ApiError
 from core.models import Organization
 from core.organizations import organization_create, organization_name_for
 from core.permissions import Role
+from core.realtime import access_changed_publish, publish, user_group
 
 
 def _apply_role(user: User, role: str) -> None:
@@ -78,61 +80,106 @@ def user_create(
 
 def user_set_role(*, user: User, role: str, actor: User | None, previous_role: str | None = None,
                   ip: str | None = None) -> User:
-    """Set a user's role: the field, the role group and the staff flag move together. Only admins
-    (or the system, actor None) change a role; an actual change is audited. Calling it with the
+    """Set a user's role: the field, the role group and the staff flag move together. Only an admin of
+    the user's organization (or a platform superuser in the admin, or the system: actor None) changes
+    a role (core.permissions.can_change_member_role); an actual change is audited. Calling it with the
     current role re-aligns group and staff flag (the admin does so after every save)."""
     from accounts.audit import audit_record
 
     previous = previous_role or user.role
-    if role != previous and actor is not None and not (actor.is_superuser or actor.role == Role.ADMIN):
-        raise PermissionDenied("Only admins change roles.")
+    if role != previous and actor is not None and not permissions.can_change_member_role(actor, user):
+        raise PermissionDenied("Only an admin of their organization changes a member's role.")
+    if role != previous and not role_change_keeps_an_admin(user, previous, role):
+        raise ValidationError({"role": "This is the last admin of an organization with other members: make "
+                                       "another member an admin first."})
     _apply_role(user, role)
     with atomic():
         user.save(update_fields=["role", "is_staff", "updated_at"])
         _sync_role_group(user)
+        if role != previous:
+            access_changed_publish(user.pk, reason="role")
     if role != previous:
         audit_record(action="role_changed", actor=actor, target=user, ip=ip, previous=previous, role=role)
     return user
 
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone_number", "company", "department", "wallet_address",
-                  "reporting_fiat", "cost_basis_method", "cost_basis_lot_scope")
+def role_change_keeps_an_admin(user: User, previous: str, role: str) -> bool:
+    """Whether the user's organization still has an admin if `user` goes from `previous` to `role`
+    (an organization with other members must keep one)."""
+    from accounts.organizations import last_admin_check
+
+    if user.organization_id is None or not permissions.holds_admin_role(User(role=previous)) \
+            or permissions.holds_admin_role(User(role=role)):
+        return True
+    try:
+        last_admin_check(User(pk=user.pk, organization_id=user.organization_id, role=previous))
+    except ApiError:
+        return False
+    return True
 
 
-def _checked_reporting_fiat(user: User, fiat: str) -> str:
-    """Every stored value is in the user's fiat: it can change only before any transaction exists."""
-    from wallets.koinly_format import FIAT
-    from wallets.models import Transaction
+MEMBERSHIP_CHANGED = "membership.changed"
 
-    fiat = (fiat or "").upper()
-    if fiat not in FIAT:
-        raise ValidationError({"reporting_fiat": f"not a supported fiat currency: {fiat!r}"})
-    if fiat != user.reporting_fiat and Transaction.objects.filter(user=user).exists():
-        raise ValidationError({"reporting_fiat": f"your transactions are valued in {user.reporting_fiat}; "
-                                                 "the reporting currency cannot change once transactions exist"})
-    return fiat
+
+def user_move_to_organization(*, user: User, organization: Organization, role: str,
+                              manager: User | None = None) -> User:
+    """Make `user` a member of `organization` with `role` (role group and staff flag follow), the
+    given manager (unverified: the manager-verification flow runs again) and no accountant flag.
+    Nothing else of theirs moves: their wallets and books stay with the organization they were made
+    in. Callers check who may do it (invitations, leaving, removal) and run it in their transaction."""
+    user.organization = organization
+    user.manager = manager
+    user.is_verified_by_manager = False
+    user.is_accountant = False
+    _apply_role(user, role)
+    previous_organization_id = User.objects.filter(pk=user.pk).values_list("organization_id", flat=True).first()
+    user.save(update_fields=["organization", "manager", "is_verified_by_manager", "is_accountant", "role",
+                             "is_staff", "updated_at"])
+    _sync_role_group(user)
+    # Open sockets joined the groups of the organization they left: they must drop them (the consumer
+    # closes or re-joins on this event).
+    publish(user_group(user.pk), MEMBERSHIP_CHANGED, {
+        "organization": str(organization.pk), "previous_organization": str(previous_organization_id or ""),
+        "role": user.role})
+    access_changed_publish(user.pk, reason="membership")
+    return user
+
+
+# The person's own fields; the tax settings below are the organization's (accounts.organizations).
+PERSONAL_FIELDS = ("first_name", "last_name", "phone_number", "company", "department", "wallet_address")
+ORGANIZATION_TAX_FIELDS = ("reporting_fiat", "cost_basis_method", "cost_basis_lot_scope")
+PROFILE_FIELDS = PERSONAL_FIELDS + ORGANIZATION_TAX_FIELDS
 
 
 def profile_update(*, user: User, ip: str | None = None, **changes) -> User:
-    """A user's own profile: only PROFILE_FIELDS; never role, flags, lockout fields or manager."""
+    """A user's own profile: only PROFILE_FIELDS; never role, flags, lockout fields or manager. The
+    tax settings (reporting fiat, cost-basis method, lot scope) are the organization's: changing them
+    here needs core.permissions.can_manage_organization, exactly as PUT /api/auth/organization/."""
     from accounts.audit import audit_record
+    from accounts.organizations import organization_settings_update
 
     forbidden = sorted(set(changes) - set(PROFILE_FIELDS))
     if forbidden:
         raise ValidationError({name: "this field cannot be changed here" for name in forbidden})
+    organization_changes = {name: changes.pop(name) for name in ORGANIZATION_TAX_FIELDS if name in changes}
+    if organization_changes and not permissions.can_manage_organization(user):
+        raise ApiError(403, "forbidden", "The tax settings are the organization's: only its admin changes them.",
+                       {"fields": sorted(organization_changes)})
     if changes.get("wallet_address"):
         from eth_utils import is_address, to_checksum_address
 
         if not is_address(changes["wallet_address"]):
             raise ValidationError({"wallet_address": "not an Ethereum address"})
         changes["wallet_address"] = to_checksum_address(changes["wallet_address"])
-    if "reporting_fiat" in changes:
-        changes["reporting_fiat"] = _checked_reporting_fiat(user, changes["reporting_fiat"])
     for name, value in changes.items():
         setattr(user, name, value)
     user.full_clean(exclude=["password"])
-    user.save(update_fields=[*changes, "updated_at"])
-    audit_record(action="profile_updated", actor=user, target=user, ip=ip, fields=sorted(changes))
+    if organization_changes:
+        organization_settings_update(actor=user, ip=ip, **organization_changes)
+        user.organization.refresh_from_db()
+    if changes:
+        user.save(update_fields=[*changes, "updated_at"])
+        audit_record(action="profile_updated", actor=user, target=user, ip=ip, fields=sorted(changes))
     return user
 
 

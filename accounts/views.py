@@ -1,19 +1,27 @@
-"""Back-office pages of accounts: registration, email verification, password reset (the links of our
-emails), and for managers the team list and the verification queue (HTMX, no reload)."""
+"""Back-office pages of accounts: registration (also from an invitation link), email verification,
+password reset (the links of our emails), invitations (answering them; for managers, sending and
+revoking them), and for managers the team list and the verification queue (HTMX, no reload)."""
+
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import employees as team
-from accounts.models import Role
+from accounts import invitations
+from accounts.models import InvitationStatus
 from accounts.passwords import password_reset
 from accounts.registration import email_verify, user_register
+from core import permissions
 from core.jsonapi.auth import client_ip
 from core.jsonapi.errors import ApiError
+from core.permissions import Role
 
-REGISTER_FIELDS = ("username", "email", "password", "first_name", "last_name")
+REGISTER_FIELDS = ("username", "email", "password", "first_name", "last_name", "company")
 
 
 def _errors(exc) -> list[str]:
@@ -24,19 +32,41 @@ def _errors(exc) -> list[str]:
             for message in messages]
 
 
+def _open_invitation(token: str):
+    """(invitation or None, why it cannot be answered or None, HTTP status) of a link's token."""
+    try:
+        invitation = invitations.invitation_by_token(token)
+    except ApiError as exc:
+        return None, exc.message, 404
+    try:
+        invitations.invitation_check_open(invitation)
+    except ApiError as exc:
+        return invitation, exc.message, exc.status
+    return invitation, None, 200
+
+
 @require_http_methods(["GET", "POST"])
 def register(request):
+    """A new account: a new organization of one's own, or (with ?invitation=<token>, the invitation
+    link's) the inviting organization."""
+    token = request.POST.get("invitation_token") or request.GET.get("invitation", "")
+    invitation, problem, _ = _open_invitation(token) if token else (None, None, 200)
     values = {name: request.POST.get(name, "") for name in REGISTER_FIELDS}
-    errors = []
-    if request.method == "POST":
+    if invitation is not None and request.method == "GET":
+        values["email"] = invitation.email
+    errors = [problem] if problem else []
+    if request.method == "POST" and not problem:
         try:
-            user_register(ip=client_ip(request), **values)
+            user = user_register(ip=client_ip(request), invitation_token=token or None, **values)
         except (ApiError, ValidationError) as exc:
             errors = _errors(exc)
         else:
+            if invitation is not None:
+                return render(request, "accounts/register_done.html", {"joined": user.organization})
             return render(request, "accounts/register_done.html", {"email": values["email"]})
     values.pop("password")
-    return render(request, "accounts/register.html", {"values": values, "errors": errors},
+    return render(request, "accounts/register.html",
+                  {"values": values, "errors": errors, "invitation": invitation, "invitation_token": token},
                   status=400 if errors else 200)
 
 
@@ -64,17 +94,26 @@ def reset_password(request):
 
 
 def _manager_only(request):
-    if request.user.role not in (Role.MANAGER, Role.ADMIN) and not request.user.is_superuser:
+    if not permissions.can_manage_team(request.user):
         raise PermissionDenied("Only managers and admins manage teams.")
 
 
 INVITE_FIELDS = ("username", "email", "first_name", "last_name", "department")
 
 
+def _team_context(request, **extra):
+    members = team.employees_visible_to(request.user).exclude(pk=request.user.pk).order_by("username", "id")
+    sent = (invitations.invitations_sent(request.user).filter(status=InvitationStatus.PENDING)
+            .select_related("invited_by").order_by("-created_at", "-id"))
+    roles = [(value, label) for value, label in Role.choices if permissions.can_invite(request.user, value)]
+    return {"members": list(members), "sent_invitations": list(sent), "invite_roles": roles, **extra}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_list(request):
-    """The manager's team, with a form inviting a new employee (account + set-password email)."""
+    """The manager's team (an admin's: the organization), with a form creating a new employee
+    (account + set-password email) and one inviting someone by email."""
     _manager_only(request)
     errors, invited = [], None
     values = {name: request.POST.get(name, "") for name in INVITE_FIELDS}
@@ -84,10 +123,40 @@ def team_list(request):
             values = dict.fromkeys(INVITE_FIELDS, "")
         except (ApiError, ValidationError) as exc:
             errors = _errors(exc)
-    members = team.employees_visible_to(request.user).filter(role=Role.USER).order_by("username", "id")
-    return render(request, "accounts/team.html",
-                  {"members": list(members), "errors": errors, "invited": invited, "values": values},
+    return render(request, "accounts/team.html", _team_context(request, errors=errors, invited=invited, values=values),
                   status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def team_invite(request):
+    """Invite someone by email (a new person or an existing user): nobody moves until they accept."""
+    _manager_only(request)
+    errors, invitation = [], None
+    try:
+        invitation = invitations.invitation_create(actor=request.user, email=request.POST.get("email", ""),
+                                                   role=request.POST.get("role") or Role.USER,
+                                                   ip=client_ip(request))
+    except (ApiError, ValidationError) as exc:
+        errors = _errors(exc)
+    return render(request, "accounts/team.html",
+                  _team_context(request, errors=errors, invitation_sent=invitation,
+                                values=dict.fromkeys(INVITE_FIELDS, "")),
+                  status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, invitation_id):
+    _manager_only(request)
+    try:
+        invitation = invitations.invitation_of_organization(request.user, invitation_id)
+        invitations.invitation_revoke(invitation=invitation, actor=request.user, ip=client_ip(request))
+    except ApiError as exc:
+        if exc.status == 404:
+            raise Http404("Not an invitation of your organization.") from None
+        return render(request, "accounts/_invitation_row.html", {"error": exc.message}, status=exc.status)
+    return render(request, "accounts/_invitation_row.html", {"invitation": invitation, "revoked": True})
 
 
 @login_required
@@ -95,7 +164,7 @@ def team_list(request):
 def verification_queue(request):
     _manager_only(request)
     pending = (team.employees_visible_to(request.user)
-               .filter(role=Role.USER, is_verified_by_manager=False, is_active=True, manager__isnull=False)
+               .filter(is_verified_by_manager=False, is_active=True, manager__isnull=False)
                .order_by("date_joined", "id"))
     return render(request, "accounts/verification_queue.html", {"pending": list(pending)})
 
@@ -106,9 +175,78 @@ def verification_decide(request, employee_id):
     _manager_only(request)
     try:
         employee = team.employee_get_for(request.user, employee_id)
-    except ApiError:
-        raise PermissionDenied("Not one of your employees.") from None
-    approve = request.POST.get("decision") == "approve"
-    team.employee_verify(actor=request.user, employee=employee, approve=approve, ip=client_ip(request))
+        approve = request.POST.get("decision") == "approve"
+        team.employee_verify(actor=request.user, employee=employee, approve=approve, ip=client_ip(request))
+    except ApiError as exc:
+        if exc.status == 404:  # another organization's person: not found, never an existence oracle
+            raise Http404("Not one of your employees.") from None
+        raise PermissionDenied(exc.message) from None
     return render(request, "accounts/_verification_row.html", {"employee": employee, "decided": True,
                                                                "approved": approve})
+
+
+# --- invitations, as the invitee sees them ---------------------------------------------------------------
+
+@login_required
+@require_GET
+def invitation_inbox(request):
+    """The pending invitations addressed to the logged-in user, with accept / decline buttons."""
+    received = invitations.invitations_received(request.user).select_related("organization", "invited_by")
+    return render(request, "accounts/invitations.html",
+                  {"invitations": list(received.order_by("-created_at", "-id"))})
+
+
+@login_required
+@require_POST
+def invitation_answer(request, invitation_id, decision):
+    """HTMX: accept or decline one invitation; answers its row."""
+    context = {}
+    try:
+        invitation = invitations.invitation_addressed_to(request.user, invitation_id)
+        context["invitation"] = invitation
+        if decision == "accept":
+            invitations.invitation_accept(invitation=invitation, user=request.user, ip=client_ip(request))
+            context["accepted"] = True
+        else:
+            invitations.invitation_decline(invitation=invitation, user=request.user, ip=client_ip(request))
+            context["declined"] = True
+    except ApiError as exc:
+        if exc.status == 404:
+            raise Http404("This invitation is not addressed to you.") from None
+        context["error"] = exc.message
+        return render(request, "accounts/_invitation_answer.html", context, status=exc.status)
+    return render(request, "accounts/_invitation_answer.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_link(request):
+    """The invitation link of the email: shows the invitation; the invitee logs in (or registers with
+    it) and accepts or declines here."""
+    token = request.POST.get("token") or request.GET.get("token", "")
+    invitation, problem, status = _open_invitation(token)
+    context = {"invitation": invitation, "token": token, "problem": problem}
+    if invitation is not None:
+        here = f"{reverse('backoffice-invitation-link')}?{urlencode({'token': token})}"
+        context["login_url"] = f"{reverse('backoffice-login')}?{urlencode({'next': here})}"
+        context["register_url"] = f"{reverse('backoffice-register')}?{urlencode({'invitation': token})}"
+        user = request.user
+        context["is_invitee"] = user.is_authenticated and (user.email or "").lower() == invitation.email
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            raise PermissionDenied("Log in to answer this invitation.")
+        if invitation is None or problem:
+            return render(request, "accounts/invitation_link.html", context, status=status)
+        try:
+            if request.POST.get("decision") == "decline":
+                invitations.invitation_decline(invitation=invitation, user=request.user, ip=client_ip(request))
+                context["declined"] = True
+            else:
+                invitations.invitation_accept(invitation=invitation, user=request.user, ip=client_ip(request))
+                context["accepted"] = True
+        except ApiError as exc:
+            context["problem"] = exc.message
+            return render(request, "accounts/invitation_link.html", context,
+                          status=exc.status if exc.status != 404 else 403)
+        invitation.refresh_from_db()
+        return render(request, "accounts/invitation_link.html", context)
+    return render(request, "accounts/invitation_link.html", context, status=status)

@@ -60,7 +60,11 @@ def run(args):
 
     call_command("migrate", verbosity=0)
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
-    user = User.objects.create(username="bench", email="bench@example.test", first_name="B", last_name="B")
+    from core.organizations import organization_create
+
+    organization = organization_create(name="bench", is_personal=True)
+    user = User.objects.create(username="bench", email="bench@example.test", first_name="B", last_name="B",
+                               organization=organization)
     user.max_wallets = args.wallets
     user.save()
     w3 = chain.web3_client()

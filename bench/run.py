@@ -155,12 +155,17 @@ def reference_rows(using="default"):
 
     user = User.objects.db_manager(using).filter(username="bench").first()
     if user is None:
-        user = User(username="bench", email="bench@example.test", role=Role.ADMIN, is_staff=True)
+        from core.organizations import organization_create
+
+        organization = organization_create(name="bench", is_personal=True, using=using)
+        user = User(username="bench", email="bench@example.test", role=Role.ADMIN, is_staff=True,
+                    organization=organization)
         user.set_password("bench-Passw0rd!long")
         user.save(using=using)
     eth = Cryptocurrency.objects.db_manager(using).get_or_create(symbol="ETH", defaults={"name": "Ethereum"})[0]
     wallet = Wallet.objects.db_manager(using).get_or_create(
-        address="0x" + "b" * 40, defaults={"name": "bench", "user": user, "wallet_type": "MetaMask"}
+        address="0x" + "b" * 40, organization_id=user.organization_id,
+        defaults={"name": "bench", "user": user, "wallet_type": "MetaMask"}
     )[0]
     return user, eth, wallet
 

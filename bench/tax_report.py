@@ -99,11 +99,14 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
     from django.db import connection
 
     from accounts.models import User
+    from core.organizations import organization_create
     from reporting.selectors import tax_summary_for, tax_trades_for
     from wallets.models import Transaction
 
     username = f"bench{size}"
-    user = User.objects.create(username=username, email=f"{username}@example.test", email_verified=True)
+    organization = organization_create(name=username, is_personal=True)
+    user = User.objects.create(username=username, email=f"{username}@example.test", email_verified=True,
+                               organization=organization)
     source = root / f"koinly-{size}.csv"
     source.write_text(koinly_rows(size))
     import_s, _ = timed(lambda: call_command("import_transactions", str(source), user=username, format="universal",
@@ -113,8 +116,8 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
     collection = connection.get_collection(Transaction._meta.db_table)
     scan_s, scanned = timed(lambda: list(collection.find({"user_id": user.pk})))
     assert len(scanned) == documents
-    read_s, tax_input = timed(lambda: tax_trades_for(user))
-    engine_s, summary = timed(lambda: tax_summary_for(user, method="fifo", start=dt.date(1970, 1, 1),
+    read_s, tax_input = timed(lambda: tax_trades_for(organization))
+    engine_s, summary = timed(lambda: tax_summary_for(organization, method="fifo", start=dt.date(1970, 1, 1),
                                                       end=dt.date(2100, 12, 31), tax_input=tax_input))
     output = root / f"totals-{size}.csv"
     command_s, _ = timed(lambda: call_command("tax_report", "--user", username, "--method", "fifo", "--start",

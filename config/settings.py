@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.context_processors.rules",
             ],
         },
     },
@@ -176,6 +177,8 @@ REFRESH_TOKEN_TTL_SECONDS = env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
 SESSION_APPROVAL_SECONDS = env_int("SESSION_APPROVAL_SECONDS", 15 * 60)
 EMAIL_VERIFICATION_TTL_SECONDS = env_int("EMAIL_VERIFICATION_TTL_SECONDS", 48 * 3600)
 PASSWORD_RESET_TTL_SECONDS = env_int("PASSWORD_RESET_TTL_SECONDS", 3600)
+# Validity of an invitation to join an organization (accounts.invitations).
+INVITATION_TTL_SECONDS = env_int("INVITATION_TTL_SECONDS", 7 * 24 * 3600)
 LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)
 LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 15 * 60)
 # Per-IP and per-account limits of the auth endpoints: (hits, window seconds).

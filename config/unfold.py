@@ -1,25 +1,44 @@
-"""django-unfold settings: branding and a sidebar grouped by domain."""
+"""django-unfold settings: branding and a sidebar grouped by domain.
+
+Every sidebar item asks core.permissions (the same predicate the page or admin behind it asks):
+books for those who may view them, people for those who manage the team, installation-wide settings
+(role groups) for platform superusers.
+"""
 
 from django.templatetags.static import static
-from django.urls import reverse_lazy
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import lazy
+
+from core import permissions
+
+MISSING_LINK = "#"
 
 
-def _link(title, icon, url_name, permission=None):
-    item = {"title": title, "icon": icon, "link": reverse_lazy(url_name)}
-    if permission:
-        item["permission"] = permission
-    return item
+def _reverse_or_missing(url_name: str) -> str:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return MISSING_LINK
 
 
-def _can_view(model_label):
-    app_label, model = model_label.split(".")
-    return lambda request: request.user.has_perm(f"{app_label}.view_{model}")
+# A link whose page is gone (an app renamed or dropped an admin) hides its item instead of breaking
+# every admin page with NoReverseMatch.
+_link_to = lazy(_reverse_or_missing, str)
 
 
-def _ledger_staff(request):
-    from ledger.selectors import ledger_is_staff
+def _allowed(predicate, url_name):
+    """A sidebar item shown to whom `predicate` (core.permissions) allows, inside the admin (which
+    only those who `can_open_admin` reach)."""
 
-    return ledger_is_staff(request.user)
+    def check(request):
+        return (permissions.can_open_admin(request.user) and predicate(request.user)
+                and _reverse_or_missing(url_name) != MISSING_LINK)
+
+    return check
+
+
+def _item(title, icon, url_name, predicate):
+    return {"title": title, "icon": icon, "link": _link_to(url_name), "permission": _allowed(predicate, url_name)}
 
 
 UNFOLD = {
@@ -53,155 +72,70 @@ UNFOLD = {
             {
                 "title": "Back-office",
                 "items": [
-                    _link("Dashboard", "dashboard", "admin:index"),
-                    _link("Live operations", "monitoring", "backoffice-home"),
-                    
-                    {
-                        "title": "Task runs",
-                        "icon": "pending_actions",
-                        "link": reverse_lazy("admin:core_taskrun_changelist"),
-                        "permission": _can_view("core.taskrun"),
-                    },
+                    _item("Dashboard", "dashboard", "admin:index", permissions.can_open_admin),
+                    _item("Live operations", "monitoring", "backoffice-home", permissions.can_use_backoffice),
+                    _item("Task runs", "pending_actions", "admin:core_taskrun_changelist",
+                          permissions.can_view_task_runs),
                 ],
             },
             {
                 "title": "People",
                 "separator": True,
                 "items": [
-                    {
-                        "title": "Users",
-                        "icon": "person",
-                        "link": reverse_lazy("admin:accounts_user_changelist"),
-                        "permission": _can_view("accounts.user"),
-                    },
-                    {
-                        "title": "My team",
-                        "icon": "groups",
-                        "link": reverse_lazy("backoffice-team"),
-                        "permission": lambda request: request.user.role in ("MANAGER", "ADMIN")
-                        or request.user.is_superuser,
-                    },
-                    {
-                        "title": "Verification queue",
-                        "icon": "how_to_reg",
-                        "link": reverse_lazy("backoffice-verification-queue"),
-                        "permission": lambda request: request.user.role in ("MANAGER", "ADMIN")
-                        or request.user.is_superuser,
-                    },
-                    {
-                        "title": "Notifications",
-                        "icon": "notifications",
-                        "link": reverse_lazy("admin:accounts_notification_changelist"),
-                        "permission": _can_view("accounts.notification"),
-                    },
-                    {
-                        "title": "Sessions",
-                        "icon": "devices",
-                        "link": reverse_lazy("admin:accounts_usersession_changelist"),
-                        "permission": _can_view("accounts.usersession"),
-                    },
-                    {
-                        "title": "Audit log",
-                        "icon": "policy",
-                        "link": reverse_lazy("admin:accounts_auditlogentry_changelist"),
-                        "permission": _can_view("accounts.auditlogentry"),
-                    },
-                    {
-                        "title": "Groups",
-                        "icon": "group",
-                        "link": reverse_lazy("admin:auth_group_changelist"),
-                        "permission": _can_view("auth.group"),
-                    },
+                    _item("Users", "person", "admin:accounts_user_changelist", permissions.can_manage_team),
+                    _item("My team", "groups", "backoffice-team", permissions.can_manage_team),
+                    _item("Verification queue", "how_to_reg", "backoffice-verification-queue",
+                          permissions.can_manage_team),
+                    _item("Notifications", "notifications", "admin:accounts_notification_changelist",
+                          permissions.can_manage_team),
+                    _item("Sessions", "devices", "admin:accounts_usersession_changelist", permissions.can_manage_team),
+                    _item("Audit log", "policy", "admin:accounts_auditlogentry_changelist",
+                          permissions.can_manage_team),
+                    _item("Groups", "group", "admin:auth_group_changelist", permissions.can_manage_platform),
                 ],
             },
             {
                 "title": "Books",
                 "separator": True,
                 "items": [
-                    {
-                        "title": "Chart of accounts",
-                        "icon": "account_tree",
-                        "link": reverse_lazy("admin:ledger_financialaccount_changelist"),
-                        "permission": _ledger_staff,
-                    },
-                    {
-                        "title": "Journal entries",
-                        "icon": "receipt_long",
-                        "link": reverse_lazy("admin:ledger_journalentry_changelist"),
-                        "permission": _ledger_staff,
-                    },
-                    {
-                        "title": "Trial balance",
-                        "icon": "balance",
-                        "link": reverse_lazy("ledger-trial-balance"),
-                        "permission": _ledger_staff,
-                    },
-                    {"title": "Balance sheet", "icon": "account_balance_wallet",
-                     "link": reverse_lazy("backoffice-balance-sheet"), "permission": _ledger_staff},
-                    {"title": "Income statement", "icon": "query_stats",
-                     "link": reverse_lazy("backoffice-income-statement"), "permission": _ledger_staff},
-                    {"title": "Cash flow", "icon": "payments",
-                     "link": reverse_lazy("backoffice-cash-flow"), "permission": _ledger_staff},
-                    {"title": "Stored statements", "icon": "folder_open",
-                     "link": reverse_lazy("admin:reporting_financialstatement_changelist"),
-                     "permission": _ledger_staff},
-                    {
-                        "title": "Lock date",
-                        "icon": "lock_clock",
-                        "link": reverse_lazy("admin:ledger_ledgersettings_changelist"),
-                        "permission": _ledger_staff,
-                    },
+                    _item("Chart of accounts", "account_tree", "admin:ledger_financialaccount_changelist",
+                          permissions.can_view_books),
+                    _item("Journal entries", "receipt_long", "admin:ledger_journalentry_changelist",
+                          permissions.can_view_books),
+                    _item("Trial balance", "balance", "ledger-trial-balance", permissions.can_view_books),
+                    _item("Balance sheet", "account_balance_wallet", "backoffice-balance-sheet",
+                          permissions.can_view_books),
+                    _item("Income statement", "query_stats", "backoffice-income-statement", permissions.can_view_books),
+                    _item("Cash flow", "payments", "backoffice-cash-flow", permissions.can_view_books),
+                    _item("Stored statements", "folder_open", "admin:reporting_financialstatement_changelist",
+                          permissions.can_view_books),
+                    _item("Lock date", "lock_clock", "admin:ledger_lockdate_changelist", permissions.can_view_books),
                 ],
             },
             {
                 "title": "Tax",
                 "separator": True,
                 "items": [
-                    _link("My tax reports", "request_quote", "backoffice-tax-reports"),
-                    {
-                        "title": "All tax reports",
-                        "icon": "summarize",
-                        "link": reverse_lazy("admin:reporting_taxreport_changelist"),
-                        "permission": _can_view("reporting.taxreport"),
-                    },
+                    _item("My tax reports", "request_quote", "backoffice-tax-reports", permissions.can_use_backoffice),
+                    _item("All tax reports", "summarize", "admin:reporting_taxreport_changelist",
+                          permissions.can_view_books),
                 ],
             },
             {
                 "title": "Wallets & chain",
                 "separator": True,
                 "items": [
-                    _link("My wallets", "wallet", "backoffice-wallets"),
-                    _link("Portfolio", "pie_chart", "backoffice-portfolio"),
-                    {
-                        "title": "Wallets",
-                        "icon": "account_balance_wallet",
-                        "link": reverse_lazy("admin:wallets_wallet_changelist"),
-                        "permission": _can_view("wallets.wallet"),
-                    },
-                    {
-                        "title": "Transactions",
-                        "icon": "swap_horiz",
-                        "link": reverse_lazy("admin:wallets_transaction_changelist"),
-                        "permission": _can_view("wallets.transaction"),
-                    },
-                    {
-                        "title": "Cryptocurrencies",
-                        "icon": "currency_bitcoin",
-                        "link": reverse_lazy("admin:wallets_cryptocurrency_changelist"),
-                        "permission": _can_view("wallets.cryptocurrency"),
-                    },
-                    {
-                        "title": "Prices",
-                        "icon": "price_change",
-                        "link": reverse_lazy("admin:wallets_pricequote_changelist"),
-                        "permission": _can_view("wallets.pricequote"),
-                    },
-                    {
-                        "title": "Price alerts",
-                        "icon": "notifications_active",
-                        "link": reverse_lazy("admin:wallets_pricealert_changelist"),
-                        "permission": _can_view("wallets.pricealert"),
-                    },
+                    _item("My wallets", "wallet", "backoffice-wallets", permissions.can_use_backoffice),
+                    _item("Portfolio", "pie_chart", "backoffice-portfolio", permissions.can_use_backoffice),
+                    _item("Wallets", "account_balance_wallet", "admin:wallets_wallet_changelist",
+                          permissions.can_view_all_wallets),
+                    _item("Transactions", "swap_horiz", "admin:wallets_transaction_changelist",
+                          permissions.can_view_all_wallets),
+                    _item("Cryptocurrencies", "currency_bitcoin", "admin:wallets_cryptocurrency_changelist",
+                          permissions.can_open_admin),
+                    _item("Prices", "price_change", "admin:wallets_pricequote_changelist", permissions.can_open_admin),
+                    _item("Price alerts", "notifications_active", "admin:wallets_pricealert_changelist",
+                          permissions.can_open_admin),
                 ],
             },
         ],

@@ -1,28 +1,47 @@
-"""The base WebSocket consumer and the platform's consumers (live area, task logs, admin feeds)."""
+"""The base WebSocket consumer and the platform's consumers (live area, staff feeds).
+
+Who joins which group is decided by core.permissions only; nothing is ever sent to an
+installation-wide group:
+- /ws/live/: the user's own group and, for each audience of `permissions.live_audiences(user)`
+  (members / books / staff), that audience of their organization;
+- /ws/admin/<feed>/: managers and admins of an organization (`can_view_staff_feeds`; anyone else is
+  closed with 4403) join that feed of their organization; platform superusers
+  (`can_run_platform_tasks`) also join the platform's feed (installation-wide work);
+- /ws/notifications/ (accounts.consumers): the user's own group.
+Every socket also joins the user's control group: `access.changed` there (a move to another
+organization, a role or accountant change, a deactivation) closes it with 4409, and the client
+reconnects into the groups it may join now.
+"""
 
 import json
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core import permissions
 from core.realtime import (
-    GROUP_DASHBOARD_STATS,
-    GROUP_LIVE,
-    GROUP_MANAGER_VERIFICATION,
-    GROUP_TASK_LOGS,
-    GROUP_USER_MANAGEMENT,
+    EVENT_ACCESS_CHANGED,
+    StaffFeed,
+    organization_group,
     relay_ensure_running,
+    staff_feed_group,
+    user_control_group,
+    user_group,
 )
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_ACCESS_CHANGED = 4409  # what the user may see changed: reconnect to join the right groups
 
 
 class BaseLiveConsumer(AsyncJsonWebsocketConsumer):
-    """Authenticated JSON websocket: joins `group_names_for(user)`, answers ping with pong and
-    forwards realtime events as {"type": <event type>, "data": <payload>}."""
+    """Authenticated JSON websocket: joins `group_names_for(user)` if `allowed(user)`, answers ping
+    with pong and forwards realtime events as {"type": <event type>, "data": <payload>}."""
 
-    require_staff = False
     joined_groups: list[str] = []  # set once authenticated
+
+    def allowed(self, user) -> bool:
+        """Whether this authenticated user may open the socket (closed with 4403 otherwise)."""
+        return True
 
     def group_names_for(self, user) -> list[str]:
         raise NotImplementedError
@@ -34,14 +53,15 @@ class BaseLiveConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if self.require_staff and not user.is_staff:
+        if not self.allowed(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await relay_ensure_running()
-        self.joined_groups = self.group_names_for(user)
+        groups = self.group_names_for(user)
+        self.joined_groups = [*groups, user_control_group(user.pk)]
         for group in self.joined_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.send_json({"type": "connected", "data": {"groups": self.joined_groups}})
+        await self.send_json({"type": "connected", "data": {"groups": groups}})
 
     async def disconnect(self, code):
         for group in self.joined_groups:
@@ -65,39 +85,47 @@ class BaseLiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def realtime_event(self, event):
         await self.send_json({"type": event["event_type"], "data": event["payload"]})
+        if event["event_type"] == EVENT_ACCESS_CHANGED:
+            await self.close(code=CLOSE_ACCESS_CHANGED)
 
 
 class LiveAreaConsumer(BaseLiveConsumer):
-    """The back-office pages' live-update area."""
+    """The back-office pages' live-update area: what the user could read over HTTP."""
 
     def group_names_for(self, user):
-        return [GROUP_LIVE]
+        groups = [user_group(user.pk)]
+        groups += [organization_group(user.organization_id, audience)
+                   for audience in permissions.live_audiences(user)]
+        return groups
 
 
-class TaskLogsConsumer(BaseLiveConsumer):
-    require_staff = True
+class StaffFeedConsumer(BaseLiveConsumer):
+    """A /ws/admin/<feed>/ feed of the user's organization (and the platform's, for superusers); the
+    domain services publish their events to `core.realtime.staff_feed_group(org, feed)`."""
+
+    feed = ""
+
+    def allowed(self, user) -> bool:
+        return permissions.can_view_staff_feeds(user)
 
     def group_names_for(self, user):
-        return [GROUP_TASK_LOGS]
+        groups = [staff_feed_group(user.organization_id, self.feed)]
+        if permissions.can_run_platform_tasks(user):
+            groups.append(staff_feed_group(None, self.feed))
+        return groups
 
 
-class AdminGroupConsumer(BaseLiveConsumer):
-    """A staff feed of one group; the domain services publish their events to these groups."""
-
-    require_staff = True
-    group_name = ""
-
-    def group_names_for(self, user):
-        return [self.group_name]
+class TaskLogsConsumer(StaffFeedConsumer):
+    feed = StaffFeed.TASK_LOGS
 
 
-class DashboardStatsConsumer(AdminGroupConsumer):
-    group_name = GROUP_DASHBOARD_STATS
+class DashboardStatsConsumer(StaffFeedConsumer):
+    feed = StaffFeed.DASHBOARD_STATS
 
 
-class UserManagementConsumer(AdminGroupConsumer):
-    group_name = GROUP_USER_MANAGEMENT
+class UserManagementConsumer(StaffFeedConsumer):
+    feed = StaffFeed.USER_MANAGEMENT
 
 
-class ManagerVerificationConsumer(AdminGroupConsumer):
-    group_name = GROUP_MANAGER_VERIFICATION
+class ManagerVerificationConsumer(StaffFeedConsumer):
+    feed = StaffFeed.MANAGER_VERIFICATION

@@ -173,3 +173,126 @@ def live_audiences(actor) -> list[str]:
     if is_org_manager(actor):
         audiences.append("staff")
     return audiences
+
+
+# --- membership: invitations, leaving (appended for accounts) --------------------------------------------
+
+def can_invite(actor, role) -> bool:
+    """Invite someone into the actor's organization with `role`: a manager invites plain users, an
+    admin any role."""
+    if role not in Role.values or not can_manage_team(actor):
+        return False
+    return role == Role.USER or can_change_roles(actor)
+
+
+def role_reports_to_manager(role) -> bool:
+    """Members of this role get a manager and go through the manager-verification flow."""
+    return role == Role.USER
+
+
+def holds_admin_role(member) -> bool:
+    """The member holds the ADMIN role of their organization (the platform superuser flag aside): what
+    counts when an organization must keep an admin."""
+    return getattr(member, "role", None) == Role.ADMIN
+
+
+def organization_admin_roles() -> tuple[str, ...]:
+    """The roles that administer an organization (to count the admins it has left)."""
+    return (Role.ADMIN,)
+
+
+def can_change_member_role(actor, member) -> bool:
+    """Set a member's role or accountant flag: an admin of the member's organization (not on
+    themselves); in the Django admin a platform superuser on anyone."""
+    if not can_change_roles(actor):
+        return False
+    if can_see_all_organizations(actor):
+        return True
+    return in_organization(actor, member.organization_id) and member.pk != actor.pk
+
+
+def can_manage_platform(actor) -> bool:
+    """Installation-wide settings shared by every organization (in the admin: the role groups and
+    their permissions): platform superusers only."""
+    return _superuser(actor)
+
+
+# --- automatic work (appended by the ledger) -----------------------------------------------------------
+
+def is_system_actor(actor) -> bool:
+    """The inactive `system` user (accounts.services.SYSTEM_USERNAME): no organization, cannot log in.
+    Automatic work (the journals of transactions, the default chart) acts as it, always for the one
+    organization that work names; it holds no rule of its own inside any organization."""
+    return (actor is not None and getattr(actor, "pk", None) is not None
+            and getattr(actor, "username", None) == "system" and not getattr(actor, "is_active", True)
+            and getattr(actor, "organization_id", None) is None)
+
+
+# --- wallets, transactions, sends, imports, price alerts (appended by wallets) ------------------------
+# Which rows an actor reaches: `Model.objects.for_actor(actor)`, then, unless can_view_all_wallets,
+# only the rows whose `user` is the actor (wallets.selectors). These decide what they may do there.
+
+def can_create_wallet(actor) -> bool:
+    """Any member makes wallets of their own (an unverified employee is refused by the service)."""
+    return can_use_backoffice(actor)
+
+
+def can_manage_wallet(actor, wallet) -> bool:
+    """Rename, (de)activate, delete, monitor, prove ownership, refresh the balance of a wallet: its
+    owner, or a manager of its organization."""
+    return in_organization(actor, wallet.organization_id) and (wallet.user_id == actor.pk or is_org_manager(actor))
+
+
+def can_send_from_wallet(actor, wallet) -> bool:
+    """Sign and broadcast a payment from a wallet's key: its owner, or a manager of its organization
+    (an accountant works the books but moves no money)."""
+    return can_manage_wallet(actor, wallet)
+
+
+def can_record_transaction(actor, wallet) -> bool:
+    """Record a manual transaction in a wallet, or import a file into it: its owner or a manager."""
+    return can_manage_wallet(actor, wallet)
+
+
+def can_import_transactions(actor, wallet=None) -> bool:
+    """Import a file of transactions: every member into their own books (no wallet), or into a
+    wallet they may record in."""
+    if wallet is None:
+        return can_use_backoffice(actor)
+    return can_record_transaction(actor, wallet)
+
+
+def can_edit_transaction(actor, transaction) -> bool:
+    """Correct or delete a (manual or imported) transaction: its owner, or a manager."""
+    return in_organization(actor, transaction.organization_id) and (
+        transaction.user_id == actor.pk or is_org_manager(actor))
+
+
+def can_edit_transaction_business_fields(actor, transaction) -> bool:
+    """Business purpose, tax category, business-expense flag, description: the owner, or anyone who
+    works the organization's books (accountants, managers)."""
+    return can_edit_transaction(actor, transaction) or (
+        in_organization(actor, transaction.organization_id) and can_work_books(actor))
+
+
+def can_view_price_alert(actor, alert) -> bool:
+    return in_organization(actor, alert.organization_id) and (
+        alert.user_id == actor.pk or can_view_all_wallets(actor))
+
+
+def can_manage_price_alert(actor, alert) -> bool:
+    """Change, re-arm or delete a price alert: its owner, or a manager of its organization."""
+    return in_organization(actor, alert.organization_id) and (alert.user_id == actor.pk or is_org_manager(actor))
+
+
+def can_edit_platform_assets(actor) -> bool:
+    """The shared list of cryptocurrencies (chain facts every organization uses): platform
+    superusers only; staff may look."""
+    return can_manage_platform(actor)
+
+
+def can_view_transaction(actor, transaction) -> bool:
+    """The same rule as the scoped transaction queries (wallets.selectors), for one row already read
+    by id: its organization's books roles, or its owner."""
+    return in_organization(actor, transaction.organization_id) and (
+        can_view_all_wallets(actor) or transaction.user_id == actor.pk)

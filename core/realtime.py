@@ -65,6 +65,21 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
+def user_control_group(user_id) -> str:
+    """Every socket of a user joins it, whatever the route: `access.changed` there closes them all."""
+    return f"user.{user_id}.control"
+
+
+# Sent when what a user may see changed (moved to another organization, role or accountant flag
+# changed, deactivated): their open sockets joined groups they may no longer be in, so every one of
+# them closes (code 4409) and the client reconnects into the groups it may join now.
+EVENT_ACCESS_CHANGED = "access.changed"
+
+
+def access_changed_publish(user_id, *, reason: str) -> None:
+    publish(user_control_group(user_id), EVENT_ACCESS_CHANGED, {"reason": reason})
+
+
 def organization_group(organization_id, audience: str) -> str:
     return f"org.{organization_id}.{audience}"
 

@@ -2,23 +2,40 @@
 
 Every write is one conditional update of one document, so it is atomic without a transaction, and
 a state change that lost a race fails instead of overwriting the winner.
+
+A run belongs to an organization (the work is on its data) or to none (installation-wide work: the
+monitor, price refresh, whole-database statistics). Its events reach only those who may read it
+(core.selectors.task_run_readable):
+- the task-logs feed of its organization, `staff_feed_group(org, TASK_LOGS)`, gets every change with
+  the log lines; an installation-wide run goes to the platform feed `staff_feed_group(None, ...)`
+  (superusers) only;
+- the live area of the organization's staff, `organization_group(org, Audience.STAFF)`, and the user
+  who started it, `user_group(triggered_by)`, learn only that it changed (LIVE_FIELDS), not its logs.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass
+
 from bson import ObjectId
 from bson.errors import InvalidId
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
 
+from core import permissions
 from core.models import TaskRun, TaskStatus
-from core.realtime import GROUP_LIVE, GROUP_TASK_LOGS, publish
+from core.realtime import Audience, StaffFeed, organization_group, publish, staff_feed_group, user_group
+from core.selectors import task_run_readable
 
 MAX_LOG_LINES = 500
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 FINISHED = (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
-# The live area is open to every logged-in user: it learns only that a run changed, not its logs.
+# The live area learns only that a run changed, not its logs.
 LIVE_FIELDS = ("id", "name", "status", "progress")
+# `task_run_create(organization_id=...)` not given: the organization of the user who started it.
+OF_TRIGGER = object()
 
 
 class TaskRunStateError(Exception):
@@ -32,10 +49,59 @@ def _task_run_oid(task_run_id) -> ObjectId:
         raise TaskRunStateError(f"task run {task_run_id!r} does not exist") from None
 
 
+@dataclass(frozen=True)
+class _Audience:
+    feed_groups: tuple[str, ...]  # the whole change, log lines included
+    live_groups: tuple[str, ...]  # LIVE_FIELDS only
+
+
+_AUDIENCES: OrderedDict[str, _Audience] = OrderedDict()
+_REMEMBERED_AUDIENCES = 2048
+
+
+def _audience_for(organization_id, triggered_by) -> _Audience:
+    if organization_id is None:
+        feed_groups = (staff_feed_group(None, StaffFeed.TASK_LOGS),)
+        live_groups: tuple[str, ...] = ()
+        starter_hears = triggered_by is not None and task_run_readable(triggered_by, organization_id=None)
+    else:
+        feed_groups = (staff_feed_group(organization_id, StaffFeed.TASK_LOGS),)
+        live_groups = (organization_group(organization_id, Audience.STAFF),)
+        # A member who started work on their organization's data (e.g. their tax report) follows its
+        # progress; staff already hear it through their organization's staff audience.
+        starter_hears = (triggered_by is not None and permissions.in_organization(triggered_by, organization_id)
+                         and Audience.STAFF not in permissions.live_audiences(triggered_by))
+    if starter_hears:
+        live_groups = (*live_groups, user_group(triggered_by.pk))
+    return _Audience(feed_groups, live_groups)
+
+
+def _remember_audience(task_run_id, audience: _Audience) -> _Audience:
+    _AUDIENCES[str(task_run_id)] = audience
+    if len(_AUDIENCES) > _REMEMBERED_AUDIENCES:
+        _AUDIENCES.popitem(last=False)
+    return audience
+
+
+def _audience_of(task_run_id) -> _Audience:
+    """Who hears about a run (its organization and starter never change, so this is remembered)."""
+    audience = _AUDIENCES.get(str(task_run_id))
+    if audience is None:
+        run = TaskRun.objects.filter(pk=_task_run_oid(task_run_id)).select_related("triggered_by").first()
+        if run is None:
+            return _Audience((), ())
+        audience = _remember_audience(task_run_id, _audience_for(run.organization_id, run.triggered_by))
+    return audience
+
+
 def _publish_update(task_run_id, **changes) -> None:
     payload = {"id": str(task_run_id), **{k: v for k, v in changes.items() if v is not None}}
-    publish(GROUP_TASK_LOGS, "task_run.updated", payload)
-    publish(GROUP_LIVE, "task_run.updated", {k: v for k, v in payload.items() if k in LIVE_FIELDS})
+    audience = _audience_of(task_run_id)
+    for group in audience.feed_groups:
+        publish(group, "task_run.updated", payload)
+    live_payload = {k: v for k, v in payload.items() if k in LIVE_FIELDS}
+    for group in audience.live_groups:
+        publish(group, "task_run.updated", live_payload)
 
 
 def _transition(task_run_id, allowed_from, **fields) -> None:
@@ -46,10 +112,26 @@ def _transition(task_run_id, allowed_from, **fields) -> None:
         raise TaskRunStateError(f"task run {task_run_id} is {current or 'missing'}; cannot set {sorted(fields)}")
 
 
-def task_run_create(*, name: str, triggered_by=None) -> TaskRun:
+def task_run_create(*, name: str, triggered_by=None, organization_id=OF_TRIGGER) -> TaskRun:
+    """Record a run of `name` for `organization_id` (None: installation-wide work; not given: the
+    organization of `triggered_by`, or none without a user).
+
+    A user starts work only for their own organization, and installation-wide work only as a platform
+    superuser (PermissionDenied otherwise); work without a user (periodic tasks, commands) names the
+    organization it acts for.
+    """
     if not name or len(name) > 200:
         raise ValueError("a task run needs a name of 1-200 characters")
-    task_run = TaskRun.objects.create(name=name, triggered_by=triggered_by)
+    if organization_id is OF_TRIGGER:
+        organization_id = getattr(triggered_by, "organization_id", None)
+    # The inactive system user (automatic work) starts nothing on anyone's behalf: no check for it.
+    if triggered_by is not None and triggered_by.is_active:
+        if organization_id is None and not permissions.can_run_platform_tasks(triggered_by):
+            raise PermissionDenied("Installation-wide tasks are for platform superusers.")
+        if organization_id is not None and not permissions.in_organization(triggered_by, organization_id):
+            raise PermissionDenied("A task runs for your own organization only.")
+    task_run = TaskRun.objects.create(name=name, triggered_by=triggered_by, organization_id=organization_id)
+    _remember_audience(task_run.pk, _audience_for(task_run.organization_id, triggered_by))
     _publish_update(task_run.pk, name=name, status=TaskStatus.QUEUED, progress=0)
     return task_run
 

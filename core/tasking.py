@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import traceback
 
@@ -27,14 +28,22 @@ class TaskReporter:
         services.task_run_log(task_run_id=self.task_run_id, message=message, level=level)
 
 
-def tracked_task(name: str, **huey_options):
+def tracked_task(name: str, *, platform: bool = False, **huey_options):
     """Decorate `fn(reporter, *args, **kwargs)` (args must pickle); `fn.enqueue(*args,
     triggered_by=user)` creates the TaskRun, queues the work and returns the TaskRun.
+
+    The run belongs to the organization the work is for: an explicit `organization_id=` keyword of
+    the call (passed on to `fn`; None means installation-wide), else the organization of
+    `triggered_by` (handed to `fn` as `organization_id` when it takes one), else none.
+    `platform=True` marks installation-wide work (the chain monitor, price refresh): its runs never
+    belong to an organization. Who may start what is checked by `core.services.task_run_create`.
 
     A failed attempt that huey will retry (`retries=N`) goes back to QUEUED; the last one is FAILED.
     """
 
     def decorator(fn):
+        takes_organization = "organization_id" in inspect.signature(fn).parameters
+
         @db_task(name=name, context=True, **huey_options)
         @functools.wraps(fn)
         def run(task_run_id, *args, task=None, **kwargs):
@@ -55,7 +64,15 @@ def tracked_task(name: str, **huey_options):
             return result
 
         def enqueue(*args, triggered_by=None, **kwargs) -> TaskRun:
-            task_run = services.task_run_create(name=name, triggered_by=triggered_by)
+            if platform:
+                organization_id = None
+            elif "organization_id" in kwargs:
+                organization_id = kwargs["organization_id"]
+            else:
+                organization_id = getattr(triggered_by, "organization_id", None)
+                if takes_organization:  # the work is for the organization its run belongs to
+                    kwargs["organization_id"] = None if organization_id is None else str(organization_id)
+            task_run = services.task_run_create(name=name, triggered_by=triggered_by, organization_id=organization_id)
             try:
                 # Immediate mode runs the task here; huey logs its exceptions, the TaskRun has them.
                 run(task_run.pk, *args, **kwargs)

@@ -1,4 +1,13 @@
-"""Back-office pages of the platform: login/logout and the live-operations page."""
+"""Back-office pages of the platform: login/logout and the live-operations page.
+
+Who sees what (core.permissions):
+- /app/: the organization's staff (`can_view_task_runs`) get live operations: their organization's
+  task runs (and, for platform superusers, the installation-wide ones); everyone else their account
+  page.
+- /app/task-runs/ (the fragment) and /app/task-runs/start/: the organization's staff (403 otherwise).
+  Starting counts the documents of the staff member's organization; `scope=platform` counts the whole
+  installation and is for platform superusers only (`can_run_platform_tasks`, 403 otherwise).
+"""
 
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
@@ -11,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import SessionKind
 from accounts.selectors import user_session_get
 from accounts.sessions import session_login, session_logout
+from core import permissions
 from core.jsonapi.auth import BROWSER_SESSION_KEY, client_device, client_ip
 from core.jsonapi.errors import ApiError
 from core.selectors import task_run_list
@@ -52,38 +62,49 @@ def backoffice_login(request):
                   {"error": error, "next": next_url, "username": request.POST.get("username", "")}, status=status)
 
 
-def _staff_only(request):
-    if not request.user.is_staff:
-        raise PermissionDenied("The back-office is for staff.")
+PLATFORM_SCOPE = "platform"
 
 
-def _task_runs_context():
-    return {"task_runs": list(task_run_list()[:RECENT_TASK_RUNS])}
+def _task_run_staff_only(request):
+    if not permissions.can_view_task_runs(request.user):
+        raise PermissionDenied("Task runs are for the managers and admins of your organization.")
+
+
+def _task_runs_context(request):
+    return {
+        "task_runs": list(task_run_list(actor=request.user)[:RECENT_TASK_RUNS]),
+        "can_run_platform_tasks": permissions.can_run_platform_tasks(request.user),
+    }
 
 
 @login_required
 @require_GET
 def live_operations(request):
-    if not request.user.is_staff:
-        # Employees and other users land on their own account page.
+    if not permissions.can_view_task_runs(request.user):
+        # Employees, accountants and other users land on their own account page.
         return render(request, "core/account_home.html", {"account": request.user})
-    return render(request, "core/live_operations.html", _task_runs_context())
+    return render(request, "core/live_operations.html", _task_runs_context(request))
 
 
 @login_required
 @require_GET
 def task_runs_fragment(request):
-    _staff_only(request)
-    return render(request, "core/_task_runs.html", _task_runs_context())
+    _task_run_staff_only(request)
+    return render(request, "core/_task_runs.html", _task_runs_context(request))
 
 
 @login_required
 @require_POST
 def task_run_start(request):
-    _staff_only(request)
-    collection_stats.enqueue(triggered_by=request.user)
+    _task_run_staff_only(request)
+    if request.POST.get("scope") == PLATFORM_SCOPE:
+        if not permissions.can_run_platform_tasks(request.user):
+            raise PermissionDenied("Installation-wide tasks are for platform superusers.")
+        collection_stats.enqueue(organization_id=None, triggered_by=request.user)
+    else:
+        collection_stats.enqueue(organization_id=str(request.user.organization_id), triggered_by=request.user)
     if request.htmx:
-        return render(request, "core/_task_runs.html", _task_runs_context())
+        return render(request, "core/_task_runs.html", _task_runs_context(request))
     return redirect("backoffice-home")
 
 

@@ -1,27 +1,35 @@
 """Admin of the ledger: the chart of accounts as a tree with balances, journal entries with their
-lines (read-only once posted; post and reverse actions call the services), and the lock date
-(admins only). Staff (MANAGER/ADMIN) work the books whatever their model permissions, as
-ledger/selectors.py describes; every write goes through ledger.services."""
+lines (read-only once posted; post and reverse actions call the services), and the lock date as a
+form on the organization (`LockDate`, a proxy of core.Organization: admins only).
+
+Every admin is scoped by organization (core.admin_base.OrganizationScopedAdmin: staff see their own
+organization's books, a platform superuser sees every organization's) and asks core.permissions:
+view = can_view_books, change the chart and drafts = can_work_books, post/reverse =
+can_post_entries, lock date = can_set_lock_date. Every write goes through ledger.services, which
+check the same rules again (a superuser's change to another organization's books is refused there)."""
+
+from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin_base import BackofficeModelAdmin
+from core import permissions
+from core.admin_base import OrganizationScopedAdmin
 from core.jsonapi.errors import ApiError
 from ledger import selectors, services
-from ledger.models import EntryStatus, FinancialAccount, JournalEntry, LedgerSettings
+from ledger.models import EntryStatus, FinancialAccount, JournalEntry, LockDate
 
 
-class LedgerStaffAdmin(BackofficeModelAdmin):
-    """Visible to ledger staff; a service refusing a change shows as an error message."""
+class LedgerBooksAdmin(OrganizationScopedAdmin):
+    """Visible to those who may view the books; a service refusing a change shows as an error message."""
 
     def has_module_permission(self, request):
-        return selectors.ledger_is_staff(request.user)
+        return permissions.can_view_books(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return selectors.ledger_is_staff(request.user)
+        return permissions.can_view_books(request.user)
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
         try:
@@ -39,7 +47,7 @@ class LedgerStaffAdmin(BackofficeModelAdmin):
 
 
 @admin.register(FinancialAccount)
-class FinancialAccountAdmin(LedgerStaffAdmin):
+class FinancialAccountAdmin(LedgerBooksAdmin):
     list_display = ("tree_name", "account_code", "account_type", "currency", "is_active", "own_balance",
                     "rolled_up_balance")
     list_display_links = ("tree_name", "account_code")
@@ -56,13 +64,13 @@ class FinancialAccountAdmin(LedgerStaffAdmin):
         return (*self.readonly_fields, "account_code") if obj is not None else self.readonly_fields
 
     def has_add_permission(self, request):
-        return selectors.ledger_is_staff(request.user)
+        return permissions.can_work_books(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return selectors.ledger_is_staff(request.user)
+        return permissions.can_work_books(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return selectors.ledger_is_staff(request.user)
+        return permissions.can_work_books(request.user)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -76,10 +84,14 @@ class FinancialAccountAdmin(LedgerStaffAdmin):
             def get_results(self, request):
                 super().get_results(request)
                 accounts = list(self.result_list)
-                balances = selectors.account_balances(accounts)
+                by_organization = defaultdict(list)  # a superuser's page may span organizations
                 for account in accounts:
-                    account.tree = balances[account.account_code]
-                accounts.sort(key=lambda account: account.tree["path"])
+                    by_organization[account.organization_id].append(account)
+                for organization_id, group in by_organization.items():
+                    balances = selectors.account_balances(group, organization_id=organization_id)
+                    for account in group:
+                        account.tree = balances[account.account_code]
+                accounts.sort(key=lambda account: (str(account.organization_id), account.tree["path"]))
                 self.result_list = accounts
 
         return AccountTreeChangeList
@@ -102,7 +114,7 @@ class FinancialAccountAdmin(LedgerStaffAdmin):
         data = {name: form.cleaned_data.get(name) for name in (
             "account_name", "account_type", "parent_account", "description", "is_active", "currency")}
         if change:
-            current = FinancialAccount.objects.get(pk=obj.pk)
+            current = self.get_queryset(request).get(pk=obj.pk)
             services.account_update(actor=request.user, account=current, **data)
         else:
             created = services.account_create(actor=request.user, account_code=form.cleaned_data["account_code"],
@@ -114,7 +126,7 @@ class FinancialAccountAdmin(LedgerStaffAdmin):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(LedgerStaffAdmin):
+class JournalEntryAdmin(LedgerBooksAdmin):
     list_display = ("number", "date", "description", "status", "total_debit", "currency", "created_by", "posted_by")
     list_select_related = ("created_by", "posted_by")
     list_filter = ("status", "currency")
@@ -134,13 +146,13 @@ class JournalEntryAdmin(LedgerStaffAdmin):
 
     def has_change_permission(self, request, obj=None):
         # A posted entry is read-only: its change page renders as a view page.
-        return selectors.ledger_is_staff(request.user) and (obj is None or obj.status == EntryStatus.DRAFT)
+        return permissions.can_work_books(request.user) and (obj is None or obj.status == EntryStatus.DRAFT)
 
     def has_delete_permission(self, request, obj=None):
-        return selectors.ledger_is_staff(request.user) and obj is not None and obj.status == EntryStatus.DRAFT
+        return permissions.can_work_books(request.user) and obj is not None and obj.status == EntryStatus.DRAFT
 
     def has_post_permission(self, request):
-        return selectors.ledger_can_post(request.user)
+        return permissions.can_post_entries(request.user)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -161,7 +173,7 @@ class JournalEntryAdmin(LedgerStaffAdmin):
                            "<th>Debit</th><th>Credit</th></tr></thead><tbody>{}</tbody></table>", rows)
 
     def save_model(self, request, obj, form, change):
-        current = JournalEntry.objects.get(pk=obj.pk)
+        current = self.get_queryset(request).get(pk=obj.pk)
         services.journal_entry_update(
             entry=current, actor=request.user, date=form.cleaned_data["date"],
             description=form.cleaned_data["description"], reference=form.cleaned_data["reference"],
@@ -194,29 +206,46 @@ class JournalEntryAdmin(LedgerStaffAdmin):
                    "reversed")
 
 
-@admin.register(LedgerSettings)
-class LedgerSettingsAdmin(LedgerStaffAdmin):
-    list_display = ("lock_date", "updated_by", "updated_at")
-    fields = ("lock_date", "updated_by", "updated_at")
-    readonly_fields = ("updated_by", "updated_at")
+@admin.register(LockDate)
+class LockDateAdmin(LedgerBooksAdmin):
+    """The lock date: a form on the organization (its name and lock date only). Staff see their own
+    organization (a superuser every one); only admins change it (core.permissions.can_set_lock_date),
+    through ledger.services.ledger_lock_date_set (audited)."""
+
+    list_display = ("name", "lock_date", "updated_at")
+    fields = ("name", "lock_date", "updated_at")
+    readonly_fields = ("name", "updated_at")
+
+    def get_queryset(self, request):
+        # Organization is not OrganizationOwned: the same rule as for_admin, on its own id.
+        queryset = LockDate.objects.all()
+        if permissions.can_see_all_organizations(request.user):
+            return queryset
+        if not permissions.can_use_backoffice(request.user):
+            return queryset.none()
+        return queryset.filter(pk=request.user.organization_id)
+
+    def get_list_display(self, request):
+        return self.list_display  # the organization is the row itself
+
+    def get_exclude(self, request, obj=None):
+        return ()
 
     def has_add_permission(self, request):
-        return selectors.ledger_can_set_lock_date(request.user) and not LedgerSettings.objects.exists()
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return selectors.ledger_can_set_lock_date(request.user)
+        return permissions.can_set_lock_date(request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        # One settings document: go straight to it.
-        current = LedgerSettings.objects.filter(key="default").first()
-        if current is not None:
-            return HttpResponseRedirect(reverse("admin:ledger_ledgersettings_change", args=[current.pk]))
+        # Staff have one organization: go straight to its form.
+        if not permissions.can_see_all_organizations(request.user) and request.user.organization_id is not None:
+            return HttpResponseRedirect(reverse("admin:ledger_lockdate_change", args=[request.user.organization_id]))
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
-        saved = services.ledger_lock_date_set(actor=request.user, lock_date=form.cleaned_data["lock_date"],
-                                              ip=request.META.get("REMOTE_ADDR"))
-        obj.pk = saved.pk
+        services.ledger_lock_date_set(actor=request.user, lock_date=form.cleaned_data["lock_date"],
+                                      organization_id=obj.pk, ip=request.META.get("REMOTE_ADDR"))

@@ -1,5 +1,8 @@
 """/api/accounts/ (chart of accounts) and /api/journal-entries/: thin routers that parse, call the
-ledger's services and selectors, and serialise. Who may do what: ledger/selectors.py."""
+ledger's services and selectors, and serialise. Who may do what: ledger/selectors.py (the rules are
+core.permissions). Every endpoint reads and writes the caller's organization's books only: a caller
+who may not view the books gets 403 whatever the id; an id of another organization's account or
+entry is 404."""
 
 
 import datetime as dt
@@ -10,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from core import permissions
 from core.jsonapi.auth import api_auth, client_ip
 from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
@@ -84,10 +88,26 @@ def _account_out(account, balances: dict) -> dict:
         **{name: info[name] for name in ("level", "balance", "rolled_up_balance", "debit_total", "credit_total")}}
 
 
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise ApiError(403, "permission_denied", message)
+
+
+def _require_books(request) -> None:
+    _require(permissions.can_view_books(request.user),
+             "The books are for accountants, managers and admins of the organization.")
+
+
 def _account_detail(account, as_of=None) -> dict:
-    balances = selectors.account_balances([account], as_of=as_of)
+    organization_id = account.organization_id
+    balances = selectors.account_balances([account], organization_id=organization_id, as_of=as_of)
     return {**_account_out(account, balances), "as_of": as_of,
-            "children": selectors.account_children_codes(account.account_code)}
+            "children": selectors.account_children_codes(account.account_code, organization_id=organization_id)}
+
+
+def _account(request, account_id):
+    _require_books(request)
+    return get_object_or_404(selectors.account_list_for(request.user), account_id)
 
 
 class AccountsPagination(LimitOffsetNoCount):
@@ -95,19 +115,23 @@ class AccountsPagination(LimitOffsetNoCount):
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         page = super().paginate_queryset(queryset, pagination, request, **params)
-        balances = selectors.account_balances(page["items"])
+        balances = selectors.account_balances(page["items"], organization_id=request.user.organization_id)
         page["items"] = [_account_out(account, balances) for account in page["items"]]
         return page
 
 
-@accounts_router.get("/", response=list[AccountOut], auth=api_auth, summary="List chart of accounts")
+@accounts_router.get("/", response=list[AccountOut], auth=api_auth,
+                     summary="List chart of accounts (those who may view the books)")
 @paginate(AccountsPagination)
 def account_list(request, account_type: AccountTypeIn | None = None, is_active: bool | None = None,
                  parent_account: str | None = None):
-    return selectors.account_list(account_type=account_type, is_active=is_active, parent_account=parent_account)
+    _require_books(request)
+    return selectors.account_list_for(request.user, account_type=account_type, is_active=is_active,
+                                      parent_account=parent_account)
 
 
-@accounts_router.post("/", response={201: AccountDetailOut}, auth=api_auth, summary="Create financial account")
+@accounts_router.post("/", response={201: AccountDetailOut}, auth=api_auth,
+                      summary="Create financial account (accountants, managers, admins)")
 def account_create(request, payload: AccountIn):
     account = services.account_create(actor=request.user, **payload.dict())
     return Status(201, _account_detail(account))
@@ -116,19 +140,19 @@ def account_create(request, payload: AccountIn):
 @accounts_router.get("/{oid:account_id}/", response=AccountDetailOut, auth=api_auth,
                      summary="Get account details, with its balance (optionally as of a day)")
 def account_detail(request, account_id: str, as_of: dt.date | None = None):
-    return _account_detail(get_object_or_404(selectors.account_list(), account_id), as_of)
+    return _account_detail(_account(request, account_id), as_of)
 
 
 @accounts_router.put("/{oid:account_id}/", response=AccountDetailOut, auth=api_auth, summary="Update account")
 def account_update(request, account_id: str, payload: AccountUpdateIn):
-    account = get_object_or_404(selectors.account_list(), account_id)
+    account = _account(request, account_id)
     return _account_detail(services.account_update(actor=request.user, account=account, **payload.dict()))
 
 
 @accounts_router.delete("/{oid:account_id}/", response=MessageOut, auth=api_auth,
                         summary="Delete an unused account (one with postings is deactivated instead)")
 def account_delete(request, account_id: str):
-    services.account_delete(actor=request.user, account=get_object_or_404(selectors.account_list(), account_id))
+    services.account_delete(actor=request.user, account=_account(request, account_id))
     return {"message": "Deleted."}
 
 
@@ -241,6 +265,7 @@ class LockDateIn(StrictSchema):
 
 
 def _entry(request, entry_id):
+    _require_books(request)
     return get_object_or_404(selectors.journal_entry_list_for(request.user), entry_id)
 
 
@@ -253,29 +278,31 @@ def _source_transaction(request, transaction_id):
         return None
     from wallets.models import Transaction
 
-    # Staff link any transaction of the business; a user only their own.
-    queryset = Transaction.objects.all() if selectors.ledger_is_staff(request.user) else \
-        Transaction.objects.filter(user=request.user)
-    transaction = queryset.filter(pk=transaction_id).first()
+    # Any transaction of the caller's organization (those who work the books see them all).
+    transaction = Transaction.objects.for_actor(request.user).filter(pk=transaction_id).first()
     if transaction is None:
         raise ApiError(422, "unknown_transaction", "No such transaction.", {"source_transaction_id": str(transaction_id)})
     return transaction
 
 
-@journal_entries_router.get("/", response=list[EntryOut], auth=api_auth, summary="List journal entries")
+@journal_entries_router.get("/", response=list[EntryOut], auth=api_auth,
+                            summary="List journal entries (those who may view the books)")
 @paginate(LimitOffsetNoCount)
 def entry_list(request, status: Literal["draft", "posted", "reversed"] | None = None,
                date_from: dt.date | None = None, date_to: dt.date | None = None,
                account_code: str | None = None, transaction_hash: str | None = None):
+    _require_books(request)
     return selectors.journal_entry_list_for(request.user, status=status, date_from=date_from, date_to=date_to,
                                             account_code=account_code, transaction_hash=transaction_hash)
 
 
-@journal_entries_router.post("/", response={201: EntryOut}, auth=api_auth, summary="Create journal entry (a draft)")
+@journal_entries_router.post("/", response={201: EntryOut}, auth=api_auth,
+                             summary="Create journal entry (a draft; accountants, managers, admins)")
 def entry_create(request, payload: EntryCreateIn):
-    if payload.source_key and not selectors.ledger_is_staff(request.user):
-        # Source keys belong to the automatic journals: a user taking one would block them.
-        raise ApiError(403, "permission_denied", "Only managers and admins set a source key.")
+    _require(permissions.can_work_books(request.user), "Only those who work the books create journal entries.")
+    if payload.source_key:
+        # Source keys belong to the automatic journals: someone taking one would block them.
+        _require(permissions.can_post_entries(request.user), "Only managers and admins set a source key.")
     entry = services.journal_entry_create(
         created_by=request.user, date=payload.date, description=payload.description, line_items=_lines(payload),
         reference=payload.reference, transaction_hash=payload.transaction_hash, currency=payload.currency or None,
@@ -285,25 +312,35 @@ def entry_create(request, payload: EntryCreateIn):
 
 
 @journal_entries_router.get("/trial-balance/", response=TrialBalanceOut, auth=api_auth,
-                            summary="Trial balance of posted entries up to a day (staff)")
+                            summary="Trial balance of posted entries up to a day (those who may view the books)")
 def trial_balance(request, as_of: dt.date | None = None, currency: str | None = None):
-    if not selectors.ledger_is_staff(request.user):
-        raise ApiError(403, "permission_denied", "The trial balance is for managers and admins.")
-    return selectors.trial_balance(as_of=as_of, currency=services.currency_clean(currency))
+    _require_books(request)
+    organization_id = request.user.organization_id
+    return selectors.trial_balance(organization_id=organization_id, as_of=as_of,
+                                   currency=services.currency_clean(currency) if currency else None)
 
 
-@journal_entries_router.get("/lock-date/", response=LockDateOut, auth=api_auth, summary="The lock date")
+def _lock_date_out(organization_id) -> dict:
+    change = selectors.lock_date_last_change(organization_id=organization_id)
+    return {"lock_date": selectors.lock_date_get(organization_id=organization_id),
+            "updated_at": change.created_at if change is not None else None,
+            "updated_by": (change.actor_username or None) if change is not None else None}
+
+
+@journal_entries_router.get("/lock-date/", response=LockDateOut, auth=api_auth,
+                            summary="The organization's lock date (those who may view the books)")
 def lock_date_get(request):
-    ledger_settings = selectors.ledger_settings_get()
-    return {"lock_date": ledger_settings.lock_date, "updated_at": ledger_settings.updated_at,
-            "updated_by": ledger_settings.updated_by.username if ledger_settings.updated_by_id else None}
+    _require_books(request)
+    return _lock_date_out(request.user.organization_id)
 
 
 @journal_entries_router.put("/lock-date/", response=LockDateOut, auth=api_auth,
-                            summary="Set the lock date (admins): no entry on or before it is created, posted or reversed")
+                            summary="Set the organization's lock date (admins): no entry on or before it is "
+                                    "created, posted or reversed")
 def lock_date_set(request, payload: LockDateIn):
-    services.ledger_lock_date_set(actor=request.user, lock_date=payload.lock_date, ip=client_ip(request))
-    return lock_date_get(request)
+    organization = services.ledger_lock_date_set(actor=request.user, lock_date=payload.lock_date,
+                                                 ip=client_ip(request))
+    return _lock_date_out(organization.pk)
 
 
 @journal_entries_router.get("/{oid:entry_id}/", response=EntryOut, auth=api_auth, summary="Get journal entry details")

@@ -1,6 +1,9 @@
-"""Demo books: the default chart (with a crypto asset account per known asset) and a few entries:
-owner's capital, an ETH purchase and a gas fee (posted), a hosting bill (draft). Idempotent: each
-entry has a `demo:` source key and is made only if that key is new."""
+"""Demo books: the company's (the organization of the `manager` demo user) default chart (made when
+the organization was created) and a few entries: owner's capital, an ETH purchase and a gas fee
+(posted), a hosting bill (draft). Then the automatic journals of every organization with
+transactions (the company, and the outside client's own books), each in its own books, so each
+organization's trial balance balances. Idempotent: each entry has a `demo:` source key and is made
+only if that key is new in the company's books."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from ledger.models import JournalEntry
-from ledger.services import chart_of_accounts_ensure_default, chart_account_get, crypto_asset_account_get_or_create
+from ledger.services import chart_account_get, chart_of_accounts_ensure_default, crypto_asset_account_get_or_create
 
 # (source key, days ago, description, [(chart key or crypto:SYMBOL, debit, credit)], posted)
 DEMO_ENTRIES = (
@@ -24,24 +27,26 @@ DEMO_ENTRIES = (
 )
 
 
-def _account_code(key: str) -> str:
+def _account_code(key: str, organization_id) -> str:
     if key.startswith("crypto:"):
-        return crypto_asset_account_get_or_create(symbol=key.split(":", 1)[1]).account_code
-    return chart_account_get(key=key).account_code
+        return crypto_asset_account_get_or_create(symbol=key.split(":", 1)[1],
+                                                  organization_id=organization_id).account_code
+    return chart_account_get(key=key, organization_id=organization_id).account_code
 
 
 def load(report) -> None:
     from ledger.services import journal_entry_create
 
-    made = chart_of_accounts_ensure_default()
+    bookkeeper = User.objects.filter(username="manager").first()
+    if bookkeeper is None or bookkeeper.organization_id is None:
+        report.skip("demo journal entries: no demo manager (in an organization) to record them")
+        return
+    organization_id = bookkeeper.organization_id
+    made = chart_of_accounts_ensure_default(organization_id=organization_id)
     if made:
         report.count("ledger accounts", made)
-    bookkeeper = User.objects.filter(username="manager").first() or User.objects.filter(is_superuser=True).first()
-    if bookkeeper is None:
-        report.skip("demo journal entries: no demo manager or superuser to record them")
-        return
-    existing = set(JournalEntry.objects.filter(source_key__in=[e[0] for e in DEMO_ENTRIES])
-                   .values_list("source_key", flat=True))
+    existing = {e.source_key for e in JournalEntry.objects.for_organization(organization_id)
+                .filter(source_key__in=[e[0] for e in DEMO_ENTRIES]).only("source_key")}
     today = timezone.localdate()
     for source_key, days_ago, description, lines, post in DEMO_ENTRIES:
         if source_key in existing:
@@ -50,19 +55,19 @@ def load(report) -> None:
         journal_entry_create(
             created_by=bookkeeper, date=today - dt.timedelta(days=days_ago), description=description,
             source_key=source_key, post=post,
-            line_items=[{"account_code": _account_code(key), "debit_amount": Decimal(debit),
+            line_items=[{"account_code": _account_code(key, organization_id), "debit_amount": Decimal(debit),
                          "credit_amount": Decimal(credit)} for key, debit, credit in lines])
         report.count("posted journal entries" if post else "draft journal entries")
     _book_demo_transactions(report)
 
 
 def _book_demo_transactions(report) -> None:
-    """The automatic journals of the demo users' transactions (idempotent like every sync)."""
-    from ledger.transaction_journals import transaction_journals_sync, users_with_transactions
+    """The automatic journals of every organization's demo transactions (idempotent like every sync)."""
+    from ledger.transaction_journals import organizations_with_transactions, transaction_journals_sync
 
-    for user in users_with_transactions():
-        result = transaction_journals_sync(user=user)
+    for organization in organizations_with_transactions():
+        result = transaction_journals_sync(organization=organization)
         if result.created:
             report.count("automatic journal entries", result.created)
         if result.error:
-            report.skip(f"automatic journals of {user.username}: {result.error}")
+            report.skip(f"automatic journals of {organization.name}: {result.error}")

@@ -9,12 +9,23 @@ fee's fiat value, c the cost the engine matched):
     buy     Dr crypto:X  P + F (or P + fv)      Cr bank  P + F (fiat fee) or P (crypto fee)
     sell    Dr bank      R - F                  Cr crypto:X c,  gain or loss on (R - F - fv) - c
     swap    Dr crypto:B  net worth              Cr crypto:A c,  gain or loss; Cr bank F for a fiat fee
-    income  Dr crypto:X  fair value             Cr crypto_income
-    receive Dr crypto:X  fair value             Cr equity (an unlabelled deposit: owner contribution)
+    income  Dr crypto:X  fair value + F (or fv) Cr crypto_income fair value; Cr bank F for a fiat fee
+                                                (rule 10.4: the fee is part of the asset's cost, not
+                                                less income and no gas)
+    receive Dr crypto:X  fair value + F (or fv) Cr equity fair value (an unlabelled deposit: owner
+                                                contribution); Cr bank F for a fiat fee
     spend   Dr general_expenses (value - fee)   Cr crypto:X c,  gain or loss
-    gift / lost   Dr general_expenses c         Cr crypto:X c (no gain or loss)
-    crypto fee    Cr crypto:FEE c, gain or loss on fv - c; outside a buy/sell/swap also Dr gas_fees fv
-    fiat fee outside a buy/sell/swap/spend: Dr gas_fees F, Cr bank F
+    gift, uk/acb (a disposal at market value, rule 10.1)
+            Dr general_expenses (value - fee)   Cr crypto:X c,  gain or loss (the gift given away at
+                                                its market value)
+    gift, fifo/lifo/hifo; lost (every method: written off, rule 10.2)
+            Dr general_expenses c               Cr crypto:X c (no gain or loss)
+    fee-only row (rule 10.5): a crypto fee is Cr crypto:FEE c, gain or loss, Dr gas_fees fv; a fiat
+            fee is Dr gas_fees F, Cr bank F (an expense, no holdings change)
+    crypto fee    Cr crypto:FEE c, gain or loss on fv - c; outside a buy/sell/swap/income/receive
+                  also Dr gas_fees fv (there its value is in the trade's cost or proceeds already)
+    fiat fee outside a buy/sell/swap/income/receive: Dr gas_fees F, Cr bank F (for a spend or a uk/acb
+                  gift the fee came off the proceeds, so the expense line is value - F and gas F)
 Own transfers and transfers to or from another wallet of the user's move no value between accounts
 (one crypto account per asset): their entry is their fee, and with no fee there is nothing to book.
 Every line on a crypto account carries the asset and quantity. A plan that does not balance (beyond the
@@ -102,7 +113,7 @@ def _matched_costs(trades: list[Trade], keys: list[str], result: Result, fiat: s
         for ref in removal.ref.split(";"):
             removals.setdefault(ref, []).append(removal)
 
-    ops_of = [operations(trade, index, fiat)[0] for index, trade in enumerate(trades)]
+    ops_of = [operations(trade, index, fiat, result.method)[0] for index, trade in enumerate(trades)]
     # uk rows merged over several trades: each Dispose op takes cost in proportion to its quantity.
     share: dict[tuple[str, int], Decimal] = {}
     index_of = {key: i for i, key in enumerate(keys)}
@@ -181,11 +192,14 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
         if isinstance(op, Acquire):
             add(f"crypto:{op.asset}", debit=op.cost, asset=op.asset, quantity=op.quantity,
                 description=f"{_q(op.quantity)} {op.asset} in")
+            # The fair value received (the lot's cost less the fee, rule 10.4); the fee is credited
+            # below (bank for a fiat fee, the fee asset's account for a crypto fee).
+            value = op.value if op.value is not None else op.cost
             if op.income_label:
-                add("crypto_income", credit=op.cost, description=f"{op.income_label} {op.asset}")
+                add("crypto_income", credit=value, description=f"{op.income_label} {op.asset}")
                 words.append(f"{op.income_label.capitalize()} {_q(op.quantity)} {op.asset}")
             elif kind == "receive":
-                add("equity", credit=op.cost, description=f"{op.asset} received (owner contribution)")
+                add("equity", credit=value, description=f"{op.asset} received (owner contribution)")
                 words.append(f"Received {_q(op.quantity)} {op.asset}")
             elif kind == "buy":
                 words.append(f"Buy {_q(op.quantity)} {op.asset}")
@@ -201,7 +215,10 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
             if op.kind == "spend":
                 add("general_expenses", debit=op.proceeds, description=f"paid in {op.asset}")
                 words.append(f"{(trade.label or 'payment').capitalize()} of {_q(op.quantity)} {op.asset}")
-            elif op.kind == "fee" and kind not in ("buy", "sell", "swap"):
+            elif op.kind == "gift":  # uk / acb: given away at market value (rule 10.1)
+                add("general_expenses", debit=op.proceeds, description=f"gift of {op.asset} at market value")
+                words.append(f"Gift of {_q(op.quantity)} {op.asset}")
+            elif op.kind == "fee" and kind not in ("buy", "sell", "swap", "receive"):
                 add("gas_fees", debit=op.proceeds, description=f"network fee in {op.asset}")
             elif op.kind == "sell":
                 words.append(f"Sell {_q(op.quantity)} {op.asset}")
@@ -212,7 +229,8 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
             cost = costs[n]
             add(f"crypto:{op.asset}", credit=cost, asset=op.asset, quantity=op.quantity,
                 description=f"{_q(op.quantity)} {op.asset} out at cost")
-            add("general_expenses", debit=cost, description=f"{op.label} of {op.asset}")
+            add("general_expenses", debit=cost, description=f"{op.label} of {op.asset}, written off at cost"
+                if op.label == "lost" else f"{op.label} of {op.asset} at cost")
             words.append(f"{op.label.capitalize()} of {_q(op.quantity)} {op.asset}")
 
     # The fiat legs.
@@ -221,6 +239,8 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
     elif kind == "sell":
         add("bank", debit=trade.received_amount - fiat_fee, description=f"received in {fiat}")
     elif fiat_fee and kind == "swap":  # the fee lowered the proceeds: it is in the gain already
+        add("bank", credit=fiat_fee, description=f"fee paid in {fiat}")
+    elif fiat_fee and kind == "receive":  # the fee is in the asset's cost (rule 10.4)
         add("bank", credit=fiat_fee, description=f"fee paid in {fiat}")
     elif fiat_fee:
         add("gas_fees", debit=fiat_fee, description=f"fee paid in {fiat}")

@@ -1,5 +1,8 @@
-"""The double-entry ledger: chart of accounts, journal entries (lines embedded), the per-year entry
-number counters and the lock date.
+"""The double-entry ledger of each organization: chart of accounts, journal entries (lines
+embedded) and the per-year entry number counters. Every row belongs to one organization
+(core.tenancy.OrganizationOwned): account codes, system keys, entry numbers and source keys are unique
+within it, and every index leads with it (the shard key). The lock date is the organization's
+(`core.models.Organization.lock_date`).
 
 Money is an exact Decimal (Decimal128) in the entry's currency. An account's balance is not stored:
 it is summed from posted entries (ledger.selectors), so it can never drift from the books.
@@ -7,8 +10,12 @@ it is summed from posted entries (ledger.selectors), so it can never drift from 
 
 from django.conf import settings
 from django.db import models
+from django.db.models import UniqueConstraint
 from django_mongodb_backend.fields import EmbeddedModelArrayField
 from django_mongodb_backend.models import EmbeddedModel
+
+from core.models import Organization
+from core.tenancy import OrganizationOwned
 
 # Same precision as the fiat values elsewhere (wallets.models.FIAT_AMOUNT): 8 decimals inside.
 MONEY = {"max_digits": 34, "decimal_places": 8}
@@ -26,8 +33,8 @@ class AccountType(models.TextChoices):
 DEBIT_NORMAL_TYPES = (AccountType.ASSET, AccountType.EXPENSE)
 
 
-class FinancialAccount(models.Model):
-    account_code = models.CharField(max_length=32, unique=True)  # "1000", "1200-ETH"
+class FinancialAccount(OrganizationOwned):
+    account_code = models.CharField(max_length=32)  # "1000", "1200-ETH"; unique in the organization
     account_name = models.CharField(max_length=200)
     account_type = models.CharField(max_length=16, choices=AccountType.choices)
     # The parent's account_code (spec); "" for a top-level account. Same type as the parent.
@@ -37,7 +44,8 @@ class FinancialAccount(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     # Role of an account of the default chart ("cash", "crypto:ETH", ...): how the automatic journals
     # find their accounts whatever the code or name is changed to. Empty for accounts made by hand.
-    system_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # Unique in the organization.
+    system_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,11 +53,15 @@ class FinancialAccount(models.Model):
         db_table = "financial_accounts"
         ordering = ["account_code"]
         # Plain indexes beside the partial unique ones, which the embedded server never uses (stack.md, defect 2).
+        constraints = [
+            UniqueConstraint(fields=["organization", "account_code"], name="fin_accounts_org_code_uniq"),
+            UniqueConstraint(fields=["organization", "system_key"], name="fin_accounts_org_key_uniq"),
+        ]
         indexes = [
-            models.Index(fields=["account_code"], name="fin_accounts_code_idx"),
-            models.Index(fields=["account_type"], name="fin_accounts_type_idx"),
-            models.Index(fields=["parent_account"], name="fin_accounts_parent_idx"),
-            models.Index(fields=["system_key"], name="fin_accounts_system_key_idx"),
+            models.Index(fields=["organization", "account_code"], name="fin_accounts_org_code_idx"),
+            models.Index(fields=["organization", "account_type"], name="fin_accounts_org_type_idx"),
+            models.Index(fields=["organization", "parent_account"], name="fin_accounts_org_parent_idx"),
+            models.Index(fields=["organization", "system_key"], name="fin_accounts_org_key_idx"),
         ]
 
     def __str__(self) -> str:
@@ -87,19 +99,20 @@ class JournalLine(EmbeddedModel):
         return f"{self.account_code} {side}"
 
 
-class JournalEntry(models.Model):
+class JournalEntry(OrganizationOwned):
     """One document per entry, lines embedded: creating, editing or posting an entry is one write."""
 
-    # JE-<year>-<6 digits>, assigned at posting (drafts have none): gap-free per year.
-    entry_id = models.CharField(max_length=20, unique=True, null=True, blank=True, editable=False)
+    # JE-<year>-<6 digits>, assigned at posting (drafts have none): gap-free per organization and year.
+    entry_id = models.CharField(max_length=20, null=True, blank=True, editable=False)
     date = models.DateTimeField()
     description = models.TextField()
     reference = models.CharField(max_length=100, blank=True, default="")
     transaction_hash = models.CharField(max_length=66, blank=True, default="")
     source_transaction = models.ForeignKey("wallets.Transaction", null=True, blank=True, on_delete=models.SET_NULL,
                                            related_name="journal_entries")
-    # Identity of the event an automatic journal records (e.g. "tx:<id>:acquisition"): one entry per event.
-    source_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # Identity of the event an automatic journal records (e.g. "auto:<organization>:tx:<id>#1"): one
+    # entry per event and organization.
+    source_key = models.CharField(max_length=200, null=True, blank=True)
     total_debit = models.DecimalField(default=0, **MONEY)
     total_credit = models.DecimalField(default=0, **MONEY)
     currency = models.CharField(max_length=3, default="USD")
@@ -125,12 +138,16 @@ class JournalEntry(models.Model):
         db_table = "journal_entries"
         ordering = ["-date", "-created_at"]
         verbose_name_plural = "journal entries"
+        constraints = [
+            UniqueConstraint(fields=["organization", "entry_id"], name="journal_org_entry_id_uniq"),
+            UniqueConstraint(fields=["organization", "source_key"], name="journal_org_source_key_uniq"),
+        ]
         indexes = [
-            models.Index(fields=["entry_id"], name="journal_entry_id_idx"),
-            models.Index(fields=["date"], name="journal_date_idx"),
-            models.Index(fields=["status"], name="journal_status_idx"),
-            models.Index(fields=["source_key"], name="journal_source_key_idx"),
-            models.Index(fields=["transaction_hash"], name="journal_tx_hash_idx"),
+            models.Index(fields=["organization", "entry_id"], name="journal_org_entry_id_idx"),
+            models.Index(fields=["organization", "-date"], name="journal_org_date_idx"),
+            models.Index(fields=["organization", "status", "date"], name="journal_org_status_date_idx"),
+            models.Index(fields=["organization", "source_key"], name="journal_org_source_key_idx"),
+            models.Index(fields=["organization", "transaction_hash"], name="journal_org_tx_hash_idx"),
         ]
 
     def __str__(self) -> str:
@@ -141,36 +158,29 @@ class JournalEntry(models.Model):
         return self.status == EntryStatus.DRAFT
 
 
-class JournalCounter(models.Model):
-    """The last entry number used in a year ("JE-2026"). Incremented inside the posting transaction,
-    so a failed post rolls the number back with it and numbers have no gaps. The key "chart-tree"
-    counts moves in the account tree: bumping it makes concurrent re-parentings conflict."""
+class JournalCounter(OrganizationOwned):
+    """The last entry number an organization used in a year (key "<organization id>:JE-2026").
+    Incremented inside the posting transaction, so a failed post rolls the number back with it and
+    numbers have no gaps. The key "<organization id>:chart-tree" counts moves in that organization's
+    account tree: bumping it makes concurrent re-parentings conflict."""
 
-    key = models.CharField(max_length=20, unique=True)
+    key = models.CharField(max_length=64)
     last_number = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "journal_counters"
-        indexes = [models.Index(fields=["key"], name="journal_counters_key_idx")]
+        constraints = [UniqueConstraint(fields=["organization", "key"], name="journal_counters_org_key_uniq")]
+        indexes = [models.Index(fields=["organization", "key"], name="journal_counters_org_key_idx")]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last_number}"
 
 
-class LedgerSettings(models.Model):
-    """The ledger's one settings document (key "default"). Changes are in the audit log."""
-
-    key = models.CharField(max_length=20, unique=True, default="default", editable=False)
-    # Entries dated on or before this day cannot be created, posted or reversed (closed periods).
-    lock_date = models.DateField(null=True, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+class LockDate(Organization):
+    """The lock date as the admin shows it: a form on the organization (its `lock_date`), saved
+    through ledger.services.ledger_lock_date_set (rules and audit log). No collection of its own."""
 
     class Meta:
-        db_table = "ledger_settings"
-        verbose_name = "ledger settings"
-        verbose_name_plural = "ledger settings"
-
-    def __str__(self) -> str:
-        return f"Lock date: {self.lock_date or 'none'}"
+        proxy = True
+        verbose_name = "lock date"
+        verbose_name_plural = "lock date"

@@ -1,14 +1,23 @@
 """Reads for the double-entry ledger: chart of accounts, balances, journal entries, trial balance.
 
-Who sees what. The books are the business's, not a user's:
-- staff (role MANAGER or ADMIN, or a superuser) read and write every account and every entry, and
-  post and reverse entries;
-- a plain USER reads the chart of accounts (with balances), reads only the entries they created,
-  may create, edit and delete their own drafts, and cannot post or reverse (403);
-- only an ADMIN (or a superuser) sets the lock date.
-Another user's entry is answered like a missing one (404), never as 403.
+Whose books. Every organization keeps its own books: its chart of accounts, its entries and their
+numbering (JE-<year>-<n> per organization and year), its lock date (`Organization.lock_date`).
+Nothing here ever reads across organizations:
+- the reads for a person (`*_for(actor, ...)`) are scoped with `Model.objects.for_actor(actor)`: the
+  actor's organization only, so another organization's account or entry id is simply not found (404,
+  never 403: no existence oracle);
+- the reads for system work and for the reporting app (balances, line totals, trial balance, account
+  lists, statement inputs) take a required keyword `organization_id=` and read that organization's
+  books only (`for_organization`).
 
-The trial balance (API and page) is a report for staff only.
+Who may do what (the rules are core.permissions; services check them with their `actor`):
+- view the chart with balances, the entries, the trial balance: `can_view_books` (accountants,
+  managers, admins). A plain USER gets 403 on all of it, their own drafts included;
+- create, edit and delete draft entries and accounts: `can_work_books` (accountants included);
+- post and reverse entries, set a source key: `can_post_entries` (managers and admins);
+- set the lock date: `can_set_lock_date` (admins).
+The automatic journals act as the inactive system user (`core.permissions.is_system_actor`) for the
+organization whose transactions they book.
 
 Balances come from booked entries only (status posted or reversed: a reversed entry stays in the
 books and its reversal cancels it); drafts never count.
@@ -19,35 +28,34 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, localcontext
 
-from django.conf import settings
+from bson import ObjectId
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Role
+from core import permissions
+from core.models import Organization
 from ledger.double_entry import EXACT, ZERO, account_tree, balances_rolled_up, signed
-from ledger.models import BOOKED_STATUSES, FinancialAccount, JournalEntry, LedgerSettings
-
-STAFF_ROLES = (Role.MANAGER, Role.ADMIN)
+from ledger.models import BOOKED_STATUSES, FinancialAccount, JournalEntry
 
 
-def ledger_is_staff(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (user.is_superuser or user.role in STAFF_ROLES)
+def _oid(organization_id) -> ObjectId:
+    return organization_id if isinstance(organization_id, ObjectId) else ObjectId(str(organization_id))
 
 
-def ledger_can_post(user) -> bool:
-    return ledger_is_staff(user)
+def _require_organization(organization_id) -> None:
+    if organization_id is None:
+        raise ValueError("the books of which organization? organization_id is required")
 
 
-def ledger_can_set_lock_date(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (user.is_superuser or user.role == Role.ADMIN)
+def organization_get(organization_id) -> Organization:
+    _require_organization(organization_id)
+    return Organization.objects.get(pk=organization_id)
 
 
 # --- chart of accounts -------------------------------------------------------------------------------
 
-def account_list(*, account_type: str | None = None, is_active: bool | None = None,
-                 parent_account: str | None = None) -> QuerySet[FinancialAccount]:
-    queryset = FinancialAccount.objects.all()
+def _accounts_filtered(queryset, *, account_type=None, is_active=None, parent_account=None):
     if account_type:
         queryset = queryset.filter(account_type=account_type)
     if is_active is not None:
@@ -57,14 +65,33 @@ def account_list(*, account_type: str | None = None, is_active: bool | None = No
     return queryset.order_by("account_code")
 
 
-def account_parent_map() -> dict[str, str]:
-    """Every account code -> its parent code (one query)."""
+def account_list(*, organization_id, account_type: str | None = None, is_active: bool | None = None,
+                 parent_account: str | None = None) -> QuerySet[FinancialAccount]:
+    """The chart of accounts of one organization."""
+    _require_organization(organization_id)
+    return _accounts_filtered(FinancialAccount.objects.for_organization(organization_id), account_type=account_type,
+                              is_active=is_active, parent_account=parent_account)
+
+
+def account_list_for(actor, *, account_type: str | None = None, is_active: bool | None = None,
+                     parent_account: str | None = None) -> QuerySet[FinancialAccount]:
+    """The chart of the actor's organization; nothing for someone who may not view the books."""
+    queryset = FinancialAccount.objects.for_actor(actor)
+    if not permissions.can_view_books(actor):
+        queryset = queryset.none()
+    return _accounts_filtered(queryset, account_type=account_type, is_active=is_active,
+                              parent_account=parent_account)
+
+
+def account_parent_map(*, organization_id) -> dict[str, str]:
+    """Every account code of the organization -> its parent code (one query)."""
+    _require_organization(organization_id)
     return {a.account_code: a.parent_account
-            for a in FinancialAccount.objects.only("account_code", "parent_account")}
+            for a in FinancialAccount.objects.for_organization(organization_id).only("account_code", "parent_account")}
 
 
-def _collection(model):
-    connection = connections[DEFAULT_DB_ALIAS]
+def _collection(model, using: str = DEFAULT_DB_ALIAS):
+    connection = connections[using]
     connection.ensure_connection()
     return connection.database[model._meta.db_table], connection.session  # session: inside atomic()
 
@@ -74,11 +101,17 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-def line_totals_by_account(*, as_of: dt.date | None = None, currency: str | None = None,
+def booked_match(*, organization_id) -> dict:
+    """The $match of one organization's booked entries, for raw aggregations (reporting uses it)."""
+    _require_organization(organization_id)
+    return {"organization_id": _oid(organization_id), "status": {"$in": list(BOOKED_STATUSES)}}
+
+
+def line_totals_by_account(*, organization_id, as_of: dt.date | None = None, currency: str | None = None,
                            codes: list[str] | None = None) -> dict[str, tuple[Decimal, Decimal]]:
-    """account code -> (total debits, total credits) of booked entries dated on or before `as_of`.
-    One aggregation; Decimal128 sums are exact."""
-    match: dict = {"status": {"$in": list(BOOKED_STATUSES)}}
+    """account code -> (total debits, total credits) of the organization's booked entries dated on or
+    before `as_of`. One aggregation; Decimal128 sums are exact."""
+    match = booked_match(organization_id=organization_id)
     if as_of is not None:
         match["date"] = {"$lt": end_of_day(as_of)}
     if currency:
@@ -94,11 +127,16 @@ def line_totals_by_account(*, as_of: dt.date | None = None, currency: str | None
             for row in collection.aggregate(pipeline, session=session)}
 
 
-def account_balances(accounts, *, as_of: dt.date | None = None) -> dict[str, dict]:
-    """For each of `accounts`: own debit/credit totals, balance and rolled-up balance (own plus every
-    descendant), both on the account's normal side. Three reads whatever the number of accounts."""
-    parent_of = account_parent_map()
-    totals = line_totals_by_account(as_of=as_of)
+def account_balances(accounts, *, organization_id, as_of: dt.date | None = None) -> dict[str, dict]:
+    """For each of `accounts` (all of `organization_id`): own debit/credit totals, balance and
+    rolled-up balance (own plus every descendant), both on the account's normal side. Three reads
+    whatever the number of accounts."""
+    accounts = list(accounts)
+    foreign = [a.account_code for a in accounts if str(a.organization_id) != str(organization_id)]
+    if foreign:
+        raise ValueError(f"accounts of another organization: {foreign}")
+    parent_of = account_parent_map(organization_id=organization_id)
+    totals = line_totals_by_account(organization_id=organization_id, as_of=as_of)
     with localcontext(EXACT):
         net = {code: debit - credit for code, (debit, credit) in totals.items()}
     rolled = balances_rolled_up(parent_of, net)
@@ -124,13 +162,14 @@ def _balances_into(result, accounts, totals, rolled, tree) -> None:
         }
 
 
-def account_children_codes(code: str) -> list[str]:
-    return list(FinancialAccount.objects.filter(parent_account=code).order_by("account_code")
-                .values_list("account_code", flat=True))
+def account_children_codes(code: str, *, organization_id) -> list[str]:
+    return [a.account_code for a in account_list(organization_id=organization_id, parent_account=code)
+            .only("account_code")]
 
 
-def account_is_used(code: str, *, booked_only: bool) -> bool:
-    queryset = JournalEntry.objects.filter(line_items__account_code=code)
+def account_is_used(code: str, *, organization_id, booked_only: bool) -> bool:
+    _require_organization(organization_id)
+    queryset = JournalEntry.objects.for_organization(organization_id).filter(line_items__account_code=code)
     if booked_only:
         queryset = queryset.filter(status__in=BOOKED_STATUSES)
     return queryset.exists()
@@ -138,13 +177,8 @@ def account_is_used(code: str, *, booked_only: bool) -> bool:
 
 # --- journal entries ---------------------------------------------------------------------------------
 
-def journal_entry_list_for(user, *, status: str | None = None, date_from: dt.date | None = None,
-                           date_to: dt.date | None = None, account_code: str | None = None,
-                           transaction_hash: str | None = None) -> QuerySet[JournalEntry]:
-    """Entries `user` may see (see the module docstring), newest first; dates are inclusive days."""
-    queryset = JournalEntry.objects.all()
-    if not ledger_is_staff(user):
-        queryset = queryset.filter(created_by=user)
+def _entries_filtered(queryset, *, status=None, date_from=None, date_to=None, account_code=None,
+                      transaction_hash=None):
     if status:
         queryset = queryset.filter(status=status)
     if date_from:
@@ -158,21 +192,44 @@ def journal_entry_list_for(user, *, status: str | None = None, date_from: dt.dat
     return queryset.select_related("created_by", "posted_by", "reversed_by").order_by("-date", "-created_at", "-id")
 
 
-def journal_entry_get_for(user, entry_id) -> JournalEntry | None:
-    return journal_entry_list_for(user).filter(pk=entry_id).first()
+def journal_entry_list(*, organization_id, status: str | None = None, date_from: dt.date | None = None,
+                       date_to: dt.date | None = None, account_code: str | None = None,
+                       transaction_hash: str | None = None) -> QuerySet[JournalEntry]:
+    """One organization's entries, newest first; dates are inclusive days."""
+    _require_organization(organization_id)
+    return _entries_filtered(JournalEntry.objects.for_organization(organization_id), status=status,
+                             date_from=date_from, date_to=date_to, account_code=account_code,
+                             transaction_hash=transaction_hash)
 
 
-def trial_balance(*, as_of: dt.date | None = None, currency: str | None = None) -> dict:
-    """Debit and credit totals per account of booked entries up to `as_of` (inclusive), each account's
-    balance on its debit or credit side, and the grand totals: they are equal in balanced books."""
-    currency = currency or settings.REPORTING_FIAT
-    totals = line_totals_by_account(as_of=as_of, currency=currency)
+def journal_entry_list_for(actor, *, status: str | None = None, date_from: dt.date | None = None,
+                           date_to: dt.date | None = None, account_code: str | None = None,
+                           transaction_hash: str | None = None) -> QuerySet[JournalEntry]:
+    """The entries of the actor's organization (nothing for someone who may not view the books)."""
+    queryset = JournalEntry.objects.for_actor(actor)
+    if not permissions.can_view_books(actor):
+        queryset = queryset.none()
+    return _entries_filtered(queryset, status=status, date_from=date_from, date_to=date_to,
+                             account_code=account_code, transaction_hash=transaction_hash)
+
+
+def journal_entry_get_for(actor, entry_id) -> JournalEntry | None:
+    return journal_entry_list_for(actor).filter(pk=entry_id).first()
+
+
+def trial_balance(*, organization_id, as_of: dt.date | None = None, currency: str | None = None) -> dict:
+    """Debit and credit totals per account of the organization's booked entries up to `as_of`
+    (inclusive) in `currency` (default: its reporting fiat), each account's balance on its debit or
+    credit side, and the grand totals: they are equal in balanced books."""
+    currency = currency or organization_get(organization_id).reporting_fiat
+    totals = line_totals_by_account(organization_id=organization_id, as_of=as_of, currency=currency)
     with localcontext(EXACT):  # sums of 34-digit amounts are never rounded
-        return _trial_balance(totals, as_of=as_of, currency=currency)
+        return _trial_balance(totals, organization_id=organization_id, as_of=as_of, currency=currency)
 
 
-def _trial_balance(totals, *, as_of, currency) -> dict:
-    accounts = {a.account_code: a for a in FinancialAccount.objects.filter(account_code__in=list(totals))}
+def _trial_balance(totals, *, organization_id, as_of, currency) -> dict:
+    accounts = {a.account_code: a for a in FinancialAccount.objects.for_organization(organization_id)
+                .filter(account_code__in=list(totals))}
     rows = []
     total_debit = total_credit = ZERO
     for code in sorted(totals):
@@ -204,12 +261,18 @@ def _trial_balance(totals, *, as_of, currency) -> dict:
     }
 
 
-# --- settings ----------------------------------------------------------------------------------------
+# --- lock date ---------------------------------------------------------------------------------------
 
-def ledger_settings_get() -> LedgerSettings:
-    found = LedgerSettings.objects.filter(key="default").first()
-    return found if found is not None else LedgerSettings(key="default")
+def lock_date_get(*, organization_id) -> dt.date | None:
+    """The organization's lock date: no entry dated on or before it is created, posted or reversed."""
+    _require_organization(organization_id)
+    found = Organization.objects.filter(pk=organization_id).only("lock_date").first()
+    return found.lock_date if found is not None else None
 
 
-def lock_date_get() -> dt.date | None:
-    return ledger_settings_get().lock_date
+def lock_date_last_change(*, organization_id):
+    """The audit record of the organization's last lock date change (who and when), or None."""
+    from accounts.models import AuditLogEntry
+
+    return (AuditLogEntry.objects.filter(action="ledger_lock_date_set", target_id=str(organization_id))
+            .order_by("-created_at").first())

@@ -1,17 +1,22 @@
-"""Automatic journals: every confirmed or imported transaction of a user has exactly one posted
-journal entry in the books, kept in line with the transaction and with the cost basis.
+"""Automatic journals: every confirmed or imported transaction of an organization has exactly one
+posted journal entry in that organization's books, kept in line with the transaction and with the
+cost basis.
 
-`transaction_journals_sync(user=...)` rebuilds the user's trades (reporting.selectors), matches lots
-over the whole history with the user's cost-basis method, plans one entry per trade
-(ledger.journal_rules) and compares each plan with the entry in the books:
-- no entry yet: a posted entry is created (source key `auto:<user>:<trade key>#1`);
+`transaction_journals_sync(organization=...)` rebuilds the organization's trades
+(`reporting.selectors.tax_trades_for(organization)`: the transactions carry their organization),
+matches lots over the whole history with the organization's cost-basis method and lot scope, plans
+one entry per trade (ledger.journal_rules) and compares each plan with the entry in its books:
+- no entry yet: a posted entry is created (source key `auto:<organization>:<trade key>#1`);
 - same lines, date and description: nothing is written (a second sync writes nothing);
 - different (the transaction's business fields changed, or an earlier change moved its cost basis):
   the entry is reversed and a new one posted (`#2`, `#3`, ...), so posted entries stay immutable;
 - a trade that no longer books anything (deleted, or now an own transfer): its entry is reversed.
-Entries in a period closed by the lock date are left alone and reported. The source key is unique,
-so two syncs racing cannot book a trade twice: the loser's create answers duplicate_source_key and
+Entries in a period closed by the organization's lock date are left alone and reported. The source
+key is unique in the organization, so two syncs racing cannot book a trade twice: the loser's create answers duplicate_source_key and
 is skipped. A history the engine cannot match (selling more than held) books nothing and reports why.
+The actor is the inactive system user; only the organization's own accounts are used (the crypto
+asset accounts it lacks are made in its chart), and a transaction of another organization is never
+booked here.
 """
 
 from __future__ import annotations
@@ -48,8 +53,8 @@ class JournalSyncReport:
         return dataclasses.asdict(self)
 
 
-def _prefix(user) -> str:
-    return f"auto:{user.pk}:"
+def _prefix(organization_id) -> str:
+    return f"auto:{organization_id}:"
 
 
 def _to_ms(moment):
@@ -75,51 +80,81 @@ def _planned_lines(plan: EntryPlan, account_codes: dict[str, str]) -> list[dict]
              "description": line.description[:500]} for line in rounded_lines(plan)]
 
 
-def _account_codes(plans: list[EntryPlan]) -> dict[str, str]:
+def _account_codes(plans: list[EntryPlan], organization_id) -> dict[str, str]:
     from ledger.services import chart_account_get, crypto_asset_account_get_or_create
 
     codes = {}
     for role in sorted({line.account for plan in plans for line in plan.lines}):
         if role.startswith("crypto:"):
-            codes[role] = crypto_asset_account_get_or_create(symbol=role.split(":", 1)[1]).account_code
+            codes[role] = crypto_asset_account_get_or_create(symbol=role.split(":", 1)[1],
+                                                             organization_id=organization_id).account_code
         else:
-            codes[role] = chart_account_get(key=role).account_code
+            codes[role] = chart_account_get(key=role, organization_id=organization_id).account_code
     return codes
 
 
-def transaction_journals_sync(*, user) -> JournalSyncReport:
+def _organization_of(*, user=None, organization=None):
+    from core.models import Organization
+
+    if organization is not None:
+        return organization
+    if user is None:
+        raise ValueError("sync the journals of which organization? (organization= or user=)")
+    if user.organization_id is None:
+        return None
+    return Organization.objects.filter(pk=user.organization_id).first()
+
+
+def _foreign(sources: list, organization_id) -> bool:
+    return any(getattr(tx, "organization_id", None) is not None and str(tx.organization_id) != str(organization_id)
+               for tx in sources)
+
+
+def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncReport:
+    """Sync the automatic journals of `organization` (or of `user`'s organization)."""
     from accounts.services import system_user_get
     from ledger.services import journal_entry_reverse, line_as_dict
     from reporting.selectors import tax_trades_for
 
     report = JournalSyncReport()
-    tax_input = tax_trades_for(user)
+    organization = _organization_of(user=user, organization=organization)
+    if organization is None:
+        report.error = "no organization: nothing to book"
+        return report
+    organization_id = organization.pk
+    prefix = _prefix(organization_id)
+    tax_input = tax_trades_for(organization)
     trades = [dataclasses.replace(trade, ref=key) for trade, key in zip(tax_input.trades, tax_input.keys)]
-    method = user.cost_basis_method
-    scope = "all" if method == "uk" else user.cost_basis_lot_scope
+    method = organization.cost_basis_method
+    scope = "all" if method == "uk" else organization.cost_basis_lot_scope
     try:
         plans = plan_journals(trades, tax_input.keys, compute(trades, method=method, fiat=tax_input.fiat,
                                                                lot_scope=scope))
     except (TradeError, InsufficientHoldings, JournalPlanError) as exc:
         report.error = str(exc)
-        logger.warning("journals of %s not synced: %s", user.username, exc)
+        logger.warning("journals of organization %s not synced: %s", organization_id, exc)
         return report
     sources = dict(zip(tax_input.keys, tax_input.sources))
-    codes = _account_codes(plans)
+    foreign = [plan.key for plan in plans if _foreign(sources[plan.key], organization_id)]
+    if foreign:  # the books of one organization never hold another's transactions
+        report.skipped.extend(f"{key}: a transaction of another organization" for key in foreign)
+        plans = [plan for plan in plans if plan.key not in set(foreign)]
+    codes = _account_codes(plans, organization_id)
     system = system_user_get()
 
     current: dict[str, JournalEntry] = {}
     versions: dict[str, int] = {}
-    for entry in JournalEntry.objects.filter(source_key__startswith=_prefix(user)).only(
-            "source_key", "status", "date", "description", "line_items", "entry_id", "reversal_of", "currency"):
-        key, version = _split_key(entry.source_key[len(_prefix(user)):])
+    for entry in JournalEntry.objects.for_organization(organization_id).filter(source_key__startswith=prefix).only(
+            "organization", "source_key", "status", "date", "description", "line_items", "entry_id", "reversal_of",
+            "currency"):
+        key, version = _split_key(entry.source_key[len(prefix):])
         versions[key] = max(versions.get(key, 0), version)
         if entry.status == EntryStatus.POSTED:
             current[key] = entry
 
     planned_keys = set()
     to_create: list[dict] = []
-    lock_date = lock_date_get()
+    lock_date = lock_date_get(organization_id=organization_id)
     for plan in plans:
         planned_keys.add(plan.key)
         lines = _planned_lines(plan, codes)
@@ -139,22 +174,22 @@ def transaction_journals_sync(*, user) -> JournalSyncReport:
         to_create.append(dict(
             date=plan.trade.date, description=description, line_items=lines, reference=plan.kind,
             transaction_hash=tx_hash if TX_HASH.match(tx_hash) else "", currency=tax_input.fiat,
-            source_transaction=source, source_key=f"{_prefix(user)}{plan.key}#{versions.get(plan.key, 0) + 1}"))
+            source_transaction=source, source_key=f"{prefix}{plan.key}#{versions.get(plan.key, 0) + 1}"))
     for first in range(0, len(to_create), POST_BATCH):
-        _create(to_create[first:first + POST_BATCH], system, report)
+        _create(to_create[first:first + POST_BATCH], system, organization_id, report)
     for key, entry in current.items():
         if key not in planned_keys:
             _reverse(entry, system, report, journal_entry_reverse)
     return report
 
 
-def _create(specs: list[dict], system, report: JournalSyncReport) -> None:
+def _create(specs: list[dict], system, organization_id, report: JournalSyncReport) -> None:
     """Post a batch in one transaction; if it cannot go as one (a concurrent sync booked one of
     them first), post them one by one and skip what is already booked."""
     from ledger.services import journal_entries_post_batch, journal_entry_create
 
     try:
-        journal_entries_post_batch(created_by=system, entries=specs)
+        journal_entries_post_batch(created_by=system, entries=specs, organization_id=organization_id)
         report.created += len(specs)
         return
     except ApiError as exc:
@@ -162,7 +197,7 @@ def _create(specs: list[dict], system, report: JournalSyncReport) -> None:
             raise
     for spec in specs:
         try:
-            journal_entry_create(created_by=system, post=True, **spec)
+            journal_entry_create(created_by=system, post=True, organization_id=organization_id, **spec)
             report.created += 1
         except ApiError as exc:
             if exc.code == "duplicate_source_key":
@@ -188,22 +223,23 @@ def _reverse(entry: JournalEntry, system, report: JournalSyncReport, reverse) ->
     return True
 
 
-def users_with_transactions():
+def organizations_with_transactions():
+    """The organizations whose transactions are stored (one distinct over the transactions)."""
     from django.db import connection
 
-    from accounts.models import User
+    from core.models import Organization
     from wallets.models import Transaction
 
-    user_ids = [uid for uid in connection.get_collection(Transaction._meta.db_table).distinct("user_id") if uid]
-    return User.objects.filter(pk__in=user_ids).order_by("username")
+    ids = [oid for oid in connection.get_collection(Transaction._meta.db_table).distinct("organization_id") if oid]
+    return Organization.objects.filter(pk__in=ids).order_by("name", "pk")
 
 
 def transaction_journals_sync_all() -> dict:
-    """Every user with transactions (the periodic catch-up)."""
-    totals = {"users": 0, "created": 0, "reversed": 0, "errors": 0}
-    for user in users_with_transactions():
-        report = transaction_journals_sync(user=user)
-        totals["users"] += 1
+    """Every organization with transactions (the periodic catch-up), each in its own books."""
+    totals = {"organizations": 0, "created": 0, "reversed": 0, "errors": 0}
+    for organization in organizations_with_transactions():
+        report = transaction_journals_sync(organization=organization)
+        totals["organizations"] += 1
         totals["created"] += report.created
         totals["reversed"] += report.reversed
         totals["errors"] += bool(report.error)

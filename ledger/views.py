@@ -1,4 +1,5 @@
-"""Back-office pages of the ledger: the trial balance with an as-of day picker (HTMX swaps the table)."""
+"""Back-office pages of the ledger: the trial balance of the viewer's organization with an as-of day
+picker (HTMX swaps the table). Those who may view the books (core.permissions.can_view_books)."""
 
 import datetime as dt
 
@@ -7,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core import permissions
 from ledger import selectors
 
 
@@ -23,10 +25,11 @@ def _as_of(request) -> tuple[dt.date | None, str]:
 @login_required
 @require_GET
 def trial_balance_page(request):
-    if not selectors.ledger_is_staff(request.user):
-        raise PermissionDenied("The trial balance is for managers and admins.")
+    if not permissions.can_view_books(request.user):
+        raise PermissionDenied("The trial balance is for accountants, managers and admins.")
     as_of, error = _as_of(request)
-    context = {"report": selectors.trial_balance(as_of=as_of), "as_of": as_of, "error": error}
+    report = selectors.trial_balance(organization_id=request.user.organization_id, as_of=as_of)
+    context = {"report": report, "as_of": as_of, "error": error}
     # The date picker asks with hx-get for the table alone.
     template = "ledger/_trial_balance_table.html" if request.htmx else "ledger/trial_balance.html"
     return render(request, template, context)

@@ -1,19 +1,46 @@
-"""Admin for tax reports: read-only (written only by reporting.services), with their files; deleting
-one removes its files too."""
+"""Admin for tax reports and stored financial statements: read-only (written only by
+reporting.services), with their files; deleting one goes through the service (a report's files go
+too).
+
+Who: both are the organization's books. Staff who open the admin (core.permissions.can_open_admin)
+see and download them when core.permissions.can_view_books holds, and delete them when
+can_work_books holds, whatever their Django model permissions. Rows are scoped by
+core.admin_base.OrganizationScopedAdmin: another organization's id is "not found" (a platform
+superuser sees every organization)."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
-from core.admin_base import BackofficeModelAdmin
+from core import permissions
+from core.admin_base import OrganizationScopedAdmin
 from reporting.models import TaxReport
 from reporting.services import tax_report_delete
 
 
+class BooksAdmin(OrganizationScopedAdmin):
+    """Read-only, readable with can_view_books, deletable with can_work_books."""
+
+    def has_module_permission(self, request):
+        return permissions.can_open_admin(request.user) and permissions.can_view_books(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request) and permissions.can_work_books(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(TaxReport)
-class TaxReportAdmin(BackofficeModelAdmin):
+class TaxReportAdmin(BooksAdmin):
     list_display = ("user", "report_type", "start_date", "end_date", "method", "status", "net_gain_loss_display",
                     "taxable_events", "generated_at")
     list_filter = ("status", "report_type", "method")
@@ -55,18 +82,12 @@ class TaxReportAdmin(BackofficeModelAdmin):
         return FileResponse(getattr(report, field).open("rb"), as_attachment=True, content_type=content_type,
                             filename=f"tax-report-{report.user.username}-{report.start_date}-{report.end_date}.{extension}")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def delete_model(self, request, obj):
-        tax_report_delete(report=obj)
+        tax_report_delete(actor=request.user, report=obj)
 
     def delete_queryset(self, request, queryset):
         for report in queryset:
-            tax_report_delete(report=report)
+            tax_report_delete(actor=request.user, report=report)
 
 
 # --- financial statements ----------------------------------------------------------------------------
@@ -80,10 +101,8 @@ HEADLINE_TOTALS = {"BALANCE_SHEET": "total_assets", "INCOME_STATEMENT": "net_inc
 
 
 @admin.register(FinancialStatement)
-class FinancialStatementAdmin(BackofficeModelAdmin):
-    """Read-only: statements are written by reporting.services (API or the statement pages). Staff
-    (MANAGER/ADMIN) read and delete them whatever their model permissions: the books are the
-    business's (ledger/selectors.py)."""
+class FinancialStatementAdmin(BooksAdmin):
+    """Read-only: statements are written by reporting.services (API or the statement pages)."""
 
     list_display = ("kind", "period_label", "currency", "headline", "created_by", "created_at", "files")
     list_filter = ("kind",)
@@ -135,23 +154,6 @@ class FinancialStatementAdmin(BackofficeModelAdmin):
             extension = "pdf"
         response["Content-Disposition"] = f'attachment; filename="{stored.file_stem}.{extension}"'
         return response
-
-    def has_module_permission(self, request):
-        from ledger.selectors import ledger_is_staff
-
-        return ledger_is_staff(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def delete_model(self, request, obj):
         from reporting.services import financial_statement_delete

@@ -1,4 +1,9 @@
-"""/api/tax-reports/: the user's own tax reports (thin: parses, calls reporting's services/selectors).
+"""/api/tax-reports/: the tax reports of the caller's organization (thin: parses, calls reporting's
+services/selectors).
+
+Who: reading (list, detail, files) needs core.permissions.can_view_books, generating and deleting
+can_work_books (accountants, managers, admins); a plain member gets 403 everywhere. Every lookup goes
+through the organization-scoped queryset (core.tenancy), so another organization's report id is 404.
 
 Generation runs as a task: a POST answers 202 with the report in GENERATING and its task run id;
 poll `GET /api/tax-reports/{id}/` (or watch the notification) until COMPLETED or FAILED.
@@ -22,6 +27,7 @@ from core.jsonapi.pagination import LimitOffsetNoCount
 from core.jsonapi.types import ObjectIdStr
 from reporting import services
 from reporting.models import TaxReport, TaxReportStatus
+from reporting.selectors import financial_statement_list, tax_report_list as tax_reports_of
 
 tax_reports_router = Router(tags=["tax reports"])
 
@@ -44,6 +50,7 @@ class TaxReportOut(Schema):
     fiat: str
     status: str
     error: str
+    requested_by: str
     task_run_id: ObjectIdStr | None
     total_proceeds: Decimal | None
     total_cost_basis: Decimal | None
@@ -59,6 +66,10 @@ class TaxReportOut(Schema):
     file_path: str | None
     generated_at: dt.datetime | None
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_requested_by(obj) -> str:
+        return obj.user.get_username()
 
     @staticmethod
     def resolve_file_path(obj) -> str | None:
@@ -87,8 +98,8 @@ class TaxReportDetailOut(TaxReportOut):
 
 
 class PeriodIn(StrictSchema):
-    method: Method | None = Field(None, description="default: your profile's cost-basis method")
-    lot_scope: LotScope | None = Field(None, description="default: your profile's lot scope")
+    method: Method | None = Field(None, description="default: the organization's cost-basis method")
+    lot_scope: LotScope | None = Field(None, description="default: the organization's lot scope")
 
 
 class AnchoredIn(PeriodIn):
@@ -114,19 +125,22 @@ class GenerateIn(PeriodIn):
 
 
 def _request(request, report_type: str, payload: PeriodIn, **period) -> Status:
-    report = services.tax_report_request(user=request.user, report_type=report_type, method=payload.method,
+    report = services.tax_report_request(actor=request.user, report_type=report_type, method=payload.method,
                                          lot_scope=payload.lot_scope, **period)
     return Status(202, report)
 
 
-def _own(request, report_id) -> TaxReport:
-    return get_object_or_404(TaxReport.objects.filter(user=request.user), report_id)
+def _report(request, report_id) -> TaxReport:
+    services.require_view_books(request.user, "Tax reports")
+    return get_object_or_404(tax_reports_of(request.user).prefetch_related("user"), report_id)
 
 
-@tax_reports_router.get("/", response=list[TaxReportOut], auth=api_auth, summary="List your tax reports")
+@tax_reports_router.get("/", response=list[TaxReportOut], auth=api_auth,
+                        summary="List the organization's tax reports")
 @paginate(LimitOffsetNoCount)
 def tax_report_list(request):
-    return TaxReport.objects.filter(user=request.user).order_by("-created_at", "-id")
+    services.require_view_books(request.user, "Tax reports")
+    return tax_reports_of(request.user).prefetch_related("user")  # no join (README)
 
 
 @tax_reports_router.post("/generate/", response={202: TaxReportOut}, auth=api_auth, summary="Generate a tax report")
@@ -171,13 +185,13 @@ def tax_report_custom(request, payload: CustomIn):
 
 @tax_reports_router.get("/{oid:report_id}/", response=TaxReportDetailOut, auth=api_auth, summary="Tax report details")
 def tax_report_detail(request, report_id: str):
-    return _own(request, report_id)
+    return _report(request, report_id)
 
 
 @tax_reports_router.delete("/{oid:report_id}/", response={204: None}, auth=api_auth,
                            summary="Delete a tax report and its files")
 def tax_report_delete(request, report_id: str):
-    services.tax_report_delete(report=_own(request, report_id))
+    services.tax_report_delete(actor=request.user, report=_report(request, report_id))
     return Status(204, None)
 
 
@@ -187,7 +201,7 @@ FILES = {"pdf": ("file_path", "application/pdf", "pdf"),
 
 
 def _download(request, report_id: str, kind: str):
-    report = _own(request, report_id)
+    report = _report(request, report_id)
     field, content_type, extension = FILES[kind]
     stored = getattr(report, field)
     if report.status != TaxReportStatus.COMPLETED or not stored:
@@ -216,8 +230,9 @@ def tax_report_csv(request, report_id: str):
 
 
 # =====================================================================================================
-# /api/reports/: financial statements (balance sheet, income statement, cash flow). Staff only: the
-# books are the business's (ledger/selectors.py); a plain user gets 403 on every endpoint.
+# /api/reports/: financial statements (balance sheet, income statement, cash flow) of the caller's
+# organization. Reading needs can_view_books, generating and deleting can_work_books; a plain member
+# gets 403 on every endpoint; another organization's statement id is 404.
 # =====================================================================================================
 
 reports_router = Router(tags=["financial reports"])
@@ -278,11 +293,8 @@ class IncomeStatementIn(PeriodStatementIn):
     include_fair_value: bool = Field(True, description="show the change in unrealised fair value below net income")
 
 
-def _require_statement_staff(request) -> None:
-    from ledger.selectors import ledger_is_staff
-
-    if not ledger_is_staff(request.user):
-        raise ApiError(403, "permission_denied", "Financial statements are for managers and admins.")
+def _require_statement_readers(request) -> None:
+    services.require_view_books(request.user, "Financial statements")
 
 
 def _periods_in(periods: list[ComparisonPeriodIn] | None):
@@ -294,7 +306,6 @@ def _periods_in(periods: list[ComparisonPeriodIn] | None):
 def balance_sheet_generate(request, payload: BalanceSheetIn):
     from django.utils import timezone
 
-    _require_statement_staff(request)
     stored = services.financial_statement_create(actor=request.user, kind="BALANCE_SHEET",
                                                  as_of=payload.as_of or timezone.localdate(),
                                                  compare=payload.compare_dates)
@@ -304,7 +315,6 @@ def balance_sheet_generate(request, payload: BalanceSheetIn):
 @reports_router.post("/income-statement/", response={201: StatementDetailOut}, auth=api_auth,
                      summary="Generate an income statement")
 def income_statement_generate(request, payload: IncomeStatementIn):
-    _require_statement_staff(request)
     stored = services.financial_statement_create(
         actor=request.user, kind="INCOME_STATEMENT", start=payload.start_date, end=payload.end_date,
         compare=_periods_in(payload.compare_periods), include_fair_value=payload.include_fair_value)
@@ -314,17 +324,14 @@ def income_statement_generate(request, payload: IncomeStatementIn):
 @reports_router.post("/cash-flow/", response={201: StatementDetailOut}, auth=api_auth,
                      summary="Generate a cash flow statement (indirect method)")
 def cash_flow_generate(request, payload: PeriodStatementIn):
-    _require_statement_staff(request)
     stored = services.financial_statement_create(actor=request.user, kind="CASH_FLOW", start=payload.start_date,
                                                  end=payload.end_date, compare=_periods_in(payload.compare_periods))
     return Status(201, stored)
 
 
 def _statement_list(request, kind: str):
-    from reporting.selectors import financial_statement_list
-
-    _require_statement_staff(request)
-    return financial_statement_list(kind=kind)
+    _require_statement_readers(request)
+    return financial_statement_list(request.user, kind=kind)
 
 
 @reports_router.get("/balance-sheets/", response=list[StatementOut], auth=api_auth, summary="List balance sheets")
@@ -348,10 +355,8 @@ def cash_flow_list(request):
 
 
 def _statement(request, statement_id: str):
-    from reporting.selectors import financial_statement_list
-
-    _require_statement_staff(request)
-    return get_object_or_404(financial_statement_list(), statement_id)
+    _require_statement_readers(request)
+    return get_object_or_404(financial_statement_list(request.user), statement_id)
 
 
 @reports_router.get("/{oid:statement_id}/", response=StatementDetailOut, auth=api_auth,

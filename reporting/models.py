@@ -1,8 +1,11 @@
-"""Tax reports (one document each: totals, analysis, comparison; the full disposal list in its files)."""
+"""Tax reports (one document each: totals, analysis, comparison; the full disposal list in its files)
+and stored financial statements. Both belong to an organization (core.tenancy): a tax report covers
+the organization's transactions, a statement its books; `user` / `created_by` is who asked for it."""
 
 from django.conf import settings
 from django.db import models
 
+from core.tenancy import OrganizationOwned
 from wallets.models import FIAT_AMOUNT
 
 
@@ -22,10 +25,11 @@ class TaxReportStatus(models.TextChoices):
 
 
 def report_file_path(report, filename: str) -> str:
-    return f"tax_reports/{report.user_id}/{report.pk}/{filename}"
+    return f"tax_reports/{report.organization_id}/{report.pk}/{filename}"
 
 
-class TaxReport(models.Model):
+class TaxReport(OrganizationOwned):
+    # Who requested it (and is notified when it is ready); the figures are the organization's.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tax_reports")
     report_type = models.CharField(max_length=10, choices=TaxReportType.choices)
     start_date = models.DateField()
@@ -66,7 +70,7 @@ class TaxReport(models.Model):
     class Meta:
         db_table = "tax_reports"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="tax_reports_user_created_idx")]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="tax_reports_org_created_idx")]
 
     @property
     def net_gain_loss_display(self) -> str:
@@ -87,7 +91,7 @@ class StatementKind(models.TextChoices):
     CASH_FLOW = "CASH_FLOW", "Cash-flow statement"
 
 
-class FinancialStatement(models.Model):
+class FinancialStatement(OrganizationOwned):
     """A stored balance sheet (`as_of`), income statement or cash-flow statement (`start_date` to
     `end_date`), with its comparison columns, as computed when it was generated: `statement` is the
     engine's plain JSON (reporting.statements.statement_as_json, amounts as exact strings) and the
@@ -110,7 +114,7 @@ class FinancialStatement(models.Model):
     class Meta:
         db_table = "financial_statements"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["kind", "-created_at"], name="fin_statements_kind_idx")]
+        indexes = [models.Index(fields=["organization", "kind", "-created_at"], name="fin_statements_org_kind_idx")]
 
     @property
     def period_label(self) -> str:

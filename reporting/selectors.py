@@ -1,22 +1,35 @@
-"""Reads for tax reports, financial statements, dashboard and exports.
+"""Reads for tax reports, financial statements, dashboard and exports. Everything here reads one
+organization's data (core.tenancy): its transactions, its books, its stored reports.
 
-`tax_trades_for(user)` turns a user's stored transactions back into the cost-basis engine's trades
-(`ledger.cost_basis.Trade`, one per Koinly-universal-like row):
+`tax_trades_for(organization)` turns the organization's stored transactions back into the cost-basis
+engine's trades (`ledger.cost_basis.Trade`, one per Koinly-universal-like row), valued in the
+organization's reporting fiat:
 
 - Imported rows: the importer splits a row into movements whose external ids share the row's key
   (`import:<user>:<row key>:<part>`); they are grouped back into one trade, so a swap is one trade
   again, a fiat fee comes back from the difference the importer folded into the values (a buy's
   `total_cost_usd` - `usd_value`, a swap's fair value - the sell part's net proceeds), and a fee
   paid in another crypto asset (the importer's extra "fee" part) is the trade's fee again.
-- Chain rows: the two rows of a transfer between two of the user's wallets (one per wallet, same
-  hash and log index) are one own transfer (`wallet` -> `to_wallet`); the gas fee, in ETH, is the
-  fee of the sending row. Rows without a fiat value are valued from the local price store (the
+- Fee parts (issue 10): an imported EXPENSE of amount 0 carries a fee in its `fee` (in its own asset,
+  a crypto or the fiat) and the fee's fiat value in `usd_value`. As a later part of a row it is the
+  row's fee (a fiat fee on income, a receive, a cost/payment spend, a gift, lost, a transfer: the
+  engine makes it a cost of acquisition, a cost of disposal or an expense); alone it is a fee-only
+  trade (rule 10.5: a crypto fee disposed of at the stored net worth; a fiat fee an expense).
+- A gift or a spend without a stored value is valued from the price store; when no price is stored its
+  net worth stays None and the engine refuses it where the method needs one (a gift under uk/acb),
+  naming the trade's ref (the TxHash, else the import id).
+- Chain rows: the two rows of a transfer between two of the organization's wallets (one per wallet,
+  same hash and log index) are one own transfer (`wallet` -> `to_wallet`); the gas fee, in ETH, is
+  the fee of the sending row. Rows without a fiat value are valued from the local price store (the
   day's price, else the newest earlier one) and each such estimate is listed in `warnings`.
 - Only confirmed transactions count; pending and failed ones are skipped.
 
 Labels: the engine knows income/reward/airdrop/mining/staking, cost/payment, gift/lost and
 transfer. Koinly's other labels are mapped to those (`LABEL_ALIASES`); an unlabelled send is a
-transfer to another wallet of the user's (Koinly's "withdrawal"), not a disposal.
+transfer to another wallet of the organization's (Koinly's "withdrawal"), not a disposal.
+
+The cost-basis method and lot scope default to the organization's settings
+(`Organization.cost_basis_method`, `.cost_basis_lot_scope`): one set of books, one method.
 """
 
 from __future__ import annotations
@@ -62,7 +75,8 @@ class TaxInput:
 
 @dataclass
 class TaxSummary:
-    """A tax report's figures for one period, computed over the user's whole history."""
+    """A tax report's figures for one period, computed over the organization's whole history.
+    `user_label` is the name printed as the taxpayer."""
 
     user_label: str
     method: str
@@ -101,18 +115,21 @@ class TaxSummary:
         return sum((event.value for event in self.income), Decimal(0))
 
 
-def tax_summary_for(user, *, method: str | None = None, start: dt.date, end: dt.date,
-                    lot_scope: str | None = None, tax_input: TaxInput | None = None) -> TaxSummary:
-    """Disposals, income and yearly totals of `user` between `start` and `end` (inclusive), matched
-    over the whole history (`tax_input`: the user's trades, when already read). Raises the engine's
-    TradeError / InsufficientHoldings on bad data."""
-    method = method or user.cost_basis_method
-    lot_scope = lot_scope or ("all" if method == "uk" else user.cost_basis_lot_scope)
-    tax_input = tax_input or tax_trades_for(user)
+def tax_summary_for(organization, *, method: str | None = None, start: dt.date, end: dt.date,
+                    lot_scope: str | None = None, tax_input: TaxInput | None = None,
+                    label: str | None = None) -> TaxSummary:
+    """Disposals, income and yearly totals of `organization` between `start` and `end` (inclusive),
+    matched over the whole history (`tax_input`: the organization's trades, when already read).
+    `label`: the taxpayer's name printed on the files (default: the organization's name). Raises the
+    engine's TradeError / InsufficientHoldings on bad data."""
+    method = method or organization.cost_basis_method
+    lot_scope = lot_scope or ("all" if method == "uk" else organization.cost_basis_lot_scope)
+    tax_input = tax_input or tax_trades_for(organization)
     result = compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope)
     disposals = disposals_in(result, start, end)
     return TaxSummary(
-        user_label=user.get_username(), method=method, lot_scope=lot_scope, fiat=tax_input.fiat, start=start, end=end,
+        user_label=label or organization.name, method=method, lot_scope=lot_scope, fiat=tax_input.fiat, start=start,
+        end=end,
         result=result, disposals=disposals, income=income_in(result, start, end),
         totals=totals_by_year(disposals, method=method), warnings=tax_input.warnings,
     )
@@ -149,16 +166,17 @@ class _Valuer:
         return amount * price
 
 
-def tax_trades_for(user) -> TaxInput:
-    """Every confirmed transaction of `user` as engine trades, in date order (ties: stored order)."""
-    from wallets.models import Transaction
-    from wallets.selectors import price_book_for, wallet_list_for
+def tax_trades_for(organization) -> TaxInput:
+    """Every confirmed transaction of `organization` (whoever of its members recorded it) as engine
+    trades in its reporting fiat, in date order (ties: stored order)."""
+    from wallets.models import Transaction, Wallet
+    from wallets.selectors import price_book_for
 
-    fiat = user.reporting_fiat
+    fiat = organization.reporting_fiat
     result = TaxInput(fiat=fiat)
-    own = set(wallet_list_for(user).values_list("address", flat=True))
+    own = set(Wallet.objects.for_organization(organization.pk).values_list("address", flat=True))
     rows = list(
-        Transaction.objects.filter(user=user, status=CONFIRMED)
+        Transaction.objects.for_organization(organization.pk).filter(status=CONFIRMED)
         # prefetch, not select_related: the backend's $lookup comes before the $match (bench/README.md)
         .prefetch_related("wallet", "cryptocurrency")
         .order_by("transaction_date", "id")
@@ -166,7 +184,7 @@ def tax_trades_for(user) -> TaxInput:
     result.transactions_read = len(rows)
     needs_price = {tx.cryptocurrency.symbol for tx in rows if tx.usd_value is None} | {"ETH"}
     last_day = max((tx.transaction_date.date() for tx in rows), default=None)
-    book = price_book_for(needs_price, until=last_day, fiat=fiat) if rows else None
+    book = price_book_for(needs_price, until=last_day, fiat=fiat, organization=organization) if rows else None
     valuer = _Valuer(book, fiat, result.warnings)
 
     groups: dict[str, list] = {}
@@ -201,19 +219,44 @@ def _part(tx) -> int:
     return int(tx.external_id.rsplit(":", 1)[1])
 
 
+def _is_fee_part(tx) -> bool:
+    """The importer's fee part: an EXPENSE of nothing whose `fee` is the fee (wallets.imports)."""
+    return tx.transaction_type == "EXPENSE" and not tx.amount and bool(tx.fee)
+
+
+def _fee_part_trade(part, fiat: str, valuer: _Valuer, common: dict) -> Trade:
+    """A fee-only row (rule 10.5): a crypto fee disposed of at its net worth; a fiat fee an expense."""
+    asset = part.cryptocurrency.symbol
+    if asset.upper() == fiat.upper():
+        return Trade(fee_asset=fiat, fee_amount=part.fee, **{**common, "label": _label(part.tax_category)})
+    worth = part.usd_value
+    if worth is None:
+        worth = valuer.value(asset, part.fee, part.transaction_date, "fee-only row")
+    return Trade(fee_asset=asset, fee_amount=part.fee, net_worth=worth,
+                 **{**common, "label": _label(part.tax_category)})
+
+
 def _imported_trade(parts: list, fiat: str, valuer: _Valuer) -> Trade:
     parts = sorted(parts, key=_part)
-    # The importer's extra part for a fee it could not attach to a leg (a third asset, or a swap's
-    # received asset): the trade's fee again.
-    extra_fee = next((p for p in parts[1:] if p.transaction_type == "EXPENSE" and p.tax_category == "fee"), None)
-    legs = [p for p in parts if p is not extra_fee]
-    main = legs[0]
+    main = parts[0]
     common = dict(date=main.transaction_date, label="", wallet=_wallet_key(main), ref=main.hash or main.external_id)
+    if _is_fee_part(main):
+        return _fee_part_trade(main, fiat, valuer, common)
+    # The importer's extra part for a fee it could not attach to a leg (a third asset, or a swap's
+    # received asset; a fiat fee on a one-sided row): the trade's fee again.
+    extra_fee = next((p for p in parts[1:] if p.transaction_type == "EXPENSE"
+                      and (_is_fee_part(p) or p.tax_category == "fee")), None)
+    legs = [p for p in parts if p is not extra_fee]
     fee: dict = {}
     if extra_fee is not None:
-        fee = dict(fee_asset=extra_fee.cryptocurrency.symbol, fee_amount=extra_fee.amount)
-        if fee["fee_asset"] not in {leg.cryptocurrency.symbol for leg in legs}:
-            fee_value = valuer.value(fee["fee_asset"], extra_fee.amount, extra_fee.transaction_date, "fee")
+        amount = extra_fee.fee if _is_fee_part(extra_fee) else extra_fee.amount
+        fee = dict(fee_asset=extra_fee.cryptocurrency.symbol, fee_amount=amount)
+        if fee["fee_asset"].upper() == fiat.upper():
+            fee["fee_asset"] = fiat
+        elif fee["fee_asset"] not in {leg.cryptocurrency.symbol for leg in legs}:
+            fee_value = extra_fee.usd_value if _is_fee_part(extra_fee) else None
+            if fee_value is None:
+                fee_value = valuer.value(fee["fee_asset"], amount, extra_fee.transaction_date, "fee")
             if fee_value is not None:
                 fee["fee_value"] = fee_value
 
@@ -276,12 +319,12 @@ def _one_sided_trade(tx, fiat: str, valuer: _Valuer, *, fee: dict, common: dict)
     if tx.transaction_type == "EXPENSE" and label not in ("cost", "payment", "gift", "lost"):
         label = "cost"
     if tx.transaction_type == "TRANSFER" and not incoming and not label:
-        label = "transfer"  # a withdrawal to another wallet of the user's: no disposal
+        label = "transfer"  # a withdrawal to another wallet of the organization's: no disposal
     worth = tx.usd_value
     if worth is None and label != "transfer":
         worth = valuer.value(asset, tx.amount, tx.transaction_date, "fair value")
     if incoming and not label and worth is None:
-        label = "transfer"  # a deposit from another wallet of the user's: its lots arrive from transit
+        label = "transfer"  # a deposit from another wallet of the organization's: its lots arrive from transit
     if not fee:
         fee = _fee_of(tx, valuer, priced=worth is None or (tx.source == "chain" and asset != "ETH"))
     common = {**common, "label": label}
@@ -309,7 +352,7 @@ def _single_trade(tx, fiat: str, valuer: _Valuer) -> Trade:
 
 
 def _own_transfer_trade(halves: list, valuer: _Valuer) -> Trade:
-    """Both rows of a transfer between two of the user's wallets, as one own transfer."""
+    """Both rows of a transfer between two of the organization's wallets, as one own transfer."""
     out = next((tx for tx in halves if tx.direction == "out"), halves[0])
     asset = out.cryptocurrency.symbol
     return Trade(date=out.transaction_date, sent_asset=asset, sent_amount=out.amount, received_asset=asset,
@@ -318,37 +361,38 @@ def _own_transfer_trade(halves: list, valuer: _Valuer) -> Trade:
 
 
 # =====================================================================================================
-# Financial statements (balance sheet, income statement, cash flow): the books read for the pure
-# engine in reporting/statements.py. Whatever the number of entries and columns, a statement costs
-# three reads: the chart, one aggregation of the booked entries (every cut-off day summed side by
-# side with $cond) and the prices of the assets held (one query). Staff only (the books are the
-# business's, see ledger/selectors.py).
+# Financial statements (balance sheet, income statement, cash flow): one organization's books read for
+# the pure engine in reporting/statements.py. Whatever the number of entries and columns, a statement
+# costs three reads: the organization's chart, one aggregation of its booked entries (every cut-off
+# day summed side by side with $cond) and the prices of the assets held (one query). Who may read
+# them is decided by the services (core.permissions.can_view_books).
 # =====================================================================================================
 
 STATEMENT_MAX_COMPARISONS = 4
 
 
-def statement_chart() -> list:
-    from ledger.models import FinancialAccount
+def statement_chart(organization) -> list:
+    from ledger.selectors import account_list
     from reporting.statements import Account
 
     return [Account(a.account_code, a.account_name, a.account_type, a.parent_account, a.system_key)
-            for a in FinancialAccount.objects.only("account_code", "account_name", "account_type", "parent_account",
-                                                   "system_key")]
+            for a in account_list(organization_id=organization.pk).only(
+                "account_code", "account_name", "account_type", "parent_account", "system_key")]
 
 
 def _decimal(value) -> Decimal:
     return value.to_decimal() if hasattr(value, "to_decimal") else Decimal(value or 0)
 
 
-def statement_books(days: list[dt.date], *, accounts: list, currency: str) -> dict[dt.date, dict]:
-    """For each day: `totals` (code -> (debits, credits) up to the end of that day), `units`
-    ((code, asset) -> units held on crypto asset accounts) and `settled` (code -> debits - credits
-    on entries that also move a crypto asset account). One aggregation."""
+def statement_books(organization, days: list[dt.date], *, accounts: list, currency: str) -> dict[dt.date, dict]:
+    """For each day, over the organization's booked entries: `totals` (code -> (debits, credits) up
+    to the end of that day), `units` ((code, asset) -> units held on crypto asset accounts) and
+    `settled` (code -> debits - credits on entries that also move a crypto asset account). One
+    aggregation; its $match leads with the organization (the collection's index and shard key)."""
     from bson import Decimal128
 
-    from ledger.models import BOOKED_STATUSES, JournalEntry
-    from ledger.selectors import _collection, end_of_day
+    from ledger.models import JournalEntry
+    from ledger.selectors import _collection, booked_match, end_of_day
     from reporting.statements import Chart
 
     chart = Chart(accounts)
@@ -367,7 +411,8 @@ def statement_books(days: list[dt.date], *, accounts: list, currency: str) -> di
         group[f"u{index}"] = {"$sum": {"$cond": [inside, {"$cond": [{"$gt": ["$line_items.debit_amount", zero]},
                                                                      units, {"$subtract": [zero, units]}]}, zero]}}
     pipeline = [
-        {"$match": {"status": {"$in": list(BOOKED_STATUSES)}, "currency": currency, "date": {"$lt": cutoffs[-1]}}},
+        {"$match": {**booked_match(organization_id=organization.pk), "currency": currency,
+                    "date": {"$lt": cutoffs[-1]}}},
         {"$addFields": {"touches_crypto": {"$gt": [{"$size": {"$filter": {
             "input": "$line_items", "as": "line", "cond": {"$in": ["$$line.account_code", crypto_codes]}}}}, 0]}}},
         {"$unwind": "$line_items"},
@@ -391,15 +436,15 @@ def statement_books(days: list[dt.date], *, accounts: list, currency: str) -> di
     return books
 
 
-def _statement_snapshots(days: list[dt.date], *, currency: str):
+def _statement_snapshots(organization, days: list[dt.date], *, currency: str):
     """(chart, {day: Snapshot}, {day: settled}) with the crypto units valued at each day's price."""
     from reporting.statements import Holding, Snapshot
     from wallets.selectors import price_book_for
 
-    accounts = statement_chart()
-    books = statement_books(days, accounts=accounts, currency=currency)
+    accounts = statement_chart(organization)
+    books = statement_books(organization, days, accounts=accounts, currency=currency)
     assets = {asset for book in books.values() for (_, asset) in book["units"]}
-    prices = price_book_for(assets, until=max(days), fiat=currency) if assets else None
+    prices = price_book_for(assets, until=max(days), fiat=currency, organization=organization) if assets else None
     snapshots = {}
     for day, book in books.items():
         holdings = [Holding(code, asset, quantity, prices.on(asset, day))
@@ -408,22 +453,21 @@ def _statement_snapshots(days: list[dt.date], *, currency: str):
     return accounts, snapshots, {day: book["settled"] for day, book in books.items()}
 
 
-def balance_sheet_for(*, as_of: dt.date, compare_dates: list[dt.date], currency: str | None = None):
-    from django.conf import settings
-
+def balance_sheet_for(organization, *, as_of: dt.date, compare_dates: list[dt.date], currency: str | None = None):
+    """The organization's balance sheet; `currency` defaults to its reporting fiat."""
     from reporting.statements import balance_sheet
 
-    currency = currency or settings.REPORTING_FIAT
+    currency = currency or organization.reporting_fiat
     days = [as_of, *compare_dates]
-    accounts, snapshots, _ = _statement_snapshots(days, currency=currency)
+    accounts, snapshots, _ = _statement_snapshots(organization, days, currency=currency)
     return balance_sheet(accounts, [snapshots[day] for day in days], currency=currency)
 
 
-def _periods(periods: list[tuple[dt.date, dt.date]], *, currency: str):
+def _periods(organization, periods: list[tuple[dt.date, dt.date]], *, currency: str):
     from reporting.statements import Period
 
     days = [day for start, end in periods for day in (start - dt.timedelta(days=1), end)]
-    accounts, snapshots, settled = _statement_snapshots(days, currency=currency)
+    accounts, snapshots, settled = _statement_snapshots(organization, days, currency=currency)
     result = []
     for start, end in periods:
         opening, closing = start - dt.timedelta(days=1), end
@@ -436,32 +480,37 @@ def _periods(periods: list[tuple[dt.date, dt.date]], *, currency: str):
     return accounts, result
 
 
-def income_statement_for(*, start: dt.date, end: dt.date, compare_periods: list[tuple[dt.date, dt.date]],
-                         include_fair_value: bool = True, currency: str | None = None):
-    from django.conf import settings
-
+def income_statement_for(organization, *, start: dt.date, end: dt.date,
+                         compare_periods: list[tuple[dt.date, dt.date]], include_fair_value: bool = True,
+                         currency: str | None = None):
     from reporting.statements import income_statement
 
-    currency = currency or settings.REPORTING_FIAT
-    accounts, periods = _periods([(start, end), *compare_periods], currency=currency)
+    currency = currency or organization.reporting_fiat
+    accounts, periods = _periods(organization, [(start, end), *compare_periods], currency=currency)
     return income_statement(accounts, periods, currency=currency, include_fair_value=include_fair_value)
 
 
-def cash_flow_for(*, start: dt.date, end: dt.date, compare_periods: list[tuple[dt.date, dt.date]],
+def cash_flow_for(organization, *, start: dt.date, end: dt.date, compare_periods: list[tuple[dt.date, dt.date]],
                   currency: str | None = None):
-    from django.conf import settings
-
     from reporting.statements import cash_flow
 
-    currency = currency or settings.REPORTING_FIAT
-    accounts, periods = _periods([(start, end), *compare_periods], currency=currency)
+    currency = currency or organization.reporting_fiat
+    accounts, periods = _periods(organization, [(start, end), *compare_periods], currency=currency)
     return cash_flow(accounts, periods, currency=currency)
 
 
-def financial_statement_list(*, kind: str | None = None):
+def financial_statement_list(actor, *, kind: str | None = None):
+    """The stored statements of the actor's organization (core.tenancy), newest first."""
     from reporting.models import FinancialStatement
 
-    queryset = FinancialStatement.objects.all()
+    queryset = FinancialStatement.objects.for_actor(actor)
     if kind:
         queryset = queryset.filter(kind=kind)
     return queryset.prefetch_related("created_by").order_by("-created_at", "-id")  # no join (README)
+
+
+def tax_report_list(actor):
+    """The tax reports of the actor's organization (core.tenancy), newest first."""
+    from reporting.models import TaxReport
+
+    return TaxReport.objects.for_actor(actor).order_by("-created_at", "-id")

@@ -1,16 +1,24 @@
-"""Back-office pages of reporting: the user's tax reports with a generate form; rows of reports still
-generating poll themselves (HTMX) until they are completed or failed."""
+"""Back-office pages of reporting: the organization's tax reports with a generate form (rows of
+reports still generating poll themselves with HTMX until they are completed or failed) and the
+financial statement pages.
+
+Who: every page needs core.permissions.can_view_books and every POST can_work_books (accountants,
+managers, admins); a plain member gets the 403 page. Rows are read through the organization-scoped
+queryset (core.tenancy): another organization's report id is 404."""
 
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from core import permissions
 from core.jsonapi.errors import ApiError
 from ledger.cost_basis import METHODS
-from reporting.models import TaxReport, TaxReportType
+from reporting.models import TaxReportType
+from reporting.selectors import tax_report_list
 from reporting.services import tax_report_request
 
 PAGE_ROWS = 50
@@ -23,15 +31,22 @@ def _date(value: str) -> dt.date | None:
         raise ApiError(422, "invalid_date", f"Not a date (YYYY-MM-DD): {value[:20]!r}") from None
 
 
+def _require_books(user) -> None:
+    if not permissions.can_view_books(user):
+        raise PermissionDenied("Tax reports and financial statements are for accountants, managers and admins.")
+
+
 def _context(request, **extra) -> dict:
-    return {"reports": list(TaxReport.objects.filter(user=request.user).order_by("-created_at", "-id")[:PAGE_ROWS]),
-            "report_types": TaxReportType.choices, "methods": METHODS, "user_method": request.user.cost_basis_method,
-            **extra}
+    organization = request.user.organization
+    return {"reports": list(tax_report_list(request.user).prefetch_related("user")[:PAGE_ROWS]),
+            "organization": organization, "report_types": TaxReportType.choices, "methods": METHODS,
+            "user_method": organization.cost_basis_method, **extra}
 
 
 @login_required
 @require_GET
 def tax_report_page(request):
+    _require_books(request.user)
     return render(request, "reporting/tax_reports.html", _context(request))
 
 
@@ -39,12 +54,14 @@ def tax_report_page(request):
 @require_POST
 def tax_report_generate_form(request):
     """The form's hx-post: a new row on top, or the form again with the error."""
+    if not permissions.can_work_books(request.user):
+        raise PermissionDenied("Tax reports are for accountants, managers and admins.")
     data = request.POST
     error = ""
     try:
         year = data.get("year", "").strip()
         tax_report_request(
-            user=request.user, report_type=data.get("report_type", ""), method=data.get("method") or None,
+            actor=request.user, report_type=data.get("report_type", ""), method=data.get("method") or None,
             anchor=_date(data.get("date", "")), year=int(year) if year.isdigit() else None,
             start=_date(data.get("start_date", "")), end=_date(data.get("end_date", "")),
         )
@@ -57,30 +74,22 @@ def tax_report_generate_form(request):
 @login_required
 @require_GET
 def tax_report_row(request, report_id):
-    report = TaxReport.objects.filter(user=request.user, pk=report_id).first()
+    _require_books(request.user)
+    report = tax_report_list(request.user).filter(pk=report_id).prefetch_related("user").first()
     if report is None:
         raise Http404
     return render(request, "reporting/_tax_report_row.html", {"report": report})
 
 
 # =====================================================================================================
-# Financial statements pages (staff only): a day or period picker whose hx-get swaps the statement
-# table and its chart data, a comparison column, and a save button that stores the statement (POST)
-# and links to its Excel and PDF.
+# Financial statements pages (the organization's books): a day or period picker whose hx-get swaps
+# the statement table and its chart data, a comparison column, and a save button that stores the
+# statement (POST) and links to its Excel and PDF.
 # =====================================================================================================
-
-from django.core.exceptions import PermissionDenied  # noqa: E402
 
 STATEMENT_PAGES = {"balance-sheet": "BALANCE_SHEET", "income-statement": "INCOME_STATEMENT",
                    "cash-flow": "CASH_FLOW"}
 STATEMENT_RECENT_ROWS = 10
-
-
-def _require_statement_staff(user) -> None:
-    from ledger.selectors import ledger_is_staff
-
-    if not ledger_is_staff(user):
-        raise PermissionDenied("Financial statements are for managers and admins.")
 
 
 def _statement_request(kind: str, data):
@@ -114,7 +123,7 @@ def _statement_context(request, kind: str, slug: str) -> dict:
     from reporting.statements import statement_as_json
 
     context = {"kind": kind, "slug": slug, "title": TITLES[kind], "query": request.GET, "error": "",
-               "recent": list(financial_statement_list(kind=kind)[:STATEMENT_RECENT_ROWS])}
+               "recent": list(financial_statement_list(request.user, kind=kind)[:STATEMENT_RECENT_ROWS])}
     try:
         statement_request = _statement_request(kind, request.GET)
         data = statement_as_json(financial_statement_compute(actor=request.user, request=statement_request))
@@ -152,7 +161,7 @@ def statement_page(request, slug: str):
     kind = STATEMENT_PAGES.get(slug)
     if kind is None:
         raise Http404
-    _require_statement_staff(request.user)
+    _require_books(request.user)
     context = _statement_context(request, kind, slug)
     # The picker asks with hx-get for the panel alone (table, chart data, save button).
     template = "reporting/_statement_panel.html" if request.htmx else "reporting/statements.html"
@@ -167,7 +176,8 @@ def statement_save(request, slug: str):
     kind = STATEMENT_PAGES.get(slug)
     if kind is None:
         raise Http404
-    _require_statement_staff(request.user)
+    if not permissions.can_work_books(request.user):
+        raise PermissionDenied("Financial statements are for accountants, managers and admins.")
     try:
         cleaned = _statement_request(kind, request.POST)
         stored = financial_statement_create(

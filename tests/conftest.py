@@ -111,13 +111,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def taxpayer(make_user, tmp_path):
-    """User "taxpayer" with the Koinly history worked by hand in tests/reporting/test_tax_report_command.py
+    """User "taxpayer" (an accountant of the main organization) with the Koinly history worked by hand in tests/reporting/test_tax_report_command.py
     imported through the real command (which also books its automatic journals)."""
     from django.core.management import call_command
 
     from tests.reporting.test_tax_report_command import KOINLY
 
-    user = make_user(username="taxpayer")
+    user = make_user(username="taxpayer", is_accountant=True)  # reports need the books (core.permissions)
     source = tmp_path / "koinly.csv"
     source.write_text(KOINLY)
     call_command("import_transactions", str(source), user="taxpayer", format="universal", stdout=io.StringIO())

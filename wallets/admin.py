@@ -1,5 +1,10 @@
-"""Admin for wallets, cryptocurrencies and transactions. A wallet's encrypted private key is never
-shown, searched or exported here."""
+"""Admin for wallets, cryptocurrencies, transactions, prices and price alerts. A wallet's encrypted
+private key is never shown, searched or exported here.
+
+Wallets, transactions and price alerts belong to an organization: their admins are
+OrganizationScopedAdmin (staff see their own organization's rows, platform superusers every one).
+Price quotes: staff see the shared market data and their organization's own. Cryptocurrencies are
+platform data (chain facts every organization shares): staff may look, only superusers edit."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,7 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin_base import BackofficeModelAdmin
+from core import permissions
+from core.admin_base import BackofficeModelAdmin, OrganizationScopedAdmin
+from core.jsonapi.errors import ApiError
 
 from wallets.models import Cryptocurrency, PriceAlert, PriceQuote, Transaction, Wallet
 
@@ -20,9 +27,42 @@ class CryptocurrencyAdmin(BackofficeModelAdmin):
     list_filter = ("is_active", "network")
     search_fields = ("symbol", "name", "contract_address")
 
+    # Shared by every organization: any staff member may look, only platform superusers change it.
+    def has_module_permission(self, request):
+        return permissions.can_open_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_open_admin(request.user)
+
+    def has_add_permission(self, request):
+        return permissions.can_edit_platform_assets(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.can_edit_platform_assets(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.can_edit_platform_assets(request.user)
+
+
+class _OrganizationColumnForSuperusers:
+    """Explicit `fields` leave the organization out: superusers (who see every organization) get
+    it read-only on the change page."""
+
+    def get_fields(self, request, obj=None):
+        fields = tuple(super().get_fields(request, obj))
+        if permissions.can_see_all_organizations(request.user) and "organization" not in fields:
+            fields = (*fields, "organization")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if permissions.can_see_all_organizations(request.user) and "organization" not in fields:
+            fields = (*fields, "organization")
+        return fields
+
 
 @admin.register(Wallet)
-class WalletAdmin(BackofficeModelAdmin):
+class WalletAdmin(_OrganizationColumnForSuperusers, OrganizationScopedAdmin):
     list_display = ("name", "address", "user", "wallet_type", "balance", "monitoring_enabled", "is_active",
                     "transactions_link")
     list_filter = ("wallet_type", "monitoring_enabled", "is_active")
@@ -53,15 +93,20 @@ class UniversalImportForm(forms.Form):
     user = forms.ModelChoiceField(queryset=None, help_text="owner of the imported transactions")
     file = forms.FileField(help_text="Koinly universal CSV")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actor=None, **kwargs):
         from accounts.models import User
 
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.order_by("username")
+        # The members of the staff member's organization (a platform superuser: anyone's); the rows
+        # go into the chosen member's organization.
+        members = User.objects.filter(is_active=True, organization__isnull=False)
+        if not permissions.can_see_all_organizations(actor):
+            members = members.filter(organization_id=getattr(actor, "organization_id", None))
+        self.fields["user"].queryset = members.order_by("username")
 
 
 @admin.register(Transaction)
-class TransactionAdmin(BackofficeModelAdmin):
+class TransactionAdmin(OrganizationScopedAdmin):
     change_list_template = "wallets/admin/transaction_changelist.html"
 
     def get_urls(self):
@@ -74,7 +119,7 @@ class TransactionAdmin(BackofficeModelAdmin):
 
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = UniversalImportForm(request.POST or None, request.FILES or None)
+        form = UniversalImportForm(request.POST or None, request.FILES or None, actor=request.user)
         errors = []
         if request.method == "POST" and form.is_valid():
             try:
@@ -84,6 +129,8 @@ class TransactionAdmin(BackofficeModelAdmin):
                 errors = ["The file is not UTF-8 text."]
             except ImportRejected as exc:
                 errors = [f"row {e.row}, {e.column}: {e.reason}" for e in exc.errors]
+            except ApiError as exc:
+                errors = [exc.message]
             else:
                 self.message_user(request, f"Imported {report.created} transaction(s); "
                                            f"{report.duplicates_skipped} duplicate(s) skipped.", messages.SUCCESS)
@@ -103,11 +150,12 @@ class TransactionAdmin(BackofficeModelAdmin):
 
 
 @admin.register(PriceQuote)
-class PriceQuoteAdmin(BackofficeModelAdmin):
+class PriceQuoteAdmin(OrganizationScopedAdmin):
     """The local price store: read-only here (prices come from the API, imports, trades or
-    wallets.prices.price_record, which also updates the asset's current price)."""
+    wallets.prices.price_record, which also updates the asset's current price). Staff see the
+    shared market data and their organization's own quotes (PriceQuoteQuerySet.for_actor)."""
 
-    list_display = ("symbol", "fiat", "day", "price", "source", "fetched_at")
+    list_display = ("symbol", "fiat", "day", "price", "source", "shared", "fetched_at")
     list_filter = ("source", "fiat")
     search_fields = ("symbol",)
     ordering = ("-fetched_at",)
@@ -118,9 +166,13 @@ class PriceQuoteAdmin(BackofficeModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(boolean=True, description="Shared")
+    def shared(self, obj):
+        return obj.organization_id is None
+
 
 @admin.register(PriceAlert)
-class PriceAlertAdmin(BackofficeModelAdmin):
+class PriceAlertAdmin(OrganizationScopedAdmin):
     list_display = ("user", "symbol", "direction", "threshold", "fiat", "is_active", "triggered_at", "last_price")
     list_filter = ("direction", "is_active", "fiat")
     search_fields = ("symbol", "user__username")
@@ -137,6 +189,14 @@ class PriceAlertAdmin(BackofficeModelAdmin):
     def rearm(self, request, queryset):
         from wallets.services import price_alert_update
 
+        rearmed = refused = 0
         for alert in queryset:
-            price_alert_update(alert=alert, rearm=True)
-        self.message_user(request, f"Re-armed {len(queryset)} alert(s).", messages.SUCCESS)
+            try:
+                price_alert_update(actor=request.user, alert=alert, rearm=True)
+                rearmed += 1
+            except ApiError:
+                refused += 1  # e.g. a superuser's selection spanning another organization
+        self.message_user(request, f"Re-armed {rearmed} alert(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"{refused} alert(s) of another organization were left as they are.",
+                              messages.WARNING)

@@ -1,5 +1,10 @@
-"""/api/wallets/, /api/blockchain/ and /api/transactions/. Wallets: the user's wallets (owner-scoped), balances read from the chain, monitoring, and
-the EIP-191 ownership proof of watch-only wallets. No private key ever appears in a response."""
+"""/api/wallets/, /api/blockchain/, /api/transactions/, /api/exchange-rates/ and /api/portfolio/.
+
+Every object is looked up among those the caller may see (wallets.selectors: their organization's,
+and for a plain member only their own), so another organization's id, or a colleague's for a plain
+member, is a 404. What they may do with a visible object is checked by the service
+(core.permissions): e.g. an accountant sees every wallet but gets 403 when sending from one. No
+private key ever appears in a response."""
 
 
 import datetime as dt
@@ -19,8 +24,8 @@ from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
 from core.jsonapi.types import ObjectIdStr
 from wallets import imports, services, transfers
-from wallets.models import Transaction
-from wallets.selectors import transaction_history_for, transaction_list_for, wallet_list_for
+from wallets.selectors import (organization_fiat, transaction_get_for, transaction_history_for,
+                               transaction_list_for, wallet_list_for)
 
 router = Router(tags=["wallets"])
 
@@ -61,10 +66,12 @@ class MessageOut(Schema):
 
 
 def _own(request, wallet_id):
+    """A wallet the caller may see (404 otherwise)."""
     return get_object_or_404(wallet_list_for(request.user), wallet_id)
 
 
-@router.get("/", response=list[WalletOut], auth=api_auth, summary="List your wallets")
+@router.get("/", response=list[WalletOut], auth=api_auth,
+            summary="List your wallets (every wallet of the organization for managers and accountants)")
 @paginate(LimitOffsetNoCount)
 def wallet_list(request):
     return wallet_list_for(request.user)
@@ -82,12 +89,12 @@ def wallet_detail(request, wallet_id: str):
 
 @router.put("/{oid:wallet_id}/", response=WalletOut, auth=api_auth, summary="Rename or (de)activate a wallet")
 def wallet_put(request, wallet_id: str, payload: WalletUpdateIn):
-    return services.wallet_update(wallet=_own(request, wallet_id), **payload.dict())
+    return services.wallet_update(actor=request.user, wallet=_own(request, wallet_id), **payload.dict())
 
 
 @router.delete("/{oid:wallet_id}/", response=MessageOut, auth=api_auth, summary="Delete a wallet without history")
 def wallet_delete(request, wallet_id: str):
-    services.wallet_delete(wallet=_own(request, wallet_id))
+    services.wallet_delete(actor=request.user, wallet=_own(request, wallet_id))
     return {"message": "Deleted."}
 
 
@@ -108,7 +115,7 @@ class BalanceOut(Schema):
 @router.get("/{oid:wallet_id}/balance/", response=BalanceOut, auth=api_auth,
             summary="ETH and token balances read from the node")
 def wallet_balance(request, wallet_id: str):
-    return services.wallet_balance_refresh(wallet=_own(request, wallet_id))
+    return services.wallet_balance_refresh(actor=request.user, wallet=_own(request, wallet_id))
 
 
 class MonitorIn(StrictSchema):
@@ -117,7 +124,7 @@ class MonitorIn(StrictSchema):
 
 @router.post("/{oid:wallet_id}/monitor/", response=WalletOut, auth=api_auth, summary="Enable monitoring")
 def wallet_monitor(request, wallet_id: str, payload: MonitorIn = None):
-    return services.wallet_monitoring_enable(wallet=_own(request, wallet_id),
+    return services.wallet_monitoring_enable(actor=request.user, wallet=_own(request, wallet_id),
                                              from_block=payload.from_block if payload else None)
 
 
@@ -128,7 +135,7 @@ class ChallengeOut(Schema):
 @router.post("/{oid:wallet_id}/challenge/", response=ChallengeOut, auth=api_auth,
              summary="Get a message to sign (EIP-191) proving you control a wallet")
 def wallet_challenge(request, wallet_id: str):
-    return {"message": services.wallet_ownership_challenge(wallet=_own(request, wallet_id))}
+    return {"message": services.wallet_ownership_challenge(actor=request.user, wallet=_own(request, wallet_id))}
 
 
 class SignatureIn(StrictSchema):
@@ -138,7 +145,8 @@ class SignatureIn(StrictSchema):
 @router.post("/{oid:wallet_id}/verify-ownership/", response=WalletOut, auth=api_auth,
              summary="Prove control of a wallet with the signed challenge")
 def wallet_verify_ownership(request, wallet_id: str, payload: SignatureIn):
-    return services.wallet_ownership_verify(wallet=_own(request, wallet_id), signature=payload.signature)
+    return services.wallet_ownership_verify(actor=request.user, wallet=_own(request, wallet_id),
+                                            signature=payload.signature)
 
 
 # --- /api/blockchain/ --------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ def estimate_gas(request, from_address: str, to: str, amount: Decimal, asset: st
     if amount <= 0:
         raise ApiError(422, "invalid_amount", "The amount must be positive.")
     return transfers.gas_estimate(from_address=from_address, to=to, amount=amount, asset=asset,
-                                  fiat=request.user.reporting_fiat)
+                                  fiat=organization_fiat(request.user), organization=request.user.organization_id)
 
 
 class WalletMonitoringIn(StrictSchema):
@@ -246,7 +254,8 @@ class WalletMonitoringIn(StrictSchema):
 
 @blockchain_router.post("/wallet-monitoring/", response=WalletOut, auth=api_auth, summary="Enable wallet monitoring")
 def wallet_monitoring(request, payload: WalletMonitoringIn):
-    return services.wallet_monitoring_enable(wallet=_own(request, payload.wallet_id), from_block=payload.from_block)
+    return services.wallet_monitoring_enable(actor=request.user, wallet=_own(request, payload.wallet_id),
+                                             from_block=payload.from_block)
 
 
 # --- /api/transactions/ ------------------------------------------------------------------------------
@@ -312,12 +321,10 @@ class TransactionUpdateIn(StrictSchema):
 
 
 def _own_tx(request, transaction_id):
-    """By id alone, then the owner checked here: with the owner in the query the embedded server
-    picks the user_id index and scans all of that user's rows (0.8 s at 50k) instead of the _id
-    index (1 ms). Another user's transaction is a 404, like a missing one. prefetch, not
-    select_related: the backend's $lookup runs before the $match (bench/README.md)."""
-    transaction = get_object_or_404(Transaction.objects.prefetch_related("cryptocurrency", "wallet"), transaction_id)
-    if transaction.user_id != request.user.pk:
+    """A transaction the caller may see (404 otherwise: another organization's, or a colleague's
+    for a plain member); see wallets.selectors.transaction_get_for."""
+    transaction = transaction_get_for(request.user, transaction_id)
+    if transaction is None:
         raise ApiError(404, "not_found", "Not found.")
     return transaction
 
@@ -337,7 +344,7 @@ def transaction_list(request, wallet_id: ObjectIdStr | None = None, asset: str |
 def transaction_create(request, payload: TransactionIn):
     data = payload.dict()
     wallet = _own(request, data.pop("wallet_id"))
-    return Status(201, services.transaction_create(wallet=wallet, **data))
+    return Status(201, services.transaction_create(actor=request.user, wallet=wallet, **data))
 
 
 class HistoryRowOut(Schema):
@@ -402,14 +409,14 @@ def transaction_detail(request, transaction_id: str):
 @transactions_router.put("/{oid:transaction_id}/", response=TransactionOut, auth=api_auth,
                          summary="Update a transaction (chain rows: business fields only)")
 def transaction_put(request, transaction_id: str, payload: TransactionUpdateIn):
-    return services.transaction_update(transaction=_own_tx(request, transaction_id),
+    return services.transaction_update(actor=request.user, transaction=_own_tx(request, transaction_id),
                                        **payload.dict(exclude_unset=True))
 
 
 @transactions_router.delete("/{oid:transaction_id}/", response=MessageOut, auth=api_auth,
                             summary="Delete a manual transaction")
 def transaction_delete(request, transaction_id: str):
-    services.transaction_delete(transaction=_own_tx(request, transaction_id))
+    services.transaction_delete(actor=request.user, transaction=_own_tx(request, transaction_id))
     return {"message": "Deleted."}
 
 
@@ -426,17 +433,23 @@ class RateOut(Schema):
     as_of: datetime
 
 
-@exchange_rates_router.get("/", response=list[RateOut], auth=api_auth, summary="Current exchange rates")
+@exchange_rates_router.get("/", response=list[RateOut], auth=api_auth,
+                           summary="Current exchange rates (shared market data and your organization's own)")
 def exchange_rates(request, fiat: str = "USD"):
     from wallets.models import PriceQuote
 
+    def rank(quote):
+        # a latest quote before a daily close; then the newest day; the organization's own on a tie
+        if quote.day is None:
+            return (1, quote.fetched_at.date(), quote.organization_id is not None, quote.fetched_at)
+        return (0, quote.day, quote.organization_id is not None, quote.fetched_at)
+
     latest = {}
-    for quote in PriceQuote.objects.filter(fiat=fiat.upper()).order_by("symbol", "-fetched_at"):
-        key = quote.symbol
-        if key not in latest or (latest[key].day is not None and quote.day is None):
-            latest[key] = quote
+    for quote in PriceQuote.objects.for_actor(request.user).filter(fiat=fiat.upper()):
+        if quote.symbol not in latest or rank(quote) > rank(latest[quote.symbol]):
+            latest[quote.symbol] = quote
     return [{"asset": q.symbol, "fiat": q.fiat, "price": q.price, "source": q.source, "day": q.day,
-             "as_of": q.fetched_at} for q in latest.values()]
+             "as_of": q.fetched_at} for _, q in sorted(latest.items())]
 
 
 class ConvertIn(StrictSchema):
@@ -459,7 +472,8 @@ class ConvertOut(Schema):
 def exchange_convert(request, payload: ConvertIn):
     from wallets.prices import convert
 
-    return convert(symbol=payload.asset, amount=payload.amount, fiat=payload.fiat, day=payload.date)
+    return convert(symbol=payload.asset, amount=payload.amount, fiat=payload.fiat, day=payload.date,
+                   organization=request.user.organization_id)
 
 
 class PositionOut(Schema):
@@ -549,13 +563,13 @@ def price_alert_put(request, alert_id: str, payload: PriceAlertUpdateIn):
     changes = payload.dict(exclude_unset=True)
     if "asset" in changes:
         changes["symbol"] = changes.pop("asset")
-    return services.price_alert_update(alert=_own_alert(request, alert_id), **changes)
+    return services.price_alert_update(actor=request.user, alert=_own_alert(request, alert_id), **changes)
 
 
 @exchange_rates_router.delete("/alerts/{oid:alert_id}/", response=MessageOut, auth=api_auth,
                               summary="Delete a price alert")
 def price_alert_delete(request, alert_id: str):
-    services.price_alert_delete(alert=_own_alert(request, alert_id))
+    services.price_alert_delete(actor=request.user, alert=_own_alert(request, alert_id))
     return {"message": "Deleted."}
 
 

@@ -1,6 +1,9 @@
-"""Demo wallets: one Private Key wallet per demo manager/employee, funded on the local node, and
-about four months of history per wallet. Idempotent: wallets by owner, funding only when the
-on-chain balance is zero, history rows by their unique external_id."""
+"""Demo wallets: one Private Key wallet per demo manager/employee of the company ("Demo Books Ltd"),
+funded on the local node, with about four months of history per wallet; and one wallet of the
+outside client ("Orbit Analytics", user `client`) with a couple of transactions of its own, so the
+separation of organizations is visible. Every wallet and row belongs to its owner's organization.
+Idempotent: wallets by owner, funding only when the on-chain balance is zero, history rows by their
+external_id (unique within the organization)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from wallets.prices import price_record
 from wallets.services import wallet_create_with_new_key
 
 FUNDING_ETH = {"manager": Decimal("20"), "employee1": Decimal("5"), "employee2": Decimal("5")}
+# The outside client's one wallet (its own organization, made by accounts.demo).
+CLIENT_USERNAME = "client"
+CLIENT_FUNDING_ETH = Decimal("3")
 
 # (days ago, type, ETH amount, USD price, description): a few months of plausible activity.
 HISTORY = (
@@ -31,6 +37,10 @@ HISTORY = (
     (14, TransactionType.SELL, Decimal("0.6"), Decimal("2744.60"), "Sold for operating cash"),
     (3, TransactionType.INCOME, Decimal("0.25"), Decimal("2801.25"), "Client payment, invoice INV-0012"),
 )
+CLIENT_HISTORY = (
+    (90, TransactionType.BUY, Decimal("1.5"), Decimal("2480.00"), "Orbit Analytics: treasury purchase"),
+    (20, TransactionType.INCOME, Decimal("0.4"), Decimal("2620.50"), "Orbit Analytics: customer payment"),
+)
 
 
 def load(report) -> None:
@@ -41,17 +51,35 @@ def load(report) -> None:
     if created:
         report.count("cryptocurrencies")
 
-    wallets = []
-    for owner in User.objects.filter(username__in=FUNDING_ETH).order_by("username"):
-        wallet = Wallet.objects.filter(user=owner).order_by("created_at").first()
-        if wallet is None:
-            wallet = wallet_create_with_new_key(user=owner, name=f"{owner.first_name}'s ETH wallet")
-            report.count("wallets")
-        wallets.append(wallet)
+    wallets = [_wallet_of(owner, f"{owner.first_name}'s ETH wallet", report)
+               for owner in User.objects.filter(username__in=FUNDING_ETH).order_by("username")]
+    client = User.objects.filter(username=CLIENT_USERNAME).first()
+    if client is None or client.organization_id is None:
+        report.skip(f"the outside client's wallet: no user {CLIENT_USERNAME!r} in an organization yet")
+    else:
+        wallets.append(_wallet_of(client, "Orbit treasury", report))
 
     _fund(wallets, eth, report)
     _history(wallets, eth, report)
     _alerts(report)
+
+
+def _wallet_of(owner, name: str, report) -> Wallet:
+    """The owner's first wallet in their organization, made if missing."""
+    wallet = (Wallet.objects.for_organization(owner.organization_id).filter(user=owner)
+              .select_related("user").order_by("created_at").first())
+    if wallet is None:
+        wallet = wallet_create_with_new_key(user=owner, name=name)
+        report.count("wallets")
+    return wallet
+
+
+def _funding(wallet) -> Decimal:
+    return FUNDING_ETH.get(wallet.user.username, CLIENT_FUNDING_ETH)
+
+
+def _history_of(wallet) -> tuple:
+    return CLIENT_HISTORY if wallet.user.username == CLIENT_USERNAME else HISTORY
 
 
 def _fund(wallets, eth, report) -> None:
@@ -66,12 +94,13 @@ def _fund(wallets, eth, report) -> None:
         for wallet in wallets:
             if w3.eth.get_balance(wallet.address) > 0:
                 continue
-            amount = FUNDING_ETH[wallet.user.username]
+            amount = _funding(wallet)
             tx_hash = chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(amount))
             receipt = w3.eth.get_transaction_receipt(tx_hash)
             # Recorded as the wallet monitor would record it (same external_id), so it is never doubled.
             Transaction.objects.create(
-                transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=eth,
+                transaction_type=TransactionType.TRANSFER, user=wallet.user, organization_id=wallet.organization_id,
+                wallet=wallet, cryptocurrency=eth,
                 amount=amount, transaction_date=timezone.now(), direction="in", hash=tx_hash,
                 block_number=receipt["blockNumber"], from_address=treasury, to_address=wallet.address,
                 description="Opening balance from the treasury (dev chain)", source="chain",
@@ -84,8 +113,11 @@ def _fund(wallets, eth, report) -> None:
 
 
 def _history(wallets, eth, report) -> None:
-    wanted = {f"demo:{w.user.username}:{n}": (w, row) for w in wallets for n, row in enumerate(HISTORY)}
-    existing = set(Transaction.objects.filter(external_id__in=list(wanted)).values_list("external_id", flat=True))
+    wanted = {f"demo:{w.user.username}:{n}": (w, row) for w in wallets for n, row in enumerate(_history_of(w))}
+    existing = set()
+    for organization_id in {w.organization_id for w in wallets}:
+        existing |= set(Transaction.objects.for_organization(organization_id).filter(
+            external_id__in=list(wanted)).values_list("external_id", flat=True))
     today = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
     rows = []
     for external_id, (wallet, (days_ago, kind, amount, price, description)) in wanted.items():
@@ -93,7 +125,8 @@ def _history(wallets, eth, report) -> None:
             continue
         value = (amount * price).quantize(Decimal("0.01"))
         rows.append(Transaction(
-            transaction_type=kind, user=wallet.user, wallet=wallet, cryptocurrency=eth, amount=amount,
+            transaction_type=kind, user=wallet.user, organization_id=wallet.organization_id, wallet=wallet,
+            cryptocurrency=eth, amount=amount,
             price_at_transaction=price, eth_usd_rate=price, usd_value=value,
             total_cost_usd=value if kind == TransactionType.BUY else None,
             transaction_date=today - dt.timedelta(days=days_ago), rate_timestamp=today - dt.timedelta(days=days_ago),
@@ -108,13 +141,14 @@ def _history(wallets, eth, report) -> None:
 
 def _prices(rows, eth, report) -> None:
     """The demo's ETH prices as stored quotes (daily closes on the new rows' days, and a latest), so
-    portfolio values work offline. Source "demo": never mistaken for market data."""
+    portfolio values work offline. Source "demo": never mistaken for the price API's; shared by
+    every organization like market data."""
     days = {(row.transaction_date.date(), row.price_at_transaction) for row in rows}
     for day, price in sorted(days):
         price_record(symbol=eth.symbol, price=price, day=day, source="demo")
     if days:
         report.count("price quotes", len({day for day, _ in days}))
-    if not PriceQuote.objects.filter(symbol=eth.symbol, day__isnull=True).exists():
+    if not PriceQuote.objects.for_organization(None).filter(symbol=eth.symbol, day__isnull=True).exists():
         price_record(symbol=eth.symbol, price=HISTORY[-1][3], source="demo")
         report.count("price quotes")
 

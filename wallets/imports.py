@@ -1,5 +1,20 @@
 """Importing and exporting transactions in the Koinly universal CSV format: all rows or none, every
-bad row reported with its row number, column and reason, duplicates skipped and counted."""
+bad row reported with its row number, column and reason, duplicates skipped, counted and reported row
+by row (`ImportReport.skipped`).
+
+How rows are stored (no field of their own for these, issue 10):
+- a fiat fee on a buy is in `total_cost_usd` (paid + fee), on a sell it comes off `usd_value` (net
+  proceeds), on a swap off the sell part's `usd_value`, as before;
+- a fiat fee on any other row, and a fee-only row, is a "fee part": an EXPENSE of `amount` 0 whose
+  `fee` is the fee in its own currency (`cryptocurrency` is the fee's asset: a crypto, or the fiat
+  itself, kept as an asset of network "fiat") and whose `usd_value` is its fiat value (a crypto
+  fee-only row: the row's Net Worth). In a row's later parts it is that row's fee; alone it is a
+  fee-only trade (reporting.selectors).
+- identity: `import:<owner>:<row key>:<part>`, the row key from wallets.koinly_format (TxHash, else
+  the row's content and its occurrence in the file): importing the same file again adds nothing.
+
+Imported rows belong to the importing member's organization, and to them (or, imported into a
+wallet, to the wallet's owner); values must be in the organization's reporting fiat."""
 
 from __future__ import annotations
 
@@ -8,15 +23,17 @@ from decimal import Context, Decimal, localcontext
 
 from django_mongodb_backend.transaction import atomic
 
+from core import permissions
 from core.jsonapi.errors import ApiError
 from ledger.tasks import transaction_journals_sync_later
 from wallets import koinly_format
+from wallets.events import transactions_imported_event
 from wallets.models import Cryptocurrency, Transaction, TransactionType, Wallet
 
 KIND_TO_TYPE = {
     "BUY": TransactionType.BUY, "SELL": TransactionType.SELL, "INCOME": TransactionType.INCOME,
     "EXPENSE": TransactionType.EXPENSE, "TRANSFER_IN": TransactionType.TRANSFER,
-    "TRANSFER_OUT": TransactionType.TRANSFER,
+    "TRANSFER_OUT": TransactionType.TRANSFER, "FEE": TransactionType.EXPENSE,
 }
 
 
@@ -34,14 +51,28 @@ class ImportReport:
     duplicates_skipped: int = 0
     ignored_fiat_only: int = 0
     assets_created: list[str] = field(default_factory=list)
+    # Row by row, what was not imported and why: {"row": n, "reason": "..."} in row order.
+    skipped: list[dict] = field(default_factory=list)
+
+
+# Methods under which a gift sent is a disposal at market value (rule 10.1): its Net Worth is required.
+GIFT_DISPOSAL_METHODS = ("uk", "acb")
+GIFT_LABELS = ("gift", "donation")
 
 
 def transactions_import_universal(*, user, text: str, wallet: Wallet | None = None) -> ImportReport:
-    if wallet is not None and wallet.user_id != user.pk:
+    """`user` (the acting member) imports a file into their organization: into their own books, or
+    into `wallet` (one they may record in; the rows then belong to its owner)."""
+    if wallet is not None and not permissions.can_view_wallet(user, wallet):
         raise ApiError(404, "not_found", "Not found.")
+    if not permissions.can_import_transactions(user, wallet):
+        raise ApiError(403, "forbidden", "You cannot import transactions here.")
+    organization = user.organization
+    owner_id = wallet.user_id if wallet is not None else user.pk
     parsed = koinly_format.parse_universal(text)
     errors = list(parsed.errors)
-    fiat = user.reporting_fiat  # one fiat currency per user: every stored value is in it
+    # one fiat currency per organization: every stored value is in it
+    fiat = organization.reporting_fiat
     for movement in parsed.movements:
         if movement.fiat_value is not None and movement.fiat_currency and movement.fiat_currency != fiat:
             errors.append(koinly_format.RowError(movement.row, "Net Worth Currency",
@@ -49,28 +80,53 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
         if movement.fee_fiat is not None and movement.fee_fiat_currency != fiat:
             errors.append(koinly_format.RowError(movement.row, "Fee Currency",
                                                  f"a fiat fee must be in {fiat}, your reporting currency"))
+        if (movement.kind == "EXPENSE" and movement.label in GIFT_LABELS and movement.fiat_value is None
+                and organization.cost_basis_method in GIFT_DISPOSAL_METHODS):
+            errors.append(koinly_format.RowError(
+                movement.row, "Net Worth Amount",
+                f"a gift is a disposal at market value under the {organization.cost_basis_method} method: "
+                "give its Net Worth"))
     if errors:
         raise ImportRejected(sorted({(e.row, e.column, e.reason): e for e in errors}.values(),
                                     key=lambda e: (e.row, e.column)))
 
     report = ImportReport(rows_read=len({m.row for m in parsed.movements}) + parsed.duplicate_rows + parsed.ignored_rows,
                           duplicates_skipped=parsed.duplicate_rows, ignored_fiat_only=parsed.ignored_rows)
-    external_ids = {f"import:{user.pk}:{m.identity}": m for m in parsed.movements}
-    existing = set(Transaction.objects.filter(external_id__in=list(external_ids)).values_list("external_id", flat=True))
-    report.duplicates_skipped += len({external_ids[e].row for e in existing})
+    skipped = [{"row": s.row, "reason": s.reason} for s in parsed.skipped]
+    external_ids = {f"import:{owner_id}:{m.identity}": m for m in parsed.movements}
+    existing = set(Transaction.objects.for_organization(organization.pk).filter(
+        external_id__in=list(external_ids)).values_list("external_id", flat=True))
+    parts_of_row: dict[int, list[str]] = {}
+    for external_id, movement in external_ids.items():
+        parts_of_row.setdefault(movement.row, []).append(external_id)
+    for row, ids in sorted(parts_of_row.items()):
+        if all(external_id in existing for external_id in ids):
+            report.duplicates_skipped += 1
+            key = external_ids[ids[0]].identity.rsplit(":", 1)[0]
+            what = f"TxHash {external_ids[ids[0]].tx_hash}" if key.startswith("tx:") else (
+                "an identical row" + (f" (copy {key.rsplit('~', 1)[1]} in this file)" if "~" in key else ""))
+            skipped.append({"row": row, "reason": f"already imported: {what}"})
+    report.skipped = sorted(skipped, key=lambda item: item["row"])
     symbols = {m.asset for m in parsed.movements}
     assets = {c.symbol: c for c in Cryptocurrency.objects.filter(symbol__in=symbols)}
     rows = []
     with atomic():
         for symbol in sorted(symbols - set(assets)):
-            assets[symbol] = Cryptocurrency.objects.create(name=symbol, symbol=symbol, network="imported")
-            report.assets_created.append(symbol)
+            is_fiat = symbol in koinly_format.FIAT
+            assets[symbol] = Cryptocurrency.objects.create(name=symbol, symbol=symbol,
+                                                           network="fiat" if is_fiat else "imported")
+            if not is_fiat:
+                report.assets_created.append(symbol)
     for external_id, movement in external_ids.items():
         if external_id not in existing:
-            rows.append(_transaction(user, wallet, assets[movement.asset], movement, external_id))
+            rows.append(_transaction(owner_id, organization.pk, wallet, assets[movement.asset], movement,
+                                     external_id))
     _insert_all_or_none(rows)
     if rows:
-        transaction_journals_sync_later(user)  # each imported transaction gets its journal entry
+        # each imported transaction gets its journal entry (the rows' owner's journals)
+        transaction_journals_sync_later(wallet.user if wallet is not None else user)
+        transactions_imported_event(organization_id=organization.pk, user_id=owner_id,
+                                    wallet_id=wallet.pk if wallet is not None else None, created=len(rows))
     report.created = len(rows)
     return report
 
@@ -91,12 +147,21 @@ def _insert_all_or_none(rows: list[Transaction]) -> None:
                 Transaction.objects.bulk_create(batch)
             written += [row.external_id for row in batch]
     except Exception:
+        organization_id = rows[0].organization_id if rows else None
         for first in range(0, len(written), IMPORT_BATCH):
-            Transaction.objects.filter(external_id__in=written[first:first + IMPORT_BATCH]).delete()
+            Transaction.objects.for_organization(organization_id).filter(
+                external_id__in=written[first:first + IMPORT_BATCH]).delete()
         raise
 
 
-def _transaction(user, wallet, asset, movement, external_id) -> Transaction:
+def _transaction(owner_id, organization_id, wallet, asset, movement, external_id) -> Transaction:
+    if movement.kind == "FEE":  # a fee part: amount 0, the fee in its own currency, its fiat value
+        return Transaction(
+            transaction_type=TransactionType.EXPENSE, user_id=owner_id, organization_id=organization_id,
+            wallet=wallet, cryptocurrency=asset, amount=Decimal(0), fee=movement.amount,
+            transaction_date=movement.date, description=movement.description[:2000], hash=movement.tx_hash[:66],
+            usd_value=movement.fiat_value, tax_category=movement.label[:64], source="import",
+            external_id=external_id)
     value = movement.fiat_value
     fee_fiat = movement.fee_fiat or Decimal(0)
     usd_value = value
@@ -107,7 +172,8 @@ def _transaction(user, wallet, asset, movement, external_id) -> Transaction:
         usd_value = value - fee_fiat  # net proceeds
     direction = {"TRANSFER_IN": "in", "TRANSFER_OUT": "out"}.get(movement.kind, "")
     return Transaction(
-        transaction_type=KIND_TO_TYPE[movement.kind], user=user, wallet=wallet, cryptocurrency=asset,
+        transaction_type=KIND_TO_TYPE[movement.kind], user_id=owner_id, organization_id=organization_id,
+        wallet=wallet, cryptocurrency=asset,
         amount=movement.amount, transaction_date=movement.date, description=movement.description[:2000],
         fee=movement.fee, hash=movement.tx_hash[:66], direction=direction, usd_value=usd_value,
         price_at_transaction=_unit_price(value, movement.amount),
@@ -128,14 +194,25 @@ def _unit_price(value: Decimal | None, amount: Decimal) -> Decimal | None:
 
 
 def transactions_export_universal(*, user) -> str:
-    fiat = user.reporting_fiat
+    """The transactions `user` may see (their own; the organization's for books roles), values in
+    the organization's reporting fiat."""
+    from wallets.selectors import organization_fiat, transaction_queryset_for
+
+    fiat = organization_fiat(user)
     rows = []
-    for tx in Transaction.objects.filter(user=user).select_related("cryptocurrency", "wallet").order_by("transaction_date", "id"):
+    queryset = transaction_queryset_for(user).select_related("cryptocurrency", "wallet")
+    for tx in queryset.order_by("transaction_date", "id"):
         asset, amount = tx.cryptocurrency.symbol, _plain(tx.amount)
         value = _plain(tx.usd_value) if tx.usd_value is not None else ""
         row = {"Date": tx.transaction_date.strftime("%Y-%m-%d %H:%M:%S"), "Description": tx.description,
                "TxHash": tx.hash, "Label": tx.tax_category}
         outgoing = tx.direction == "out" or (tx.wallet is not None and tx.from_address == tx.wallet.address)
+        if tx.transaction_type == TransactionType.EXPENSE and not tx.amount and tx.fee:  # a fee part
+            row.update({"Fee Amount": _plain(tx.fee), "Fee Currency": asset})
+            if asset != fiat and value:
+                row.update({"Net Worth Amount": value, "Net Worth Currency": fiat})
+            rows.append(row)
+            continue
         if tx.transaction_type == TransactionType.BUY:
             row.update({"Sent Amount": _plain(tx.total_cost_usd or tx.usd_value or Decimal(0)), "Sent Currency": fiat,
                         "Received Amount": amount, "Received Currency": asset})

@@ -4,6 +4,22 @@ Django): fed text, returns plain data, so it is tested exhaustively and fast.
 One CSV row becomes one or two movements: a trade against fiat is a BUY or a SELL, a crypto-to-crypto
 trade is a SELL of the sent asset and a BUY of the received one (both at the row's net worth), a
 deposit or withdrawal is INCOME/EXPENSE when its label says so, else a transfer in or out.
+
+Fees (issue 10): a fiat fee on a buy, a sell or a swap is folded into the values as before; a fiat fee
+on any other row (income, a plain receive, a cost/payment spend, a gift, lost, a transfer) becomes an
+extra FEE movement of the row, so it reaches the cost-basis engine as the trade's fee (a cost of
+acquisition, a cost of disposal, or an expense). A crypto fee in the row's asset stays on its movement;
+one in a third asset is its own EXPENSE movement labelled "fee" (as before).
+Fee-only rows (nothing sent or received, a fee: gas of a failed or approval transaction) are one FEE
+movement; a crypto fee there needs the row's Net Worth (its fair value). A row whose sent and received
+legs are fiat only is ignored, unless it carries a fee: then the fee is its movement.
+
+Identity (rule 10.6): rows sharing a TxHash are parts of one transaction (`tx:<hash>:<part>`, the
+parts numbered on across its rows in file order; a row repeated exactly, TxHash included, is a
+duplicate and skipped); a row without a TxHash is identified by its content and its occurrence in the
+file (`row:<sha256 of the row>` for the first such row, `row:<sha256>~2`, `~3`, ... for identical
+copies after it), so two identical rows in one file are two trades and importing the same file again
+matches every row. Skipped rows are listed with their reason (`ParseResult.skipped`).
 """
 
 from __future__ import annotations
@@ -15,10 +31,11 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from core.currencies import REPORTING_FIATS
+
 HEADER = ["Date", "Sent Amount", "Sent Currency", "Received Amount", "Received Currency", "Fee Amount",
           "Fee Currency", "Net Worth Amount", "Net Worth Currency", "Label", "Description", "TxHash"]
-FIAT = {"USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SEK", "NOK", "DKK", "NZD", "SGD", "HKD", "INR", "BRL",
-        "ZAR", "MXN", "PLN", "CZK", "KRW"}
+FIAT = REPORTING_FIATS  # one list for the books and the importer (core.currencies)
 INCOME_LABELS = {"income", "reward", "airdrop", "mining", "staking", "fork", "loan interest", "other income"}
 COST_LABELS = {"cost", "payment", "margin fee", "fee", "gift", "lost", "donation", "stolen"}
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d")
@@ -33,7 +50,7 @@ class RowError:
 
 @dataclass
 class Movement:
-    kind: str  # BUY, SELL, INCOME, EXPENSE, TRANSFER_IN, TRANSFER_OUT
+    kind: str  # BUY, SELL, INCOME, EXPENSE, TRANSFER_IN, TRANSFER_OUT, FEE (a fee on its own: amount = the fee)
     asset: str
     amount: Decimal
     date: dt.datetime
@@ -50,11 +67,18 @@ class Movement:
 
 
 @dataclass
+class SkippedRow:
+    row: int
+    reason: str
+
+
+@dataclass
 class ParseResult:
     movements: list[Movement] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     duplicate_rows: int = 0
     ignored_rows: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)  # row by row: duplicates and ignored rows
 
 
 MAX_INTEGER_DIGITS = 16
@@ -102,7 +126,9 @@ def parse_universal(text: str) -> ParseResult:
     if header is None or [h.strip() for h in header] != HEADER:
         result.errors.append(RowError(1, "header", "expected exactly: " + ",".join(HEADER)))
         return result
-    seen_rows = set()
+    occurrences: dict[str, int] = {}  # rows without a TxHash: how many times this content came so far
+    next_part: dict[str, int] = {}  # TxHash -> the next part number (its rows are parts of one transaction)
+    hashed_rows: dict[str, int] = {}  # fingerprint of a row with a TxHash -> its first row number
     for row_number, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
@@ -111,17 +137,27 @@ def parse_universal(text: str) -> ParseResult:
             continue
         cells = dict(zip(HEADER, (v.strip() for v in values)))
         fingerprint = hashlib.sha256("\x1f".join(values).encode()).hexdigest()
-        if fingerprint in seen_rows:
-            result.duplicate_rows += 1
-            continue
-        seen_rows.add(fingerprint)
-        movements = _row_movements(cells, row_number, fingerprint, result)
+        tx_hash = cells["TxHash"].lower()
+        if tx_hash:
+            if fingerprint in hashed_rows:  # the same row twice, TxHash and all: one transaction
+                result.duplicate_rows += 1
+                result.skipped.append(SkippedRow(row_number, f"duplicate of row {hashed_rows[fingerprint]} "
+                                                             f"(same TxHash {cells['TxHash']}, same content)"))
+                continue
+            hashed_rows[fingerprint] = row_number
+            key, first_part = f"tx:{tx_hash}", next_part.get(tx_hash, 0)
+        else:
+            n = occurrences[fingerprint] = occurrences.get(fingerprint, 0) + 1
+            key, first_part = (f"row:{fingerprint}" if n == 1 else f"row:{fingerprint}~{n}"), 0
+        movements = _row_movements(cells, row_number, key, result, first_part)
         if movements is not None:
+            if tx_hash:
+                next_part[tx_hash] = first_part + len(movements)
             result.movements += movements
     return result
 
 
-def _row_movements(cells: dict, row: int, fingerprint: str, result: ParseResult) -> list[Movement] | None:
+def _row_movements(cells: dict, row: int, key: str, result: ParseResult, first_part: int = 0) -> list[Movement] | None:
     errors: list[RowError] = []
     date = _date(cells["Date"], row, errors)
     sent = _amount(cells["Sent Amount"], row, "Sent Amount", errors)
@@ -138,8 +174,15 @@ def _row_movements(cells: dict, row: int, fingerprint: str, result: ParseResult)
             errors.append(RowError(row, column, "currency code longer than 20 characters"))
     if worth is not None and worth_ccy and worth_ccy not in FIAT:
         errors.append(RowError(row, "Net Worth Currency", f"{worth_ccy} is not a fiat currency"))
-    if sent is None and received is None and not errors:
-        errors.append(RowError(row, "Sent Amount", "a row needs a sent or a received amount"))
+    if sent is None and received is None and not fee and not errors:
+        errors.append(RowError(row, "Sent Amount", "a row needs a sent, a received or a fee amount"))
+    sent_crypto = sent is not None and sent_ccy not in FIAT
+    received_crypto = received is not None and received_ccy not in FIAT
+    fee_only = not sent_crypto and not received_crypto and bool(fee)
+    if fee_only and fee_ccy not in FIAT and worth is None and not errors:
+        # Rule 10.5: the fee units are disposed of at the row's fair value.
+        errors.append(RowError(row, "Net Worth Amount", f"a fee-only row of {fee} {fee_ccy} needs its Net Worth "
+                                                        "(the fee's fair value)"))
     if len(cells["Description"]) > 2000:
         errors.append(RowError(row, "Description", "longer than 2000 characters"))
     if len(cells["TxHash"]) > 100:
@@ -151,8 +194,6 @@ def _row_movements(cells: dict, row: int, fingerprint: str, result: ParseResult)
     label = cells["Label"].lower()
     base = dict(date=date, label=label, description=cells["Description"], tx_hash=cells["TxHash"], row=row)
     fiat_value = worth if worth is not None else None
-    sent_crypto = sent is not None and sent_ccy not in FIAT
-    received_crypto = received is not None and received_ccy not in FIAT
     movements: list[Movement] = []
     if sent_crypto and received_crypto:  # swap
         movements.append(Movement("SELL", sent_ccy, sent, fiat_value=fiat_value, fiat_currency=worth_ccy, **base))
@@ -169,13 +210,26 @@ def _row_movements(cells: dict, row: int, fingerprint: str, result: ParseResult)
         else:
             kind = "EXPENSE" if label in COST_LABELS else "TRANSFER_OUT"
             movements.append(Movement(kind, sent_ccy, sent, fiat_value=fiat_value, fiat_currency=worth_ccy, **base))
+    elif fee_only:
+        # Rule 10.5: a fee on its own (a fiat row's fiat legs change no holdings and are not kept).
+        if fee_ccy in FIAT:
+            movements.append(Movement("FEE", fee_ccy, fee, fiat_value=fee, fee_fiat=fee, fee_fiat_currency=fee_ccy,
+                                      **base))
+        else:
+            movements.append(Movement("FEE", fee_ccy, fee, fiat_value=worth, fiat_currency=worth_ccy, **base))
+        fee = None
     else:
         result.ignored_rows += 1  # fiat only: nothing crypto to track
+        result.skipped.append(SkippedRow(row, "fiat only, no fee: nothing to track"))
         return []
 
     if fee:
         if fee_ccy in FIAT:
-            movements[0].fee_fiat, movements[0].fee_fiat_currency = fee, fee_ccy
+            if movements[0].kind in ("BUY", "SELL"):  # folded into the values (a buy's cost, a sale's proceeds)
+                movements[0].fee_fiat, movements[0].fee_fiat_currency = fee, fee_ccy
+            else:  # income, receive, spend, gift, lost, transfer: the trade's fiat fee (rules 10.3, 10.4)
+                movements.append(Movement("FEE", fee_ccy, fee, fiat_value=fee, fee_fiat=fee, fee_fiat_currency=fee_ccy,
+                                          **{k: v for k, v in base.items() if k != "label"}, label="fee"))
         elif fee_ccy == movements[-1].asset and movements[-1].kind != "BUY":
             movements[-1].fee = fee
         elif fee_ccy == movements[0].asset:
@@ -183,8 +237,7 @@ def _row_movements(cells: dict, row: int, fingerprint: str, result: ParseResult)
         else:  # a fee in a third asset is its own disposal
             movements.append(Movement("EXPENSE", fee_ccy, fee, label="fee", **{k: v for k, v in base.items()
                                                                                if k != "label"}))
-    for part, movement in enumerate(movements):
-        key = f"tx:{cells['TxHash'].lower()}" if cells["TxHash"] else f"row:{fingerprint}"
+    for part, movement in enumerate(movements, start=first_part):
         movement.identity = f"{key}:{part}"
     return movements
 

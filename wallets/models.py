@@ -1,11 +1,19 @@
 """Wallets, the assets they hold (ETH and tracked ERC-20 tokens) and their transactions.
 
 Amounts are exact Decimals (Decimal128 in MongoDB): token quantities in the token's own decimals,
-fiat values in the user's fiat currency.
+fiat values in the organization's reporting fiat.
+
+Wallets, transactions, outgoing transfers and price alerts belong to an organization
+(core.tenancy.OrganizationOwned); their `user` is the member who made or owns them. Cryptocurrencies
+are chain facts shared by every organization. A price quote is shared market data (no organization)
+or one organization's own (entered by hand or imported).
 """
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from core.tenancy import OrganizationOwned, OrganizationQuerySet
 
 # Decimal128 holds 34 significant digits: 16 integer digits + 18 decimals covers every ERC-20 amount
 # we track; fiat keeps 8 decimals inside and is rounded only when printed.
@@ -45,9 +53,10 @@ class WalletType(models.TextChoices):
     HARDWARE = "Hardware", "Hardware"
 
 
-class Wallet(models.Model):
+class Wallet(OrganizationOwned):
     name = models.CharField(max_length=100)
-    address = models.CharField(max_length=42, unique=True)  # EIP-55 checksum form
+    # EIP-55 checksum form; unique per organization (two organizations may watch the same address).
+    address = models.CharField(max_length=42)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallets")
     wallet_type = models.CharField(max_length=20, choices=WalletType.choices)
     # AES-256-GCM envelope (wallets.keystore); empty for watch-only wallets. Never serialised.
@@ -57,8 +66,8 @@ class Wallet(models.Model):
     last_authenticated = models.DateTimeField(null=True, blank=True)
     monitoring_enabled = models.BooleanField(default=False)
     monitor_from_block = models.BigIntegerField(null=True, blank=True)
-    # Which of the owner's max_wallets slots this wallet takes: a unique (user, slot) pair makes the
-    # wallet limit hold even when two creates race.
+    # Which of the owner's max_wallets slots (in this organization) this wallet takes: a unique
+    # (organization, user, slot) makes the wallet limit hold even when two creates race.
     slot = models.PositiveSmallIntegerField(default=0)
     # EIP-191 ownership challenge for watch-only wallets (single use, expires).
     ownership_nonce = models.CharField(max_length=64, blank=True, default="", editable=False)
@@ -68,8 +77,14 @@ class Wallet(models.Model):
 
     class Meta:
         db_table = "wallets"
-        indexes = [models.Index(fields=["address"], name="wallets_address_idx")]
-        constraints = [models.UniqueConstraint(fields=["user", "slot"], name="wallets_user_slot_unique")]
+        indexes = [
+            models.Index(fields=["address"], name="wallets_address_idx"),
+            models.Index(fields=["organization", "user"], name="wallets_org_user_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "address"], name="wallets_org_address_unique"),
+            models.UniqueConstraint(fields=["organization", "user", "slot"], name="wallets_org_user_slot_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.address})"
@@ -93,7 +108,7 @@ class TransactionStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
-class Transaction(models.Model):
+class Transaction(OrganizationOwned):
     transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
     # The owner. Rows imported from an exchange export belong to a user without being in a wallet.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
@@ -133,9 +148,9 @@ class Transaction(models.Model):
     rate_timestamp = models.DateTimeField(null=True, blank=True)
     # Where the row came from: "chain", "import", "manual", "demo".
     source = models.CharField(max_length=16, default="manual")
-    # Unique identity of the row (e.g. chain:<hash>:<log index>:<wallet> or demo:<n>): makes every
-    # import and monitor pass idempotent.
-    external_id = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # Identity of the row, unique per organization (e.g. chain:<hash>:<log index>:<wallet address> or
+    # demo:<n>): makes every import and monitor pass idempotent.
+    external_id = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,17 +158,31 @@ class Transaction(models.Model):
         db_table = "transactions"
         ordering = ["-transaction_date"]
         indexes = [
-            models.Index(fields=["transaction_date"], name="tx_date_idx"),
+            models.Index(fields=["organization", "-transaction_date"], name="tx_org_date_idx"),
+            models.Index(fields=["organization", "user", "-transaction_date"], name="tx_org_user_date_idx"),
+            models.Index(fields=["organization", "wallet"], name="tx_org_wallet_idx"),
+            models.Index(fields=["organization", "external_id"], name="tx_org_external_id_idx"),
             models.Index(fields=["hash"], name="tx_hash_idx"),
-            models.Index(fields=["external_id"], name="tx_external_id_idx"),
         ]
+        constraints = [models.UniqueConstraint(fields=["organization", "external_id"],
+                                               name="tx_org_external_id_unique")]
 
     def __str__(self) -> str:
         return f"{self.transaction_type} {self.amount} {self.cryptocurrency_id}"
 
     def save(self, *args, **kwargs):
-        if self.user_id is None and self.wallet_id is not None:
-            self.user_id = Wallet.objects.filter(pk=self.wallet_id).values_list("user_id", flat=True).first()
+        # A row in a wallet belongs to the wallet's owner and organization; a row without one to its
+        # user's organization.
+        if self.wallet_id is not None and (self.user_id is None or self.organization_id is None):
+            owner = Wallet.objects.filter(pk=self.wallet_id).only("user_id", "organization_id").first()
+            if owner is not None:
+                self.user_id = self.user_id or owner.user_id
+                self.organization_id = self.organization_id or owner.organization_id
+        if self.organization_id is None and self.user_id is not None:
+            from django.contrib.auth import get_user_model
+
+            member = get_user_model().objects.filter(pk=self.user_id).only("organization_id").first()
+            self.organization_id = member.organization_id if member is not None else None
         super().save(*args, **kwargs)
 
 
@@ -164,10 +193,11 @@ class TransferStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
-class OutgoingTransfer(models.Model):
+class OutgoingTransfer(OrganizationOwned):
     """An on-chain send, persisted with its nonce and signed raw transaction BEFORE broadcast: a retry
     (same Idempotency-Key) rebroadcasts these exact bytes and never signs again, so a payment happens
-    once even if the process dies between signing and broadcasting."""
+    once even if the process dies between signing and broadcasting. Its organization is the wallet's;
+    `user` is the member who asked for the send."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfers")
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="outgoing_transfers")
@@ -193,6 +223,7 @@ class OutgoingTransfer(models.Model):
     class Meta:
         db_table = "outgoing_transfers"
         indexes = [
+            models.Index(fields=["organization", "-created_at"], name="transfers_org_created_idx"),
             models.Index(fields=["idempotency_key"], name="transfers_idem_idx"),
             models.Index(fields=["tx_hash"], name="transfers_hash_idx"),
         ]
@@ -221,10 +252,32 @@ class ChainCheckpoint(models.Model):
         indexes = [models.Index(fields=["key"], name="chain_checkpoints_key_idx")]
 
 
+class PriceQuoteQuerySet(OrganizationQuerySet):
+    """An organization reaches the shared quotes (market data) and its own."""
+
+    def for_organization(self, organization_id):
+        if organization_id is None:
+            return self.filter(organization__isnull=True)
+        return self.filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
+
+    def for_actor(self, actor):
+        from core import permissions
+
+        if not permissions.can_use_backoffice(actor):
+            return self.none()
+        return self.for_organization(actor.organization_id)
+
+
 class PriceQuote(models.Model):
     """A price of one asset in a fiat currency: the latest (`day` empty) or a daily close. Sources:
-    "coingecko", "manual" (admin), "import" (CSV), "trade" (taken from a transaction)."""
+    "coingecko" (the price API), "demo" (the demo's market data), "manual" (entered by hand),
+    "import" (CSV), "trade" (taken from a transaction).
 
+    `organization` empty: shared market data every organization sees. Set: that organization's own
+    quote (manual, import), seen only by it; on the same day its own quote wins over a shared one."""
+
+    organization = models.ForeignKey("core.Organization", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
     symbol = models.CharField(max_length=20)
     fiat = models.CharField(max_length=3, default="USD")
     day = models.DateField(null=True, blank=True)
@@ -232,11 +285,17 @@ class PriceQuote(models.Model):
     source = models.CharField(max_length=16, default="manual")
     fetched_at = models.DateTimeField(auto_now=True)
 
+    objects = models.Manager.from_queryset(PriceQuoteQuerySet)()
+
     class Meta:
         db_table = "price_quotes"
-        constraints = [models.UniqueConstraint(fields=["symbol", "fiat", "day", "source"],
-                                               name="price_quotes_unique")]
-        indexes = [models.Index(fields=["symbol", "fiat"], name="price_quotes_symbol_idx")]
+        # The backend's unique indexes skip documents with a null field, so this holds for an
+        # organization's daily quotes; shared and latest quotes are kept single by
+        # wallets.prices.price_record (update_or_create, from tasks that run one at a time).
+        constraints = [models.UniqueConstraint(fields=["organization", "symbol", "fiat", "day", "source"],
+                                               name="price_quotes_org_unique")]
+        indexes = [models.Index(fields=["symbol", "fiat"], name="price_quotes_symbol_idx"),
+                   models.Index(fields=["organization", "symbol", "fiat"], name="price_quotes_org_symbol_idx")]
 
     def __str__(self) -> str:
         return f"{self.symbol}/{self.fiat} {self.price} ({self.day or 'latest'}, {self.source})"
@@ -247,7 +306,7 @@ class AlertDirection(models.TextChoices):
     BELOW = "below", "Price at or below"
 
 
-class PriceAlert(models.Model):
+class PriceAlert(OrganizationOwned):
     """Notify the owner once when an asset's price crosses a threshold. `triggered_at` set means it
     has fired; it fires again only after being re-armed (triggered_at cleared)."""
 
@@ -265,7 +324,8 @@ class PriceAlert(models.Model):
 
     class Meta:
         db_table = "price_alerts"
-        indexes = [models.Index(fields=["is_active", "triggered_at"], name="price_alerts_armed_idx")]
+        indexes = [models.Index(fields=["is_active", "triggered_at"], name="price_alerts_armed_idx"),
+                   models.Index(fields=["organization", "user"], name="price_alerts_org_user_idx")]
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.direction} {self.threshold} {self.fiat}"

@@ -1,8 +1,10 @@
 """The wallet monitor: records ETH transfers and ERC-20 Transfer logs of monitored wallets.
 
 Only blocks with ETH_CONFIRMATIONS confirmations are scanned, so a reorg within that depth cannot
-leave a ghost row. Each transfer is recorded once through the unique external_id
-`chain:<tx hash>:<log index or -1>:<wallet address>`, however often the scan runs or crashes; the
+leave a ghost row. Each transfer is recorded once per monitored wallet (two organizations watching
+one address each get their own row, in their own organization) through the external_id
+`chain:<tx hash>:<log index or -1>:<wallet address>`, unique within an organization, however often
+the scan runs or crashes; the
 checkpoint advances by compare-and-set after each chunk. Pending rows of our own sends are updated
 in place (confirmed or failed, with the fee actually paid).
 """
@@ -21,6 +23,7 @@ from web3 import Web3
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from wallets import chain
+from wallets.events import transaction_event
 from wallets.models import (
     ChainCheckpoint,
     Cryptocurrency,
@@ -59,14 +62,18 @@ def _topic_address(address: str) -> str:
 
 def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
     report = ScanReport()
-    wallets = {w.address: w for w in Wallet.objects.filter(monitoring_enabled=True).select_related("user")}
+    # address -> the monitored wallets with it (one per organization watching it). System work over
+    # every organization: each row is written into its wallet's organization.
+    wallets: dict[str, list[Wallet]] = {}
+    for wallet in Wallet.objects.filter(monitoring_enabled=True).select_related("user"):
+        wallets.setdefault(wallet.address, []).append(wallet)
     w3 = chain.web3_client()
     safe_head = w3.eth.block_number - settings.ETH_CONFIRMATIONS + 1
     checkpoint, _ = ChainCheckpoint.objects.get_or_create(key=_checkpoint_key())
     if not wallets:
         start = max(checkpoint.last_block + 1, 0)
     else:
-        earliest = min((w.monitor_from_block or 0) for w in wallets.values())
+        earliest = min((w.monitor_from_block or 0) for same in wallets.values() for w in same)
         start = max(checkpoint.last_block + 1, 0) if checkpoint.last_block >= earliest else earliest
     end = min(safe_head, start + max_blocks - 1)
     if end < start:
@@ -112,8 +119,9 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
                 for address in {a for a in (sender, receiver) if a in addresses}:
                     if tx["value"] == 0 and address != sender:
                         continue  # a contract call to us without ETH: the token logs below cover it
-                    _record(report, wallets[address], eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
-                            log_index=-1, sender=sender, receiver=receiver)
+                    for wallet in wallets[address]:
+                        _record(report, wallet, eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
+                                log_index=-1, sender=sender, receiver=receiver)
     if tokens and addresses:
         topics_in = [_topic_address(a) for a in addresses]
         logs = []
@@ -134,8 +142,9 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
             receipt = w3.eth.get_transaction_receipt(log["transactionHash"])
             when = dt.datetime.fromtimestamp(w3.eth.get_block(log["blockNumber"])["timestamp"], tz=dt.UTC)
             for address in {a for a in (sender, receiver) if a in addresses}:
-                _record(report, wallets[address], token, tx, receipt, when, amount=amount, log_index=log["logIndex"],
-                        sender=sender, receiver=receiver)
+                for wallet in wallets[address]:
+                    _record(report, wallet, token, tx, receipt, when, amount=amount, log_index=log["logIndex"],
+                            sender=sender, receiver=receiver)
 
 
 def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
@@ -149,24 +158,30 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
         "gas_price": chain.wei_to_eth(receipt["effectiveGasPrice"]) if outgoing else None, "gas_fee": fee,
         "fee": fee or Decimal(0),
     }
+    organization_rows = Transaction.objects.for_organization(wallet.organization_id)
     # Our own send: its pending row exists (same external_id for the main transfer); confirm it.
-    mine = Transaction.objects.filter(external_id=external_id).first()
+    mine = organization_rows.filter(external_id=external_id).first()
     if mine is not None:
         if mine.status == TransactionStatus.PENDING:
-            Transaction.objects.filter(pk=mine.pk, status=TransactionStatus.PENDING).update(**facts)
-            OutgoingTransfer.objects.filter(tx_hash=tx_hash).update(
+            confirmed = organization_rows.filter(pk=mine.pk, status=TransactionStatus.PENDING).update(**facts)
+            OutgoingTransfer.objects.for_organization(wallet.organization_id).filter(tx_hash=tx_hash).update(
                 status=TransferStatus.CONFIRMED if status == TransactionStatus.CONFIRMED else TransferStatus.FAILED)
             report.confirmed_sends += 1
             report.users_changed.add(wallet.user_id)
+            if confirmed:
+                mine.refresh_from_db()
+                transaction_event("transaction.confirmed", mine)
         else:
             report.skipped_duplicates += 1
         return
-    internal = Wallet.objects.filter(user=wallet.user, address__in=[sender, receiver]).count() == 2
+    internal = Wallet.objects.for_organization(wallet.organization_id).filter(
+        user_id=wallet.user_id, address__in=[sender, receiver]).count() == 2
     try:
         # One document, no multi-document transaction: a monitor killed here leaves no open
         # transaction (and its locks) behind for the next run to trip over.
-        Transaction.objects.create(
-            transaction_type=TransactionType.TRANSFER, user=wallet.user, wallet=wallet, cryptocurrency=asset,
+        recorded = Transaction.objects.create(
+            transaction_type=TransactionType.TRANSFER, user_id=wallet.user_id,
+            organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=asset,
             amount=amount, transaction_date=when, hash=tx_hash, log_index=None if log_index < 0 else log_index,
             from_address=sender, to_address=receiver or "", source="chain", external_id=external_id,
             direction="out" if outgoing else "in",
@@ -187,3 +202,4 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
     )
     report.recorded += 1
     report.users_changed.add(wallet.user_id)
+    transaction_event("transaction.created", recorded)

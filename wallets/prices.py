@@ -2,6 +2,10 @@
 
 Offline by default: without PRICE_API_BASE_URL only the local store answers (prices entered in the
 admin, imported, or taken from trades). JSON numbers are parsed straight into Decimal, never float.
+
+Quotes from the price API (and the demo's market data) are shared by every organization; quotes an
+organization enters by hand or imports are its own. A lookup for an organization sees both, and on
+the same day its own quote wins.
 """
 
 from __future__ import annotations
@@ -63,14 +67,33 @@ def price_client() -> CoinGeckoClient | None:
     return CoinGeckoClient(settings.PRICE_API_BASE_URL, settings.PRICE_API_KEY, settings.PRICE_API_TIMEOUT_SECONDS)
 
 
+# Sources of quotes an organization makes itself (they need one); the others are shared market data.
+ORGANIZATION_SOURCES = ("manual", "import", "trade")
+
+
+def _organization_id(organization):
+    return getattr(organization, "pk", organization)
+
+
+def quote_preference(quote) -> tuple:
+    """Sort key among quotes of one asset and day: the organization's own first, then by source."""
+    return (quote.organization_id is None, quote.source)
+
+
 def price_record(*, symbol: str, price: Decimal, fiat: str | None = None, day: dt.date | None = None,
-                 source: str = "manual") -> PriceQuote:
+                 source: str = "manual", organization=None) -> PriceQuote:
+    """Store a quote. `organization` (an Organization or its id): the organization's own quote,
+    required for the sources it makes ("manual", "import", "trade"); None: shared market data."""
     fiat = (fiat or settings.REPORTING_FIAT).upper()
+    organization_id = _organization_id(organization)
     if price is None or Decimal(price) < 0:
         raise ApiError(422, "invalid_price", "A price must be zero or more.")
-    quote, _ = PriceQuote.objects.update_or_create(symbol=symbol.upper(), fiat=fiat, day=day, source=source,
-                                                   defaults={"price": Decimal(price)})
-    if day is None and fiat == settings.REPORTING_FIAT:
+    if source in ORGANIZATION_SOURCES and organization_id is None:
+        raise ApiError(422, "organization_required", f"A {source!r} price belongs to an organization.")
+    quote, _ = PriceQuote.objects.update_or_create(
+        organization_id=organization_id, symbol=symbol.upper(), fiat=fiat, day=day, source=source,
+        defaults={"price": Decimal(price)})
+    if day is None and fiat == settings.REPORTING_FIAT and organization_id is None:
         Cryptocurrency.objects.filter(symbol=symbol.upper()).update(current_price=Decimal(price),
                                                                    last_updated=timezone.now())
     return quote
@@ -90,21 +113,32 @@ def prices_refresh_current() -> int:
     return len(prices)
 
 
-def price_current(*, symbol: str, fiat: str | None = None) -> Decimal:
-    """The newest price: any "latest" quote (API or manual), else the newest daily close."""
+def _quotes(organization, symbol: str, fiat: str):
+    return PriceQuote.objects.for_organization(_organization_id(organization)).filter(symbol=symbol.upper(), fiat=fiat)
+
+
+def price_current(*, symbol: str, fiat: str | None = None, organization=None) -> Decimal:
+    """The newest price seen by `organization` (shared quotes and its own): any "latest" quote (API
+    or manual; the organization's own on the same day), else the newest daily close."""
     fiat = (fiat or settings.REPORTING_FIAT).upper()
-    quote = (PriceQuote.objects.filter(symbol=symbol.upper(), fiat=fiat, day__isnull=True)
-             .order_by("-fetched_at").first()
-             or PriceQuote.objects.filter(symbol=symbol.upper(), fiat=fiat).order_by("-day").first())
+    quotes = _quotes(organization, symbol, fiat)
+    latest = sorted(quotes.filter(day__isnull=True),
+                    key=lambda q: (q.fetched_at.date(), q.organization_id is not None, q.fetched_at))
+    quote = latest[-1] if latest else None
+    if quote is None:
+        newest_day = quotes.filter(day__isnull=False).order_by("-day").first()
+        if newest_day is not None:
+            quote = min(quotes.filter(day=newest_day.day), key=quote_preference)
     if quote is None:
         raise ApiError(404, "no_price", f"No {fiat} price for {symbol.upper()}: enter one or configure a price API.")
     return quote.price
 
 
-def price_on(*, symbol: str, day: dt.date, fiat: str | None = None) -> Decimal:
-    """The daily price: stored, else fetched from the price API and stored."""
+def price_on(*, symbol: str, day: dt.date, fiat: str | None = None, organization=None) -> Decimal:
+    """The daily price seen by `organization` (its own first): stored, else fetched from the price
+    API and stored as shared market data."""
     fiat = (fiat or settings.REPORTING_FIAT).upper()
-    quote = PriceQuote.objects.filter(symbol=symbol.upper(), fiat=fiat, day=day).order_by("source").first()
+    quote = min(_quotes(organization, symbol, fiat).filter(day=day), key=quote_preference, default=None)
     if quote is not None:
         return quote.price
     client = price_client()
@@ -118,8 +152,10 @@ def price_on(*, symbol: str, day: dt.date, fiat: str | None = None) -> Decimal:
     return price_record(symbol=symbol, price=price, fiat=fiat, day=day, source="coingecko").price
 
 
-def convert(*, symbol: str, amount: Decimal, fiat: str | None = None, day: dt.date | None = None) -> dict:
+def convert(*, symbol: str, amount: Decimal, fiat: str | None = None, day: dt.date | None = None,
+            organization=None) -> dict:
     fiat = (fiat or settings.REPORTING_FIAT).upper()
-    price = price_on(symbol=symbol, day=day, fiat=fiat) if day else price_current(symbol=symbol, fiat=fiat)
+    price = (price_on(symbol=symbol, day=day, fiat=fiat, organization=organization) if day
+             else price_current(symbol=symbol, fiat=fiat, organization=organization))
     return {"asset": symbol.upper(), "amount": amount, "fiat": fiat, "price": price, "value": amount * price,
             "day": day}

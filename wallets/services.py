@@ -1,4 +1,9 @@
-"""Writes for wallets: `<entity>_<action>(*, ...)`, validated; errors are ApiErrors with a code."""
+"""Writes for wallets: `<entity>_<action>(*, ...)`, validated; errors are ApiErrors with a code.
+
+Every write takes the acting member and checks what they may do with core.permissions; what they may
+reach at all is decided before (the API/view looks objects up through wallets.selectors, so another
+organization's object is a 404 there). Everything written carries its organization: a wallet the
+actor's, a transaction or transfer its wallet's, an alert its owner's."""
 
 from __future__ import annotations
 
@@ -15,9 +20,11 @@ from eth_account.messages import encode_defunct
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 
 from accounts.employees import employee_can_hold_funds
+from core import permissions
 from core.jsonapi.errors import ApiError
 from ledger.tasks import transaction_journals_sync_later
 from wallets import chain
+from wallets.events import transaction_event, wallet_event
 from wallets.keystore import envelope_key_id, envelope_rewrap, private_key_encrypt
 from wallets.models import Cryptocurrency, Wallet, WalletType
 
@@ -41,6 +48,15 @@ def address_normalise(address: str) -> str:
     return to_checksum_address(address.lower())
 
 
+def _forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise _forbidden(message)
+
+
 def _key_to_account(private_key: str):
     try:
         return Account.from_key(private_key.strip())
@@ -49,9 +65,12 @@ def _key_to_account(private_key: str):
 
 
 def wallet_create(*, user, name: str, wallet_type: str, address: str = "", private_key: str = "") -> Wallet:
-    """Create a wallet in one of the owner's `max_wallets` slots (race-proof via a unique
-    (user, slot) index). Private Key wallets generate a key unless one is imported; MetaMask and
-    Hardware wallets are watch-only and need an address."""
+    """`user` (the acting member) creates a wallet of their own in their organization, in one of
+    their `max_wallets` slots there (race-proof via a unique (organization, user, slot) index).
+    Private Key wallets generate a key unless one is imported; MetaMask and Hardware wallets are
+    watch-only and need an address. An address is unique within an organization (another
+    organization may watch the same one)."""
+    _require(permissions.can_create_wallet(user), "You cannot create wallets.")
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ApiError(422, "validation_error", "A wallet needs a name of 1-100 characters.", {"fields": {"name": "1-100 characters"}})
@@ -77,31 +96,37 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
                            {"fields": {"address": "required"}})
         address = address_normalise(address)
 
-    if Wallet.objects.filter(address=address).exists():
-        raise ApiError(409, "address_taken", "This address is already registered.")
-    taken = set(Wallet.objects.filter(user=user).values_list("slot", flat=True))
+    in_organization = Wallet.objects.for_organization(user.organization_id)
+    if in_organization.filter(address=address).exists():
+        raise ApiError(409, "address_taken", "This address is already registered in your organization.")
+    taken = set(in_organization.filter(user=user).values_list("slot", flat=True))
     for slot in (s for s in range(user.max_wallets) if s not in taken):
-        wallet = Wallet(name=name, address=address, user=user, wallet_type=wallet_type,
-                        encrypted_private_key=envelope, slot=slot)
+        wallet = Wallet(name=name, address=address, user=user, organization_id=user.organization_id,
+                        wallet_type=wallet_type, encrypted_private_key=envelope, slot=slot)
         try:
             wallet.save()
         except IntegrityError:
-            if Wallet.objects.filter(address=address).exists():
-                raise ApiError(409, "address_taken", "This address is already registered.") from None
+            if in_organization.filter(address=address).exists():
+                raise ApiError(409, "address_taken",
+                               "This address is already registered in your organization.") from None
             continue  # another create took this slot a moment ago: try the next one
-        logger.info("wallet created id=%s user=%s type=%s address=%s", wallet.pk, user.pk, wallet_type, address)
+        logger.info("wallet created id=%s user=%s organization=%s type=%s address=%s", wallet.pk, user.pk,
+                    user.organization_id, wallet_type, address)
+        wallet_event("wallet.created", wallet)
         return wallet
     raise ApiError(409, "wallet_limit_reached", f"You already have the maximum of {user.max_wallets} wallets.",
                    {"max_wallets": user.max_wallets})
 
 
 def wallet_create_with_new_key(*, user, name: str) -> Wallet:
-    """A Private Key wallet with a freshly generated key: EIP-55 address, key stored only as an
-    encrypted envelope (never logged or returned), within the owner's max_wallets."""
+    """A Private Key wallet of `user` (the acting member) with a freshly generated key: EIP-55
+    address, key stored only as an encrypted envelope (never logged or returned), within the owner's
+    max_wallets."""
     return wallet_create(user=user, name=name, wallet_type=WalletType.PRIVATE_KEY)
 
 
-def wallet_update(*, wallet: Wallet, name: str | None = None, is_active: bool | None = None) -> Wallet:
+def wallet_update(*, actor, wallet: Wallet, name: str | None = None, is_active: bool | None = None) -> Wallet:
+    _require(permissions.can_manage_wallet(actor, wallet), "Only the wallet's owner or a manager can change it.")
     if name is not None:
         name = name.strip()
         if not name or len(name) > 100:
@@ -110,19 +135,24 @@ def wallet_update(*, wallet: Wallet, name: str | None = None, is_active: bool | 
     if is_active is not None:
         wallet.is_active = is_active
     wallet.save(update_fields=["name", "is_active", "updated_at"])
+    wallet_event("wallet.updated", wallet)
     return wallet
 
 
-def wallet_delete(*, wallet: Wallet) -> None:
+def wallet_delete(*, actor, wallet: Wallet) -> None:
+    _require(permissions.can_manage_wallet(actor, wallet), "Only the wallet's owner or a manager can delete it.")
     try:
         wallet.delete()
     except ProtectedError:
         raise ApiError(409, "wallet_has_transactions",
                        "This wallet has transactions; deactivate it instead (is_active=false).") from None
+    wallet_event("wallet.deleted", wallet)
 
 
-def wallet_ownership_challenge(*, wallet: Wallet) -> str:
+def wallet_ownership_challenge(*, actor, wallet: Wallet) -> str:
     """A message for the wallet's owner to sign (EIP-191 personal_sign); single use, 5 minutes."""
+    _require(permissions.can_manage_wallet(actor, wallet),
+             "Only the wallet's owner or a manager can prove its ownership.")
     nonce = secrets.token_hex(16)
     expires = timezone.now() + OWNERSHIP_CHALLENGE_TTL
     Wallet.objects.filter(pk=wallet.pk).update(ownership_nonce=nonce, ownership_nonce_expires=expires)
@@ -133,7 +163,9 @@ def ownership_message(address: str, nonce: str) -> str:
     return f"Crypto Books: I control {address}. Nonce: {nonce}"
 
 
-def wallet_ownership_verify(*, wallet: Wallet, signature: str) -> Wallet:
+def wallet_ownership_verify(*, actor, wallet: Wallet, signature: str) -> Wallet:
+    _require(permissions.can_manage_wallet(actor, wallet),
+             "Only the wallet's owner or a manager can prove its ownership.")
     wallet.refresh_from_db()
     if not wallet.ownership_nonce or not wallet.ownership_nonce_expires or wallet.ownership_nonce_expires < timezone.now():
         raise ApiError(400, "no_challenge", "Ask for a new challenge first; the last one expired or was used.")
@@ -152,10 +184,12 @@ def wallet_ownership_verify(*, wallet: Wallet, signature: str) -> Wallet:
     return wallet
 
 
-def wallet_balance_refresh(*, wallet: Wallet) -> dict:
-    """ETH and every tracked ERC-20 balance, read from the node; the stored ETH balance is updated."""
+def wallet_balance_refresh(*, actor, wallet: Wallet) -> dict:
+    """ETH and every tracked ERC-20 balance, read from the node; the stored ETH balance is updated.
+    Anyone who may see the wallet may refresh it (it reads public chain facts)."""
     from wallets.erc20 import erc20_balance
 
+    _require(permissions.can_view_wallet(actor, wallet), "You cannot see this wallet.")
     try:
         eth = chain.eth_balance(wallet.address)
         tokens = []
@@ -170,7 +204,11 @@ def wallet_balance_refresh(*, wallet: Wallet) -> dict:
     return {"address": wallet.address, "eth": eth, "tokens": tokens, "as_of": timezone.now()}
 
 
-def wallet_monitoring_enable(*, wallet: Wallet, from_block: int | None = None) -> Wallet:
+def wallet_monitoring_enable(*, wallet: Wallet, from_block: int | None = None, actor=None) -> Wallet:
+    """Watch the wallet from `from_block` (default: the current block). `actor`: the member asking
+    (checked); None only for system work (the demo loader, benchmarks)."""
+    if actor is not None:
+        _require(permissions.can_manage_wallet(actor, wallet), "Only the wallet's owner or a manager can monitor it.")
     if from_block is None:
         try:
             from_block = chain.web3_client().eth.block_number
@@ -180,11 +218,13 @@ def wallet_monitoring_enable(*, wallet: Wallet, from_block: int | None = None) -
         raise ApiError(422, "validation_error", "from_block must be 0 or more.")
     Wallet.objects.filter(pk=wallet.pk).update(monitoring_enabled=True, monitor_from_block=from_block)
     wallet.refresh_from_db()
+    wallet_event("wallet.monitoring_enabled", wallet)
     return wallet
 
 
 def wallet_keys_rotate() -> tuple[int, int]:
-    """Re-wrap every envelope not under the current master key; a compare-and-set on the old
+    """Re-wrap every envelope not under the current master key, in every organization (an
+    installation-wide operation of the `rotate_wallet_keys` command); a compare-and-set on the old
     envelope keeps a concurrent writer's change. Returns (re-wrapped, already current)."""
     from django.conf import settings
 
@@ -233,20 +273,32 @@ def _validate_transaction(tx) -> None:
         raise ApiError(422, "validation_error", "The transaction is not valid.", {"fields": exc.message_dict}) from None
 
 
-def transaction_create(*, wallet: Wallet, asset: str, **fields):
+def transaction_create(*, actor, wallet: Wallet, asset: str, **fields):
+    """A manual transaction in `wallet`: it belongs to the wallet's owner and organization."""
     from wallets.models import Transaction
 
-    tx = Transaction(user=wallet.user, wallet=wallet, cryptocurrency=_asset(asset), source="manual",
+    _require(permissions.can_record_transaction(actor, wallet),
+             "Only the wallet's owner or a manager can record transactions in it.")
+    tx = Transaction(user_id=wallet.user_id, organization_id=wallet.organization_id, wallet=wallet,
+                     cryptocurrency=_asset(asset), source="manual",
                      **{k: v for k, v in fields.items() if k in MANUAL_FIELDS})
     _validate_transaction(tx)
     tx.save()
     transaction_journals_sync_later(tx.user)
+    transaction_event("transaction.created", tx)
     return tx
 
 
-def transaction_update(*, transaction, **changes):
+def transaction_update(*, actor, transaction, **changes):
     """Rows from the chain keep their on-chain facts: only business fields change. Manual rows can
-    be corrected entirely."""
+    be corrected entirely. Business fields: the owner or anyone working the books; anything else:
+    the owner or a manager."""
+    if set(changes) <= set(BUSINESS_FIELDS):
+        _require(permissions.can_edit_transaction_business_fields(actor, transaction),
+                 "You cannot edit this transaction.")
+    else:
+        _require(permissions.can_edit_transaction(actor, transaction),
+                 "Only the transaction's owner or a manager can correct it.")
     allowed = BUSINESS_FIELDS if transaction.source == "chain" else MANUAL_FIELDS
     refused = sorted(set(changes) - set(allowed))
     if refused:
@@ -258,15 +310,19 @@ def transaction_update(*, transaction, **changes):
     _validate_transaction(transaction)
     transaction.save()
     transaction_journals_sync_later(transaction.user)  # corrected by reversal + new entry
+    transaction_event("transaction.updated", transaction)
     return transaction
 
 
-def transaction_delete(*, transaction) -> None:
+def transaction_delete(*, actor, transaction) -> None:
+    _require(permissions.can_edit_transaction(actor, transaction),
+             "Only the transaction's owner or a manager can delete it.")
     if transaction.source == "chain":
         raise ApiError(409, "chain_transaction", "Transactions read from the chain cannot be deleted.")
     user = transaction.user
     transaction.delete()
     transaction_journals_sync_later(user)  # its entry is reversed
+    transaction_event("transaction.deleted", transaction)
 
 
 # --- price alerts --------------------------------------------------------------------------------
@@ -301,17 +357,20 @@ def _alert_fields(*, symbol: str | None = None, direction: str | None = None, th
 
 
 def price_alert_create(*, user, symbol: str, direction: str, threshold, fiat: str = "USD"):
+    """`user` (the acting member) sets an alert of their own, in their organization."""
     from wallets.models import PriceAlert
 
+    _require(permissions.can_use_backoffice(user), "You cannot set price alerts.")
     fields = _alert_fields(symbol=symbol, direction=direction, threshold=threshold, fiat=fiat)
-    if PriceAlert.objects.filter(user=user).count() >= MAX_PRICE_ALERTS_PER_USER:
+    if PriceAlert.objects.for_actor(user).filter(user=user).count() >= MAX_PRICE_ALERTS_PER_USER:
         raise ApiError(409, "alert_limit_reached", f"You already have {MAX_PRICE_ALERTS_PER_USER} price alerts.")
-    return PriceAlert.objects.create(user=user, **fields)
+    return PriceAlert.objects.create(user=user, organization_id=user.organization_id, **fields)
 
 
-def price_alert_update(*, alert, rearm: bool = False, is_active: bool | None = None, **changes):
+def price_alert_update(*, actor, alert, rearm: bool = False, is_active: bool | None = None, **changes):
     """Change an alert. Changing its condition (asset, direction, threshold, fiat) or `rearm=True`
     re-arms it: it may fire again once."""
+    _require(permissions.can_manage_price_alert(actor, alert), "Only the alert's owner or a manager can change it.")
     fields = _alert_fields(**changes)
     condition_changed = any(getattr(alert, name) != value for name, value in fields.items())
     for name, value in fields.items():
@@ -324,7 +383,8 @@ def price_alert_update(*, alert, rearm: bool = False, is_active: bool | None = N
     return alert
 
 
-def price_alert_delete(*, alert) -> None:
+def price_alert_delete(*, actor, alert) -> None:
+    _require(permissions.can_manage_price_alert(actor, alert), "Only the alert's owner or a manager can delete it.")
     alert.delete()
 
 
@@ -361,7 +421,8 @@ def price_alert_fire(*, alert, price: Decimal) -> bool:
 
 
 def price_alerts_check() -> dict:
-    """Compare every armed alert with the current stored price and fire the crossed ones."""
+    """Compare every armed alert with the current stored price its organization sees (shared
+    quotes and its own) and fire the crossed ones. System work over every organization."""
     from django.db import DatabaseError
     from pymongo.errors import PyMongoError
 
@@ -370,17 +431,17 @@ def price_alerts_check() -> dict:
 
     armed = list(PriceAlert.objects.filter(is_active=True, triggered_at=None).select_related("user"))
     fired = unpriced = 0
-    for fiat in sorted({alert.fiat for alert in armed}):
-        alerts = [alert for alert in armed if alert.fiat == fiat]
-        book = price_book_for({alert.symbol for alert in alerts}, fiat=fiat)
+    for organization_id, fiat in sorted({(alert.organization_id, alert.fiat) for alert in armed}, key=str):
+        alerts = [alert for alert in armed if alert.fiat == fiat and alert.organization_id == organization_id]
+        book = price_book_for({alert.symbol for alert in alerts}, fiat=fiat, organization=organization_id)
         for symbol in sorted({alert.symbol for alert in alerts}):
             price = book.current(symbol)
             if price is None:
                 unpriced += sum(1 for alert in alerts if alert.symbol == symbol)
                 continue
-            # One write per asset records the price every armed alert saw.
-            PriceAlert.objects.filter(symbol=symbol, fiat=fiat, is_active=True, triggered_at=None).update(
-                last_price=price)
+            # One write per asset and organization records the price every armed alert saw.
+            PriceAlert.objects.for_organization(organization_id).filter(
+                symbol=symbol, fiat=fiat, is_active=True, triggered_at=None).update(last_price=price)
             for alert in (a for a in alerts if a.symbol == symbol and _crossed(a, price)):
                 try:
                     fired += price_alert_fire(alert=alert, price=price)

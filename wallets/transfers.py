@@ -4,6 +4,10 @@ Order of work: check (approved session, addresses, amount, balance incl. max fee
 nonce (app-managed counter) -> sign -> persist the signed raw transaction, nonce and hash -> create
 the pending Transaction -> broadcast. A retry with the same Idempotency-Key finds the stored
 transfer and rebroadcasts its bytes; it never signs again.
+
+Who may send from a wallet: core.permissions.can_send_from_wallet (its owner or a manager of its
+organization). The transfer and its pending transaction belong to the wallet's organization; the
+transaction to the wallet's owner (whose holdings it moves), the transfer to the member who sent it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from eth_account import Account
 from web3 import Web3
 
 from accounts.sessions import require_approved_session
+from core import permissions
 from core.jsonapi.errors import ApiError
 from wallets import chain
 from wallets.keystore import private_key_decrypt
@@ -65,7 +70,10 @@ def fee_quote(w3: Web3) -> tuple[int, int]:
 
 def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, asset: str = "ETH",
                   idempotency_key: str) -> tuple[OutgoingTransfer, bool]:
-    """Returns (transfer, created). `created` is False when the key was seen before."""
+    """`user` (the acting member) sends from `wallet`. Returns (transfer, created). `created` is
+    False when the key was seen before."""
+    if not permissions.can_send_from_wallet(user, wallet):
+        raise ApiError(403, "forbidden", "Only the wallet's owner or a manager can send from it.")
     require_approved_session(session)
     if not idempotency_key or len(idempotency_key) > 200:
         raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (1-200 characters).")
@@ -115,13 +123,14 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
     signed = Account.sign_transaction(tx, private_key_decrypt(wallet.encrypted_private_key))
     tx_hash = signed.hash.to_0x_hex()
     pending = Transaction(
-        transaction_type=TransactionType.TRANSFER, user=user, wallet=wallet, cryptocurrency=token, amount=amount,
+        transaction_type=TransactionType.TRANSFER, user_id=wallet.user_id, organization_id=wallet.organization_id,
+        wallet=wallet, cryptocurrency=token, amount=amount,
         transaction_date=timezone.now(), hash=tx_hash, from_address=wallet.address, to_address=to,
         status=TransactionStatus.PENDING, source="chain", description=f"Sent to {to}",
         external_id=f"chain:{tx_hash}:{'0' if token.contract_address else '-1'}:{wallet.address}",
     )
     transfer = OutgoingTransfer(
-        user=user, wallet=wallet, cryptocurrency=token, to_address=to, amount=amount, idempotency_key=scoped_key,
+        user=user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=token, to_address=to, amount=amount, idempotency_key=scoped_key,
         request_fingerprint=fingerprint, chain_id=settings.ETH_CHAIN_ID, nonce=nonce, gas_limit=gas_limit,
         max_fee_per_gas=max_fee, max_priority_fee_per_gas=priority_fee,
         signed_raw_transaction=signed.raw_transaction.to_0x_hex(), tx_hash=tx_hash,
@@ -133,6 +142,9 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
         return _replay(OutgoingTransfer.objects.get(idempotency_key=scoped_key), fingerprint), False
     pending.save()
     OutgoingTransfer.objects.filter(pk=transfer.pk).update(transaction=pending)
+    from wallets.events import transaction_event
+
+    transaction_event("transaction.created", pending)
     _broadcast(transfer)
     transfer.refresh_from_db()
     return transfer, True
@@ -161,7 +173,8 @@ def _broadcast(transfer: OutgoingTransfer) -> None:
             _mark_broadcast(transfer)
             return
         OutgoingTransfer.objects.filter(pk=transfer.pk).update(status=TransferStatus.FAILED, error=str(exc)[:2000])
-        Transaction.objects.filter(hash=transfer.tx_hash).update(status=TransactionStatus.FAILED)
+        Transaction.objects.for_organization(transfer.organization_id).filter(
+            wallet_id=transfer.wallet_id, hash=transfer.tx_hash).update(status=TransactionStatus.FAILED)
         raise ApiError(422, "broadcast_rejected", "The node rejected the transaction.", {"reason": str(exc)[:300]}) from None
     except Exception as exc:
         logger.warning("broadcast of %s deferred: %s", transfer.tx_hash, exc)
@@ -211,9 +224,10 @@ def transaction_status(*, tx_hash: str) -> dict:
     return result
 
 
-def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "ETH", fiat: str = "USD") -> dict:
+def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "ETH", fiat: str = "USD",
+                 organization=None) -> dict:
     """Gas limit of the transfer and slow/normal/fast fee tiers from the node's fee history, in ETH
-    and in `fiat` (the user's) at the stored current ETH price (no fiat figure without one)."""
+    and in `fiat` (the organization's) at the current ETH price it sees (no fiat figure without one)."""
     from_address, to = address_normalise(from_address), address_normalise(to)
     token = Cryptocurrency.objects.filter(symbol=asset.upper()).first()
     if token is None:
@@ -234,7 +248,7 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
         raise ApiError(422, "estimate_failed", "The node cannot estimate this transfer.", {"reason": str(exc)[:300]}) from None
     base_fee = history["baseFeePerGas"][-1]
     rewards = history["reward"] or [[0, 0, 0]]
-    price = _eth_price(fiat)
+    price = _eth_price(fiat, organization)
     tiers = {}
     for index, name in enumerate(("slow", "normal", "fast")):
         tip = sorted(r[index] for r in rewards)[len(rewards) // 2]
@@ -245,10 +259,10 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
     return {"gas_limit": gas, "base_fee_per_gas": base_fee, "fiat_currency": fiat, "tiers": tiers}
 
 
-def _eth_price(fiat: str) -> Decimal | None:
+def _eth_price(fiat: str, organization=None) -> Decimal | None:
     from wallets.prices import price_current
 
     try:
-        return price_current(symbol="ETH", fiat=fiat)
+        return price_current(symbol="ETH", fiat=fiat, organization=organization)
     except ApiError:
         return None

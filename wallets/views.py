@@ -1,5 +1,6 @@
-"""Back-office pages of wallets: the user's wallets with an on-chain balance refresh, and the
-portfolio (positions, value and allocation charts) (HTMX)."""
+"""Back-office pages of wallets: the wallets the member may see with an on-chain balance refresh,
+and the portfolio (positions, value and allocation charts) of what they may see, in the
+organization's fiat (HTMX)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -10,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core import permissions
 from core.jsonapi.errors import ApiError
 from wallets.selectors import (portfolio_allocation_for, portfolio_history_for, portfolio_movements_for,
                                portfolio_value_for, wallet_list_for)
@@ -19,7 +21,13 @@ from wallets.services import wallet_balance_refresh
 @login_required
 @require_GET
 def wallet_page(request):
-    return render(request, "wallets/wallets.html", {"wallets": list(wallet_list_for(request.user))})
+    """The wallets the member may see: their own, or every wallet of the organization (with its
+    owner) for managers and accountants."""
+    all_wallets = permissions.can_view_all_wallets(request.user)
+    wallets = wallet_list_for(request.user)
+    if all_wallets:
+        wallets = wallets.select_related("user")
+    return render(request, "wallets/wallets.html", {"wallets": list(wallets), "all_wallets": all_wallets})
 
 
 @login_required
@@ -30,11 +38,12 @@ def wallet_balance_row(request, wallet_id):
         raise Http404
     error, balance = "", None
     try:
-        balance = wallet_balance_refresh(wallet=wallet)
+        balance = wallet_balance_refresh(actor=request.user, wallet=wallet)
     except ApiError as exc:
         error = exc.message
     wallet.refresh_from_db()
-    return render(request, "wallets/_wallet_row.html", {"wallet": wallet, "balance": balance, "error": error})
+    return render(request, "wallets/_wallet_row.html", {"wallet": wallet, "balance": balance, "error": error,
+                                                        "all_wallets": permissions.can_view_all_wallets(request.user)})
 
 
 # Chart periods of the portfolio page: days of daily history ending today.

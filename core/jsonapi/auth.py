@@ -1,15 +1,24 @@
 """API authentication: a JWT access token (`Authorization: Bearer ...`) bound to a live session, or
-the browser session (cookie, with CSRF enforced on unsafe methods). Every router uses `api_auth` or
-`staff_auth`. Both set `request.user` and `request.user_session` (None for sessions not created by
-our login, e.g. Django's test client)."""
+the browser session (cookie, with CSRF enforced on unsafe methods). Every router uses `api_auth`,
+`staff_auth` or `auth_requiring(<core.permissions predicate>)`. They set `request.user` and
+`request.user_session` (None for sessions not created by our login, e.g. Django's test client).
+
+`auth_requiring(predicate)` authenticates the same way and then answers 403 when the predicate of
+core.permissions says no; `staff_auth` is `auth_requiring(can_open_admin)` (managers and admins of
+their organization, platform superusers). Which *rows* the user reaches is still the handler's
+scoped query (core.tenancy): passing the predicate never widens that.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.selectors import access_token_authenticate, user_session_get
+from core import permissions
 
 BROWSER_SESSION_KEY = "user_session_id"
 
@@ -32,24 +41,40 @@ class CookieSessionAuth(SessionAuth):
         return user
 
 
-class StaffJWTBearer(JWTBearer):
+Predicate = Callable[[object], bool]
+
+
+class PredicateJWTBearer(JWTBearer):
+    def __init__(self, predicate: Predicate):
+        super().__init__()
+        self.predicate = predicate
+
     def authenticate(self, request: HttpRequest, token: str):
         user = super().authenticate(request, token)
-        if user is not None and not user.is_staff:
+        if user is not None and not self.predicate(user):
             raise AuthorizationError()
         return user
 
 
-class StaffSessionAuth(CookieSessionAuth):
+class PredicateSessionAuth(CookieSessionAuth):
+    def __init__(self, predicate: Predicate, csrf: bool = True):
+        super().__init__(csrf=csrf)
+        self.predicate = predicate
+
     def authenticate(self, request: HttpRequest, key):
         user = super().authenticate(request, key)
-        if user and not user.is_staff:
+        if user and not self.predicate(user):
             raise AuthorizationError()
         return user
+
+
+def auth_requiring(predicate: Predicate) -> list:
+    """Authentication (JWT or session) that also requires `predicate(user)` (403 otherwise)."""
+    return [PredicateJWTBearer(predicate), PredicateSessionAuth(predicate)]
 
 
 api_auth = [JWTBearer(), CookieSessionAuth()]
-staff_auth = [StaffJWTBearer(), StaffSessionAuth()]
+staff_auth = auth_requiring(permissions.can_open_admin)
 
 
 def client_ip(request: HttpRequest) -> str | None:

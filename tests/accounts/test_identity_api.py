@@ -52,7 +52,9 @@ def test_register_sends_a_verification_email_and_login_waits_for_it(client, mail
     response = register(client)
     assert response.status_code == 201
     body = response.json()
-    assert body["username"] == "nina" and body["email_verified"] is False and body["role"] == "USER"
+    assert body["username"] == "nina" and body["email_verified"] is False
+    # A new organization, named after her (no company given), with her as its ADMIN.
+    assert body["role"] == "ADMIN" and body["organization"]["name"] == "Nina North"
     assert "password" not in body and "verification_token" not in body
     assert len(mailbox) == 1 and mailbox[0]["To"] == "nina@example.test"
     assert code_of(login(client)) == "email_not_verified"
@@ -304,7 +306,7 @@ def test_profile_update_changes_only_profile_fields(client, mailbox):
                      HTTP_AUTHORIZATION=f"Bearer {token}")
     assert bad.status_code == 422
     user = User.objects.get(username="nina")
-    assert user.role == "USER" and not user.is_staff
+    assert user.role == "ADMIN" and not user.is_superuser  # of her own organization, from registration
 
 
 def test_session_approval_gates_private_key_operations(client, mailbox, settings):

@@ -14,9 +14,20 @@ from tests import harness
 pytestmark = pytest.mark.django_db
 
 STRONG = "Str0ng!Passphrase"
+_main_organization = {}
+
+
+@pytest.fixture(autouse=True)
+def _in_the_main_organization(organization):
+    _main_organization["org"] = organization
+    yield
+    _main_organization.clear()
 
 
 def new_user(username="dana", role=Role.USER, **extra):
+    """A member of the test's main organization (user_create without one would make a new
+    organization with them as its ADMIN)."""
+    extra.setdefault("organization", _main_organization["org"])
     return user_create(username=username, email=f"{username}@example.test", password=STRONG,
                        first_name="Dana", last_name="Doe", role=role, **extra)
 
@@ -197,6 +208,21 @@ def test_plain_users_cannot_enter_the_admin(client):
     client.force_login(new_user())
     response = client.get("/admin/accounts/user/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    landing = client.get("/admin/accounts/user/", follow=True)
+    assert landing.redirect_chain[-1][0] == "/app/" and landing.status_code == 200
+
+
+def test_user_create_without_an_organization_makes_its_admin():
+    """Registration's path: a new organization named from the company (else after the person)."""
+    alone = user_create(username="solo", email="solo@example.test", password=STRONG, first_name="Sam",
+                        last_name="Solo", role=Role.USER)
+    assert alone.role == Role.ADMIN and alone.is_staff and alone.organization.name == "Sam Solo"
+    assert alone.organization.is_personal
+    firm = user_create(username="firm", email="firm@example.test", password=STRONG, first_name="Fay",
+                       last_name="Firm", company="Firm & Co")
+    assert firm.organization.name == "Firm & Co" and not firm.organization.is_personal
+    assert firm.organization_id != alone.organization_id
+    assert list(firm.groups.values_list("name", flat=True)) == ["ADMIN"]
 
 
 def test_admin_role_change_goes_through_the_service(client, make_user):
@@ -232,10 +258,11 @@ def test_role_change_is_audited(make_user):
     assert entry.actor_username == "root" and entry.details == {"previous": "USER", "role": "MANAGER"}
 
 
-def test_manager_sees_only_their_team_in_the_admin_and_cannot_change_roles(client, make_user):
+def test_manager_sees_only_their_organization_in_the_admin_and_cannot_change_roles(client, make_user,
+                                                                                   make_organization):
     manager = new_user(username="maya", role=Role.MANAGER)
     mine = make_user(username="eli", manager=manager)
-    stranger = make_user(username="zed")
+    stranger = make_user(username="zed", organization=make_organization("Elsewhere"))
     client.force_login(User.objects.get(pk=manager.pk))
     listing = client.get("/admin/accounts/user/").content.decode()
     assert "eli" in listing and "zed" not in listing
@@ -243,3 +270,25 @@ def test_manager_sees_only_their_team_in_the_admin_and_cannot_change_roles(clien
     page = client.get(f"/admin/accounts/user/{mine.pk}/change/")
     assert page.status_code == 200
     assert "role" not in page.context["adminform"].form.fields
+
+
+def test_an_organization_admin_cannot_grant_platform_powers(client, make_user):
+    org_admin = new_user(username="ada", role=Role.ADMIN)
+    target = new_user(username="tom")
+    client.force_login(User.objects.get(pk=org_admin.pk))
+    form = client.get(f"/admin/accounts/user/{target.pk}/change/").context["adminform"].form
+    for platform_field in ("is_superuser", "groups", "user_permissions"):
+        assert platform_field not in form.fields
+    assert "role" in form.fields and "is_accountant" in form.fields
+    assert client.get("/admin/auth/group/").status_code == 403  # role groups are the platform's
+
+
+def test_the_last_admin_of_an_organization_with_members_keeps_the_role(make_user, client):
+    admin = new_user(username="ada", role=Role.ADMIN)
+    new_user(username="tom")
+    with pytest.raises(ValidationError):
+        user_set_role(user=admin, role=Role.USER, actor=None)
+    assert User.objects.get(pk=admin.pk).role == Role.ADMIN
+    root = new_user(username="root", role=Role.ADMIN, is_superuser=True)  # a second admin: now it may
+    user_set_role(user=User.objects.get(pk=admin.pk), role=Role.MANAGER, actor=root)
+    assert User.objects.get(pk=admin.pk).role == Role.MANAGER

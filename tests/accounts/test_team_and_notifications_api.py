@@ -34,11 +34,20 @@ def team(make_user):
     return manager, other_manager, mine, theirs
 
 
+@pytest.fixture
+def outsiders(make_user, make_organization):
+    """Another organization: its manager and one of their employees."""
+    other = make_organization("Globex")
+    boss = make_user(role="MANAGER", username="hank", organization=other)
+    worker = make_user(username="stranger", manager=boss, organization=other)
+    return other, boss, worker
+
+
 def code_of(response):
     return response.json()["error"]["code"]
 
 
-def test_manager_invites_an_employee_who_sets_a_password_by_email(team, as_user, client, mailbox):
+def test_manager_creates_an_employee_who_sets_a_password_by_email(team, as_user, client, mailbox, organization):
     manager = team[0]
     call = as_user(manager)
     response = call("post", "/api/auth/employees/add/", {"username": "newbie", "email": "newbie@example.test",
@@ -47,26 +56,31 @@ def test_manager_invites_an_employee_who_sets_a_password_by_email(team, as_user,
     assert response.json()["manager_id"] == str(manager.pk) and response.json()["is_verified_by_manager"] is False
     employee = User.objects.get(username="newbie")
     assert not employee.has_usable_password()
+    # Made directly inside the manager's organization (a new person: nothing is taken from them).
+    assert employee.organization_id == organization.pk and employee.role == "USER"
     token = re.search(r"reset-password/\?token=(\S+)", mailbox[-1].get_payload()).group(1)
     accepted = client.post("/api/auth/reset-password/", {"token": token, "new_password": "Fresh!Start#2026"},
                            content_type="application/json")
     assert accepted.status_code == 200
     assert client.post("/api/auth/login/", {"username": "newbie", "password": "Fresh!Start#2026"},
                        content_type="application/json").status_code == 200
-    assert AuditLogEntry.objects.filter(action="employee_invited", actor_username="maya").exists()
-    assert RealtimeEvent.objects.filter(group="admin.manager-verification", event_type="employee.added").exists()
+    assert AuditLogEntry.objects.filter(action="employee_invited", actor_username="maya",
+                                        organization=organization).exists()
+    assert RealtimeEvent.objects.filter(group=f"org.{organization.pk}.admin.manager-verification",
+                                        event_type="employee.added").exists()
 
 
-def test_team_lists_are_scoped(team, as_user, make_user):
+def test_team_lists_are_scoped(team, as_user, make_user, outsiders):
     manager, other_manager, mine, theirs = team
     names = [e["username"] for e in as_user(manager)("get", "/api/auth/employees/").json()["items"]]
     assert names == ["eli"]
     assert [e["username"] for e in as_user(manager)("get", "/api/employees/").json()["items"]] == ["eli"]
     admin = make_user(role="ADMIN", username="root")
     everyone = {e["username"] for e in as_user(admin)("get", "/api/employees/?limit=200").json()["items"]}
-    assert {"maya", "omar", "eli", "zed", "root"} <= everyone
+    assert everyone == {"maya", "omar", "eli", "zed", "root"}  # the organization, nobody else's
     assert as_user(manager)("get", f"/api/employees/team/{other_manager.pk}/").status_code == 404
     assert [e["username"] for e in as_user(admin)("get", f"/api/employees/team/{other_manager.pk}/").json()["items"]] == ["zed"]
+    assert as_user(admin)("get", f"/api/employees/team/{outsiders[1].pk}/").status_code == 404
 
 
 def test_users_cannot_reach_manager_endpoints(team, as_user):
@@ -76,27 +90,53 @@ def test_users_cannot_reach_manager_endpoints(team, as_user):
     assert call("post", f"/api/employees/{employee.pk}/verify/", {}).status_code == 403
     assert call("post", "/api/employees/", {"username": "x1y", "email": "x@example.test", "first_name": "X",
                                             "last_name": "Y"}).status_code == 403
+    assert call("post", "/api/auth/employees/add-existing/", {"username": "zed"}).status_code == 403
 
 
-def test_a_manager_cannot_touch_another_teams_employee(team, as_user):
-    manager, _, _, theirs = team
+EVERY_EMPLOYEE_ENDPOINT = [
+    ("get", "/api/employees/{id}/", None),
+    ("put", "/api/employees/{id}/", {"department": "Sales"}),
+    ("put", "/api/employees/{id}/", {"is_accountant": True}),
+    ("delete", "/api/employees/{id}/", None),
+    ("post", "/api/employees/{id}/verify/", {}),
+    ("get", "/api/employees/team/{id}/", None),
+    ("put", "/api/auth/employees/{id}/status/", {"is_active": False}),
+    ("delete", "/api/auth/employees/{id}/remove/", None),
+]
+
+
+@pytest.mark.parametrize("role", ["MANAGER", "ADMIN"])
+def test_another_organizations_people_are_404_on_every_employee_endpoint(team, as_user, make_user, outsiders, role):
+    other, boss, stranger = outsiders
+    call = as_user(make_user(role=role))
+    for method, path, data in EVERY_EMPLOYEE_ENDPOINT:
+        for target in (stranger, boss):
+            response = call(method, path.format(id=target.pk), data)
+            assert response.status_code == 404, (method, path, target.username, response.content)
+    for method, path, data in [("get", f"/api/employees/{ObjectId()}/", None), ("get", "/api/employees/not-an-id/", None),
+                               ("post", "/api/notifications/", {"title": "x", "message": "y", "user_id": str(stranger.pk)})]:
+        assert call(method, path, data).status_code == 404
+    stranger.refresh_from_db()
+    assert stranger.is_active and stranger.organization_id == other.pk and stranger.manager_id == boss.pk
+    assert not stranger.is_verified_by_manager and stranger.department == "" and not stranger.is_accountant
+
+
+def test_a_manager_manages_the_organizations_plain_users_not_its_managers(team, as_user):
+    manager, other_manager, _, theirs = team
     call = as_user(manager)
-    for method, path, data in [
-        ("get", f"/api/employees/{theirs.pk}/", None),
-        ("put", f"/api/employees/{theirs.pk}/", {"department": "Sales"}),
-        ("post", f"/api/employees/{theirs.pk}/verify/", {}),
-        ("put", f"/api/auth/employees/{theirs.pk}/status/", {"is_active": False}),
-        ("delete", f"/api/auth/employees/{theirs.pk}/remove/", None),
-        ("get", f"/api/employees/{ObjectId()}/", None),
-        ("get", "/api/employees/not-an-id/", None),
-    ]:
-        response = call(method, path, data)
-        assert response.status_code == 404, (method, path, response.content)
-    theirs.refresh_from_db()
-    assert theirs.is_active and not theirs.is_verified_by_manager and theirs.department == ""
+    # Another team's plain user of the same organization: core.permissions.can_manage_member allows it.
+    assert call("post", f"/api/employees/{theirs.pk}/verify/", {}).status_code == 200
+    # A fellow manager: visible, but not theirs to manage.
+    assert call("get", f"/api/employees/{other_manager.pk}/").status_code == 200
+    for method, path, data in [("put", f"/api/auth/employees/{other_manager.pk}/status/", {"is_active": False}),
+                               ("post", f"/api/employees/{other_manager.pk}/verify/", {}),
+                               ("delete", f"/api/auth/employees/{other_manager.pk}/remove/", None)]:
+        assert call(method, path, data).status_code == 403, path
+    other_manager.refresh_from_db()
+    assert other_manager.is_active and other_manager.organization_id == manager.organization_id
 
 
-def test_verify_status_and_remove(team, as_user):
+def test_verify_and_status(team, as_user):
     manager, _, mine, _ = team
     call = as_user(manager)
     assert call("post", f"/api/employees/{mine.pk}/verify/", {}).json()["is_verified_by_manager"] is True
@@ -104,11 +144,8 @@ def test_verify_status_and_remove(team, as_user):
     assert call("post", f"/api/employees/{mine.pk}/verify/", {"approve": False}).json()["is_verified_by_manager"] is False
     assert call("put", f"/api/auth/employees/{mine.pk}/status/", {"is_active": False}).json()["is_active"] is False
     assert call("put", f"/api/auth/employees/{mine.pk}/status/", {"is_active": "maybe"}).status_code == 422
-    assert call("delete", f"/api/auth/employees/{mine.pk}/remove/").status_code == 200
-    mine.refresh_from_db()
-    assert mine.manager_id is None
     actions = set(AuditLogEntry.objects.values_list("action", flat=True))
-    assert {"employee_verified", "employee_rejected", "employee_deactivated", "employee_removed"} <= actions
+    assert {"employee_verified", "employee_rejected", "employee_deactivated"} <= actions
 
 
 def test_deactivating_ends_the_employees_sessions(team, as_user, access_token_for, client):
@@ -116,18 +153,6 @@ def test_deactivating_ends_the_employees_sessions(team, as_user, access_token_fo
     employee_token = access_token_for(mine)
     as_user(manager)("put", f"/api/auth/employees/{mine.pk}/status/", {"is_active": False})
     assert client.get("/api/auth/profile/", HTTP_AUTHORIZATION=f"Bearer {employee_token}").status_code == 401
-
-
-def test_add_existing_user_to_the_team(team, as_user, make_user):
-    manager = team[0]
-    loner = make_user(username="loner")
-    call = as_user(manager)
-    assert call("post", "/api/auth/employees/add-existing/", {"username": "loner"}).json()["manager_id"] == str(manager.pk)
-    assert call("post", "/api/auth/employees/add-existing/", {"username": "zed"}).status_code == 409
-    assert call("post", "/api/auth/employees/add-existing/", {"username": "omar"}).status_code == 409
-    assert call("post", "/api/auth/employees/add-existing/", {"username": "nobody"}).status_code == 404
-    loner.refresh_from_db()
-    assert loner.manager_id == manager.pk
 
 
 def test_employee_update_and_delete_keep_records(team, as_user):
@@ -139,6 +164,19 @@ def test_employee_update_and_delete_keep_records(team, as_user):
     assert call("delete", f"/api/employees/{mine.pk}/").status_code == 200
     mine.refresh_from_db()
     assert not mine.is_active and mine.manager_id is None and User.objects.filter(pk=mine.pk).exists()
+    assert mine.organization_id == manager.organization_id  # a deactivated member: the records stay
+
+
+def test_only_an_admin_makes_someone_an_accountant(team, as_user, make_user):
+    manager, _, mine, _ = team
+    assert as_user(manager)("put", f"/api/employees/{mine.pk}/", {"is_accountant": True}).status_code == 403
+    admin = make_user(role="ADMIN", username="root")
+    response = as_user(admin)("put", f"/api/employees/{mine.pk}/", {"is_accountant": True})
+    assert response.status_code == 200
+    mine.refresh_from_db()
+    assert mine.is_accountant and mine.role == "USER"
+    assert AuditLogEntry.objects.filter(action="accountant_granted", actor_username="root").exists()
+    assert as_user(admin)("put", f"/api/employees/{admin.pk}/", {"is_accountant": True}).status_code == 403
 
 
 def test_unverified_employees_cannot_create_wallets(team):
@@ -176,8 +214,9 @@ def test_notifications_of_others_are_404(make_user, as_user):
     assert not note.is_read
 
 
-def test_create_notification_for_self_or_own_team_only(team, as_user, mailbox):
-    manager, _, mine, theirs = team
+def test_create_notification_for_self_or_the_members_one_manages(team, as_user, mailbox, outsiders):
+    manager, other_manager, mine, _ = team
+    theirs = outsiders[2]
     call = as_user(manager)
     created = call("post", "/api/notifications/", {"title": "Payday", "message": "Friday", "user_id": str(mine.pk),
                                                    "priority": "HIGH", "type": "PAYROLL"})
@@ -185,6 +224,8 @@ def test_create_notification_for_self_or_own_team_only(team, as_user, mailbox):
     assert Notification.objects.filter(user=mine, title="Payday").exists()
     assert any(m["To"] == mine.email for m in mailbox)  # HIGH is emailed
     assert call("post", "/api/notifications/", {"title": "x", "message": "y", "user_id": str(theirs.pk)}).status_code == 404
+    assert call("post", "/api/notifications/", {"title": "x", "message": "y",
+                                                "user_id": str(other_manager.pk)}).status_code == 403
     assert call("post", "/api/notifications/", {"title": "x", "message": "y", "priority": "URGENT"}).status_code == 422
     assert call("post", "/api/notifications/", {"title": "", "message": "y"}).status_code == 422
 

@@ -1,10 +1,11 @@
-"""/api/system/: health of every component, the paginated task-run list, the OpenAPI schema."""
+"""/api/system/: health of every component, the paginated task-run list and detail (scoped to the
+organization's staff; installation-wide runs to platform superusers), the OpenAPI schema."""
 
 import pytest
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
-from core import health, localstack
+from core import health, localstack, services
 from core.models import TaskRun
 
 
@@ -14,8 +15,12 @@ def staff_client(client, make_user):
     return client
 
 
-def make_runs(n):
-    TaskRun.objects.bulk_create([TaskRun(name=f"run-{i:03d}") for i in range(n)])
+@pytest.fixture
+def make_runs(organization):
+    def make(n, organization=organization):
+        TaskRun.objects.bulk_create([TaskRun(name=f"run-{i:03d}", organization=organization) for i in range(n)])
+
+    return make
 
 
 # --- health --------------------------------------------------------------------------------------------
@@ -64,7 +69,7 @@ def test_email_check_talks_smtp(smtp_server, settings):
 
 # --- task-run list and pagination -------------------------------------------------------------------
 @pytest.mark.django_db
-def test_task_runs_first_page_has_next_link(staff_client):
+def test_task_runs_first_page_has_next_link(staff_client, make_runs):
     make_runs(5)
     body = staff_client.get("/api/system/task-runs/?limit=2").json()
     assert [item["name"] for item in body["items"]] == ["run-004", "run-003"] or len(body["items"]) == 2
@@ -74,7 +79,7 @@ def test_task_runs_first_page_has_next_link(staff_client):
 
 
 @pytest.mark.django_db
-def test_task_runs_pages_cover_every_row_once(staff_client):
+def test_task_runs_pages_cover_every_row_once(staff_client, make_runs):
     make_runs(5)
     seen, url = [], "/api/system/task-runs/?limit=2"
     while url:
@@ -85,7 +90,7 @@ def test_task_runs_pages_cover_every_row_once(staff_client):
 
 
 @pytest.mark.django_db
-def test_last_page_has_no_next(staff_client):
+def test_last_page_has_no_next(staff_client, make_runs):
     make_runs(3)
     body = staff_client.get("/api/system/task-runs/?limit=3").json()
     assert len(body["items"]) == 3 and body["next"] is None
@@ -100,7 +105,7 @@ def test_bad_pagination_parameters_are_422(staff_client, query):
 
 
 @pytest.mark.django_db
-def test_task_run_items_have_string_ids(staff_client):
+def test_task_run_items_have_string_ids(staff_client, make_runs):
     make_runs(1)
     item = staff_client.get("/api/system/task-runs/").json()["items"][0]
     assert isinstance(item["id"], str) and len(item["id"]) == 24
@@ -108,7 +113,7 @@ def test_task_run_items_have_string_ids(staff_client):
 
 
 @pytest.mark.django_db
-def test_list_queries_do_not_grow_with_rows(staff_client):
+def test_list_queries_do_not_grow_with_rows(staff_client, make_runs):
     def queries_for_page():
         with CaptureQueriesContext(connection) as captured:
             assert staff_client.get("/api/system/task-runs/?limit=50").status_code == 200
@@ -122,11 +127,81 @@ def test_list_queries_do_not_grow_with_rows(staff_client):
     assert many == few
 
 
+# --- who reads which task runs ---------------------------------------------------------------------
+@pytest.mark.django_db
+def test_task_runs_need_a_login(client):
+    assert client.get("/api/system/task-runs/").status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", [{"role": "USER"}, {"role": "USER", "is_accountant": True}])
+def test_task_runs_are_not_for_plain_users_or_accountants(client, make_user, make_runs, fields):
+    make_runs(1)
+    client.force_login(make_user(**fields))
+    response = client.get("/api/system/task-runs/")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+    run = TaskRun.objects.get()
+    assert client.get(f"/api/system/task-runs/{run.pk}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_task_runs_by_jwt_follow_the_same_rule(client, make_user, make_runs, access_token_for):
+    make_runs(2)
+    user_token = access_token_for(make_user(role="USER"))
+    assert client.get("/api/system/task-runs/", HTTP_AUTHORIZATION=f"Bearer {user_token}").status_code == 403
+    manager_token = access_token_for(make_user(role="MANAGER"))
+    body = client.get("/api/system/task-runs/", HTTP_AUTHORIZATION=f"Bearer {manager_token}").json()
+    assert len(body["items"]) == 2
+
+
+@pytest.mark.django_db
+def test_a_manager_reads_only_their_organizations_runs(client, make_user, make_organization, make_runs, organization):
+    other = make_organization("Other Co")
+    make_runs(2)
+    make_runs(3, organization=other)
+    make_runs(1, organization=None)  # installation-wide
+    client.force_login(make_user(role="MANAGER", organization=other))
+    items = client.get("/api/system/task-runs/").json()["items"]
+    assert len(items) == 3 and {item["organization_id"] for item in items} == {str(other.pk)}
+    for run in TaskRun.objects.exclude(organization=other):
+        response = client.get(f"/api/system/task-runs/{run.pk}/")
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_a_superuser_also_reads_the_installation_wide_runs_but_not_other_organizations(
+        client, make_user, make_organization, make_runs, organization):
+    other = make_organization("Other Co")
+    make_runs(2)
+    make_runs(1, organization=other)
+    make_runs(1, organization=None)
+    client.force_login(make_user(role="ADMIN", is_superuser=True))
+    items = client.get("/api/system/task-runs/").json()["items"]
+    assert sorted(str(item["organization_id"]) for item in items) == sorted([str(organization.pk)] * 2 + ["None"])
+    platform = TaskRun.objects.get(organization__isnull=True)
+    assert client.get(f"/api/system/task-runs/{platform.pk}/").status_code == 200
+    theirs = TaskRun.objects.get(organization=other)
+    assert client.get(f"/api/system/task-runs/{theirs.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_task_run_detail_has_the_log_lines(staff_client, organization):
+    run = services.task_run_create(name="probe", organization_id=organization.pk)
+    services.task_run_start(task_run_id=run.pk)
+    services.task_run_log(task_run_id=run.pk, message="counted 3 users", level="INFO")
+    services.task_run_fail(task_run_id=run.pk, error="node unreachable")
+    body = staff_client.get(f"/api/system/task-runs/{run.pk}/").json()
+    assert body["id"] == str(run.pk) and body["status"] == "FAILED" and body["error"] == "node unreachable"
+    assert [(line["level"], line["message"]) for line in body["log_lines"]] == [("INFO", "counted 3 users")]
+    assert body["organization_id"] == str(organization.pk)
+
+
 # --- OpenAPI ---------------------------------------------------------------------------------------
 def test_openapi_lists_system_endpoints_and_object_id_pattern(client):
     schema = client.get("/api/openapi.json").json()
     assert "/api/system/health/" in schema["paths"]
     assert "/api/system/task-runs/" in schema["paths"]
+    assert "/api/system/task-runs/{task_run_id}/" in schema["paths"]
     task_run = schema["components"]["schemas"]["TaskRunOut"]["properties"]["id"]
     assert task_run["pattern"] == "^[0-9a-fA-F]{24}$"
 

@@ -69,7 +69,8 @@ def test_api_docs_render_under_the_csp(live_url, page):
 
 
 def test_register_verify_login_and_manager_approval(live_url, page, smtp_server):
-    """register -> verify email (link from the received mail) -> login -> manager approves in the queue."""
+    """register -> verify email (link from the received mail) -> invited by a manager -> accepts in the
+    app -> the manager approves in the queue."""
     from accounts.employees import employee_add_existing
     from accounts.models import User
 
@@ -92,11 +93,18 @@ def test_register_verify_login_and_manager_approval(live_url, page, smtp_server)
     page.goto(live_url + link[link.index("/app/"):])
     expect(page.locator("#verified")).to_be_visible()
 
-    employee_add_existing(actor=boss, login="nina")  # the manager takes the new user into the team
+    # The manager invites the new user; nothing moves until she accepts in the app.
+    employee_add_existing(actor=boss, login="nina")
+    assert User.objects.get(username="nina").organization_id != boss.organization_id
     page.goto(f"{live_url}/app/login/")
     page.fill("#id_username", "nina")
     page.fill("#id_password", "Gr33n!Ledger#42")
     page.click("button[type=submit]")
+    page.goto(f"{live_url}/app/invitations/")
+    page.locator("button", has_text="Accept").first.click()
+    expect(page.locator("[id^=answer-]").first).to_contain_text("ccepted")
+    assert User.objects.get(username="nina").organization_id == boss.organization_id
+    page.goto(f"{live_url}/app/")
     expect(page.locator("#verification-status")).to_have_attribute("data-status", "pending")
     page.click("text=Log out nina")
 

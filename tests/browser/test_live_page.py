@@ -11,7 +11,8 @@ PASSWORD = "Quarter!Ops2026"
 
 
 def log_in_to_live_page(live_url, page):
-    user_create(username="lena", email="lena@example.test", password=PASSWORD, first_name="Lena",
+    """Log in as a manager (ADMIN of her own new organization); returns her."""
+    manager = user_create(username="lena", email="lena@example.test", password=PASSWORD, first_name="Lena",
                 last_name="Live", role=Role.MANAGER, email_verified=True)
     page.goto(f"{live_url}/app/")
     assert "/app/login/" in page.url  # login required
@@ -22,6 +23,7 @@ def log_in_to_live_page(live_url, page):
     # live.js marks the area connected only after the server's "connected" message (auth passed).
     expect(page.locator("#live-area")).to_have_attribute("data-live", "connected")
     page.evaluate("window.__noReloadMarker = 'still-here'")
+    return manager
 
 
 def test_started_run_appears_and_finishes_without_a_reload(live_url, page):
@@ -38,12 +40,12 @@ def test_started_run_appears_and_finishes_without_a_reload(live_url, page):
 def test_run_written_by_another_process_is_pushed_to_the_page(live_url, page):
     """This test process is not the web server: its writes reach the page only through the outbox,
     daphne's relay, the websocket and the htmx refresh the live event triggers."""
-    log_in_to_live_page(live_url, page)
+    manager = log_in_to_live_page(live_url, page)
     refreshes = []
     page.on("request", lambda request: refreshes.append(request.url)
             if request.method == "GET" and request.url.endswith("/app/task-runs/") else None)
 
-    run = services.task_run_create(name="nightly_probe")
+    run = services.task_run_create(name="nightly_probe", organization_id=manager.organization_id)
     services.task_run_start(task_run_id=run.pk)
     services.task_run_set_progress(task_run_id=run.pk, progress=40, message="4/10")
     services.task_run_log(task_run_id=run.pk, message="wallet 4 of 10 scanned")

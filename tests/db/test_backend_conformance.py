@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def wallet(make_user):
-    return Wallet.objects.create(name="w", address="0x" + "1" * 40, user=make_user(), wallet_type="MetaMask")
+    user = make_user()
+    return Wallet.objects.create(name="w", address="0x" + "1" * 40, user=user, organization=user.organization,
+                                 wallet_type="MetaMask")
 
 
 # --- unique indexes (idempotent imports and monitoring) ---------------------------------------------

@@ -44,7 +44,9 @@ def server_is_secantus() -> bool:
 
 @pytest.fixture
 def wallet(make_user):
-    return Wallet.objects.create(name="w", address="0x" + "2" * 40, user=make_user(), wallet_type="MetaMask")
+    user = make_user()
+    return Wallet.objects.create(name="w", address="0x" + "2" * 40, user=user, organization=user.organization,
+                                 wallet_type="MetaMask")
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def eth():
 
 
 def tx(wallet, eth, amount, **fields):
+    fields.setdefault("organization_id", wallet.organization_id)
     return Transaction(
         transaction_type=TransactionType.BUY, wallet=wallet, cryptocurrency=eth, amount=amount,
         transaction_date=fields.pop("transaction_date", timezone.now()), **fields,

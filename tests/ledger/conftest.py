@@ -1,4 +1,5 @@
-"""Ledger fixtures: the default chart, users of each role with an API caller, and entry helpers."""
+"""Ledger fixtures: the main organization ("Acme", with the default chart it got when it was made),
+users of each role with an API caller, and entry helpers."""
 
 import pymongo.monitoring
 import pytest
@@ -7,10 +8,9 @@ from accounts.models import Role
 
 
 @pytest.fixture
-def chart(db):
-    from ledger.services import chart_of_accounts_ensure_default
-
-    chart_of_accounts_ensure_default()
+def chart(organization):
+    """The main organization: its default chart was made with it (organization_created)."""
+    return organization
 
 
 class Caller:
@@ -49,6 +49,12 @@ def user_api(api_as, chart):
 @pytest.fixture
 def admin_api(api_as, chart):
     return api_as(Role.ADMIN)
+
+
+@pytest.fixture
+def accountant_api(api_as, chart):
+    """A plain USER with the Accountant flag."""
+    return api_as(Role.USER, is_accountant=True)
 
 
 def entry_body(amount="100", debit="1110", credit="3100", date="2026-03-01", **fields):

@@ -52,4 +52,4 @@ def test_racing_moves_never_close_a_cycle(make_user, chart):
         for thread in threads:
             thread.join(timeout=60)
         assert sorted(outcomes) == ["moved", "parent_cycle"], outcomes
-        assert not _cycle_exists(account_parent_map())
+        assert not _cycle_exists(account_parent_map(organization_id=chart.pk))

@@ -1,5 +1,6 @@
-"""/api/accounts/: the default chart, hierarchy rules (cycles refused), balances from posted
-entries only, rolled up through children, and who may change the chart."""
+"""/api/accounts/: the default chart (every organization gets its own), hierarchy rules (cycles
+refused), balances from posted entries only, rolled up through children, who may see and change the
+chart, and another organization's accounts answering 404."""
 
 import datetime as dt
 from decimal import Decimal
@@ -40,45 +41,114 @@ def post_entry(user, amount, debit, credit, day=dt.date(2026, 3, 1)):
 def test_the_default_chart_is_there_and_loading_it_again_creates_nothing(chart):
     from wallets.models import Cryptocurrency
 
-    codes = set(FinancialAccount.objects.values_list("account_code", flat=True))
+    org = chart.pk
+    codes = set(FinancialAccount.objects.filter(organization=chart).values_list("account_code", flat=True))
     for key in ("cash", "bank", "crypto_assets", "receivables", "payables", "payroll_liabilities", "tax_payable",
                 "equity", "retained_earnings", "revenue", "crypto_income", "realised_gains", "expenses",
                 "gas_fees", "salaries", "realised_losses"):
-        assert services.chart_account_get(key=key).account_code in codes
+        assert services.chart_account_get(key=key, organization_id=org).account_code in codes
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
-    assert services.chart_of_accounts_ensure_default() == 1  # only ETH's crypto asset account is new
-    assert services.chart_of_accounts_ensure_default() == 0
-    eth = services.crypto_asset_account_get_or_create(symbol="eth")
+    # Crypto asset accounts are made on first use, not for every asset known to the installation.
+    assert services.chart_of_accounts_ensure_default(organization_id=org) == 0
+    eth = services.crypto_asset_account_get_or_create(symbol="eth", organization_id=org)
     assert (eth.account_code, eth.parent_account, eth.account_type) == ("1200-ETH", "1200", "asset")
-    assert services.crypto_asset_account_get_or_create(symbol="ETH").pk == eth.pk
-    dusd = services.crypto_asset_account_get_or_create(symbol="DUSD")
-    assert dusd.system_key == "crypto:DUSD" and FinancialAccount.objects.filter(system_key__startswith="crypto:").count() == 2
+    assert services.crypto_asset_account_get_or_create(symbol="ETH", organization_id=org).pk == eth.pk
+    dusd = services.crypto_asset_account_get_or_create(symbol="DUSD", organization_id=org)
+    assert dusd.system_key == "crypto:DUSD"
+    assert FinancialAccount.objects.filter(organization=chart, system_key__startswith="crypto:").count() == 2
 
 
-def test_the_chart_is_loaded_by_migrate_and_keeps_hand_edits(db):
-    FinancialAccount.objects.all().delete()
-    FinancialAccount.objects.create(account_code="1110", account_name="Till", account_type="asset")
+def test_every_new_organization_gets_its_own_default_chart(chart, make_organization):
+    other = make_organization("Other", reporting_fiat="EUR")
+    mine = {a.account_code: a for a in FinancialAccount.objects.filter(organization=chart)}
+    theirs = {a.account_code: a for a in FinancialAccount.objects.filter(organization=other)}
+    assert len(theirs) == len(services.DEFAULT_CHART) and set(theirs) == set(mine)
+    assert {a.currency for a in theirs.values()} == {"EUR"} and {a.currency for a in mine.values()} == {"USD"}
+    assert not set(a.pk for a in theirs.values()) & set(a.pk for a in mine.values())
+    # A crypto asset account made in one organization's chart does not appear in the other's.
+    services.crypto_asset_account_get_or_create(symbol="ETH", organization_id=other.pk)
+    assert not FinancialAccount.objects.filter(organization=chart, account_code="1200-ETH").exists()
+    # The same code is free in each organization (unique per organization, not installation-wide).
+    services.account_create(actor=None, organization_id=chart.pk, account_code="1150", account_name="Petty",
+                            account_type="asset", parent_account="1100")
+    services.account_create(actor=None, organization_id=other.pk, account_code="1150", account_name="Petty",
+                            account_type="asset", parent_account="1100")
+
+
+def test_a_failed_organization_creation_leaves_no_chart(db):
+    """The chart is written inside the creator's transaction: a rollback takes it away too."""
+    from django_mongodb_backend.transaction import atomic
+
+    from core.models import Organization
+    from core.organizations import organization_create
+
+    with pytest.raises(RuntimeError), atomic():
+        organization_create(name="Doomed")
+        raise RuntimeError("the creator fails after the organization was made")
+    assert not Organization.objects.filter(name="Doomed").exists()
+    assert not FinancialAccount.objects.exists()
+
+
+def test_the_chart_is_ensured_by_migrate_for_every_organization_and_keeps_hand_edits(chart, make_organization):
+    from core.models import Organization
+
+    other = make_organization("Other")
+    FinancialAccount.objects.filter(organization=chart).delete()
+    FinancialAccount.objects.create(organization=chart, account_code="1110", account_name="Till", account_type="asset")
+    bare = Organization.objects.create(name="Made before the ledger knew it")  # no signal: no chart
     call_command("migrate", "ledger", verbosity=0)  # sends post_migrate
-    assert FinancialAccount.objects.filter(system_key="cash").get().account_name == "Till"
-    assert FinancialAccount.objects.filter(system_key="realised_losses").exists()
+    assert FinancialAccount.objects.get(organization=chart, system_key="cash").account_name == "Till"
+    for organization in (chart, other, bare):
+        assert FinancialAccount.objects.filter(organization=organization, system_key="realised_losses").exists()
     count = FinancialAccount.objects.count()
     call_command("migrate", "ledger", verbosity=0)
-    assert FinancialAccount.objects.count() == count
+    assert FinancialAccount.objects.count() == count == 3 * len(services.DEFAULT_CHART)
 
 
-def test_staff_create_accounts_users_only_read(manager_api, api_as):
+def test_a_plain_user_gets_403_on_the_chart(manager_api, api_as):
+    """The issue's leak: a plain employee read the company's balances. Now every account endpoint
+    answers 403 to a USER, whatever the id (their own organization's, another's, or none)."""
     created = new_account(manager_api)
-    assert created["level"] == 2 and created["balance"] == "0" and created["children"] == []
     user = api_as(Role.USER)
-    assert user("get", f"{BASE}{created['id']}/").status_code == 200
-    assert user("get", BASE).status_code == 200
-    for method, path, body in (("post", BASE, {"account_code": "1160", "account_name": "x", "account_type": "asset"}),
+    for method, path, body in (("get", BASE, None), ("get", f"{BASE}{created['id']}/", None),
+                               ("get", f"{BASE}6553f1c2a4b5c6d7e8f90123/", None),
+                               ("post", BASE, {"account_code": "1160", "account_name": "x", "account_type": "asset"}),
                                ("put", f"{BASE}{created['id']}/", {"account_name": "mine"}),
                                ("delete", f"{BASE}{created['id']}/", None)):
         response = user(method, path, body)
-        assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+        assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied", (method, path)
     assert FinancialAccount.objects.get(account_code="1150").account_name == "Petty cash"
     assert not FinancialAccount.objects.filter(account_code="1160").exists()
+
+
+def test_an_accountant_works_the_chart(manager_api, accountant_api):
+    created = new_account(accountant_api)
+    assert created["level"] == 2 and created["balance"] == "0" and created["children"] == []
+    assert accountant_api("get", BASE).status_code == 200
+    renamed = accountant_api("put", f"{BASE}{created['id']}/", {"account_name": "Till"})
+    assert renamed.status_code == 200 and renamed.json()["account_name"] == "Till"
+    assert accountant_api("delete", f"{BASE}{created['id']}/").status_code == 200
+
+
+def test_another_organizations_accounts_are_404_on_every_endpoint(manager_api, api_as, make_organization):
+    other = make_organization("Other")
+    theirs = api_as(Role.ADMIN, organization=other)
+    their_account = new_account(theirs)
+    mine = new_account(manager_api)
+    for method, body in (("get", None), ("put", {"account_name": "taken over"}), ("delete", None)):
+        response = manager_api(method, f"{BASE}{their_account['id']}/", body)
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found", method
+    assert FinancialAccount.objects.get(pk=their_account["id"]).account_name == "Petty cash"
+    # The list shows only the caller's chart; the same code lives in both.
+    listed = {a["id"] for a in manager_api("get", f"{BASE}?limit=200").json()["items"]}
+    assert mine["id"] in listed and their_account["id"] not in listed
+    assert len(listed) == FinancialAccount.objects.filter(organization=manager_api.user.organization).count()
+    # A parent is looked up in the caller's own chart only.
+    services.account_create(actor=theirs.user, account_code="1190", account_name="Theirs only",
+                            account_type="asset", parent_account="1100")
+    response = manager_api("post", BASE, {"account_code": "1191", "account_name": "x", "account_type": "asset",
+                                          "parent_account": "1190"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "unknown_parent"
 
 
 @pytest.mark.parametrize("fields, status, code", [

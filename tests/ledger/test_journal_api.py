@@ -1,5 +1,7 @@
-"""/api/journal-entries/: drafts, validation, posting and reversal rules, visibility, lock date,
-trial balance, and list queries that do not grow with rows."""
+"""/api/journal-entries/: drafts, validation, posting and reversal rules, who may do what (USER:
+nothing; accountant: drafts; manager: post and reverse; admin: lock date), another organization's
+entries answering 404 on every endpoint, the lock date and trial balance per organization, and list
+queries that do not grow with rows."""
 
 import datetime as dt
 from decimal import Decimal
@@ -10,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditLogEntry, Role
 from core.models import RealtimeEvent
+from core.realtime import Audience, organization_group
 from ledger import services
 from ledger.models import JournalEntry
 from tests.ledger.conftest import entry_body
@@ -116,17 +119,30 @@ def test_post_numbers_and_freezes_the_entry(manager_api):
     assert again.status_code == 409 and error_code(again) == "entry_not_draft"
     assert JournalEntry.objects.get().total_debit == Decimal(100)
     event = RealtimeEvent.objects.get(event_type="ledger.entry_posted")
-    assert event.group == "live" and event.payload["entry_id"] == "JE-2026-000001"
+    # Only the organization's book keepers hear of it (the issue: a fresh USER got it on /ws/live/).
+    assert event.group == organization_group(manager_api.user.organization_id, Audience.BOOKS)
+    assert event.payload["entry_id"] == "JE-2026-000001"
 
 
-def test_a_user_cannot_post_or_reverse(user_api, api_as):
-    entry = create(user_api)
-    response = user_api("post", f"{BASE}{entry['id']}/post/")
+def test_an_accountant_works_drafts_but_cannot_post_or_reverse(accountant_api, manager_api):
+    entry = create(accountant_api)
+    assert entry["created_by"] == accountant_api.user.username
+    edited = accountant_api("put", f"{BASE}{entry['id']}/", entry_body(amount="75"))
+    assert edited.status_code == 200 and edited.json()["total_debit"] == "75"
+    response = accountant_api("post", f"{BASE}{entry['id']}/post/")
     assert response.status_code == 403 and error_code(response) == "permission_denied"
     assert JournalEntry.objects.get().status == "draft"
-    manager = api_as(Role.MANAGER)
-    manager("post", f"{BASE}{entry['id']}/post/")
-    assert user_api("post", f"{BASE}{entry['id']}/reverse/").status_code == 403
+    assert accountant_api("post", BASE, entry_body(source_key="tx:1:x")).status_code == 403  # source keys: managers
+    with pytest.raises(services.ApiError) as refused:  # the service says the same, whoever calls it
+        services.journal_entry_create(created_by=accountant_api.user, date=dt.date(2026, 3, 1), description="x",
+                                      line_items=entry_body()["line_items"], post=True)
+    assert refused.value.status == 403
+    manager_api("post", f"{BASE}{entry['id']}/post/")
+    assert accountant_api("post", f"{BASE}{entry['id']}/reverse/").status_code == 403
+    assert accountant_api("get", f"{BASE}{entry['id']}/").json()["status"] == "posted"
+    assert accountant_api("get", f"{BASE}trial-balance/").status_code == 200
+    spare = create(accountant_api, description="spare")
+    assert accountant_api("delete", f"{BASE}{spare['id']}/").status_code == 200
     assert JournalEntry.objects.count() == 1
 
 
@@ -171,20 +187,55 @@ def test_unknown_and_malformed_ids_are_404(manager_api, path):
         assert response.status_code == 404 and error_code(response) == "not_found", (entry_id, response.content)
 
 
-def test_users_see_only_their_own_entries_staff_see_all(user_api, api_as):
-    other = api_as(Role.USER)
-    mine = create(user_api, description="mine")
-    theirs = create(other, description="theirs")
-    assert [e["description"] for e in user_api("get", BASE).json()["items"]] == ["mine"]
-    for method, path, body in (("get", f"{BASE}{theirs['id']}/", None),
-                               ("put", f"{BASE}{theirs['id']}/", entry_body()),
-                               ("delete", f"{BASE}{theirs['id']}/", None)):
+def endpoints(entry_id):
+    """Every journal-entry endpoint, with a body where it takes one."""
+    return (("get", BASE, None), ("post", BASE, entry_body()), ("get", f"{BASE}{entry_id}/", None),
+            ("put", f"{BASE}{entry_id}/", entry_body(amount="1")), ("delete", f"{BASE}{entry_id}/", None),
+            ("post", f"{BASE}{entry_id}/post/", None), ("post", f"{BASE}{entry_id}/reverse/", None),
+            ("get", f"{BASE}trial-balance/", None), ("get", f"{BASE}lock-date/", None),
+            ("put", f"{BASE}lock-date/", {"lock_date": "2026-01-31"}))
+
+
+def test_a_plain_user_gets_403_on_the_books(user_api, manager_api):
+    """The issue's leak: a USER read the entries (their own) and the lock date. Now every endpoint
+    of the books answers 403 to them, whatever the id."""
+    entry = create(manager_api, description="the company's")
+    for method, path, body in endpoints(entry["id"]):
         response = user_api(method, path, body)
-        assert response.status_code == 404, (method, response.content)
-    assert JournalEntry.objects.get(pk=theirs["id"]).description == "theirs"
-    manager = api_as(Role.MANAGER)
-    assert {e["description"] for e in manager("get", BASE).json()["items"]} == {"mine", "theirs"}
-    assert manager("put", f"{BASE}{mine['id']}/", entry_body(description="fixed by manager")).status_code == 200
+        assert response.status_code == 403 and error_code(response) == "permission_denied", (method, path)
+    assert JournalEntry.objects.get().status == "draft" and JournalEntry.objects.count() == 1
+
+
+def test_another_organizations_entries_are_404_on_every_endpoint(manager_api, admin_api, api_as,
+                                                                 make_organization):
+    other = make_organization("Other")
+    theirs = api_as(Role.ADMIN, organization=other)
+    draft = create(theirs, description="their draft")
+    booked = posted(theirs, description="their posted entry")
+    mine = create(manager_api, description="mine")
+    for caller in (manager_api, admin_api):
+        for entry in (draft, booked):
+            for method, path, body in endpoints(entry["id"]):
+                if entry["id"] not in path:
+                    continue
+                response = caller(method, path, body)
+                assert response.status_code == 404 and error_code(response) == "not_found", (method, path)
+        assert [e["id"] for e in caller("get", BASE).json()["items"]] == [mine["id"]]
+    assert JournalEntry.objects.get(pk=draft["id"]).status == "draft"
+    assert JournalEntry.objects.get(pk=booked["id"]).status == "posted"
+    with pytest.raises(services.ApiError) as refused:  # services refuse it too, whoever calls them
+        services.journal_entry_post(entry=JournalEntry.objects.get(pk=draft["id"]), actor=manager_api.user)
+    assert refused.value.status == 404
+    # Their books are untouched: my trial balance and theirs are separate.
+    assert manager_api("get", f"{BASE}trial-balance/").json()["rows"] == []
+    assert theirs("get", f"{BASE}trial-balance/").json()["total_debit"] == "100"
+
+
+def test_an_accountant_sees_every_entry_of_their_organization(accountant_api, manager_api):
+    mine = create(accountant_api, description="mine")
+    create(manager_api, description="the manager's")
+    assert {e["description"] for e in accountant_api("get", BASE).json()["items"]} == {"mine", "the manager's"}
+    assert manager_api("put", f"{BASE}{mine['id']}/", entry_body(description="fixed by manager")).status_code == 200
 
 
 def test_list_filters(manager_api):
@@ -204,9 +255,13 @@ def test_lock_date_is_set_by_admins_only_and_audited(admin_api, api_as):
     manager = api_as(Role.MANAGER)
     refused = manager("put", f"{BASE}lock-date/", {"lock_date": "2026-03-31"})
     assert refused.status_code == 403
+    assert api_as(Role.USER, is_accountant=True)("put", f"{BASE}lock-date/", {"lock_date": "2026-03-31"}).status_code == 403
     response = admin_api("put", f"{BASE}lock-date/", {"lock_date": "2026-03-31"})
     assert response.status_code == 200 and response.json()["lock_date"] == "2026-03-31"
+    assert response.json()["updated_by"] == admin_api.user.username
     assert manager("get", f"{BASE}lock-date/").json()["lock_date"] == "2026-03-31"
+    admin_api.user.organization.refresh_from_db()
+    assert admin_api.user.organization.lock_date == dt.date(2026, 3, 31)  # the organization's own
     admin_api("put", f"{BASE}lock-date/", {"lock_date": "2026-04-30"})
     history = list(AuditLogEntry.objects.filter(action="ledger_lock_date_set").order_by("created_at"))
     assert [(h.details["previous"], h.details["lock_date"]) for h in history] == [
@@ -229,6 +284,24 @@ def test_lock_date_refuses_create_post_and_reverse_on_or_before_it(admin_api):
     assert JournalEntry.objects.get(pk=draft["id"]).status == "draft"
 
 
+def test_the_lock_date_of_one_organization_does_not_lock_another(admin_api, api_as, make_organization):
+    other = make_organization("Other")
+    theirs = api_as(Role.ADMIN, organization=other)
+    their_draft = create(theirs, date="2026-03-15")
+    admin_api("put", f"{BASE}lock-date/", {"lock_date": "2026-03-31"})
+    assert theirs("get", f"{BASE}lock-date/").json() == {"lock_date": None, "updated_by": None, "updated_at": None}
+    assert theirs("post", f"{BASE}{their_draft['id']}/post/").status_code == 200
+    assert theirs("post", BASE, entry_body(date="2026-03-01")).status_code == 201
+    refused = admin_api("post", BASE, entry_body(date="2026-03-01"))
+    assert refused.status_code == 409 and error_code(refused) == "period_locked"
+    # An admin sets only their own organization's lock date, even through the service.
+    with pytest.raises(services.ApiError) as elsewhere:
+        services.ledger_lock_date_set(actor=admin_api.user, organization_id=other.pk, lock_date=dt.date(2026, 12, 31))
+    assert elsewhere.value.status == 404
+    other.refresh_from_db()
+    assert other.lock_date is None
+
+
 def test_trial_balance_is_staff_only_and_as_of(manager_api, api_as):
     posted(manager_api, amount="1000", date="2026-01-05")
     posted(manager_api, amount="40", debit="5100", credit="1110", date="2026-02-05")
@@ -240,6 +313,7 @@ def test_trial_balance_is_staff_only_and_as_of(manager_api, api_as):
     assert full["total_debit"] == full["total_credit"] == "1040" and full["is_balanced"]
     assert full["total_debit_balance"] == full["total_credit_balance"] == "1000"
     assert api_as(Role.USER)("get", f"{BASE}trial-balance/").status_code == 403
+    assert api_as(Role.USER, is_accountant=True)("get", f"{BASE}trial-balance/").json()["total_debit"] == "1040"
     assert manager_api("get", f"{BASE}trial-balance/?as_of=yesterday").status_code == 422
 
 
@@ -257,22 +331,29 @@ def test_an_entry_links_to_its_source_transaction(manager_api, api_as):
 
     eth = Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
     owner = api_as(Role.USER)
-    tx = Transaction.objects.create(transaction_type="BUY", user=owner.user, cryptocurrency=eth, amount=Decimal(1),
-                                    transaction_date="2026-03-01T00:00:00Z", hash="0x" + "c" * 64)
+    tx = Transaction.objects.create(transaction_type="BUY", user=owner.user, organization=owner.user.organization,
+                                    cryptocurrency=eth, amount=Decimal(1), transaction_date="2026-03-01T00:00:00Z",
+                                    hash="0x" + "c" * 64)
     body = entry_body(source_transaction_id=str(tx.pk), transaction_hash=tx.hash)
     entry = manager_api("post", BASE, body).json()
     assert entry["source_transaction_id"] == str(tx.pk) and entry["transaction_hash"] == tx.hash
     listed = manager_api("get", f"{BASE}?transaction_hash={tx.hash}").json()["items"]
     assert [e["id"] for e in listed] == [entry["id"]]
-    other = api_as(Role.USER)  # a user links only their own transactions
-    refused = other("post", BASE, body)
+    from core.models import Organization
+
+    outsider = api_as(Role.ADMIN, organization=Organization.objects.create(name="Outside"))
+    from ledger.services import chart_of_accounts_ensure_default
+
+    chart_of_accounts_ensure_default(organization_id=outsider.user.organization_id)
+    refused = outsider("post", BASE, body)  # another organization's transaction is not theirs to link
     assert refused.status_code == 422 and error_code(refused) == "unknown_transaction"
-    assert owner("post", BASE, body).status_code == 201
+    assert api_as(Role.USER, is_accountant=True)("post", BASE, body).status_code == 201
 
 
-def test_users_cannot_take_source_keys(user_api):
-    response = user_api("post", BASE, entry_body(source_key="tx:1:acquisition"))
-    assert response.status_code == 403 and not JournalEntry.objects.exists()
+def test_users_cannot_take_source_keys(user_api, accountant_api):
+    for caller in (user_api, accountant_api):
+        response = caller("post", BASE, entry_body(source_key="tx:1:acquisition"))
+        assert response.status_code == 403 and not JournalEntry.objects.exists()
 
 
 def test_unknown_source_transaction_is_422(manager_api):

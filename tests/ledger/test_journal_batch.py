@@ -43,14 +43,28 @@ def test_one_refused_entry_writes_nothing(make_user, chart, bad):
     manager = make_user(role=Role.MANAGER)
     services.ledger_lock_date_set(actor=make_user(role=Role.ADMIN), lock_date=dt.date(2024, 12, 31))
     services.journal_entry_create(created_by=manager, post=True, **spec(dt.date(2026, 1, 5), source_key="taken"))
-    before = (JournalEntry.objects.count(), JournalCounter.objects.get(key="JE-2026").last_number)
+    before = (JournalEntry.objects.count(), JournalCounter.objects.get(key=f"{chart.pk}:JE-2026").last_number)
     day = bad.pop("date", dt.date(2026, 5, 1))
     with pytest.raises(ApiError):
         services.journal_entries_post_batch(created_by=manager, entries=[spec(dt.date(2026, 5, 1)), spec(day, **bad)])
-    assert (JournalEntry.objects.count(), JournalCounter.objects.get(key="JE-2026").last_number) == before
+    assert (JournalEntry.objects.count(), JournalCounter.objects.get(key=f"{chart.pk}:JE-2026").last_number) == before
 
 
-def test_only_staff_post(make_user, chart):
+@pytest.mark.parametrize("fields", [{}, {"is_accountant": True}])
+def test_only_managers_and_admins_post(make_user, chart, fields):
     with pytest.raises(ApiError) as refused:
-        services.journal_entries_post_batch(created_by=make_user(), entries=[spec(dt.date(2026, 5, 1))])
+        services.journal_entries_post_batch(created_by=make_user(**fields), entries=[spec(dt.date(2026, 5, 1))])
     assert refused.value.status == 403 and not JournalEntry.objects.exists()
+
+
+def test_the_system_posts_for_the_organization_it_names(make_organization, chart):
+    from accounts.services import system_user_get
+
+    other = make_organization("Other")
+    system = system_user_get()
+    with pytest.raises(ValueError):  # automatic work always names its organization
+        services.journal_entries_post_batch(created_by=system, entries=[spec(dt.date(2026, 5, 1))])
+    created = services.journal_entries_post_batch(created_by=system, organization_id=other.pk,
+                                                  entries=[spec(dt.date(2026, 5, 1))])
+    assert created[0].organization_id == other.pk and created[0].entry_id == "JE-2026-000001"
+    assert not JournalEntry.objects.filter(organization=chart).exists()

@@ -49,7 +49,7 @@ def test_concurrent_posts_get_exactly_one_to_n(make_user, chart):
     assert not errors, errors
     numbers = sorted(JournalEntry.objects.values_list("entry_id", flat=True))
     assert numbers == [f"JE-2026-{n:06d}" for n in range(1, len(drafts) + 1)]
-    assert JournalCounter.objects.get(key="JE-2026").last_number == len(drafts)
+    assert JournalCounter.objects.get(organization=chart, key=f"{chart.pk}:JE-2026").last_number == len(drafts)
     assert set(JournalEntry.objects.values_list("status", flat=True)) == {"posted"}
 
 
@@ -64,7 +64,7 @@ def test_a_failed_post_leaves_no_gap(make_user, chart):
     with pytest.raises(ApiError) as refused:
         services.journal_entry_post(entry=stale, actor=manager)
     assert refused.value.code == "entry_not_draft"
-    assert JournalCounter.objects.get(key="JE-2026").last_number == 2  # the number it took was rolled back
+    assert JournalCounter.objects.get(key=f"{chart.pk}:JE-2026").last_number == 2  # the number it took was rolled back
     services.journal_entry_post(entry=third, actor=manager)
     assert sorted(JournalEntry.objects.values_list("entry_id", flat=True)) == [
         "JE-2026-000001", "JE-2026-000002", "JE-2026-000003"]
@@ -85,12 +85,12 @@ def test_a_post_blocked_by_a_write_conflict_is_retried_and_leaves_no_gap(make_us
     caplog.set_level("INFO", logger="ledger.services")
     manager = make_user(role=Role.MANAGER)
     entry = _draft(manager)
-    JournalCounter.objects.create(key="JE-2026")
+    JournalCounter.objects.create(organization=chart, key=f"{chart.pk}:JE-2026")
     connection = connections["default"]
     connection.ensure_connection()
     holder = connection.connection.start_session()
     holder.start_transaction()
-    connection.database["journal_counters"].update_one({"key": "JE-2026"}, {"$inc": {"last_number": 1}},
+    connection.database["journal_counters"].update_one({"key": f"{chart.pk}:JE-2026"}, {"$inc": {"last_number": 1}},
                                                        session=holder)
     release = threading.Timer(0.3, lambda: (holder.abort_transaction(), holder.end_session()))
     release.start()
@@ -101,3 +101,37 @@ def test_a_post_blocked_by_a_write_conflict_is_retried_and_leaves_no_gap(make_us
     assert any("transaction conflict" in record.getMessage() for record in caplog.records)
     entry.refresh_from_db()
     assert entry.entry_id == "JE-2026-000001" and entry.status == "posted"
+
+
+def test_two_organizations_number_concurrently_each_from_one(make_user, make_organization, chart):
+    """Both organizations post at the same time: each gets JE-2026-000001..N, no gaps, no shared
+    counter (their counters are separate documents)."""
+    other = make_organization("Other")
+    managers = {chart.pk: make_user(role=Role.MANAGER), other.pk: make_user(role=Role.MANAGER, organization=other)}
+    per_organization = 6
+    drafts = [(_draft(manager), manager) for manager in managers.values() for _ in range(per_organization)]
+    errors, barrier = [], threading.Barrier(THREADS)
+
+    def worker(chunk):
+        try:
+            barrier.wait(timeout=30)
+            for entry, manager in chunk:
+                services.journal_entry_post(entry=JournalEntry.objects.get(pk=entry.pk), actor=manager)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(drafts[i::THREADS],)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    expected = [f"JE-2026-{n:06d}" for n in range(1, per_organization + 1)]
+    for organization_id in managers:
+        numbers = sorted(JournalEntry.objects.filter(organization_id=organization_id)
+                         .values_list("entry_id", flat=True))
+        assert numbers == expected
+        assert JournalCounter.objects.get(organization_id=organization_id,
+                                          key=f"{organization_id}:JE-2026").last_number == per_organization

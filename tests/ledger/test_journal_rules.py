@@ -181,3 +181,61 @@ def test_engine_rounding_in_the_50th_digit_still_books_exactly():
         plan = plans_of(trades, method=method)["k2"]
         rounded = rounded_lines(plan)
         assert sum(l.debit for l in rounded) == sum(l.credit for l in rounded), method
+
+
+# --- issue 10 ---------------------------------------------------------------------------------------------
+GBP_BUYS = [Trade(when(10, 1, 2024), sent_asset="GBP", sent_amount=D("1000"), received_asset="ETH", received_amount=D("10")),
+            Trade(when(1, 2, 2024), sent_asset="GBP", sent_amount=D("200"), received_asset="ETH", received_amount=D("1"))]
+
+
+def gbp_plans(trades, method):
+    keys = [f"k{i}" for i in range(len(trades))]
+    trades = [t.__class__(**{**t.__dict__, "ref": k}) for t, k in zip(trades, keys)]
+    return {p.key: p for p in plan_journals(trades, keys, compute(trades, method=method, fiat="GBP"))}
+
+
+def test_uk_and_acb_gift_is_booked_at_market_value_with_its_gain():
+    sell = Trade(when(1, 2, 2024), sent_asset="ETH", sent_amount=D("1"), received_asset="GBP", received_amount=D("300"))
+    gift = Trade(when(1, 2, 2024), sent_asset="ETH", sent_amount=D("1"), net_worth=D("250"), label="gift",
+                 fee_asset="GBP", fee_amount=D("2"))
+    # uk: one disposal of 2 ETH costing 300 (same day 200 + pool 100), shared 150 / 150. The gift's
+    # proceeds are 250 - the 2 fee = 248: gain 98; expense 248 + gas 2 = the 250 given away.
+    plan = gbp_plans([*GBP_BUYS, sell, gift], "uk")["k3"]
+    assert lines(plan) == [("bank", 0, D("2"), "", None), ("crypto:ETH", 0, D("150"), "ETH", D("1")),
+                           ("gas_fees", D("2"), 0, "", None), ("general_expenses", D("248"), 0, "", None),
+                           ("realised_gains", 0, D("98"), "", None)]
+    assert plan.description == "Gift of 1 ETH"
+    acb = gbp_plans([*GBP_BUYS, sell, gift], "acb")["k3"]
+    assert acb.total_debit == acb.total_credit and ("general_expenses", D("248"), 0, "", None) in lines(acb)
+
+
+def test_lost_is_written_off_at_cost_to_an_expense_for_every_method():
+    lost = Trade(when(1, 2, 2024), sent_asset="ETH", sent_amount=D("1"), label="lost")
+    for method in ("fifo", "uk"):
+        plan = gbp_plans([GBP_BUYS[0], lost], method)["k1"]
+        assert lines(plan) == [("crypto:ETH", 0, D("100"), "ETH", D("1")), ("general_expenses", D("100"), 0, "", None)]
+
+
+def test_income_with_a_fee_books_the_fair_value_as_income_and_the_fee_in_the_cost():
+    fiat_fee = Trade(when(5), received_asset="ETH", received_amount=D("1"), net_worth=D("2100"), label="staking",
+                     fee_asset="USD", fee_amount=D("5"))
+    assert lines(plans_of([fiat_fee])["k0"]) == [("bank", 0, D("5"), "", None),
+                                                 ("crypto:ETH", D("2105"), 0, "ETH", D("1")),
+                                                 ("crypto_income", 0, D("2100"), "", None)]
+    # A crypto fee in the same asset: worth 21 at the trade's rate, in the lot's cost, its units
+    # disposed of (cost 21 from the lot just received: no gain), no gas line.
+    crypto_fee = Trade(when(5), received_asset="ETH", received_amount=D("1"), net_worth=D("2100"), label="staking",
+                       fee_asset="ETH", fee_amount=D("0.01"))
+    plan = plans_of([crypto_fee])["k0"]
+    assert ("crypto_income", 0, D("2100"), "", None) in lines(plan)
+    assert not [l for l in plan.lines if l.account == "gas_fees"] and plan.total_debit == plan.total_credit
+
+
+def test_fee_only_rows():
+    buy = Trade(when(1), sent_asset="USD", sent_amount=D("2000"), received_asset="ETH", received_amount=D("1"))
+    gas = Trade(when(2), fee_asset="ETH", fee_amount=D("0.01"), net_worth=D("25"))
+    bank = Trade(when(3), fee_asset="USD", fee_amount=D("1.50"))
+    plans = plans_of([buy, gas, bank])
+    assert lines(plans["k1"]) == [("crypto:ETH", 0, D("20.00"), "ETH", D("0.01")), ("gas_fees", D("25"), 0, "", None),
+                                  ("realised_gains", 0, D("5.00"), "", None)]
+    assert lines(plans["k2"]) == [("bank", 0, D("1.50"), "", None), ("gas_fees", D("1.50"), 0, "", None)]

@@ -1,6 +1,7 @@
 """The ledger in the back-office: account tree with rolled-up balances, entries with their lines,
-post/reverse actions through the services, read-only posted entries, the lock date for admins
-only, the trial balance page (HTMX), the sidebar and the demo loader."""
+post/reverse actions through the services, read-only posted entries, the lock date (a form on the
+organization) for admins only, the trial balance page (HTMX), every page scoped to the viewer's
+organization, the sidebar and the demo loader."""
 
 import datetime as dt
 from decimal import Decimal
@@ -10,7 +11,8 @@ import pytest
 from accounts.models import AuditLogEntry, Role
 from core.demo import DemoReport
 from ledger import demo, services
-from ledger.models import FinancialAccount, JournalEntry, LedgerSettings
+from core.models import Organization
+from ledger.models import FinancialAccount, JournalEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -113,25 +115,53 @@ def test_plain_users_do_not_get_the_ledger_admin(client, make_user, chart):
     type(user).objects.filter(pk=user.pk).update(is_staff=True)  # even with the staff flag set by mistake
     user.refresh_from_db()
     client.force_login(user)
-    assert client.get(ENTRIES).status_code == 403
-    assert client.get(ACCOUNTS).status_code == 403
+    for url in (ENTRIES, ACCOUNTS, LOCK_DATE):  # sent away from the admin (config/admin_site.py), never shown
+        response = client.get(url)
+        assert response.status_code in (302, 403) and "1110" not in response.content.decode(), url
+        assert not response.get("Location", "").startswith("/admin/ledger/"), url
 
 
-def test_lock_date_is_editable_by_admins_only(client, make_user, chart):
+LOCK_DATE = "/admin/ledger/lockdate/"
+
+
+def test_lock_date_is_a_form_on_the_organization_editable_by_admins_only(client, make_user, chart,
+                                                                          make_organization):
     admin_user = make_user(role=Role.ADMIN)
     manager = make_user(role=Role.MANAGER)
+    other = make_organization("Other")
     client.force_login(admin_user)
-    response = client.post("/admin/ledger/ledgersettings/add/", {"lock_date": "2026-03-31"})
+    assert client.get(LOCK_DATE)["Location"] == f"{LOCK_DATE}{chart.pk}/change/"  # straight to their own
+    response = client.post(f"{LOCK_DATE}{chart.pk}/change/", {"lock_date": "2026-03-31"})
     assert response.status_code == 302
-    settings_doc = LedgerSettings.objects.get()
-    assert settings_doc.lock_date == dt.date(2026, 3, 31) and settings_doc.updated_by == admin_user
+    chart.refresh_from_db()
+    assert chart.lock_date == dt.date(2026, 3, 31)
     assert AuditLogEntry.objects.filter(action="ledger_lock_date_set", actor=admin_user).count() == 1
-    assert client.get("/admin/ledger/ledgersettings/").status_code == 302  # straight to the one document
+    # Another organization's lock date: not found (the admin redirects, nothing changes).
+    client.post(f"{LOCK_DATE}{other.pk}/change/", {"lock_date": "2026-12-31"})
+    assert Organization.objects.get(pk=other.pk).lock_date is None
     client.force_login(manager)
-    change_url = f"/admin/ledger/ledgersettings/{settings_doc.pk}/change/"
+    change_url = f"{LOCK_DATE}{chart.pk}/change/"
     assert 'name="_save"' not in client.get(change_url).content.decode()
     assert client.post(change_url, {"lock_date": "2026-12-31"}).status_code == 403
-    assert LedgerSettings.objects.get().lock_date == dt.date(2026, 3, 31)
+    assert Organization.objects.get(pk=chart.pk).lock_date == dt.date(2026, 3, 31)
+
+
+def test_the_admin_shows_only_the_organizations_books(manager_client, manager, make_user, make_organization):
+    other = make_organization("Other")
+    outsider = make_user(role=Role.MANAGER, organization=other)
+    their_entry = draft(outsider, description="their secret")
+    mine = draft(manager, description="ours")
+    their_account = FinancialAccount.objects.get(organization=other, account_code="1110")
+    entries = manager_client.get(ENTRIES).content.decode()
+    assert "ours" in entries and "their secret" not in entries
+    accounts = manager_client.get(ACCOUNTS)
+    assert {a.organization_id for a in accounts.context["cl"].result_list} == {manager.organization_id}
+    for url in (f"{ENTRIES}{their_entry.pk}/change/", f"{ACCOUNTS}{their_account.pk}/change/"):
+        response = manager_client.get(url)
+        assert response.status_code == 302 and "their secret" not in response.content.decode(), url
+    manager_client.post(ENTRIES, {"action": "post_entries", "_selected_action": [str(their_entry.pk)]})
+    assert JournalEntry.objects.get(pk=their_entry.pk).status == "draft"
+    assert JournalEntry.objects.get(pk=mine.pk).status == "draft"
 
 
 def test_trial_balance_page_swaps_its_table_for_an_as_of_day(manager_client, manager):
@@ -151,31 +181,44 @@ def test_trial_balance_page_swaps_its_table_for_an_as_of_day(manager_client, man
     assert "is not a day" in bad
 
 
-def test_trial_balance_page_is_for_staff(client, make_user, chart):
+def test_trial_balance_page_is_for_those_who_view_the_books(client, make_user, chart, make_organization):
     client.force_login(make_user(role=Role.USER))
     assert client.get("/app/ledger/trial-balance/").status_code == 403
+    manager = make_user(role=Role.MANAGER)
+    services.journal_entry_create(created_by=manager, date=dt.date(2026, 1, 5), description="a",
+                                  line_items=lines("777"), post=True)
+    client.force_login(make_user(role=Role.USER, is_accountant=True))
+    assert "777.00" in client.get("/app/ledger/trial-balance/").content.decode()
+    client.force_login(make_user(role=Role.ADMIN, organization=make_organization("Other")))
+    page = client.get("/app/ledger/trial-balance/")
+    assert page.status_code == 200 and "777.00" not in page.content.decode()  # their own (empty) books
 
 
 def test_the_books_section_is_in_the_sidebar(manager_client):
     html = manager_client.get("/admin/").content.decode()
     assert "Books" in html
-    for link in (ACCOUNTS, ENTRIES, "/app/ledger/trial-balance/", "/admin/ledger/ledgersettings/"):
+    for link in (ACCOUNTS, ENTRIES, "/app/ledger/trial-balance/", LOCK_DATE):
         assert f'href="{link}"' in html, link
 
 
-def test_demo_loader_is_idempotent(make_user, db):
+def test_demo_loader_books_the_company_and_is_idempotent(make_user, chart, make_organization):
     from wallets.models import Cryptocurrency
 
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
-    make_user(role=Role.MANAGER, username="manager")
+    manager = make_user(role=Role.MANAGER, username="manager")
+    client_books = make_organization("Outside client")
     report = DemoReport()
     demo.load(report)
     assert report.created["posted journal entries"] == 3 and report.created["draft journal entries"] == 1
-    assert FinancialAccount.objects.filter(account_code="1200-ETH").exists()
+    assert FinancialAccount.objects.filter(organization=chart, account_code="1200-ETH").exists()
+    assert not JournalEntry.objects.exclude(organization=manager.organization).exists()
     counts = (FinancialAccount.objects.count(), JournalEntry.objects.count())
     again = DemoReport()
     demo.load(again)
     assert again.created == {} and (FinancialAccount.objects.count(), JournalEntry.objects.count()) == counts
     from ledger.selectors import trial_balance
 
-    assert trial_balance()["is_balanced"] and trial_balance()["total_debit"] == Decimal("55779.42")
+    company = trial_balance(organization_id=chart.pk)
+    assert company["is_balanced"] and company["total_debit"] == Decimal("55779.42")
+    outside = trial_balance(organization_id=client_books.pk)
+    assert outside["is_balanced"] and outside["total_debit"] == 0

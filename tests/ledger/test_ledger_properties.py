@@ -88,7 +88,7 @@ def test_any_sequence_keeps_the_books_balanced(make_user, chart, ops):
             assert exc.status in (409, 422), exc.message
             event(f"refused: {exc.code}")
 
-    report = trial_balance()
+    report = trial_balance(organization_id=chart.pk)
     event(f"booked entries: {min(JournalEntry.objects.filter(status__in=('posted', 'reversed')).count(), 3)}+")
     assert report["total_debit"] == report["total_credit"]
     assert report["total_debit_balance"] == report["total_credit_balance"] and report["is_balanced"]
@@ -108,7 +108,8 @@ def test_any_sequence_keeps_the_books_balanced(make_user, chart, ops):
     assert {c: v for c, v in got.items() if v} == {c: v for c, v in expected.items() if v}
     numbers = sorted(JournalEntry.objects.exclude(entry_id=None).values_list("entry_id", flat=True))
     assert numbers == [f"JE-2026-{n:06d}" for n in range(1, len(numbers) + 1)]
-    rolled = account_balances(list(services.FinancialAccount.objects.filter(parent_account="")))
+    rolled = account_balances(list(services.FinancialAccount.objects.filter(organization=chart, parent_account="")),
+                              organization_id=chart.pk)
     assets_side = rolled["1000"]["rolled_up_balance"] + rolled["5000"]["rolled_up_balance"]
     other_side = sum(rolled[code]["rolled_up_balance"] for code in ("2000", "3000", "4000"))
     assert assets_side == other_side  # assets + expenses = liabilities + equity + revenue

@@ -11,15 +11,15 @@ pytestmark = pytest.mark.django_db
 BASE = "/api/journal-entries/"
 
 
-def _body(**line):
-    eth = crypto_asset_account_get_or_create(symbol="ETH")
+def _body(organization_id, **line):
+    eth = crypto_asset_account_get_or_create(symbol="ETH", organization_id=organization_id)
     return {"date": "2026-03-01", "description": "Buy ETH",
             "line_items": [{"account_code": eth.account_code, "debit_amount": "2500", **line},
                            {"account_code": "1120", "credit_amount": "2500"}]}
 
 
 def test_units_are_kept_and_reversed_with_their_line(manager_api):
-    response = manager_api("post", BASE, _body(asset="eth", quantity="1.000000000000000001"))
+    response = manager_api("post", BASE, _body(manager_api.user.organization_id, asset="eth", quantity="1.000000000000000001"))
     assert response.status_code == 201, response.content
     entry = response.json()
     assert (entry["line_items"][0]["asset"], entry["line_items"][0]["quantity"]) == ("ETH", "1.000000000000000001")
@@ -34,6 +34,6 @@ def test_units_are_kept_and_reversed_with_their_line(manager_api):
 @pytest.mark.parametrize("line", [{"asset": "ETH"}, {"quantity": "1"}, {"asset": "ETH", "quantity": "0"},
                                   {"asset": "ETH", "quantity": "-1"}, {"asset": "ETH", "quantity": "lots"}])
 def test_bad_units_are_422(manager_api, line):
-    response = manager_api("post", BASE, _body(**line))
+    response = manager_api("post", BASE, _body(manager_api.user.organization_id, **line))
     assert response.status_code == 422, (line, response.content)
     assert not JournalEntry.objects.exists()

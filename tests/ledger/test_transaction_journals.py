@@ -1,5 +1,7 @@
 """Automatic journals on the real database: one posted entry per transaction, idempotent, corrected
-by reversal + new entry when a transaction (or the cost basis under it) changes, locked periods kept."""
+by reversal + new entry when a transaction (or the cost basis under it) changes, locked periods kept,
+and each organization's transactions booked in its own books only (its accounts, its numbering, its
+lock date, its cost-basis method)."""
 
 import datetime as dt
 import io
@@ -8,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.models import Role
 from ledger.models import EntryStatus, JournalEntry
 from ledger.selectors import trial_balance
 from ledger.transaction_journals import transaction_journals_sync
@@ -15,16 +18,26 @@ from ledger.transaction_journals import transaction_journals_sync
 pytestmark = pytest.mark.django_db
 
 
-def _balance(system_key):
+def _balance(system_key, organization_id=None):
     from ledger.models import FinancialAccount
     from ledger.selectors import account_balances
 
-    account = FinancialAccount.objects.get(system_key=system_key)
-    return account_balances([account])[account.account_code]["balance"]
+    if organization_id is None:
+        organization_id = FinancialAccount.objects.filter(system_key="cash").order_by("created_at").first().organization_id
+    account = FinancialAccount.objects.get(organization_id=organization_id, system_key=system_key)
+    return account_balances([account], organization_id=organization_id)[account.account_code]["balance"]
 
 
 def _posted():
     return JournalEntry.objects.filter(status=EntryStatus.POSTED, source_key__startswith="auto:")
+
+
+def _import(username, tmp_path):
+    from tests.reporting.test_tax_report_command import KOINLY
+
+    source = tmp_path / f"{username}.csv"
+    source.write_text(KOINLY)
+    call_command("import_transactions", str(source), user=username, format="universal", stdout=io.StringIO())
 
 
 def test_import_books_one_entry_per_trade(taxpayer):
@@ -42,7 +55,9 @@ def test_import_books_one_entry_per_trade(taxpayer):
     # BTC all gone; ETH left: 10 - 0.01 + 1 - 5 - 1 = 4.99 at 3,000 and 1 at 2,500 - FIFO took 6 at 3,000.
     assert _balance("crypto:BTC") == 0
     assert _balance("crypto:ETH") == Decimal("3.99") * 3000 + 2500
-    balance = trial_balance()
+    assert {e.source_key.split(":")[1] for e in entries} == {str(taxpayer.organization_id)}
+    assert {e.created_by.username for e in entries} == {"system"}
+    balance = trial_balance(organization_id=taxpayer.organization_id)
     assert balance["total_debit"] == balance["total_credit"]
 
 
@@ -82,7 +97,7 @@ def test_locked_periods_are_left_alone(taxpayer, make_user):
     from ledger.services import ledger_lock_date_set
     from wallets.models import Transaction
 
-    ledger_lock_date_set(actor=make_user(role="ADMIN"), lock_date=dt.date(2024, 12, 31))
+    ledger_lock_date_set(actor=make_user(role=Role.ADMIN), lock_date=dt.date(2024, 12, 31))
     first = Transaction.objects.filter(user=taxpayer, transaction_type="BUY").order_by("transaction_date").first()
     Transaction.objects.filter(pk=first.pk).update(usd_value=Decimal("8000"), total_cost_usd=Decimal("8010"))
     report = transaction_journals_sync(user=taxpayer)
@@ -115,8 +130,8 @@ def test_command_and_other_users(taxpayer, make_user):
     other = make_user()
     out = io.StringIO()
     call_command("sync_journals", stdout=out, stderr=io.StringIO())
-    assert "taxpayer: 0 created, 0 reversed, 7 unchanged" in out.getvalue()
-    assert transaction_journals_sync(user=other).created == 0
+    assert f"{taxpayer.organization.name}: 0 created, 0 reversed, 7 unchanged" in out.getvalue()
+    assert transaction_journals_sync(user=other).created == 0  # the same organization: nothing new
     with pytest.raises(CommandError, match="no user"):
         call_command("sync_journals", "--user", "ghost", stdout=io.StringIO())
 
@@ -132,3 +147,51 @@ def test_editing_through_the_api_rebooks_the_entry(taxpayer, client, access_toke
     assert booked.description == "Airdrop 1 ETH" and booked.source_key.endswith("#2")
     first = JournalEntry.objects.get(source_transaction=income, status=EntryStatus.REVERSED)
     assert first.source_key.endswith("#1") and first.reversal_entry.description.startswith("Automatic correction")
+
+
+def test_journals_of_one_organization_never_touch_anothers_books(taxpayer, make_user, make_organization, tmp_path):
+    """The same history imported in a second organization is booked there, in its own chart, with
+    its own numbers from 1; the first organization's books are left exactly as they were."""
+    from ledger.models import FinancialAccount
+
+    org_a, org_b = taxpayer.organization, make_organization("Client Co")
+    a_before = {e.pk: (e.status, e.entry_id) for e in JournalEntry.objects.filter(organization=org_a)}
+    assert not JournalEntry.objects.filter(organization=org_b).exists()
+    make_user(username="client", organization=org_b)
+    _import("client", tmp_path)
+    b_entries = list(JournalEntry.objects.filter(organization=org_b))
+    assert len(b_entries) == 7 and {e.pk: (e.status, e.entry_id) for e in JournalEntry.objects.filter(
+        organization=org_a)} == a_before
+    assert sorted(e.entry_id for e in b_entries) == sorted(entry_id for _, entry_id in a_before.values())
+    for organization in (org_a, org_b):
+        codes = set(FinancialAccount.objects.filter(organization=organization).values_list("account_code", flat=True))
+        for entry in JournalEntry.objects.filter(organization=organization):
+            assert entry.source_transaction.organization_id == organization.pk
+            assert {line.account_code for line in entry.line_items} <= codes
+            assert entry.source_key.startswith(f"auto:{organization.pk}:")
+    # Each organization's crypto asset accounts were made in its own chart.
+    assert FinancialAccount.objects.filter(organization=org_b, system_key="crypto:BTC").exists()
+    assert _balance("realised_gains", org_b.pk) == _balance("realised_gains", org_a.pk) == Decimal("45930")
+    # Syncing every organization leaves both as they are.
+    out = io.StringIO()
+    call_command("sync_journals", stdout=out, stderr=io.StringIO())
+    assert "Client Co: 0 created, 0 reversed, 7 unchanged" in out.getvalue()
+    assert "Acme: 0 created, 0 reversed, 7 unchanged" in out.getvalue()
+
+
+def test_the_cost_basis_method_is_the_organizations(taxpayer, make_user, make_organization, tmp_path):
+    lifo = make_organization("LIFO Ltd", cost_basis_method="lifo")
+    make_user(username="lifo_user", organization=lifo)
+    _import("lifo_user", tmp_path)
+    assert _balance("realised_gains", lifo.pk) != _balance("realised_gains", taxpayer.organization_id)
+
+
+def test_the_lock_date_of_one_organization_leaves_anothers_journals_alone(taxpayer, make_user, make_organization,
+                                                                        tmp_path):
+    from ledger.services import ledger_lock_date_set
+
+    ledger_lock_date_set(actor=make_user(role=Role.ADMIN), lock_date=dt.date(2030, 12, 31))  # Acme closes everything
+    other = make_organization("Open Books")
+    make_user(username="open_user", organization=other)
+    _import("open_user", tmp_path)
+    assert JournalEntry.objects.filter(organization=other, status=EntryStatus.POSTED).count() == 7

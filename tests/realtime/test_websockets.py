@@ -1,5 +1,6 @@
-"""WebSockets through the real ASGI app: auth (session cookie, JWT), origin policy, ping/pong, and
-events delivered only after the write commits, also when another process writes them."""
+"""WebSockets through the real ASGI app: auth (session cookie, JWT), origin policy, ping/pong,
+events delivered only after the write commits (also when another process writes them), and groups
+per organization: an event reaches only those who could read the same object over HTTP."""
 
 import asyncio
 import sys
@@ -13,7 +14,15 @@ from django.test import Client
 from django_mongodb_backend.transaction import atomic
 
 from config.asgi import application
-from core.realtime import GROUP_LIVE, publish, relay_stop
+from core.realtime import (
+    Audience,
+    StaffFeed,
+    organization_group,
+    publish,
+    relay_stop,
+    staff_feed_group,
+    user_group,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,16 +119,47 @@ async def test_admin_feeds_refuse_non_staff(make_user, stop_relay, path):
     await expect_close(communicator, 4403)
 
 
-async def test_admin_feed_accepts_staff(make_user, stop_relay):
+async def test_admin_feed_accepts_staff_of_their_organization(make_user, organization, stop_relay):
     user = await database_sync_to_async(make_user)(role="MANAGER")
     communicator, connected = await connect("/ws/admin/dashboard-stats/", await session_headers(user))
     assert connected
-    assert (await communicator.receive_json_from(timeout=5))["data"]["groups"] == ["admin.dashboard-stats"]
+    assert (await communicator.receive_json_from(timeout=5))["data"]["groups"] == [
+        staff_feed_group(organization.pk, StaffFeed.DASHBOARD_STATS)]
+    await communicator.disconnect()
+
+
+async def test_admin_feed_of_a_superuser_adds_the_platform_feed(make_user, organization, stop_relay):
+    user = await database_sync_to_async(make_user)(role="ADMIN", is_superuser=True)
+    communicator, _ = await connect("/ws/admin/task-logs/", await session_headers(user))
+    assert (await communicator.receive_json_from(timeout=5))["data"]["groups"] == [
+        staff_feed_group(organization.pk, StaffFeed.TASK_LOGS), staff_feed_group(None, StaffFeed.TASK_LOGS)]
+    await communicator.disconnect()
+
+
+async def test_an_accountant_is_refused_the_admin_feeds(make_user, stop_relay):
+    user = await database_sync_to_async(make_user)(role="USER", is_accountant=True)
+    communicator, connected = await connect("/ws/admin/task-logs/", await session_headers(user))
+    assert connected
+    await expect_close(communicator, 4403)
+
+
+@pytest.mark.parametrize("role, accountant, audiences", [
+    ("USER", False, [Audience.MEMBERS]),
+    ("USER", True, [Audience.MEMBERS, Audience.BOOKS]),
+    ("MANAGER", False, [Audience.MEMBERS, Audience.BOOKS, Audience.STAFF]),
+])
+async def test_live_joins_the_user_and_the_audiences_of_their_organization(
+        make_user, organization, stop_relay, role, accountant, audiences):
+    user = await database_sync_to_async(make_user)(role=role, is_accountant=accountant)
+    communicator, _ = await connect("/ws/live/", await session_headers(user))
+    groups = (await receive_event(communicator, "connected"))["data"]["groups"]
+    assert groups == [user_group(user.pk), *[organization_group(organization.pk, a) for a in audiences]]
     await communicator.disconnect()
 
 
 async def test_event_arrives_only_after_commit(make_user, stop_relay):
     user = await database_sync_to_async(make_user)(role="MANAGER")
+    group = user_group(user.pk)
     communicator, _ = await connect("/ws/live/", await session_headers(user))
     await receive_event(communicator, "connected")
     in_transaction = asyncio.Event()
@@ -128,7 +168,7 @@ async def test_event_arrives_only_after_commit(make_user, stop_relay):
 
     def write_in_transaction():
         with atomic():
-            publish(GROUP_LIVE, "probe.committed", {"n": 1})
+            publish(group, "probe.committed", {"n": 1})
             loop.call_soon_threadsafe(in_transaction.set)
             asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
 
@@ -143,17 +183,18 @@ async def test_event_arrives_only_after_commit(make_user, stop_relay):
 
 async def test_event_never_arrives_after_rollback(make_user, stop_relay):
     user = await database_sync_to_async(make_user)(role="MANAGER")
+    group = user_group(user.pk)
     communicator, _ = await connect("/ws/live/", await session_headers(user))
     await receive_event(communicator, "connected")
 
     def write_and_fail():
         try:
             with atomic():
-                publish(GROUP_LIVE, "probe.rolled-back", {})
+                publish(group, "probe.rolled-back", {})
                 raise RuntimeError("business rule failed")
         except RuntimeError:
             pass
-        publish(GROUP_LIVE, "probe.after", {})  # outside a transaction: sent at once
+        publish(group, "probe.after", {})  # outside a transaction: sent at once
 
     await database_sync_to_async(write_and_fail)()
     message = await communicator.receive_json_from(timeout=5)
@@ -167,7 +208,8 @@ async def test_event_written_by_another_process_reaches_the_client(make_user, st
     await receive_event(communicator, "connected")
     script = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
-        "from core.realtime import publish; publish('live', 'probe.other-process', {'pid': os.getpid()})"
+        f"from core.realtime import publish; publish('{user_group(user.pk)}', 'probe.other-process',"
+        " {'pid': os.getpid()})"
     )
     env_overrides = {
         "MONGODB_URI": settings.DATABASES["default"]["HOST"],
@@ -225,7 +267,7 @@ async def test_bad_frames_get_an_error_and_keep_the_socket_open(make_user, stop_
     assert await communicator.receive_json_from(timeout=5) == unknown
     await communicator.send_to(bytes_data=b"\x00\x01")
     assert await communicator.receive_json_from(timeout=5) == unknown
-    await communicator.send_json_to({"type": "subscribe", "group": "admin.task-logs"})
+    await communicator.send_json_to({"type": "subscribe", "group": staff_feed_group(None, StaffFeed.TASK_LOGS)})
     assert await communicator.receive_json_from(timeout=5) == unknown
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "data": None}
@@ -236,6 +278,7 @@ async def test_task_logs_feed_streams_task_runs_and_the_live_area_gets_no_log_te
     from core import services
 
     user = await database_sync_to_async(make_user)(role="MANAGER")
+    organization_id = user.organization_id
     headers = await session_headers(user)
     task_logs, _ = await connect("/ws/admin/task-logs/", headers)
     live, _ = await connect("/ws/live/", headers)
@@ -243,7 +286,7 @@ async def test_task_logs_feed_streams_task_runs_and_the_live_area_gets_no_log_te
     await receive_event(live, "connected")
 
     def run_a_task():
-        run = services.task_run_create(name="probe_feed")
+        run = services.task_run_create(name="probe_feed", organization_id=organization_id)
         services.task_run_start(task_run_id=run.pk)
         services.task_run_log(task_run_id=run.pk, message="secret detail 42")
         return str(run.pk)

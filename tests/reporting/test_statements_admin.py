@@ -1,4 +1,5 @@
-"""The stored statements in the admin: a read-only list for staff with Excel and PDF downloads."""
+"""The stored statements in the admin: a read-only list for the staff of their organization with Excel
+and PDF downloads; another organization's statements are not found."""
 
 import io
 
@@ -58,3 +59,16 @@ def test_a_plain_user_is_kept_out(client, make_user, stored):
     assert client.get(LIST).status_code in (302, 403)
     response = client.get(f"{LIST}{statement.pk}/download/pdf/")
     assert response.status_code in (302, 403) and not response.content.startswith(b"%PDF")
+
+
+def test_another_organizations_staff_do_not_reach_the_statement(client, stored, make_user, make_organization):
+    _, statement = stored
+    client.force_login(make_user(role=Role.ADMIN, organization=make_organization("Globex")))
+    page = client.get(LIST)
+    assert page.status_code == 200 and "13370.00" not in page.content.decode()
+    for suffix in ("download/excel/", "download/pdf/"):
+        response = client.get(f"{LIST}{statement.pk}/{suffix}")
+        assert response.status_code == 404 and not response.content.startswith(b"%PDF"), suffix
+    assert client.get(f"{LIST}{statement.pk}/change/").status_code in (302, 404)
+    client.post(f"{LIST}{statement.pk}/delete/", {"post": "yes"})
+    assert FinancialStatement.objects.filter(pk=statement.pk).exists()

@@ -1,5 +1,7 @@
-"""/api/reports/: financial statements generated from the real books (posted through the ledger's
-services, prices in the price store), stored, listed, exported; staff only; bad input answered 4xx."""
+"""/api/reports/: financial statements generated from the real books of the caller's organization
+(posted through the ledger's services, prices in the price store), stored, listed, exported. Reading
+needs can_view_books, generating and deleting can_work_books (accountants, managers, admins); a plain
+member gets 403; another organization's statement is 404; bad input answered 4xx."""
 
 import datetime as dt
 import io
@@ -27,14 +29,20 @@ def post_entries(user, entries):
              "quantity": quantity} for code, debit, credit, asset, quantity in lines])
 
 
-@pytest.fixture
-def books(db):
+def chart_for(organization):
     from ledger.services import chart_of_accounts_ensure_default, crypto_asset_account_get_or_create
+
+    chart_of_accounts_ensure_default(organization_id=organization.pk)
+    crypto_asset_account_get_or_create(symbol="ETH", organization_id=organization.pk)
+    crypto_asset_account_get_or_create(symbol="BTC", organization_id=organization.pk)
+
+
+@pytest.fixture
+def books(organization):
+    """The chart of the main organization ("Acme") and two shared ETH prices."""
     from wallets.models import PriceQuote
 
-    chart_of_accounts_ensure_default()
-    crypto_asset_account_get_or_create(symbol="ETH")
-    crypto_asset_account_get_or_create(symbol="BTC")
+    chart_for(organization)
     PriceQuote.objects.create(symbol="ETH", fiat="USD", day=dt.date(2026, 1, 31), price=D("3000"), source="manual")
     PriceQuote.objects.create(symbol="ETH", fiat="USD", day=dt.date(2026, 2, 28), price=D("2000"), source="manual")
 
@@ -266,3 +274,41 @@ def test_every_report_endpoint_is_in_the_openapi_schema(client):
                 "/api/reports/{statement_id}/pdf/": {"get"}}
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
+
+
+def test_an_accountant_generates_and_deletes_statements(manager, api_as):  # noqa: F811
+    accountant = api_as(Role.USER, is_accountant=True)
+    response = accountant("post", f"{BASE}balance-sheet/", {"as_of": "2026-01-31", "compare_dates": []})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert amount(body["totals"]["total_assets"]) == D("13370") and body["created_by"] == accountant.user.username
+    assert [item["id"] for item in manager("get", f"{BASE}balance-sheets/").json()["items"]] == [body["id"]]
+    assert accountant("delete", f"{BASE}{body['id']}/").status_code == 204
+
+
+def test_another_organizations_statement_is_404_and_its_books_are_its_own(manager, api_as,  # noqa: F811
+                                                                          make_organization):
+    """Globex keeps books of its own: its staff never reach Acme's statements (404 on every object
+    endpoint, empty lists) and Globex's statements read only Globex's entries."""
+    from reporting.models import FinancialStatement
+
+    stored = manager("post", f"{BASE}balance-sheet/", {"as_of": "2026-01-31"}).json()
+    globex = make_organization("Globex")
+    chart_for(globex)
+    outsider = api_as(Role.ADMIN, organization=globex)
+    for method, path in (("get", ""), ("get", "excel/"), ("get", "pdf/"), ("delete", "")):
+        response = outsider(method, f"{BASE}{stored['id']}/{path}")
+        assert response.status_code == 404, (method, path)
+        assert response.json()["error"]["code"] == "not_found"
+    for path in ("balance-sheets/", "income-statements/", "cash-flows/"):
+        assert outsider("get", f"{BASE}{path}").json()["items"] == []
+    assert FinancialStatement.objects.filter(pk=stored["id"]).exists()
+
+    post_entries(outsider.user, [(dt.date(2026, 1, 10), [("1120", D("700"), D(0), "", None),
+                                                         ("3100", D(0), D("700"), "", None)])])
+    theirs = outsider("post", f"{BASE}balance-sheet/", {"as_of": "2026-01-31", "compare_dates": []}).json()
+    assert amount(theirs["totals"]["total_assets"]) == D("700")
+    again = manager("post", f"{BASE}balance-sheet/", {"as_of": "2026-01-31", "compare_dates": []}).json()
+    assert amount(again["totals"]["total_assets"]) == D("13370")  # Acme's books, unchanged
+    assert [item["id"] for item in outsider("get", f"{BASE}balance-sheets/").json()["items"]] == [theirs["id"]]
+    assert FinancialStatement.objects.get(pk=theirs["id"]).organization_id == globex.pk

@@ -93,15 +93,15 @@ def test_equation_and_cash_identity_hold_for_any_books(entries, table, day, firs
 # --- the same on the database ------------------------------------------------------------------------
 
 @pytest.fixture
-def ledger_books(db, make_user):
+def ledger_books(db, make_user, organization):
     from accounts.models import Role
     from ledger.services import account_create, chart_of_accounts_ensure_default, crypto_asset_account_get_or_create
 
-    chart_of_accounts_ensure_default()
+    chart_of_accounts_ensure_default(organization_id=organization.pk)
     for symbol in ("ETH", "BTC"):
-        crypto_asset_account_get_or_create(symbol=symbol)
+        crypto_asset_account_get_or_create(symbol=symbol, organization_id=organization.pk)
     account_create(actor=None, account_code="2500", account_name="Bank loan", account_type="liability",
-                   parent_account="2000")
+                   parent_account="2000", organization_id=organization.pk)
     return make_user(role=Role.MANAGER)
 
 
@@ -124,11 +124,12 @@ def test_on_the_database_the_selectors_read_what_the_entries_say(ledger_books, e
                                     for (asset, day), price in table.items()])
     last = first + dt.timedelta(days=length)
     prices = prices_from(table)
-    sheet = selectors.balance_sheet_for(as_of=last, compare_dates=[first])
+    books_of = ledger_books.organization
+    sheet = selectors.balance_sheet_for(books_of, as_of=last, compare_dates=[first])
     expected = balance_sheet(CHART, [snapshot(entries, last, prices), snapshot(entries, first, prices)],
                              currency="USD")
     assert sheet.totals == expected.totals and sheet.unpriced == expected.unpriced
-    flow = selectors.cash_flow_for(start=first, end=last, compare_periods=[])
+    flow = selectors.cash_flow_for(books_of, start=first, end=last, compare_periods=[])
     assert flow.totals == cash_flow(CHART, [period(entries, first, last, prices)], currency="USD").totals
     change = cash_at(entries, last) - cash_at(entries, first - dt.timedelta(days=1))
     assert flow.totals["net_change_in_cash"] == [change]

@@ -1,5 +1,9 @@
 """`manage.py import_transactions` then `manage.py tax_report`: the end-to-end path on the real database.
 
+`tax_report --user U` reports on U's organization (its members' transactions, its fiat, its
+cost-basis method unless --method is given); for a user with an organization of their own that is
+only U's data.
+
 The Koinly file below, worked by hand (USD):
   2024-01-10 buy 1 BTC for 10,000 + 10 fee ........ lot A: 1 BTC costing 10,010
   2024-03-01 buy 1 BTC for 20,000 .................. lot B: 1 BTC costing 20,000
@@ -133,12 +137,34 @@ def test_selling_more_than_held_names_asset_date_and_shortfall(make_user, tmp_pa
     assert not output.exists()  # nothing half-written
 
 
-def test_users_never_see_each_others_trades(taxpayer, make_user, tmp_path):
-    make_user(username="other")
+def test_other_organizations_never_see_each_others_trades(taxpayer, make_user, make_organization, tmp_path):
+    make_user(username="other", organization=make_organization("Other Ltd"))
     output = tmp_path / "other.csv"
     call_command("tax_report", "--user", "other", "--method", "fifo", "--year", "2024", "--output", str(output),
                  stderr=io.StringIO())
     assert output.read_text().splitlines() == [HEADER]
+
+
+def test_a_member_reports_the_organizations_books(taxpayer, make_user, tmp_path):
+    """`--user U` names whose organization: "colleague" recorded nothing, but shares Acme with the
+    taxpayer, so the report is Acme's books, the taxpayer's transactions included (the same rows
+    as `--user taxpayer`). The stderr line still names U, as before organizations."""
+    make_user(username="colleague")
+    output = tmp_path / "colleague.csv"
+    stderr = io.StringIO()
+    call_command("tax_report", "--user", "colleague", "--method", "fifo", "--year", "2024", "--output", str(output),
+                 stderr=stderr)
+    rows = list(csv.reader(output.read_text().splitlines()))
+    assert rows[1:] == [["BTC", "1.5", "various", "2024-06-01", "44970.00", "20010.00", "24960.00", "short"]]
+    assert rows == _report(tmp_path, "--method", "fifo", "--year", "2024")
+    assert stderr.getvalue().startswith("colleague: 1 disposal(s) 2024-01-01 to 2024-12-31 (fifo, USD) written to")
+
+
+def test_the_organizations_method_is_the_default(taxpayer, tmp_path):
+    taxpayer.organization.cost_basis_method = "lifo"
+    taxpayer.organization.save(update_fields=["cost_basis_method"])
+    rows = _report(tmp_path, "--year", "2024")
+    assert rows[1][4:7] == ["44970.00", "25005.00", "19965.00"]  # LIFO, as in test_lifo_and_a_uk_tax_year
 
 
 def test_csv_to_standard_output(taxpayer):

@@ -1,5 +1,10 @@
 """/api/tax-reports/: generation as a task (GENERATING -> COMPLETED / FAILED), totals, parts, files,
-comparison and analysis, the period endpoints, ownership and bad input."""
+comparison and analysis, the period endpoints, who may do what, organization scoping and bad input.
+
+A tax report is the organization's: it covers every transaction of its members, in its reporting
+fiat, with its cost-basis method. Reading needs can_view_books, generating and deleting
+can_work_books (accountants, managers, admins); a plain member gets 403; another organization's
+report is 404 everywhere. The `taxpayer` here is an accountant of "Acme" (tests/reporting/conftest.py)."""
 
 import datetime as dt
 import io
@@ -60,7 +65,10 @@ def test_yearly_report_completes_with_totals_parts_files_and_analysis(taxpayer, 
     assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     from reporting.models import TaxReport
 
-    assert TaxReport.objects.get(pk=created["id"]).task_run.status == "SUCCEEDED"
+    stored = TaxReport.objects.get(pk=created["id"])
+    assert stored.task_run.status == "SUCCEEDED" and stored.organization_id == taxpayer.organization_id
+    assert stored.task_run.organization_id == taxpayer.organization_id  # the run is the organization's
+    assert report["requested_by"] == "taxpayer"
 
 
 def test_period_endpoints(taxpayer, api):
@@ -100,11 +108,11 @@ def test_bad_requests_are_422_and_store_nothing(taxpayer, api):
     assert not TaxReport.objects.exists()
 
 
-def test_a_report_that_cannot_be_computed_fails_with_the_reason(make_user, api, tmp_path):
-    from accounts.models import Notification
+def test_a_report_that_cannot_be_computed_fails_with_the_reason(make_user, make_organization, api, tmp_path):
+    from accounts.models import Notification, Role
     from reporting.models import TaxReport
 
-    user = make_user(username="overseller")
+    user = make_user(username="overseller", role=Role.ADMIN, organization=make_organization("Overseller"))
     source = tmp_path / "bad.csv"
     source.write_text(KOINLY.splitlines()[0] + "\n2025-01-10 09:00:00,1,BTC,50000,USD,,,,,,sell what I never bought,\n")
     call_command("import_transactions", str(source), user="overseller", format="universal", stdout=io.StringIO())
@@ -113,21 +121,94 @@ def test_a_report_that_cannot_be_computed_fails_with_the_reason(make_user, api, 
     report = TaxReport.objects.get()
     assert report.status == "FAILED" and "insufficient BTC" in report.error and "2025-01-10" in report.error
     assert report.task_run.status == "FAILED"
-    assert Notification.objects.filter(user=user, title="Tax report failed").exists()
+    failed = Notification.objects.get(user=user, title="Tax report failed")
+    assert failed.action_url == f"/app/tax-reports/#tax-report-{report.pk}"
     download = api(user, "get", f"/api/tax-reports/{report.pk}/pdf/")
     assert download.status_code == 409 and download.json()["error"]["code"] == "report_not_ready"
 
 
-def test_reports_are_private(taxpayer, make_user, api):
+OBJECT_CALLS = (("get", ""), ("get", "pdf/"), ("get", "xlsx/"), ("get", "csv/"), ("delete", ""))
+
+
+def test_another_organizations_report_is_404_everywhere(taxpayer, other_organization_admin, api):
+    from reporting.models import TaxReport
+
     report = api(taxpayer, "post", "/api/tax-reports/yearly/", {"year": 2025}).json()
-    other = make_user()
-    for method, suffix in (("get", ""), ("get", "pdf/"), ("get", "xlsx/"), ("get", "csv/"), ("delete", "")):
-        response = api(other, method, f"/api/tax-reports/{report['id']}/{suffix}")
+    for method, suffix in OBJECT_CALLS:
+        response = api(other_organization_admin, method, f"/api/tax-reports/{report['id']}/{suffix}")
         assert response.status_code == 404, (method, suffix)
-    assert api(other, "get", "/api/tax-reports/").json()["items"] == []
+        assert response.json()["error"]["code"] == "not_found"
+    assert api(other_organization_admin, "get", "/api/tax-reports/").json()["items"] == []
+    assert TaxReport.objects.filter(pk=report["id"], status="COMPLETED").exists()
     assert api(taxpayer, "get", "/api/tax-reports/0123456789abcdef01234567/").status_code == 404
     assert api(taxpayer, "get", "/api/tax-reports/not-an-id/").status_code == 404
     assert api(taxpayer, "get", "/api/tax-reports/").json()["items"][0]["id"] == report["id"]
+
+
+def test_a_plain_member_gets_403_and_the_organizations_staff_share_the_reports(taxpayer, make_user, api):
+    from accounts.models import Role
+    from reporting.models import TaxReport
+
+    report = api(taxpayer, "post", "/api/tax-reports/yearly/", {"year": 2025}).json()
+    member = make_user(role=Role.USER)  # same organization, no books
+    for method, suffix in OBJECT_CALLS:
+        response = api(member, method, f"/api/tax-reports/{report['id']}/{suffix}")
+        assert response.status_code == 403, (method, suffix)
+        assert response.json()["error"]["code"] == "permission_denied"
+    assert api(member, "get", "/api/tax-reports/").status_code == 403
+    for path, body in (("/api/tax-reports/yearly/", {"year": 2025}), ("/api/tax-reports/generate/",
+                                                                       {"report_type": "ANNUAL", "year": 2025})):
+        assert api(member, "post", path, body).status_code == 403
+    assert TaxReport.objects.count() == 1
+
+    # A manager of the same organization reads the accountant's report and may delete it.
+    manager = make_user(role=Role.MANAGER)
+    listed = api(manager, "get", "/api/tax-reports/").json()["items"]
+    assert [(item["id"], item["requested_by"]) for item in listed] == [(report["id"], "taxpayer")]
+    assert Decimal(api(manager, "get", f"/api/tax-reports/{report['id']}/").json()["net_gain_loss"]) == Decimal("19970")
+    assert api(manager, "delete", f"/api/tax-reports/{report['id']}/").status_code == 204
+
+
+def test_an_accountant_generates_the_organizations_report_and_is_notified(taxpayer, make_user, api):
+    """The report covers the organization's books, whichever member recorded the transactions: an
+    accountant who recorded nothing gets the taxpayer's figures; the notification is theirs."""
+    from accounts.models import Notification
+    from reporting.models import TaxReport
+
+    accountant = make_user(username="bookkeeper", is_accountant=True)
+    response = api(accountant, "post", "/api/tax-reports/yearly/", {"year": 2025, "method": "fifo"})
+    assert response.status_code == 202, response.content
+    report = TaxReport.objects.get(pk=response.json()["id"])
+    assert (report.user_id, report.organization_id) == (accountant.pk, taxpayer.organization_id)
+    assert report.net_gain_loss == Decimal("19970") and report.taxable_events == 4
+    ready = Notification.objects.get(title="Tax report ready")
+    assert ready.user_id == accountant.pk and ready.action_url == f"/app/tax-reports/#tax-report-{report.pk}"
+    assert not Notification.objects.filter(user=taxpayer, title="Tax report ready").exists()
+
+
+def test_two_organizations_with_different_methods_get_their_own_results(taxpayer, make_user, make_organization,
+                                                                        api, tmp_path):
+    """Acme (the taxpayer's books) uses FIFO by default; Initech, with the same Koinly history of its
+    own, uses LIFO and reports in EUR. Each default report uses its organization's settings and
+    its own transactions only (2024, hand-worked: FIFO gain 24,960, LIFO 19,965)."""
+    from accounts.models import Role
+
+    lifo = make_organization("Initech", cost_basis_method="lifo", reporting_fiat="EUR")
+    owner = make_user(username="initech", role=Role.ADMIN, organization=lifo)
+    source = tmp_path / "initech.csv"
+    source.write_text(KOINLY.replace("USD", "EUR"))
+    call_command("import_transactions", str(source), user="initech", format="universal", stdout=io.StringIO())
+
+    acme = api(taxpayer, "post", "/api/tax-reports/yearly/", {"year": 2024}).json()
+    initech = api(owner, "post", "/api/tax-reports/yearly/", {"year": 2024}).json()
+    assert (acme["method"], acme["fiat"], Decimal(acme["net_gain_loss"])) == ("fifo", "USD", Decimal("24960"))
+    assert (initech["method"], initech["fiat"], Decimal(initech["net_gain_loss"])) == ("lifo", "EUR",
+                                                                                    Decimal("19965"))
+    # A method named in the request wins over the organization's.
+    fifo = api(owner, "post", "/api/tax-reports/yearly/", {"year": 2024, "method": "fifo"}).json()
+    assert (fifo["method"], Decimal(fifo["net_gain_loss"])) == ("fifo", Decimal("24960"))
+    assert [item["id"] for item in api(owner, "get", "/api/tax-reports/").json()["items"]] == [fifo["id"],
+                                                                                               initech["id"]]
 
 
 def test_delete_removes_the_report_and_its_files(taxpayer, api, settings):
@@ -152,20 +233,24 @@ def test_list_queries_do_not_grow_with_reports(taxpayer, api, access_token_for, 
         return len(queries), len(response.json()["items"])
 
     day = dt.date(2025, 1, 1)
-    TaxReport.objects.bulk_create([TaxReport(user=taxpayer, report_type="DAILY", start_date=day, end_date=day,
-                                             method="fifo") for _ in range(2)])
+    def reports(n):
+        return [TaxReport(organization=taxpayer.organization, user=taxpayer, report_type="DAILY", start_date=day,
+                          end_date=day, method="fifo") for _ in range(n)]
+
+    TaxReport.objects.bulk_create(reports(2))
     few = count_queries()
-    TaxReport.objects.bulk_create([TaxReport(user=taxpayer, report_type="DAILY", start_date=day, end_date=day,
-                                             method="fifo") for _ in range(20)])
+    TaxReport.objects.bulk_create(reports(20))
     many = count_queries()
     assert (few[1], many[1]) == (2, 22) and few[0] == many[0]
 
 
-def test_admin_lists_reports_read_only_and_serves_their_files(taxpayer, api, make_user, client):
+def test_admin_lists_reports_read_only_and_serves_their_files(taxpayer, api, make_user, client,
+                                                              other_organization_admin):
+    from accounts.models import Role
     from reporting.models import TaxReport
 
     report = api(taxpayer, "post", "/api/tax-reports/yearly/", {"year": 2025}).json()
-    admin_user = make_user(role="ADMIN")
+    admin_user = make_user(role=Role.ADMIN)
     client.force_login(admin_user)
     changelist = client.get("/admin/reporting/taxreport/")
     assert changelist.status_code == 200 and "19970.00" in changelist.content.decode()
@@ -176,7 +261,33 @@ def test_admin_lists_reports_read_only_and_serves_their_files(taxpayer, api, mak
     assert client.get(f"/admin/reporting/taxreport/{report['id']}/download/exe/").status_code == 404
     assert client.post(f"/admin/reporting/taxreport/{report['id']}/change/", {}).status_code == 403
 
-    manager = make_user(role="MANAGER")  # the manager role holds no reporting permission
-    client.force_login(manager)
-    assert client.get(f"/admin/reporting/taxreport/{report['id']}/download/pdf/").status_code == 403
+    # A manager of the organization views the books too (core.permissions.can_view_books).
+    client.force_login(make_user(role=Role.MANAGER))
+    download = client.get(f"/admin/reporting/taxreport/{report['id']}/download/csv/")
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"asset,")
+
+    # Another organization's admin: not in the list, the change page and the files are not found.
+    client.force_login(other_organization_admin)
+    changelist = client.get("/admin/reporting/taxreport/")
+    assert changelist.status_code == 200 and "19970.00" not in changelist.content.decode()
+    assert client.get(f"/admin/reporting/taxreport/{report['id']}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/reporting/taxreport/{report['id']}/download/pdf/").status_code == 404
+    assert client.post(f"/admin/reporting/taxreport/{report['id']}/delete/", {"post": "yes"}).status_code in (302, 404)
+
+    # A plain member never gets in.
+    client.force_login(make_user(role=Role.USER))
+    response = client.get(f"/admin/reporting/taxreport/{report['id']}/download/pdf/")
+    assert response.status_code in (302, 403) and not getattr(response, "streaming", False)
     assert TaxReport.objects.count() == 1
+
+
+def test_admin_delete_goes_through_the_service(taxpayer, api, make_user, client, settings):
+    from accounts.models import Role
+    from reporting.models import TaxReport
+
+    report = api(taxpayer, "post", "/api/tax-reports/yearly/", {"year": 2025}).json()
+    stored = TaxReport.objects.get(pk=report["id"])
+    path = settings.MEDIA_ROOT / stored.file_path.name
+    client.force_login(make_user(role=Role.MANAGER))
+    response = client.post(f"/admin/reporting/taxreport/{report['id']}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not TaxReport.objects.exists() and not path.exists()

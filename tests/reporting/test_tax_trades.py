@@ -1,5 +1,6 @@
 """Chain transactions as cost-basis trades: own transfers as one trade, gas fees valued from the price
-store, unlabelled sends as transfers, labelled ones as disposals; pending and failed rows skipped."""
+store, unlabelled sends as transfers, labelled ones as disposals; pending and failed rows skipped.
+The trades are the organization's (`tax_trades_for(organization)`), with its settings."""
 
 import datetime as dt
 from decimal import Decimal
@@ -12,6 +13,7 @@ from reporting.selectors import tax_summary_for, tax_trades_for
 A = "0x" + "a1" * 20
 B = "0x" + "b2" * 20
 STRANGER = "0x" + "c3" * 20
+COLLEAGUE = "0x" + "d4" * 20
 
 
 def _day(n: int) -> dt.datetime:
@@ -23,15 +25,18 @@ def chain_history(make_user):
     from wallets.models import Cryptocurrency, PriceQuote, Transaction, Wallet
 
     user = make_user()
+    organization = user.organization
     eth = Cryptocurrency.objects.get_or_create(symbol="ETH", defaults={"name": "Ether"})[0]
-    first = Wallet.objects.create(name="hot", address=A, user=user, wallet_type="MetaMask", slot=1)
-    second = Wallet.objects.create(name="cold", address=B, user=user, wallet_type="MetaMask", slot=2)
+    first = Wallet.objects.create(name="hot", address=A, user=user, organization=organization, wallet_type="MetaMask",
+                                  slot=1)
+    second = Wallet.objects.create(name="cold", address=B, user=user, organization=organization,
+                                   wallet_type="MetaMask", slot=2)
     for day, price in ((1, "2000"), (2, "2500"), (5, "3000")):
         PriceQuote.objects.create(symbol="ETH", fiat="USD", day=_day(day).date(), price=Decimal(price))
 
     def chain(wallet, *, day, amount, sender, receiver, direction, tx_hash, fee="0", status="CONFIRMED", label=""):
         return Transaction.objects.create(
-            transaction_type="TRANSFER", user=user, wallet=wallet, cryptocurrency=eth, amount=Decimal(amount),
+            transaction_type="TRANSFER", user=user, organization=organization, wallet=wallet, cryptocurrency=eth, amount=Decimal(amount),
             transaction_date=_day(day), hash=tx_hash, log_index=None, from_address=sender, to_address=receiver,
             direction=direction, fee=Decimal(fee), gas_fee=Decimal(fee) or None, source="chain", status=status,
             external_id=f"chain:{tx_hash}:-1:{wallet.address}", tax_category=label)
@@ -49,7 +54,7 @@ def chain_history(make_user):
     # Pending and failed rows do not count.
     chain(first, day=5, amount="5", sender=A, receiver=STRANGER, direction="out", tx_hash="0x07", status="PENDING")
     chain(first, day=5, amount="5", sender=A, receiver=STRANGER, direction="out", tx_hash="0x08", status="FAILED")
-    return user
+    return organization
 
 
 def test_chain_rows_become_trades(chain_history):
@@ -86,10 +91,42 @@ def test_fifo_across_wallets_and_per_wallet(chain_history):
     assert (payment.wallet, payment.cost_basis, str(payment.date_acquired)) == (B, Decimal("1000.0"), "2026-03-01")
 
 
-def test_summary_uses_the_users_settings(chain_history):
+def test_summary_uses_the_organizations_settings(chain_history):
     chain_history.cost_basis_method = "hifo"
     chain_history.save(update_fields=["cost_basis_method"])
     summary = tax_summary_for(chain_history, start=dt.date(2026, 3, 5), end=dt.date(2026, 3, 5))
-    assert summary.method == "hifo" and summary.fiat == "USD"
+    assert summary.method == "hifo" and summary.fiat == "USD" and summary.user_label == "Acme"
     assert len(summary.disposals) == 3  # the day-2 fee is outside the period
     assert summary.total_gains == Decimal("494") + Decimal("2") + Decimal("1")
+
+
+def test_another_members_and_another_organizations_rows(chain_history, make_user, make_organization):
+    """A colleague's wallet is the organization's: a transfer from it to "hot" is an own transfer of
+    the organization. Another organization's rows never appear, even on the same address."""
+    from wallets.models import Cryptocurrency, Transaction, Wallet
+
+    eth = Cryptocurrency.objects.get(symbol="ETH")
+    colleague = make_user()
+    third = Wallet.objects.create(name="colleague", address=COLLEAGUE, user=colleague, organization=chain_history,
+                                  wallet_type="MetaMask", slot=1)
+    for wallet, direction in ((third, "out"), (Wallet.objects.get(address=A, organization=chain_history), "in")):
+        Transaction.objects.create(
+            transaction_type="TRANSFER", user=wallet.user, organization=chain_history, wallet=wallet,
+            cryptocurrency=eth, amount=Decimal("0.3"), transaction_date=_day(6), hash="0x09", log_index=None,
+            from_address=COLLEAGUE, to_address=A, direction=direction, fee=Decimal(0), source="chain",
+            status="CONFIRMED", external_id=f"chain:0x09:-1:{wallet.address}")
+    elsewhere = make_organization("Elsewhere")
+    outsider = make_user(organization=elsewhere)
+    theirs = Wallet.objects.create(name="theirs", address=A, user=outsider, organization=elsewhere,
+                                   wallet_type="MetaMask", slot=1)
+    Transaction.objects.create(
+        transaction_type="TRANSFER", user=outsider, organization=elsewhere, wallet=theirs, cryptocurrency=eth,
+        amount=Decimal("9"), transaction_date=_day(1), hash="0xff", log_index=None, from_address=STRANGER,
+        to_address=A, direction="in", fee=Decimal(0), source="chain", status="CONFIRMED",
+        external_id=f"chain:0xff:-1:{A}")
+
+    trades = tax_trades_for(chain_history).trades
+    assert [t.ref for t in trades] == ["0x01", "0x02", "0x05", "0x06", "0x09"]
+    own = trades[-1]
+    assert (own.wallet, own.to_wallet, own.label, own.sent_amount) == (COLLEAGUE, A, "transfer", Decimal("0.3"))
+    assert [t.ref for t in tax_trades_for(elsewhere).trades] == ["0xff"]

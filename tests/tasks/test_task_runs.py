@@ -1,5 +1,6 @@
-"""Task-run records: lifecycle rules, concurrent log lines, the tracked-task decorator, and a real
-huey consumer process running a task end to end."""
+"""Task-run records: lifecycle rules, concurrent log lines, the tracked-task decorator, the
+organization a run belongs to and who hears about it, and a real huey consumer process running a
+task end to end."""
 
 import os
 import signal
@@ -12,10 +13,16 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 
+from django.core.exceptions import PermissionDenied
+
 from core import services
 from core.models import RealtimeEvent, TaskRun, TaskStatus
+from core.realtime import Audience, StaffFeed, organization_group, staff_feed_group, user_group
+from core.selectors import task_run_list
 from core.tasking import tracked_task
 from core.tasks import collection_stats
+
+PLATFORM_TASK_LOGS = staff_feed_group(None, StaffFeed.TASK_LOGS)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,12 +39,82 @@ def test_lifecycle_success():
     assert [line.message for line in run.log_lines] == ["did a thing"]
 
 
-def test_every_change_publishes_an_event_after_commit():
-    run = services.task_run_create(name="probe")
+def groups_of_events():
+    return {e.group for e in RealtimeEvent.objects.filter(event_type="task_run.updated")}
+
+
+def test_every_change_publishes_an_event_after_commit(make_user, organization):
+    manager = make_user(role="MANAGER")
+    run = services.task_run_create(name="probe", triggered_by=manager)
     services.task_run_start(task_run_id=run.pk)
-    events = RealtimeEvent.objects.filter(event_type="task_run.updated", group="live")
+    staff = organization_group(organization.pk, Audience.STAFF)
+    events = RealtimeEvent.objects.filter(event_type="task_run.updated", group=staff)
     assert [e.payload["status"] for e in events.order_by("created_at") if "status" in e.payload] == ["QUEUED", "RUNNING"]
-    assert RealtimeEvent.objects.filter(group="admin.task-logs").count() == 2
+    assert RealtimeEvent.objects.filter(group=staff_feed_group(organization.pk, StaffFeed.TASK_LOGS)).count() == 2
+    # The manager hears it through their organization's staff audience: not twice.
+    assert groups_of_events() == {staff, staff_feed_group(organization.pk, StaffFeed.TASK_LOGS)}
+
+
+def test_a_run_belongs_to_the_organization_of_who_started_it(make_user, organization):
+    run = services.task_run_create(name="probe", triggered_by=make_user(role="MANAGER"))
+    assert run.organization_id == organization.pk
+
+
+def test_a_run_without_a_user_is_installation_wide_and_only_the_platform_feed_hears_it():
+    run = services.task_run_create(name="monitor")
+    services.task_run_log(task_run_id=run.pk, message="block 12")
+    assert run.organization_id is None
+    assert groups_of_events() == {PLATFORM_TASK_LOGS}
+    assert all(not e.group.startswith(("org.", "user.")) for e in RealtimeEvent.objects.all())
+
+
+def test_a_member_who_starts_work_follows_its_progress_but_not_its_logs(make_user, organization):
+    member = make_user(role="USER")
+    run = services.task_run_create(name="reporting.tax_report_generate", triggered_by=member)
+    services.task_run_start(task_run_id=run.pk)
+    services.task_run_log(task_run_id=run.pk, message="secret detail")
+    own = RealtimeEvent.objects.filter(group=user_group(member.pk)).order_by("created_at")
+    assert [e.payload.get("status") for e in own] == ["QUEUED", "RUNNING", None]
+    assert not any("secret detail" in str(e.payload) for e in own)
+    logs = RealtimeEvent.objects.filter(group=staff_feed_group(organization.pk, StaffFeed.TASK_LOGS))
+    assert any(e.payload.get("log_line") == "secret detail" for e in logs)
+
+
+def test_explicit_organization_wins_and_must_be_the_starters_own(make_user, make_organization, organization):
+    other = make_organization("Other Co")
+    manager = make_user(role="MANAGER")
+    assert services.task_run_create(name="p", organization_id=other.pk).organization_id == other.pk  # system work
+    with pytest.raises(PermissionDenied):
+        services.task_run_create(name="p", triggered_by=manager, organization_id=other.pk)
+    with pytest.raises(PermissionDenied):
+        services.task_run_create(name="p", triggered_by=manager, organization_id=None)  # installation-wide
+    superuser = make_user(role="ADMIN", is_superuser=True)
+    platform = services.task_run_create(name="p", triggered_by=superuser, organization_id=None)
+    assert platform.organization_id is None
+    with pytest.raises(PermissionDenied):
+        services.task_run_create(name="p", triggered_by=superuser, organization_id=other.pk)
+    assert not TaskRun.objects.filter(organization=other, triggered_by__isnull=False).exists()
+
+
+def test_platform_run_started_by_a_superuser_reaches_them_and_the_platform_feed(make_user):
+    superuser = make_user(role="ADMIN", is_superuser=True)
+    run = services.task_run_create(name="p", triggered_by=superuser, organization_id=None)
+    assert run.organization_id is None
+    assert groups_of_events() == {PLATFORM_TASK_LOGS, user_group(superuser.pk)}
+
+
+def test_task_run_list_is_scoped_to_the_organization(make_user, make_organization, organization):
+    other = make_organization("Other Co")
+    ours = services.task_run_create(name="ours", organization_id=organization.pk)
+    theirs = services.task_run_create(name="theirs", organization_id=other.pk)
+    platform = services.task_run_create(name="platform")
+    manager, accountant = make_user(role="MANAGER"), make_user(role="USER", is_accountant=True)
+    superuser = make_user(role="ADMIN", is_superuser=True)
+    assert [r.pk for r in task_run_list(actor=manager)] == [ours.pk]
+    assert set(task_run_list(actor=superuser).values_list("pk", flat=True)) == {ours.pk, platform.pk}
+    assert not task_run_list(actor=accountant).exists()
+    assert not task_run_list(actor=make_user(role="USER")).exists()
+    assert [r.pk for r in task_run_list(actor=make_user(role="ADMIN", organization=other))] == [theirs.pk]
 
 
 @pytest.mark.parametrize("progress", [-1, 101, 50.5, "10", True])
@@ -152,7 +229,7 @@ def test_tracked_task_retried_by_huey_succeeds_on_a_later_attempt():
     # The failed attempt stays visible in the log; `error` is only for a run that failed.
     assert [(line.level, "attempt 1" in line.message) for line in run.log_lines] == [("ERROR", True)]
     assert run.error == ""
-    events = RealtimeEvent.objects.filter(group="admin.task-logs").order_by("created_at")
+    events = RealtimeEvent.objects.filter(group=PLATFORM_TASK_LOGS).order_by("created_at")
     statuses = [e.payload["status"] for e in events if "status" in e.payload]
     assert statuses == ["QUEUED", "RUNNING", "QUEUED", "RUNNING", "SUCCEEDED"]
 
@@ -171,19 +248,59 @@ def test_tracked_task_records_failure_with_the_error():
     assert [line.level for line in run.log_lines] == ["INFO", "ERROR"]
 
 
-def test_tracked_task_remembers_who_started_it(make_user):
+def test_tracked_task_remembers_who_started_it_and_their_organization(make_user, organization):
     user = make_user(role="MANAGER")
     run = adding_task.enqueue(1, 1, triggered_by=user)
-    assert run.triggered_by_id == user.pk
+    assert run.triggered_by_id == user.pk and run.organization_id == organization.pk
+
+
+@tracked_task("probe_for_organization")
+def organization_task(reporter, organization_id):
+    return {"organization_id": organization_id}
+
+
+@tracked_task("probe_platform", platform=True)
+def platform_task(reporter):
+    return {}
+
+
+def test_tracked_task_hands_the_run_organization_to_work_that_takes_one(make_user, make_organization, organization):
+    manager = make_user(role="MANAGER")
+    run = organization_task.enqueue(triggered_by=manager)
+    assert run.organization_id == organization.pk and run.result == {"organization_id": str(organization.pk)}
+    other = make_organization("Other Co")
+    explicit = organization_task.enqueue(organization_id=str(other.pk))  # system work names its organization
+    assert explicit.organization_id == other.pk and explicit.result == {"organization_id": str(other.pk)}
+    with pytest.raises(PermissionDenied):
+        organization_task.enqueue(organization_id=str(other.pk), triggered_by=manager)
+
+
+def test_platform_tracked_task_never_belongs_to_an_organization(make_user):
+    superuser = make_user(role="ADMIN", is_superuser=True)
+    assert platform_task.enqueue(triggered_by=superuser).organization_id is None
+    assert platform_task.enqueue().organization_id is None
+    with pytest.raises(PermissionDenied):
+        platform_task.enqueue(triggered_by=make_user(role="MANAGER"))
 
 
 def test_collection_stats_counts_every_collection(make_user):
     make_user()
     run = collection_stats.enqueue()
-    assert run.status == TaskStatus.SUCCEEDED
+    assert run.status == TaskStatus.SUCCEEDED and run.organization_id is None
     assert run.result["counts"]["users"] == 1
     assert run.result["collections"] == len(run.log_lines)
     assert any(line.message.startswith("users: 1 ") for line in run.log_lines)
+
+
+def test_collection_stats_of_an_organization_counts_only_its_documents(make_user, make_organization, organization):
+    manager = make_user(role="MANAGER")
+    make_user()
+    other = make_organization("Other Co")
+    for _ in range(3):
+        make_user(organization=other)
+    run = collection_stats.enqueue(triggered_by=manager)
+    assert run.status == TaskStatus.SUCCEEDED and run.organization_id == organization.pk
+    assert run.result["counts"]["users"] == 2 and run.result["organization_id"] == str(organization.pk)
 
 
 @pytest.fixture
@@ -238,7 +355,7 @@ def test_real_consumer_process_runs_an_enqueued_task(queued_mode):
         assert run.status == TaskStatus.SUCCEEDED, run.error
         assert run.result["collections"] > 0 and run.huey_task_id
         # Its events went through the outbox, where any web process's relay picks them up.
-        assert RealtimeEvent.objects.filter(group="live", payload__status="SUCCEEDED").exists()
+        assert RealtimeEvent.objects.filter(group=PLATFORM_TASK_LOGS, payload__status="SUCCEEDED").exists()
     finally:
         consumer.send_signal(signal.SIGINT)
         try:
@@ -248,3 +365,17 @@ def test_real_consumer_process_runs_an_enqueued_task(queued_mode):
             output, _ = consumer.communicate()
             raise AssertionError("consumer did not stop on SIGINT:\n" + output.decode()[-3000:])
     assert consumer.returncode == 0, output.decode()[-2000:]
+
+
+def test_migration_moves_existing_runs_to_their_starters_organization(make_user, organization):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("core.migrations.0003_task_run_organizations")
+    started = TaskRun.objects.create(name="old", triggered_by=make_user(role="MANAGER"))
+    unattended = TaskRun.objects.create(name="old_monitor")
+    migration.runs_to_their_starters_organization(apps, None)
+    started.refresh_from_db()
+    unattended.refresh_from_db()
+    assert started.organization_id == organization.pk and unattended.organization_id is None

@@ -1,10 +1,12 @@
-"""The HTMX back-office: login, the live-operations page, its fragment and the start action."""
+"""The HTMX back-office: login, the live-operations page, its fragment and the start action, scoped
+to the organization's staff (installation-wide runs and counts for platform superusers)."""
 
 import re
 
 import pytest
 from django.test import Client
 
+from accounts.models import User
 from core.models import TaskRun, TaskStatus
 
 pytestmark = pytest.mark.django_db
@@ -49,9 +51,9 @@ def test_page_wires_htmx_csrf_and_live_area(client, make_user):
     assert "<script>" not in html  # no inline script: the page must work under a strict CSP
 
 
-def test_fragment_lists_recent_runs(client, make_user):
+def test_fragment_lists_recent_runs(client, make_user, organization):
     client.force_login(make_user(role="MANAGER"))
-    TaskRun.objects.create(name="nightly_report", status=TaskStatus.RUNNING, progress=30)
+    TaskRun.objects.create(name="nightly_report", status=TaskStatus.RUNNING, progress=30, organization=organization)
     response = client.get("/app/task-runs/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and html.lstrip().startswith('<table class="bo-table" id="task-runs-table"')
@@ -73,6 +75,7 @@ def test_start_runs_the_task_and_returns_the_fragment(client, make_user):
     assert response.status_code == 200
     run = TaskRun.objects.get()
     assert run.name == "collection_stats" and run.status == TaskStatus.SUCCEEDED and run.triggered_by_id == user.pk
+    assert run.organization_id == user.organization_id and run.result["organization_id"] == str(user.organization_id)
     assert f'data-task-run-id="{run.pk}"' in response.content.decode()
 
 
@@ -99,11 +102,11 @@ def test_task_runs_refresh_on_live_events_in_a_stable_container(client, make_use
     assert 'hx-post="/app/task-runs/start/"' in button and 'hx-target="#task-runs"' in button
 
 
-def test_fragment_shows_the_last_log_line(client, make_user):
+def test_fragment_shows_the_last_log_line(client, make_user, organization):
     from core import services
 
     client.force_login(make_user(role="MANAGER"))
-    run = services.task_run_create(name="probe")
+    run = services.task_run_create(name="probe", organization_id=organization.pk)
     services.task_run_log(task_run_id=run.pk, message="first line")
     services.task_run_log(task_run_id=run.pk, message="newest line")
     html = client.get("/app/task-runs/").content.decode()
@@ -116,3 +119,51 @@ def test_start_without_htmx_redirects_to_the_page(client, make_user):
     response = client.post("/app/task-runs/start/")
     assert response.status_code == 302 and response["Location"] == "/app/"
     assert TaskRun.objects.get().status == TaskStatus.SUCCEEDED
+
+
+# --- organizations ----------------------------------------------------------------------------------
+def test_an_accountant_sees_their_account_page_not_operations(client, make_user):
+    client.force_login(make_user(role="USER", is_accountant=True))
+    response = client.get("/app/")
+    assert response.status_code == 200 and b'id="account-home"' in response.content
+    assert client.get("/app/task-runs/").status_code == 403
+    assert client.post("/app/task-runs/start/").status_code == 403
+    assert not TaskRun.objects.exists()
+
+
+def test_the_page_and_fragment_show_only_the_organizations_runs(client, make_user, make_organization, organization):
+    other = make_organization("Other Co")
+    TaskRun.objects.create(name="ours_run", organization=organization)
+    TaskRun.objects.create(name="their_run", organization=other)
+    TaskRun.objects.create(name="platform_run")
+    client.force_login(make_user(role="MANAGER"))
+    for url in ("/app/", "/app/task-runs/"):
+        html = client.get(url).content.decode()
+        assert "ours_run" in html and "their_run" not in html and "platform_run" not in html
+    assert "start-platform-collection-stats" not in client.get("/app/").content.decode()
+    client.force_login(make_user(role="MANAGER", organization=other))
+    html = client.get("/app/task-runs/").content.decode()
+    assert "their_run" in html and "ours_run" not in html
+
+
+def test_a_manager_cannot_start_installation_wide_work(client, make_user):
+    client.force_login(make_user(role="MANAGER"))
+    assert client.post("/app/task-runs/start/", {"scope": "platform"}).status_code == 403
+    assert not TaskRun.objects.exists()
+
+
+def test_a_superuser_counts_the_whole_installation_and_sees_those_runs(client, make_user, make_organization):
+    other = make_organization("Other Co")
+    make_user(organization=other)
+    superuser = make_user(role="ADMIN", is_superuser=True)
+    client.force_login(superuser)
+    page = client.get("/app/").content.decode()
+    assert 'id="start-platform-collection-stats"' in page and """hx-vals='{"scope": "platform"}'""" in page
+    response = client.post("/app/task-runs/start/", {"scope": "platform"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    run = TaskRun.objects.get()
+    assert run.organization_id is None and run.status == TaskStatus.SUCCEEDED
+    assert run.result["counts"]["users"] == User.objects.count()
+    assert 'data-scope="platform"' in response.content.decode()
+    client.force_login(make_user(role="ADMIN", organization=other))  # an admin, not a superuser
+    assert str(run.pk) not in client.get("/app/task-runs/").content.decode()

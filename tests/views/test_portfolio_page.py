@@ -19,7 +19,7 @@ D = Decimal
 
 
 @pytest.fixture
-def holdings(make_user, settings):
+def holdings(organization, make_user, settings):
     settings.PRICE_API_BASE_URL = ""
     owner = make_user()
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
@@ -27,14 +27,14 @@ def holdings(make_user, settings):
     Cryptocurrency.objects.create(name="Other", symbol="OTH")
     wallet = wallet_create(user=owner, name="hot", wallet_type=WalletType.PRIVATE_KEY)
     when = timezone.now() - dt.timedelta(days=3)
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"),
                        price_at_transaction=D("2000"), transaction_date=when)
-    transaction_create(wallet=wallet, asset="DUSD", transaction_type="INCOME", amount=D("2000"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="DUSD", transaction_type="INCOME", amount=D("2000"),
                        price_at_transaction=D("1"), transaction_date=when)
-    transaction_create(wallet=wallet, asset="OTH", transaction_type="INCOME", amount=D("7"), transaction_date=when)
-    price_record(symbol="ETH", price=D("2000"), day=timezone.localdate() - dt.timedelta(days=5))
-    price_record(symbol="ETH", price=D("3000"))
-    price_record(symbol="DUSD", price=D("1"))
+    transaction_create(actor=wallet.user, wallet=wallet, asset="OTH", transaction_type="INCOME", amount=D("7"), transaction_date=when)
+    price_record(organization=organization, symbol="ETH", price=D("2000"), day=timezone.localdate() - dt.timedelta(days=5))
+    price_record(organization=organization, symbol="ETH", price=D("3000"))
+    price_record(organization=organization, symbol="DUSD", price=D("1"))
     return owner, wallet
 
 
@@ -129,12 +129,12 @@ def test_page_queries_do_not_grow_with_rows(client, holdings):
 
     few = count()
     for n in range(15):
-        transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("0.1"),
+        transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("0.1"),
                            price_at_transaction=D("2100"), transaction_date=timezone.now() - dt.timedelta(days=n))
     assert count() == few
-    # session, user, own addresses, transactions + their wallets and assets (read once for the positions,
-    # the allocation and the chart), and the price store per figure
-    assert few <= 9, few
+    # session, user, their organization's settings, own addresses, transactions + their wallets and assets
+    # (read once for the positions, the allocation and the chart), and the price store per figure
+    assert few <= 10, few
 
 
 def test_anonymous_is_sent_to_login(client):

@@ -1,4 +1,4 @@
-"""The tax reports page (HTMX): list of one's own reports, the generate form, self-polling rows."""
+"""The tax reports page (HTMX): the organization's reports, the generate form, self-polling rows."""
 
 import datetime as dt
 
@@ -33,13 +33,16 @@ def test_form_errors_are_shown_and_nothing_is_created(client, taxpayer):
     assert not TaxReport.objects.exists()
 
 
-def test_generating_rows_poll_and_other_users_rows_are_hidden(client, taxpayer, make_user):
+def test_generating_rows_poll_and_other_organizations_rows_are_hidden(client, taxpayer, make_user,
+                                                                     make_organization):
     from reporting.models import TaxReport
 
     day = dt.date(2025, 1, 1)
-    mine = TaxReport.objects.create(user=taxpayer, report_type="DAILY", start_date=day, end_date=day, method="fifo")
-    other = make_user()
-    theirs = TaxReport.objects.create(user=other, report_type="DAILY", start_date=day, end_date=day, method="fifo")
+    mine = TaxReport.objects.create(user=taxpayer, organization=taxpayer.organization, report_type="DAILY",
+                                    start_date=day, end_date=day, method="fifo")
+    other = make_user(organization=make_organization("Elsewhere"), is_accountant=True)
+    theirs = TaxReport.objects.create(user=other, organization=other.organization, report_type="DAILY",
+                                      start_date=day, end_date=day, method="fifo")
     client.force_login(taxpayer)
     html = client.get("/app/tax-reports/").content.decode()
     assert f"tax-report-{mine.pk}" in html and f"tax-report-{theirs.pk}" not in html

@@ -21,6 +21,18 @@ def test_wallet_page_lists_only_own_wallets(client, make_user):
     assert client.post(f"/app/wallets/{theirs.pk}/balance/").status_code == 404
 
 
+def test_books_roles_see_every_wallet_of_their_organization_with_its_owner(client, make_user, make_organization):
+    owner = make_user(first_name="Olga", last_name="Owner")
+    mine = wallet_create(user=owner, name="mine", wallet_type=WalletType.PRIVATE_KEY)
+    elsewhere = wallet_create(user=make_user(organization=make_organization("Globex")), name="far",
+                              wallet_type=WalletType.PRIVATE_KEY)
+    for reader in (make_user(role="MANAGER"), make_user(is_accountant=True)):
+        client.force_login(reader)
+        html = client.get("/app/wallets/").content.decode()
+        assert mine.address in html and "Olga Owner" in html and elsewhere.address not in html
+        assert client.post(f"/app/wallets/{elsewhere.pk}/balance/").status_code == 404
+
+
 def test_balance_refresh_returns_the_updated_row(client, make_user, eth_node):
     owner = make_user()
     wallet = wallet_create(user=owner, name="mine", wallet_type=WalletType.PRIVATE_KEY)

@@ -169,7 +169,7 @@ def test_gas_estimate_tiers(sender):
     assert Decimal(normal["cost_fiat"]) == (Decimal(normal["cost_eth"]) * 2500).quantize(Decimal("0.01"))
     bad = get(f"/api/blockchain/estimate-gas/?from_address={wallet.address}&to=0x12&amount=0.1")
     assert bad.status_code == 422
-    type(user).objects.filter(pk=user.pk).update(reporting_fiat="EUR")  # the user's fiat, at its price
+    type(user.organization).objects.filter(pk=user.organization_id).update(reporting_fiat="EUR")  # its price
     euro = get(url).json()
     assert euro["fiat_currency"] == "EUR"
     assert Decimal(euro["tiers"]["normal"]["cost_fiat"]) == (Decimal(euro["tiers"]["normal"]["cost_eth"]) * 2300).quantize(Decimal("0.01"))

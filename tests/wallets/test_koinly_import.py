@@ -63,10 +63,39 @@ def test_wrong_header_is_one_clear_error():
     assert [(e.row, e.column) for e in errors] == [(1, "header")]
 
 
-def test_same_row_twice_counts_as_a_duplicate():
+def test_same_row_twice_without_a_txhash_is_two_trades_with_one_a_duplicate():
+    # Issue 10, rule 6: two buys in the same second at the same price happen; with a TxHash the
+    # rows are one transaction, so the exact repeat is a duplicate (reported with its row).
     line = "2025-04-01 00:00:00,,,0.05,ETH,,,150,USD,staking,Validator reward,"
     result = koinly_format.parse_universal("\n".join([HEADER, line, line]))
+    assert len(result.movements) == 2 and result.duplicate_rows == 0
+    assert result.movements[0].identity != result.movements[1].identity
+    assert result.movements[1].identity.endswith("~2:0")
+    hashed = line + "0xabc"
+    result = koinly_format.parse_universal("\n".join([HEADER, hashed, hashed]))
     assert len(result.movements) == 1 and result.duplicate_rows == 1
+    assert [(s.row, s.reason) for s in result.skipped] == [(3, "duplicate of row 2 (same TxHash 0xabc, same content)")]
+
+
+def test_fee_only_rows_and_fiat_fees_on_one_sided_rows():
+    text = "\n".join([
+        HEADER,
+        "2024-01-02 10:00:00,,,,,0.01,ETH,25.00,USD,,network fee,0x2",
+        "2024-01-03 10:00:00,,,,,1.50,USD,,,,bank fee,",
+        "2024-01-05 00:00:00,,,1,ETH,5.00,USD,2100.00,USD,staking,,",
+        "2024-02-04 10:00:00,0.1,ETH,,,1.50,USD,270.00,USD,cost,,0xa3",
+        "2024-02-05 10:00:00,,,,,0.01,ETH,,,,no worth,",
+    ])
+    result = koinly_format.parse_universal(text)
+    assert [(e.row, e.column) for e in result.errors] == [(6, "Net Worth Amount")]
+    assert [(m.row, m.kind, m.asset, m.amount, m.fiat_value) for m in result.movements] == [
+        (2, "FEE", "ETH", Decimal("0.01"), Decimal("25.00")),
+        (3, "FEE", "USD", Decimal("1.50"), Decimal("1.50")),
+        (4, "INCOME", "ETH", Decimal("1"), Decimal("2100.00")),
+        (4, "FEE", "USD", Decimal("5.00"), Decimal("5.00")),
+        (5, "EXPENSE", "ETH", Decimal("0.1"), Decimal("270.00")),
+        (5, "FEE", "USD", Decimal("1.50"), Decimal("1.50")),
+    ]
 
 
 # --- command, service and API ----------------------------------------------------------------------
@@ -95,6 +124,57 @@ def test_command_imports_then_skips_duplicates(make_user, csv_file):
     call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(GOOD), stdout=again)
     assert "imported 0 transaction(s)" in again.getvalue() and "5 duplicate(s) skipped" in again.getvalue()
     assert Transaction.objects.filter(user=user).count() == 6
+    # Row by row, what was skipped and why.
+    assert "row 2 skipped: already imported: TxHash 0xaaa" in again.getvalue()
+    assert "row 5 skipped: already imported: an identical row" in again.getvalue()
+    assert "row 7 skipped: fiat only, no fee: nothing to track" in again.getvalue()
+
+
+@pytest.mark.django_db
+def test_identical_rows_without_txhash_are_two_trades_and_a_reimport_adds_nothing(make_user, csv_file):
+    from reporting.selectors import tax_trades_for
+
+    user = make_user(username="ivy")
+    buy = "2024-03-01 10:00:00,1000,USD,1,ETH,,,,,,buy,"
+    sell = "2024-03-02 10:00:00,1,ETH,1500,USD,,,,,,sell,"
+    text = "\n".join([HEADER, buy, buy, sell, sell]) + "\n"
+    out = io.StringIO()
+    call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(text), stdout=out)
+    assert "imported 4 transaction(s) from 4 row(s); 0 duplicate(s) skipped" in out.getvalue()
+    trades = tax_trades_for(user.organization).trades
+    assert [(t.sent_asset, t.sent_amount, t.received_asset, t.received_amount) for t in trades] == [
+        ("USD", Decimal("1000"), "ETH", Decimal("1")), ("USD", Decimal("1000"), "ETH", Decimal("1")),
+        ("ETH", Decimal("1"), "USD", Decimal("1500")), ("ETH", Decimal("1"), "USD", Decimal("1500"))]
+
+    again = io.StringIO()
+    call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(text), stdout=again)
+    lines = again.getvalue().splitlines()
+    assert lines[0].startswith("imported 0 transaction(s) from 4 row(s); 4 duplicate(s) skipped")
+    assert lines[1:] == ["row 2 skipped: already imported: an identical row",
+                         "row 3 skipped: already imported: an identical row (copy 2 in this file)",
+                         "row 4 skipped: already imported: an identical row",
+                         "row 5 skipped: already imported: an identical row (copy 2 in this file)"]
+    assert Transaction.objects.filter(user=user).count() == 4
+
+    # A later export holding one more copy of the buy: only that copy is new.
+    more = "\n".join([HEADER, buy, buy, buy, sell, sell]) + "\n"
+    third = io.StringIO()
+    call_command("import_transactions", "--user", "ivy", "--format", "universal", csv_file(more), stdout=third)
+    assert third.getvalue().startswith("imported 1 transaction(s) from 5 row(s); 4 duplicate(s) skipped")
+    assert Transaction.objects.filter(user=user).count() == 5
+
+
+@pytest.mark.django_db
+def test_a_gift_without_net_worth_is_an_input_error_under_uk_and_acb(make_user, make_organization, csv_file):
+    text = HEADER + "\n2024-01-10 10:00:00,1000,GBP,10,ETH,,,,,,,\n2024-02-01 10:00:00,1,ETH,,,,,,,gift,to a friend,\n"
+    make_user(username="ukgiver", organization=make_organization("UK", reporting_fiat="GBP", cost_basis_method="uk"))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_transactions", "--user", "ukgiver", "--format", "universal", csv_file(text), stderr=err)
+    assert "row 3, Net Worth Amount: a gift is a disposal at market value under the uk method" in err.getvalue()
+    make_user(username="usgiver", organization=make_organization("US", reporting_fiat="GBP"))
+    call_command("import_transactions", "--user", "usgiver", "--format", "universal", csv_file(text),
+                 stdout=io.StringIO())  # fifo: a gift leaves at cost, no value needed
 
 
 @pytest.mark.django_db
@@ -118,8 +198,8 @@ def test_non_usd_values_are_refused(make_user, csv_file):
 
 
 @pytest.mark.django_db
-def test_values_follow_the_users_reporting_fiat(make_user, csv_file):
-    make_user(username="eve", reporting_fiat="EUR")
+def test_values_follow_the_organizations_reporting_fiat(make_user, make_organization, csv_file):
+    make_user(username="eve", organization=make_organization("Euro books", reporting_fiat="EUR"))
     eur = HEADER + "\n2025-04-01 00:00:00,,,0.05,ETH,,,150,EUR,staking,,\n"
     call_command("import_transactions", "--user", "eve", "--format", "universal", csv_file(eur), stdout=io.StringIO())
     assert Transaction.objects.get().usd_value == Decimal("150")
@@ -225,16 +305,17 @@ def test_large_files_go_in_batches_and_a_failed_batch_takes_the_others_back(make
     original = imports._transaction
     calls = []
 
-    def racing(user_, wallet, asset, movement, external_id):
+    def racing(owner_id, organization_id, wallet, asset, movement, external_id):
         calls.append(external_id)
         if len(calls) == 5:
-            Transaction.objects.create(transaction_type="BUY", user=user_, cryptocurrency=asset, amount=1,
-                                       transaction_date=movement.date, external_id=external_id)
-        return original(user_, wallet, asset, movement, external_id)
+            Transaction.objects.create(transaction_type="BUY", user_id=owner_id, organization_id=organization_id,
+                                       cryptocurrency=asset, amount=1, transaction_date=movement.date,
+                                       external_id=external_id)
+        return original(owner_id, organization_id, wallet, asset, movement, external_id)
 
     monkeypatch.setattr(imports, "_transaction", racing)
     from django.db import DatabaseError
 
-    with pytest.raises(DatabaseError):  # the unique key on external_id
+    with pytest.raises(DatabaseError):  # the unique key on (organization, external_id)
         imports.transactions_import_universal(user=user, text=text)
     assert list(Transaction.objects.filter(user=user).values_list("external_id", flat=True)) == [calls[4]]

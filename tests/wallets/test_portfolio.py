@@ -45,22 +45,22 @@ def test_valued_rows_and_unpriced_assets():
 
 
 @pytest.mark.django_db
-def test_portfolio_endpoints(client, make_user, access_token_for, settings):
+def test_portfolio_endpoints(organization, client, make_user, access_token_for, settings):
     settings.PRICE_API_BASE_URL = ""
     user = make_user()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
     Cryptocurrency.objects.create(name="Demo Dollar", symbol="DUSD", decimals=6)
-    price_record(symbol="ETH", price=D("3000"))
-    price_record(symbol="DUSD", price=D("1"))
+    price_record(organization=organization, symbol="ETH", price=D("3000"))
+    price_record(organization=organization, symbol="DUSD", price=D("1"))
     hot = wallet_create(user=user, name="hot", wallet_type=WalletType.PRIVATE_KEY)
     cold = wallet_create(user=user, name="cold", wallet_type=WalletType.PRIVATE_KEY)
     when = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-    transaction_create(wallet=hot, asset="ETH", transaction_type="BUY", amount=D("1"), price_at_transaction=D("2000"),
+    transaction_create(actor=hot.user, wallet=hot, asset="ETH", transaction_type="BUY", amount=D("1"), price_at_transaction=D("2000"),
                        transaction_date=when)
-    transaction_create(wallet=cold, asset="ETH", transaction_type="BUY", amount=D("1"), price_at_transaction=D("2000"),
+    transaction_create(actor=cold.user, wallet=cold, asset="ETH", transaction_type="BUY", amount=D("1"), price_at_transaction=D("2000"),
                        transaction_date=when + dt.timedelta(days=1))
-    transaction_create(wallet=hot, asset="DUSD", transaction_type="INCOME", amount=D("2000"),
+    transaction_create(actor=hot.user, wallet=hot, asset="DUSD", transaction_type="INCOME", amount=D("2000"),
                        price_at_transaction=D("1"), transaction_date=when + dt.timedelta(days=2))
     rows = {r["asset"]: r for r in client.get("/api/portfolio/", **headers).json()}
     assert D(rows["ETH"]["quantity"]) == 2 and D(rows["ETH"]["average_buy_price"]) == 2000
@@ -77,21 +77,23 @@ def test_portfolio_of_another_user_is_not_mixed_in(client, make_user, access_tok
     owner, other = make_user(), make_user()
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
     wallet = wallet_create(user=owner, name="w", wallet_type=WalletType.PRIVATE_KEY)
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                        transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     assert client.get("/api/portfolio/", HTTP_AUTHORIZATION=f"Bearer {access_token_for(other)}").json() == []
 
 
 @pytest.mark.django_db
-def test_portfolio_is_valued_in_the_users_fiat(client, make_user, access_token_for, settings):
+def test_portfolio_is_valued_in_the_organizations_fiat(make_organization, client, make_user, access_token_for,
+                                                       settings):
     settings.PRICE_API_BASE_URL = ""
-    user = make_user(reporting_fiat="EUR")
+    organization = make_organization("Euro books", reporting_fiat="EUR")
+    user = make_user(organization=organization)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
-    price_record(symbol="ETH", price=D("9999"))  # the server's fiat (USD): not this user's
-    price_record(symbol="ETH", price=D("2500"), fiat="EUR")
+    price_record(organization=organization, symbol="ETH", price=D("9999"))  # USD: not the organization's fiat
+    price_record(organization=organization, symbol="ETH", price=D("2500"), fiat="EUR")
     wallet = wallet_create(user=user, name="w", wallet_type=WalletType.PRIVATE_KEY)
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"), price_at_transaction=D("2000"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"), price_at_transaction=D("2000"),
                        transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     total = client.get("/api/portfolio/value/", **headers).json()
     assert total["fiat"] == "EUR" and D(total["total_value"]) == 5000 and D(total["total_invested"]) == 4000

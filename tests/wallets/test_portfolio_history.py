@@ -46,17 +46,17 @@ def owner(make_user, access_token_for, settings):
 
 
 @pytest.mark.django_db
-def test_history_endpoint_values_each_day(client, owner, make_user, access_token_for):
+def test_history_endpoint_values_each_day(organization, client, owner, make_user, access_token_for):
     user, wallet, headers = owner
     today = timezone.localdate()
     noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                        price_at_transaction=D("2000"), transaction_date=noon - dt.timedelta(days=5))
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"),
                        price_at_transaction=D("2100"), transaction_date=noon - dt.timedelta(days=2))
-    price_record(symbol="ETH", price=D("2000"), day=today - dt.timedelta(days=6))
-    price_record(symbol="ETH", price=D("2200"), day=today - dt.timedelta(days=3))
-    price_record(symbol="ETH", price=D("2500"))
+    price_record(organization=organization, symbol="ETH", price=D("2000"), day=today - dt.timedelta(days=6))
+    price_record(organization=organization, symbol="ETH", price=D("2200"), day=today - dt.timedelta(days=3))
+    price_record(organization=organization, symbol="ETH", price=D("2500"))
 
     start = today - dt.timedelta(days=6)
     response = client.get(f"/api/portfolio/history/?start={start}&end={today}&interval=day", **headers)
@@ -92,11 +92,11 @@ def test_history_refuses_bad_ranges_in_the_error_envelope(client, owner, query, 
 
 
 @pytest.mark.django_db
-def test_history_queries_do_not_grow_with_days_or_rows(client, owner):
+def test_history_queries_do_not_grow_with_days_or_rows(organization, client, owner):
     user, wallet, headers = owner
     today = timezone.localdate()
     for n in range(1, 4):
-        price_record(symbol="ETH", price=D(2000 + n), day=today - dt.timedelta(days=n * 100))
+        price_record(organization=organization, symbol="ETH", price=D(2000 + n), day=today - dt.timedelta(days=n * 100))
 
     def measured(days):
         with CaptureQueriesContext(connection) as captured:
@@ -104,12 +104,12 @@ def test_history_queries_do_not_grow_with_days_or_rows(client, owner):
         assert response.status_code == 200
         return len(captured.captured_queries), response.json()["points"]
 
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                        transaction_date=timezone.now() - dt.timedelta(days=400))
     short, points = measured(10)
     assert len(points) == 11
     for n in range(20):
-        transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+        transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                            transaction_date=timezone.now() - dt.timedelta(days=n * 30))
     long, points = measured(3 * 365)
     assert long == short and len(points) == 3 * 365 + 1

@@ -104,19 +104,19 @@ def eth_user(make_user, access_token_for, settings):
 
 
 @pytest.mark.django_db
-def test_performance_endpoint_over_stored_data(client, eth_user):
+def test_performance_endpoint_over_stored_data(organization, client, eth_user):
     user, wallet, headers = eth_user
     now = timezone.now()
     today = timezone.localdate()
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                        price_at_transaction=D("2000"), transaction_date=now - dt.timedelta(days=40))
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                        price_at_transaction=D("3000"), transaction_date=now - dt.timedelta(days=3, hours=12))
-    transaction_create(wallet=wallet, asset="OTH", transaction_type="INCOME", amount=D("5"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="OTH", transaction_type="INCOME", amount=D("5"),
                        transaction_date=now - dt.timedelta(days=2))
-    price_record(symbol="ETH", price=D("2000"), day=today - dt.timedelta(days=40))
-    price_record(symbol="ETH", price=D("2500"), day=today - dt.timedelta(days=7))
-    price_record(symbol="ETH", price=D("3200"))
+    price_record(organization=organization, symbol="ETH", price=D("2000"), day=today - dt.timedelta(days=40))
+    price_record(organization=organization, symbol="ETH", price=D("2500"), day=today - dt.timedelta(days=7))
+    price_record(organization=organization, symbol="ETH", price=D("3200"))
 
     body = client.get("/api/portfolio/performance/", **headers).json()
     windows = {w["period"]: w for w in body["windows"]}
@@ -134,14 +134,14 @@ def test_performance_endpoint_over_stored_data(client, eth_user):
 
 
 @pytest.mark.django_db
-def test_performance_is_per_user_and_does_not_grow_queries_with_rows(client, eth_user, make_user, access_token_for):
+def test_performance_is_per_user_and_does_not_grow_queries_with_rows(organization, client, eth_user, make_user, access_token_for):
     user, wallet, headers = eth_user
     eth = Cryptocurrency.objects.get(symbol="ETH")
-    price_record(symbol="ETH", price=D("2000"))
+    price_record(organization=organization, symbol="ETH", price=D("2000"))
 
     def rows(n):
         Transaction.objects.bulk_create([
-            Transaction(transaction_type="BUY", user=user, wallet=wallet, cryptocurrency=eth, amount=D("1"),
+            Transaction(transaction_type="BUY", user=user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=eth, amount=D("1"),
                         usd_value=D("1000"), transaction_date=timezone.now() - dt.timedelta(days=n + 1))
             for n in range(n)])
 

@@ -111,17 +111,17 @@ def test_bad_update_changes_nothing(api):
     assert PriceAlert.objects.get().threshold == D("3000")
 
 
-def test_fires_once_when_crossed_with_a_notification_after_commit(api):
+def test_fires_once_when_crossed_with_a_notification_after_commit(organization, api):
     make_user, as_user = api
     user = make_user()
     call = as_user(user)
     alert = create(call, threshold="3000")
-    price_record(symbol="ETH", price=D("2999.99"))
+    price_record(organization=organization, symbol="ETH", price=D("2999.99"))
     assert price_alerts_check()["fired"] == 0
     assert not Notification.objects.exists()
     assert D(call("get", f"/api/exchange-rates/alerts/{alert['id']}/").json()["last_price"]) == D("2999.99")
 
-    price_record(symbol="ETH", price=D("3000"))  # "above" includes the threshold itself
+    price_record(organization=organization, symbol="ETH", price=D("3000"))  # "above" includes the threshold itself
     assert price_alerts_check()["fired"] == 1
     notification = Notification.objects.get(user=user)
     assert "ETH is above 3000 USD" in notification.title and "3000" in notification.message
@@ -131,48 +131,48 @@ def test_fires_once_when_crossed_with_a_notification_after_commit(api):
     fired = call("get", f"/api/exchange-rates/alerts/{alert['id']}/").json()
     assert fired["triggered_at"] is not None and D(fired["last_price"]) == D("3000")
 
-    price_record(symbol="ETH", price=D("3100"))
+    price_record(organization=organization, symbol="ETH", price=D("3100"))
     assert price_alerts_check()["fired"] == 0
     assert price_alerts_task.call_local()["fired"] == 0  # the periodic huey task, same rule
     assert Notification.objects.filter(user=user).count() == 1
 
 
-def test_above_and_below(api):
+def test_above_and_below(organization, api):
     make_user, as_user = api
     user = make_user()
     call = as_user(user)
     above = create(call, threshold="2500")
     below = create(call, direction="below", threshold="2000")
     low_dollar = create(call, asset="DUSD", direction="below", threshold="0.99")
-    price_record(symbol="ETH", price=D("2200"))
-    price_record(symbol="DUSD", price=D("0.98"))
+    price_record(organization=organization, symbol="ETH", price=D("2200"))
+    price_record(organization=organization, symbol="DUSD", price=D("0.98"))
     assert price_alerts_check()["fired"] == 1
     assert PriceAlert.objects.get(pk=low_dollar["id"]).triggered_at is not None
     assert PriceAlert.objects.filter(pk__in=[above["id"], below["id"]], triggered_at=None).count() == 2
 
-    price_record(symbol="ETH", price=D("1999"))
+    price_record(organization=organization, symbol="ETH", price=D("1999"))
     assert price_alerts_check()["fired"] == 1
     assert PriceAlert.objects.get(pk=below["id"]).triggered_at is not None
     assert PriceAlert.objects.get(pk=above["id"]).triggered_at is None
 
 
-def test_alerts_without_a_price_or_inactive_do_not_fire(api):
+def test_alerts_without_a_price_or_inactive_do_not_fire(organization, api):
     make_user, as_user = api
     call = as_user(make_user())
     create(call, asset="DUSD", direction="below", threshold="5")  # DUSD has no price at all
     paused = create(call, threshold="10")
     assert call("put", f"/api/exchange-rates/alerts/{paused['id']}/", {"is_active": False}).json()["is_active"] is False
-    price_record(symbol="ETH", price=D("3000"))
+    price_record(organization=organization, symbol="ETH", price=D("3000"))
     assert price_alerts_check() == {"armed": 1, "fired": 0, "unpriced": 1}
     assert not Notification.objects.exists()
 
 
-def test_rearm_fires_again_and_a_new_condition_rearms(api):
+def test_rearm_fires_again_and_a_new_condition_rearms(organization, api):
     make_user, as_user = api
     user = make_user()
     call = as_user(user)
     alert = create(call, threshold="3000")
-    price_record(symbol="ETH", price=D("3200"))
+    price_record(organization=organization, symbol="ETH", price=D("3200"))
     assert price_alerts_check()["fired"] == 1
     rearmed = call("put", f"/api/exchange-rates/alerts/{alert['id']}/", {"rearm": True}).json()
     assert rearmed["triggered_at"] is None

@@ -12,13 +12,13 @@ from wallets.services import price_alert_create
 pytestmark = pytest.mark.django_db
 
 
-def test_admin_lists_alerts_and_rearms_them(client, make_user):
+def test_admin_lists_alerts_and_rearms_them(organization, client, make_user):
     admin_user = make_user(role="ADMIN", is_superuser=True)
     owner = make_user()
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
     alert = price_alert_create(user=owner, symbol="ETH", direction="above", threshold=Decimal("3000"))
     PriceAlert.objects.filter(pk=alert.pk).update(triggered_at=timezone.now(), last_price=Decimal("3100"))
-    price_record(symbol="ETH", price=Decimal("3100"))
+    price_record(organization=organization, symbol="ETH", price=Decimal("3100"))
     client.force_login(admin_user)
 
     listing = client.get("/admin/wallets/pricealert/")

@@ -90,17 +90,24 @@ def test_refresh_stores_current_prices_and_updates_assets(coingecko):
     assert Cryptocurrency.objects.get(symbol="ETH").current_price == Decimal("2501.123456789012")
 
 
-def test_offline_by_default_uses_only_the_local_store(settings):
+def test_offline_by_default_uses_only_the_local_store(organization, settings):
     settings.PRICE_API_BASE_URL = ""
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH", price_api_id="ethereum")
     assert prices_refresh_current() == 0
     with pytest.raises(ApiError) as missing:
-        price_current(symbol="ETH")
+        price_current(symbol="ETH", organization=organization)
     assert missing.value.code == "no_price"
-    price_record(symbol="ETH", price=Decimal("2400"), day=dt.date(2025, 1, 1))
-    assert price_current(symbol="ETH") == Decimal("2400")  # the newest daily close when no latest quote
-    price_record(symbol="ETH", price=Decimal("2600"))
-    assert price_current(symbol="ETH") == Decimal("2600")
+    price_record(organization=organization, symbol="ETH", price=Decimal("2400"), day=dt.date(2025, 1, 1))
+    # the newest daily close when no latest quote
+    assert price_current(symbol="ETH", organization=organization) == Decimal("2400")
+    price_record(organization=organization, symbol="ETH", price=Decimal("2600"))
+    assert price_current(symbol="ETH", organization=organization) == Decimal("2600")
+    # hand-entered prices are the organization's own: shared lookups and other organizations do not see them
+    with pytest.raises(ApiError):
+        price_current(symbol="ETH")
+    with pytest.raises(ApiError) as unowned:
+        price_record(symbol="ETH", price=Decimal("1"))
+    assert unowned.value.code == "organization_required"
 
 
 def test_historical_price_is_fetched_once_then_stored(coingecko):
@@ -111,17 +118,17 @@ def test_historical_price_is_fetched_once_then_stored(coingecko):
     assert len(history_calls) == 1 and PriceQuote.objects.filter(day=dt.date(2025, 3, 1)).count() == 1
 
 
-def test_convert_and_portfolio_value_endpoints(client, make_user, access_token_for, settings):
+def test_convert_and_portfolio_value_endpoints(organization, client, make_user, access_token_for, settings):
     settings.PRICE_API_BASE_URL = ""
     user = make_user()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
     Cryptocurrency.objects.create(name="Other", symbol="OTH")
-    price_record(symbol="ETH", price=Decimal("2000"))
+    price_record(organization=organization, symbol="ETH", price=Decimal("2000"))
     wallet = wallet_create(user=user, name="w", wallet_type=WalletType.PRIVATE_KEY)
-    transaction_create(wallet=wallet, asset="ETH", transaction_type="BUY", amount=Decimal("1.5"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=Decimal("1.5"),
                        transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
-    transaction_create(wallet=wallet, asset="OTH", transaction_type="INCOME", amount=Decimal("7"),
+    transaction_create(actor=wallet.user, wallet=wallet, asset="OTH", transaction_type="INCOME", amount=Decimal("7"),
                        transaction_date=dt.datetime(2025, 1, 2, tzinfo=dt.UTC))
     converted = client.post("/api/exchange-rates/convert/", {"asset": "eth", "amount": "0.25"},
                             content_type="application/json", **headers).json()

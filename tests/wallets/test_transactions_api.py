@@ -79,12 +79,12 @@ def test_list_queries_do_not_grow_with_rows(setup):
             response = call("get", "/api/transactions/?limit=50")
             assert response.status_code == 200
         return len(captured.captured_queries), len(response.json()["items"])
-    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", user=user, wallet=wallet, cryptocurrency=eth,
+    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", user=user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=eth,
                                                  amount=Decimal(1), transaction_date="2026-01-01T00:00:00Z")
                                      for _ in range(2)])
     few, rows = count()
     assert rows == 2
-    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", user=user, wallet=wallet, cryptocurrency=eth,
+    Transaction.objects.bulk_create([Transaction(transaction_type="BUY", user=user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=eth,
                                                  amount=Decimal(1), transaction_date="2026-01-01T00:00:00Z")
                                      for _ in range(30)])
     assert count() == (few, 32)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from core.demo import demo_load, demo_logins
+from core.demo import demo_load, demo_login_lines
 
 
 class Command(BaseCommand):
@@ -16,6 +16,6 @@ class Command(BaseCommand):
         for reason in report.skipped:
             self.stdout.write(self.style.WARNING(f"skipped {reason}"))
         self.stdout.write(f"demo logins at {settings.SITE_URL}/app/login/ (admin: {settings.SITE_URL}/admin/), "
-                          "username / password / role:")
-        for login in demo_logins():
-            self.stdout.write(f"  {login['username']} / {login['password']} / {login['role']}")
+                          "who is where (organization, then username / password / role):")
+        for line in demo_login_lines("  "):
+            self.stdout.write(line)

@@ -5,6 +5,7 @@ migrates, loads demo data into an empty database, then runs the huey consumer an
 Ctrl-C, and stops every process it started, in reverse order. Data lives under DATA_DIR (var/).
 """
 
+import logging
 import signal
 import sys
 import time
@@ -15,6 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from core import localstack
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -98,9 +101,9 @@ class Command(BaseCommand):
             self.stdout.write("stopped.")
 
     def _load_demo_if_empty(self, no_demo: bool) -> None:
-        from accounts.models import User
+        from django.contrib.auth import get_user_model
 
-        if no_demo or not settings.LOAD_DEMO_DATA or User.objects.exists():
+        if no_demo or not settings.LOAD_DEMO_DATA or get_user_model().objects.exists():
             return
         self.stdout.write("empty database: loading demo data (first run only)")
         call_command("load_demo")
@@ -116,11 +119,14 @@ class Command(BaseCommand):
             f"  logs         {settings.LOG_DIR}",
         ]
         try:
-            from core.demo import demo_logins
-        except ImportError:
-            demo_logins = None
-        if demo_logins is not None:
-            lines.append("  demo logins (username / password / role):")
-            lines += [f"    {login['username']} / {login['password']} / {login['role']}" for login in demo_logins()]
+            from core.demo import demo_login_lines
+
+            login_lines = demo_login_lines("    ")
+        except Exception:  # the demo is a convenience: never let it stop a started stack
+            logger.exception("could not list the demo logins")
+            login_lines = []
+        if login_lines:
+            lines.append("  demo logins, who is where (organization, then username / password / role):")
+            lines += login_lines
         lines.append("Press Ctrl-C to stop everything.")
         self.stdout.write("\n".join(lines))

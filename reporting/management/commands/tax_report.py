@@ -4,7 +4,12 @@
 A stable interface (other tools rely on it). The CSV has one row per disposal with the header
 `asset,quantity,date_acquired,date_disposed,proceeds,cost_basis,gain,term`; with `--totals` it is
 `year,proceeds,cost_basis,gains,losses,net` per year (calendar years; for `uk` the tax year from
-6 April, named by the year it starts in). Disposals are matched over the user's whole history.
+6 April, named by the year it starts in).
+
+The report covers U's organization: every transaction of its members, in its reporting fiat, with
+its cost-basis method and lot scope unless --method / --lot-scope say otherwise. A user made alone
+(`manage.py create_user`, registration) has an organization of their own, so that is only U's data.
+Disposals are matched over the organization's whole history.
 """
 
 from __future__ import annotations
@@ -28,11 +33,11 @@ def _day(text: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Write a user's capital gains report (disposals or yearly totals) as CSV, XLSX or PDF."
+    help = "Write the capital gains report (disposals or yearly totals) of a user's organization as CSV, XLSX or PDF."
 
     def add_arguments(self, parser):
         parser.add_argument("--user", required=True, help="username, email or id")
-        parser.add_argument("--method", choices=METHODS, help="cost-basis method (default: the user's setting)")
+        parser.add_argument("--method", choices=METHODS, help="cost-basis method (default: the organization's setting)")
         parser.add_argument("--year", type=int, help="calendar year (uk: the tax year starting 6 April of it)")
         parser.add_argument("--start", help="first day, YYYY-MM-DD (with --end)")
         parser.add_argument("--end", help="last day, YYYY-MM-DD, inclusive (with --start)")
@@ -40,11 +45,14 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="-", help="file to write; '-' is standard output (csv only)")
         parser.add_argument("--totals", action="store_true", help="CSV of yearly totals instead of disposals")
         parser.add_argument("--lot-scope", choices=LOT_SCOPES, help="match lots across all wallets or per wallet "
-                                                                    "(default: the user's setting)")
+                                                                    "(default: the organization's setting)")
 
     def handle(self, *args, **options):
         user = self._user(options["user"])
-        method = options["method"] or user.cost_basis_method
+        organization = user.organization
+        if organization is None:
+            raise CommandError(f"{user.get_username()!r} belongs to no organization: it keeps no books")
+        method = options["method"] or organization.cost_basis_method
         if options["year"] is not None and (options["start"] or options["end"]):
             raise CommandError("give either --year or --start and --end, not both")
         if options["year"] is None and not (options["start"] and options["end"]):
@@ -63,7 +71,8 @@ class Command(BaseCommand):
             raise CommandError("--totals writes CSV; XLSX and PDF reports always include the yearly totals")
 
         try:
-            summary = tax_summary_for(user, method=method, start=start, end=end, lot_scope=options["lot_scope"])
+            summary = tax_summary_for(organization, method=method, start=start, end=end,
+                                      lot_scope=options["lot_scope"], label=user.get_username())
         except (InsufficientHoldings, TradeError) as exc:
             raise CommandError(f"cannot compute the report: {exc}") from None
 

@@ -1,4 +1,5 @@
-"""`manage.py export_transactions --user U --format universal [--output FILE]` (Koinly universal CSV)."""
+"""`manage.py export_transactions --user U --format universal [--output FILE]` (Koinly universal CSV):
+the transactions U may see in U's organization, values in its reporting fiat."""
 
 from pathlib import Path
 

@@ -1,7 +1,10 @@
 """`manage.py import_transactions --user U --format universal FILE [--wallet ADDRESS]`.
 
-Imports a Koinly universal CSV: all rows or none. Each bad row is printed with its row number,
-column and reason (exit code 1); duplicates (same TxHash or same row) are skipped and counted."""
+Imports a Koinly universal CSV into U's organization, as U's rows: all rows or none. Each bad row is printed with its row number,
+column and reason (exit code 1); duplicates (a TxHash already imported or given by an earlier row, a row
+already imported from this file) are skipped and counted, and every row not imported is listed after
+the summary line as `row N skipped: reason`. Two identical rows without a TxHash in one file are two
+transactions; importing the same file again adds nothing."""
 
 from pathlib import Path
 
@@ -27,7 +30,8 @@ class Command(BaseCommand):
             raise CommandError(f"no user {options['user']!r}")
         wallet = None
         if options["wallet"]:
-            wallet = Wallet.objects.filter(user=user, address__iexact=options["wallet"]).first()
+            # One of U's own wallets in U's organization (the imported rows are U's).
+            wallet = Wallet.objects.for_actor(user).filter(user=user, address__iexact=options["wallet"]).first()
             if wallet is None:
                 raise CommandError(f"{options['user']} has no wallet {options['wallet']}")
         path = Path(options["file"])
@@ -44,3 +48,5 @@ class Command(BaseCommand):
             f"{report.duplicates_skipped} duplicate(s) skipped; {report.ignored_fiat_only} fiat-only row(s) ignored"
             + (f"; new assets: {', '.join(report.assets_created)}" if report.assets_created else "")
         )
+        for item in report.skipped:
+            self.stdout.write(f"row {item['row']} skipped: {item['reason']}")
