@@ -23,7 +23,6 @@ import secrets
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
@@ -37,6 +36,7 @@ from core.jsonapi.errors import ApiError
 from core.models import Organization
 from core.permissions import Role
 from core.realtime import StaffFeed, access_changed_publish, publish, staff_feed_group
+from core.transactions import in_transaction
 
 INVITATION_TTL = dt.timedelta(days=3)  # of the set-password link of a newly created employee
 
@@ -97,7 +97,7 @@ def employee_invite(*, actor: User, username: str, email: str, first_name: str, 
                        "(POST /api/auth/invitations/).")
     token = secrets.token_urlsafe(32)
     organization = Organization.objects.get(pk=actor.organization_id)
-    with atomic():
+    def employee_write():
         # A random password satisfies the validators; it is never revealed and replaced on acceptance.
         employee = user_create(username=username, email=email, password=secrets.token_urlsafe(24) + "aA1!",
                                first_name=first_name, last_name=last_name, role=Role.USER, manager=actor,
@@ -107,6 +107,8 @@ def employee_invite(*, actor: User, username: str, email: str, first_name: str, 
             password=employee.password, reset_password_token=token_hash(token),
             reset_password_expires=timezone.now() + INVITATION_TTL)
         _announce("employee.added", employee)
+        return employee
+    employee = in_transaction(employee_write)
     email_send_after_commit(
         to=employee.email,
         subject=f"{actor.get_full_name() or actor.username} invited you to {organization.name} on Crypto Books",
@@ -135,13 +137,14 @@ def employee_add_existing(*, actor: User, login: str, ip: str | None = None) -> 
 
 def employee_set_active(*, actor: User, employee: User, is_active: bool, ip: str | None = None) -> User:
     _require_can_manage(actor, employee)
-    with atomic():
+    def status_write():
         User.objects.filter(pk=employee.pk).update(is_active=is_active)
         if not is_active:
             sessions_end_all(user=employee, reason="deactivated")
             access_changed_publish(employee.pk, reason="deactivated")
         employee.refresh_from_db()
         _announce("employee.status", employee)
+    in_transaction(status_write)
     audit_record(action="employee_activated" if is_active else "employee_deactivated", actor=actor,
                  target=employee, ip=ip)
     return employee
@@ -150,18 +153,21 @@ def employee_set_active(*, actor: User, employee: User, is_active: bool, ip: str
 def employee_deactivate(*, actor: User, employee: User, ip: str | None = None) -> User:
     """DELETE /api/employees/{id}/: the person is deactivated and leaves their manager's team; they stay
     a (deactivated) member of the organization, so its records about them are kept."""
-    employee = employee_set_active(actor=actor, employee=employee, is_active=False, ip=ip)
-    User.objects.filter(pk=employee.pk).update(manager=None, is_verified_by_manager=False)
-    employee.refresh_from_db()
-    _announce("employee.removed", employee)
-    return employee
+    def deactivate():
+        employee_set_active(actor=actor, employee=employee, is_active=False, ip=ip)
+        User.objects.filter(pk=employee.pk).update(manager=None, is_verified_by_manager=False)
+        employee.refresh_from_db()
+        _announce("employee.removed", employee)
+        return employee
+
+    return in_transaction(deactivate)
 
 
 def employee_verify(*, actor: User, employee: User, approve: bool = True, ip: str | None = None) -> User:
     """Approve (or reject: back to unverified) an employee. Unverified employees cannot create
     wallets or be paid."""
     _require_can_manage(actor, employee)
-    with atomic():
+    def verify_write():
         User.objects.filter(pk=employee.pk).update(is_verified_by_manager=approve)
         employee.refresh_from_db()
         _announce("employee.verified" if approve else "employee.rejected", employee)
@@ -172,6 +178,7 @@ def employee_verify(*, actor: User, employee: User, approve: bool = True, ip: st
             message=("You can now create wallets and be paid." if approve
                      else "Contact your manager: your account stays unverified."),
         )
+    in_transaction(verify_write)
     audit_record(action="employee_verified" if approve else "employee_rejected", actor=actor, target=employee,
                  ip=ip)
     return employee

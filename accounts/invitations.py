@@ -24,7 +24,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
@@ -38,6 +37,7 @@ from core.jsonapi.errors import ApiError
 from core.models import Organization
 from core.permissions import Role
 from core.realtime import StaffFeed, publish, staff_feed_group
+from core.transactions import in_transaction
 
 ACCEPT_PATH = "/app/invitations/accept/"
 
@@ -133,7 +133,7 @@ def invitation_create(*, actor: User, email: str, role: str, ip: str | None = No
         raise ApiError(409, "already_member", "This person is already a member of your organization.")
     organization = Organization.objects.get(pk=actor.organization_id)
     token = secrets.token_urlsafe(32)
-    with atomic():
+    def invite_write():
         Invitation.objects.filter(organization_id=organization.pk, email=email,
                                   status=InvitationStatus.PENDING).update(
             status=InvitationStatus.REVOKED, responded_at=timezone.now())
@@ -149,6 +149,8 @@ def invitation_create(*, actor: User, email: str, role: str, ip: str | None = No
                         f"as {invitation.get_role_display()}.",
                 action_url="/app/invitations/", action_text="Answer", metadata={"invitation": str(invitation.pk)})
         _announce(invitation, "invitation.created")
+        return invitation
+    invitation = in_transaction(invite_write)
     inviter = actor.get_full_name() or actor.username
     hours = settings.INVITATION_TTL_SECONDS // 3600
     validity = f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
@@ -198,7 +200,7 @@ def invitation_accept(*, invitation: Invitation, user: User, ip: str | None = No
     last_admin_check(user)
     organization = Organization.objects.get(pk=invitation.organization_id)
     left_id = user.organization_id
-    with atomic():
+    def accept_write():
         _close(invitation, InvitationStatus.ACCEPTED, accepted_by=user)
         user_move_to_organization(user=user, organization=organization, role=invitation.role,
                                   manager=invitation_manager(invitation))
@@ -213,6 +215,7 @@ def invitation_accept(*, invitation: Invitation, user: User, ip: str | None = No
                    "is_active": user.is_active, "is_verified_by_manager": user.is_verified_by_manager}
         publish(staff_feed_group(organization.pk, StaffFeed.USER_MANAGEMENT), "employee.added", payload)
         publish(staff_feed_group(organization.pk, StaffFeed.MANAGER_VERIFICATION), "employee.added", payload)
+    in_transaction(accept_write)
     audit_record(action="invitation_accepted", actor=user, target=invitation, ip=ip, organization=organization,
                  left_organization=str(left_id or ""), role=invitation.role)
     return user
@@ -221,7 +224,7 @@ def invitation_accept(*, invitation: Invitation, user: User, ip: str | None = No
 def invitation_decline(*, invitation: Invitation, user: User, ip: str | None = None) -> Invitation:
     _invitee_check(invitation, user)
     invitation_check_open(invitation)
-    with atomic():
+    def decline_write():
         _close(invitation, InvitationStatus.DECLINED)
         _announce(invitation, "invitation.declined")
         if invitation.invited_by_id:
@@ -229,6 +232,7 @@ def invitation_decline(*, invitation: Invitation, user: User, ip: str | None = N
             if inviter is not None:
                 notification_create(user=inviter, type=NotificationType.SYSTEM, title="Invitation declined",
                                     message=f"{invitation.email} declined your invitation.")
+    in_transaction(decline_write)
     audit_record(action="invitation_declined", actor=user, target=invitation, ip=ip,
                  organization=invitation.organization_id)
     return invitation
@@ -243,9 +247,10 @@ def invitation_revoke(*, invitation: Invitation, actor: User, ip: str | None = N
         raise ApiError(403, "permission_denied", "Only an admin revokes an invitation to this role.")
     if invitation.status != InvitationStatus.PENDING:
         invitation_check_open(invitation)
-    with atomic():
+    def revoke_write():
         _close(invitation, InvitationStatus.REVOKED)
         _announce(invitation, "invitation.revoked")
+    in_transaction(revoke_write)
     audit_record(action="invitation_revoked", actor=actor, target=invitation, ip=ip)
     return invitation
 

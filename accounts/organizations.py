@@ -14,7 +14,6 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit
@@ -28,6 +27,7 @@ from core.models import CostBasisMethod, LotScope, Organization
 from core.organizations import organization_create, organization_name_for, reporting_fiat_lock_reason
 from core.permissions import Role
 from core.realtime import StaffFeed, publish, staff_feed_group
+from core.transactions import in_transaction
 
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SETTINGS_FIELDS = ("name", "reporting_fiat", "cost_basis_method", "cost_basis_lot_scope",
@@ -137,13 +137,15 @@ def _personal_organization_for(user: User) -> Organization:
 def _move_out(*, user: User, actor: User, action: str, ip: str | None, title: str, message: str) -> User:
     """Move `user` out of their organization into a fresh personal one (ADMIN there)."""
     left = Organization.objects.get(pk=user.organization_id)
-    with atomic():
+    def move_out_write():
         personal = _personal_organization_for(user)
         user_move_to_organization(user=user, organization=personal, role=Role.ADMIN)
         notification_create(user=user, type=NotificationType.SYSTEM, priority=NotificationPriority.MEDIUM,
                             title=title, message=message, metadata={"left_organization": str(left.pk)})
         payload = {"id": str(user.pk), "username": user.username, "organization": str(left.pk)}
         publish(staff_feed_group(left.pk, StaffFeed.USER_MANAGEMENT), "employee.removed", payload)
+        return personal
+    personal = in_transaction(move_out_write)
     email_send_after_commit(to=user.email, subject=f"[Crypto Books] {title}", body=(
         f"Hello {user.first_name},\n\n{message}\n\n"
         f"Your account now has its own organization, \"{personal.name}\", where you are the admin. "

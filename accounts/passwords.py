@@ -8,7 +8,6 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
-from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
@@ -16,6 +15,7 @@ from accounts.models import NotificationPriority, NotificationType, User, UserSe
 from accounts.notifications import notification_create
 from accounts.sessions import auth_rate_limits, sessions_end_all, token_hash
 from core.jsonapi.errors import ApiError
+from core.transactions import in_transaction
 
 
 def password_forgot(*, email: str, ip: str | None) -> None:
@@ -53,7 +53,7 @@ def password_reset(*, token: str, new_password: str, ip: str | None) -> User:
         raise ApiError(400, "token_expired", "This reset link has expired; ask for a new one.")
     validate_password(new_password, user)
     user.set_password(new_password)
-    with atomic():
+    def reset_password_write():
         used = User.objects.filter(pk=user.pk, reset_password_token=token_hash(token)).update(
             password=user.password, reset_password_token="", reset_password_expires=None,
             failed_login_attempts=0, account_locked_until=None, email_verified=True,
@@ -64,6 +64,7 @@ def password_reset(*, token: str, new_password: str, ip: str | None) -> User:
         notification_create(user=user, type=NotificationType.SECURITY, priority=NotificationPriority.HIGH,
                             title="Your password was reset",
                             message="Your password was reset and every session was ended.")
+    in_transaction(reset_password_write)
     audit_record(action="password_reset", actor=user, target=user, ip=ip)
     return user
 
@@ -76,10 +77,11 @@ def password_change(*, user: User, old_password: str, new_password: str, current
         raise ApiError(400, "wrong_password", "The current password is wrong.")
     validate_password(new_password, user)
     user.set_password(new_password)
-    with atomic():
+    def change_password_write():
         User.objects.filter(pk=user.pk).update(password=user.password)
         sessions_end_all(user=user, reason="password_changed", keep=current_session)
         notification_create(user=user, type=NotificationType.SECURITY, priority=NotificationPriority.HIGH,
                             title="Your password was changed",
                             message="Your password was changed; your other sessions were ended.")
+    in_transaction(change_password_write)
     audit_record(action="password_changed", actor=user, target=user, ip=ip)

@@ -10,7 +10,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
-from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
@@ -23,6 +22,7 @@ from accounts.services import user_create
 from accounts.sessions import auth_rate_limits, token_hash
 from core.jsonapi.errors import ApiError
 from core.models import Organization
+from core.transactions import in_transaction
 
 
 def _verification_token_issue(user: User) -> str:
@@ -71,11 +71,13 @@ def user_register(*, username: str, email: str, password: str, first_name: str, 
         audit_record(action="register", actor=user, target=user, ip=ip)
         return user
     organization = Organization.objects.get(pk=invitation.organization_id)
-    with atomic():
+    def register_write():
         user = user_create(username=username, email=email, password=password, first_name=first_name,
                            last_name=last_name, organization=organization, role=invitation.role,
                            manager=invitation_manager(invitation), email_verified=True, **profile)
         invitation_accept_on_registration(invitation=invitation, user=user)
+        return user
+    user = in_transaction(register_write)
     audit_record(action="register", actor=user, target=user, ip=ip, invitation=str(invitation.pk))
     return user
 

@@ -7,7 +7,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
-from django_mongodb_backend.transaction import atomic
 
 from accounts.models import User
 from accounts.roles import role_group_name
@@ -17,6 +16,7 @@ from core.models import Organization
 from core.organizations import organization_create, organization_name_for
 from core.permissions import Role
 from core.realtime import access_changed_publish, publish, user_group
+from core.transactions import in_transaction
 
 
 def _apply_role(user: User, role: str) -> None:
@@ -66,16 +66,19 @@ def user_create(
     validate_password(password, user)
     user.set_password(password)
     user.full_clean(exclude=["password", "organization"])
-    with atomic():
+    def create(organization=organization):  # each attempt starts again from the caller's organization
         if organization is None:
             organization = organization_create(
                 name=organization_name_for(company=user.company, first_name=first_name, last_name=last_name,
                                            username=username),
                 is_personal=not user.company.strip())
         user.organization = organization
+        user.pk = None  # an aborted attempt's id is not in the database
         user.save()
         _sync_role_group(user)
-    return user
+        return user
+
+    return in_transaction(create)
 
 
 def user_set_role(*, user: User, role: str, actor: User | None, previous_role: str | None = None,
@@ -93,11 +96,12 @@ def user_set_role(*, user: User, role: str, actor: User | None, previous_role: s
         raise ValidationError({"role": "This is the last admin of an organization with other members: make "
                                        "another member an admin first."})
     _apply_role(user, role)
-    with atomic():
+    def role_write():
         user.save(update_fields=["role", "is_staff", "updated_at"])
         _sync_role_group(user)
         if role != previous:
             access_changed_publish(user.pk, reason="role")
+    in_transaction(role_write)
     if role != previous:
         audit_record(action="role_changed", actor=actor, target=user, ip=ip, previous=previous, role=role)
     return user

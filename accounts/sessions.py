@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db.models import F, Q
 from django.utils import timezone
-from django_mongodb_backend.transaction import atomic
 
 from accounts.audit import audit_record
 from accounts.models import NotificationPriority, NotificationType, SessionKind, User, UserSession
@@ -20,6 +19,7 @@ from accounts.notifications import notification_create
 from accounts.ratelimits import rate_limit_hit
 from accounts.tokens import access_token_issue
 from core.jsonapi.errors import ApiError
+from core.transactions import in_transaction
 
 _DUMMY_PASSWORD_HASH = make_password("timing-equaliser-not-a-password")
 
@@ -106,7 +106,7 @@ def session_login(
     user = _check_can_log_in(_find_user(login), password, ip)
     now = timezone.now()
     refresh_secret = secrets.token_urlsafe(32)
-    with atomic():
+    def login_write():
         ended = _end_sessions(user, reason="new_login")
         session = UserSession.objects.create(
             user=user, kind=kind, device_info=device_info[:300], ip_address=ip or None,
@@ -123,6 +123,8 @@ def session_login(
                 message=f"A new login from {ip or 'an unknown address'} ({device_info[:100] or 'unknown device'}) "
                         "ended your other sessions. If this was not you, change your password.",
             )
+        return ended, session
+    ended, session = in_transaction(login_write)
     audit_record(action="login", actor=user, target=user, ip=ip, kind=kind, ended_sessions=ended)
     user.refresh_from_db()
     if kind == SessionKind.BROWSER:

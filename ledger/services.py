@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import re
-import time
 from decimal import Decimal
 
 import pymongo
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
 from django.utils import timezone
-from django_mongodb_backend.transaction import atomic
 
 from bson import ObjectId
 
@@ -32,6 +29,7 @@ from core import permissions
 from core.jsonapi.errors import ApiError
 from core.models import Organization
 from core.realtime import Audience, organization_group, publish
+from core.transactions import in_transaction
 from ledger import selectors
 from ledger.double_entry import EntryRuleError, lines_reversed, lines_validate, parent_cycle
 from ledger.models import (
@@ -48,7 +46,6 @@ logger = logging.getLogger(__name__)
 ACCOUNT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 TRANSACTION_HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
-TRANSACTION_ATTEMPTS = 30
 
 # (system key, code, name, type, parent code, description): the default chart. The automatic
 # journals find their accounts by system key (chart_account_get).
@@ -104,38 +101,6 @@ def _oid(organization_id) -> ObjectId:
 
 def _rule_error(exc: EntryRuleError) -> ApiError:
     return ApiError(422, exc.code, exc.message, exc.details)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """A WriteConflict or another error the server marks as worth retrying the transaction for."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, pymongo.errors.PyMongoError):
-            if exc.has_error_label("TransientTransactionError"):
-                return True
-            if isinstance(exc, pymongo.errors.OperationFailure) and exc.code in (112, 251):  # WriteConflict, NoSuchTransaction
-                return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def in_transaction(work, *, attempts: int = TRANSACTION_ATTEMPTS):
-    """Run `work()` in a MongoDB transaction, again from the start after a transient failure
-    (WriteConflict). Inside an enclosing transaction it simply runs: the outer one owns retries."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.in_atomic_block_mongo:
-        return work()
-    for attempt in range(1, attempts + 1):
-        try:
-            with atomic():
-                return work()
-        except (DatabaseError, pymongo.errors.PyMongoError) as exc:
-            if attempt == attempts or isinstance(exc, IntegrityError) or not _is_transient(exc):
-                raise
-            logger.info("transaction conflict (attempt %s of %s), retrying: %s", attempt, attempts, exc.__cause__ or exc)
-            time.sleep(random.uniform(0, min(0.002 * 2 ** attempt, 0.1)))
-    raise AssertionError("unreachable")
 
 
 # --- chart of accounts -------------------------------------------------------------------------------

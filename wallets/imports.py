@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from decimal import Context, Decimal, localcontext
 
-from django_mongodb_backend.transaction import atomic
 
 from core import permissions
 from core.jsonapi.errors import ApiError
+from core.transactions import in_transaction
 from ledger.tasks import transaction_journals_sync_later
 from wallets import koinly_format
 from wallets.events import transactions_imported_event
@@ -110,13 +110,16 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
     symbols = {m.asset for m in parsed.movements}
     assets = {c.symbol: c for c in Cryptocurrency.objects.filter(symbol__in=symbols)}
     rows = []
-    with atomic():
+    def assets_create():
+        made = {}
         for symbol in sorted(symbols - set(assets)):
-            is_fiat = symbol in koinly_format.FIAT
-            assets[symbol] = Cryptocurrency.objects.create(name=symbol, symbol=symbol,
-                                                           network="fiat" if is_fiat else "imported")
-            if not is_fiat:
-                report.assets_created.append(symbol)
+            made[symbol] = Cryptocurrency.objects.create(name=symbol, symbol=symbol,
+                                                         network="fiat" if symbol in koinly_format.FIAT else "imported")
+        return made
+
+    made = in_transaction(assets_create)
+    assets.update(made)
+    report.assets_created += [symbol for symbol in made if symbol not in koinly_format.FIAT]
     for external_id, movement in external_ids.items():
         if external_id not in existing:
             rows.append(_transaction(owner_id, organization.pk, wallet, assets[movement.asset], movement,
@@ -143,8 +146,7 @@ def _insert_all_or_none(rows: list[Transaction]) -> None:
     try:
         for first in range(0, len(rows), IMPORT_BATCH):
             batch = rows[first:first + IMPORT_BATCH]
-            with atomic():
-                Transaction.objects.bulk_create(batch)
+            in_transaction(lambda: Transaction.objects.bulk_create(batch))  # noqa: B023 (called at once)
             written += [row.external_id for row in batch]
     except Exception:
         organization_id = rows[0].organization_id if rows else None

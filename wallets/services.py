@@ -22,6 +22,7 @@ from eth_utils import is_address, is_checksum_address, to_checksum_address
 from accounts.employees import employee_can_hold_funds
 from core import permissions
 from core.jsonapi.errors import ApiError
+from core.transactions import in_transaction
 from ledger.tasks import transaction_journals_sync_later
 from wallets import chain
 from wallets.events import transaction_event, wallet_event
@@ -398,13 +399,12 @@ def price_alert_fire(*, alert, price: Decimal) -> bool:
     """Mark a crossed alert as fired and notify its owner, once: the conditional update on
     `triggered_at=None` matches for one caller only, and the notification is written in the same
     transaction (its websocket event goes out after the commit). False: someone else fired it."""
-    from django_mongodb_backend.transaction import atomic
-
+    
     from accounts.models import NotificationPriority, NotificationType
     from accounts.notifications import notification_create
     from wallets.models import AlertDirection, PriceAlert
 
-    with atomic():
+    def fire_write():
         won = PriceAlert.objects.filter(pk=alert.pk, is_active=True, triggered_at=None).update(
             triggered_at=timezone.now(), last_price=price)
         if won:
@@ -417,6 +417,8 @@ def price_alert_fire(*, alert, price: Decimal) -> bool:
                         f"threshold of {threshold}.",
                 action_url="/app/portfolio/", action_text="Open portfolio",
                 metadata={"price_alert_id": str(alert.pk), "price": str(price)})
+        return won
+    won = in_transaction(fire_write)
     return bool(won)
 
 

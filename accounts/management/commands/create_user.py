@@ -17,9 +17,9 @@ import sys
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django_mongodb_backend.transaction import atomic
 
 from core.currencies import REPORTING_FIATS, normalise_fiat
+from core.transactions import in_transaction
 
 
 def _messages(error: ValidationError) -> str:
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             # user_create validates a password: give it a random one, then make it unusable.
             password = secrets.token_urlsafe(32) + "!Aa1"
         try:
-            with atomic():
+            def create_write():
                 user = user_create(username=username, email=email, password=password, first_name=username,
                                    last_name="User",
                                    organization=None, is_active=True, email_verified=True)
@@ -78,6 +78,8 @@ class Command(BaseCommand):
                 # no entry on it yet: it is kept in the reporting fiat, like every organization's.
                 apps.get_model("ledger", "FinancialAccount").objects.filter(
                     organization_id=organization.pk).update(currency=fiat)
+                return user, organization
+            user, organization = in_transaction(create_write)
         except ValidationError as exc:
             raise CommandError(f"cannot create {username!r}: {_messages(exc)}; nothing was changed") from None
         self.stdout.write(f"created user {user.username} ({user.email}) in organization {organization.name!r} "
