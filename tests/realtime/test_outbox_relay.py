@@ -30,7 +30,7 @@ async def listener():
     channel = await layer.new_channel()
     await layer.group_add(GROUP, channel)
 
-    async def receive(timeout=5):
+    async def receive(timeout=60):
         return await asyncio.wait_for(layer.receive(channel), timeout)
 
     yield receive

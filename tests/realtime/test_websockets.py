@@ -48,18 +48,18 @@ async def session_headers(user, origin=ORIGIN):
 
 async def connect(path, headers):
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect(timeout=5)
+    connected, _ = await communicator.connect(timeout=60)
     return communicator, connected
 
 
 async def expect_close(communicator, code):
-    message = await communicator.receive_output(timeout=5)
+    message = await communicator.receive_output(timeout=60)
     while message["type"] == "websocket.send":
-        message = await communicator.receive_output(timeout=5)
+        message = await communicator.receive_output(timeout=60)
     assert message == {"type": "websocket.close", "code": code}
 
 
-async def receive_event(communicator, event_type, timeout=5):
+async def receive_event(communicator, event_type, timeout=60):
     while True:
         message = await communicator.receive_json_from(timeout=timeout)
         if message["type"] == event_type:
@@ -89,9 +89,9 @@ async def test_session_cookie_connects_and_ping_pongs(make_user, stop_relay):
     user = await database_sync_to_async(make_user)(role="MANAGER")
     communicator, connected = await connect("/ws/live/", await session_headers(user))
     assert connected
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "connected"
+    assert (await communicator.receive_json_from(timeout=60))["type"] == "connected"
     await communicator.send_json_to({"type": "ping", "data": 7})
-    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "data": 7}
+    assert await communicator.receive_json_from(timeout=60) == {"type": "pong", "data": 7}
     await communicator.disconnect()
 
 
@@ -100,7 +100,7 @@ async def test_jwt_without_origin_connects(make_user, access_token_for, stop_rel
     token = await database_sync_to_async(access_token_for)(user)
     communicator, connected = await connect("/ws/notifications/", [(b"authorization", f"Bearer {token}".encode())])
     assert connected
-    message = await communicator.receive_json_from(timeout=5)
+    message = await communicator.receive_json_from(timeout=60)
     assert message == {"type": "connected", "data": {"groups": [f"user.{user.pk}"]}}
     await communicator.disconnect()
 
@@ -123,7 +123,7 @@ async def test_admin_feed_accepts_staff_of_their_organization(make_user, organiz
     user = await database_sync_to_async(make_user)(role="MANAGER")
     communicator, connected = await connect("/ws/admin/dashboard-stats/", await session_headers(user))
     assert connected
-    assert (await communicator.receive_json_from(timeout=5))["data"]["groups"] == [
+    assert (await communicator.receive_json_from(timeout=60))["data"]["groups"] == [
         staff_feed_group(organization.pk, StaffFeed.DASHBOARD_STATS)]
     await communicator.disconnect()
 
@@ -131,7 +131,7 @@ async def test_admin_feed_accepts_staff_of_their_organization(make_user, organiz
 async def test_admin_feed_of_a_superuser_adds_the_platform_feed(make_user, organization, stop_relay):
     user = await database_sync_to_async(make_user)(role="ADMIN", is_superuser=True)
     communicator, _ = await connect("/ws/admin/task-logs/", await session_headers(user))
-    assert (await communicator.receive_json_from(timeout=5))["data"]["groups"] == [
+    assert (await communicator.receive_json_from(timeout=60))["data"]["groups"] == [
         staff_feed_group(organization.pk, StaffFeed.TASK_LOGS), staff_feed_group(None, StaffFeed.TASK_LOGS)]
     await communicator.disconnect()
 
@@ -170,7 +170,7 @@ async def test_event_arrives_only_after_commit(make_user, stop_relay):
         with atomic():
             publish(group, "probe.committed", {"n": 1})
             loop.call_soon_threadsafe(in_transaction.set)
-            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=60)
 
     writer = asyncio.ensure_future(database_sync_to_async(write_in_transaction)())
     await in_transaction.wait()
@@ -197,7 +197,7 @@ async def test_event_never_arrives_after_rollback(make_user, stop_relay):
         publish(group, "probe.after", {})  # outside a transaction: sent at once
 
     await database_sync_to_async(write_and_fail)()
-    message = await communicator.receive_json_from(timeout=5)
+    message = await communicator.receive_json_from(timeout=60)
     assert message["type"] == "probe.after"  # the rolled-back event, published first, never came
     await communicator.disconnect()
 
@@ -221,7 +221,7 @@ async def test_event_written_by_another_process_reaches_the_client(make_user, st
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, env={**os.environ, **env_overrides},
                                                    cwd=str(settings.BASE_DIR))
     assert await process.wait() == 0
-    message = await receive_event(communicator, "probe.other-process", timeout=10)
+    message = await receive_event(communicator, "probe.other-process", timeout=60)
     assert message["data"]["pid"] == process.pid
     await communicator.disconnect()
 
@@ -246,7 +246,7 @@ async def test_a_login_ended_by_a_newer_login_is_closed_4401(make_user, stop_rel
 
     first = await database_sync_to_async(browser_login)()
     communicator, _ = await connect("/ws/live/", first)
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "connected"
+    assert (await communicator.receive_json_from(timeout=60))["type"] == "connected"
     await communicator.disconnect()
 
     second = await database_sync_to_async(browser_login)()  # single session: this ends the first login
@@ -254,7 +254,7 @@ async def test_a_login_ended_by_a_newer_login_is_closed_4401(make_user, stop_rel
     assert connected
     await expect_close(communicator, 4401)
     communicator, _ = await connect("/ws/live/", second)
-    assert (await communicator.receive_json_from(timeout=5))["type"] == "connected"
+    assert (await communicator.receive_json_from(timeout=60))["type"] == "connected"
     await communicator.disconnect()
 
 
@@ -264,13 +264,13 @@ async def test_bad_frames_get_an_error_and_keep_the_socket_open(make_user, stop_
     await receive_event(communicator, "connected")
     unknown = {"type": "error", "data": {"code": "unknown_message"}}
     await communicator.send_to(text_data="{not json")
-    assert await communicator.receive_json_from(timeout=5) == unknown
+    assert await communicator.receive_json_from(timeout=60) == unknown
     await communicator.send_to(bytes_data=b"\x00\x01")
-    assert await communicator.receive_json_from(timeout=5) == unknown
+    assert await communicator.receive_json_from(timeout=60) == unknown
     await communicator.send_json_to({"type": "subscribe", "group": staff_feed_group(None, StaffFeed.TASK_LOGS)})
-    assert await communicator.receive_json_from(timeout=5) == unknown
+    assert await communicator.receive_json_from(timeout=60) == unknown
     await communicator.send_json_to({"type": "ping"})
-    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "data": None}
+    assert await communicator.receive_json_from(timeout=60) == {"type": "pong", "data": None}
     await communicator.disconnect()
 
 

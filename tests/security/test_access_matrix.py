@@ -306,8 +306,8 @@ async def test_websocket_matrix(world):
                     cookie = await database_sync_to_async(cookie_for)(actor.user)
                     headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
                 communicator = WebsocketCommunicator(application, route, headers=headers)
-                connected, _ = await communicator.connect(timeout=10)
-                first = await communicator.receive_output(timeout=10) if connected else {"type": "websocket.close"}
+                connected, _ = await communicator.connect(timeout=60)
+                first = await communicator.receive_output(timeout=60) if connected else {"type": "websocket.close"}
                 joined = first.get("type") == "websocket.send" and json.loads(first["text"]).get("type") == "connected"
                 may = actor.org is not None and actor.role in allowed
                 if joined != may:

@@ -91,14 +91,14 @@ async def test_a_socket_closes_when_its_user_leaves_the_organization(make_organi
     try:
         for route in ("/ws/live/", "/ws/admin/task-logs/"):
             communicator = WebsocketCommunicator(application, route, headers=headers)
-            assert (await communicator.connect(timeout=10))[0]
-            assert (await communicator.receive_json_from(timeout=10))["type"] == "connected"
+            assert (await communicator.connect(timeout=60))[0]
+            assert (await communicator.receive_json_from(timeout=60))["type"] == "connected"
             sockets.append(communicator)
         await database_sync_to_async(organization_leave)(user=member, ip=None)
         for communicator in sockets:
-            message = await communicator.receive_output(timeout=20)
+            message = await communicator.receive_output(timeout=60)
             while message["type"] == "websocket.send":
-                message = await communicator.receive_output(timeout=20)
+                message = await communicator.receive_output(timeout=60)
             assert message == {"type": "websocket.close", "code": 4409}
     finally:
         for communicator in sockets:
