@@ -46,6 +46,7 @@ from ledger.cost_basis import (
     IncomeEvent,
     Result,
     Trade,
+    TradeError,
     YearTotal,
     compute,
     disposals_in,
@@ -289,7 +290,32 @@ def _imported_trade(parts: list, fiat: str, valuer: _Valuer) -> Trade:
             fee = dict(fee_asset=sell.cryptocurrency.symbol, fee_amount=sell.fee)
         return Trade(sent_asset=sell.cryptocurrency.symbol, sent_amount=sell.amount, received_asset=fiat,
                      received_amount=sell.usd_value, **fee, **common)
+    if len(legs) == 2:  # one send and one receive under one TxHash: a swap written as two rows
+        sent = [p for p in legs if not _is_incoming(p)]
+        received = [p for p in legs if _is_incoming(p)]
+        if len(sent) == 1 and len(received) == 1:
+            sent, received = sent[0], received[0]
+            worth = received.usd_value if received.usd_value is not None else sent.usd_value
+            if worth is None:
+                worth = valuer.value(received.cryptocurrency.symbol, received.amount, received.transaction_date,
+                                     "swap fair value")
+            if not fee:
+                fee = _fee_of(sent, valuer, priced=True) or _fee_of(received, valuer, priced=True)
+            return Trade(sent_asset=sent.cryptocurrency.symbol, sent_amount=sent.amount,
+                         received_asset=received.cryptocurrency.symbol, received_amount=received.amount,
+                         net_worth=worth, **fee, **{**common, "label": _label(sent.tax_category)})
+    if len(legs) > 1:  # never read one row of several and drop the rest
+        raise TradeError(f"TxHash {main.hash or main.external_id}: {len(legs)} rows share it but are not one trade "
+                         "(a buy, a sell, a swap, or one send with one receive): give them their own TxHashes")
     return _one_sided_trade(main, fiat, valuer, fee=fee, common=common)
+
+
+def _is_incoming(tx) -> bool:
+    """Whether a one-sided stored row brings units in (else it sends them out)."""
+    if tx.direction:
+        return tx.direction == "in"
+    return tx.transaction_type == "INCOME" or (
+        tx.transaction_type == "TRANSFER" and not (tx.wallet_id and tx.from_address == tx.wallet.address))
 
 
 def _fee_of(tx, valuer: _Valuer, *, priced: bool) -> dict:
@@ -309,11 +335,7 @@ def _fee_of(tx, valuer: _Valuer, *, priced: bool) -> dict:
 def _one_sided_trade(tx, fiat: str, valuer: _Valuer, *, fee: dict, common: dict) -> Trade:
     asset = tx.cryptocurrency.symbol
     label = _label(tx.tax_category)
-    if tx.direction:
-        incoming = tx.direction == "in"
-    else:
-        incoming = tx.transaction_type == "INCOME" or (
-            tx.transaction_type == "TRANSFER" and not (tx.wallet_id and tx.from_address == tx.wallet.address))
+    incoming = _is_incoming(tx)
     if tx.transaction_type == "INCOME" and not label:
         label = "income"
     if tx.transaction_type == "EXPENSE" and label not in ("cost", "payment", "gift", "lost"):

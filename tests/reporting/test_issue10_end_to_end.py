@@ -286,3 +286,31 @@ def test_identical_rows_are_two_trades_and_a_reimport_adds_nothing(tmp_path):
     assert again.startswith("imported 0 transaction(s) from 4 row(s); 4 duplicate(s) skipped")
     assert "row 3 skipped: already imported: an identical row (copy 2 in this file)" in again
     assert _figures(_report("twins", tmp_path, "--method", "fifo", "--year", "2024")) == expected
+
+
+# --- rows sharing a TxHash ------------------------------------------------------------------------------
+# A swap written as two rows: 2024-01-01 buy 1 ETH for 1500; 2024-02-01 one row sends 1 ETH and another
+# receives 2000 USDC worth 2000.00, both with TxHash 0xswap: one swap, a disposal of 1 ETH, proceeds
+# 2000.00, cost 1500.00, gain 500.00 (the USDC lot costs 2000). Three one-sided rows under one hash
+# are no single trade: the report fails naming the hash rather than reading one row and dropping two.
+SPLIT_SWAP = "\n".join([
+    HEADER,
+    "2024-01-01 09:00:00,1500,USD,1,ETH,,,,,,buy,",
+    "2024-02-01 10:00:00,1,ETH,,,,,2000.00,USD,,swap out,0xswap",
+    "2024-02-01 10:00:00,,,2000,USDC,,,2000.00,USD,,swap in,0xswap",
+]) + "\n"
+
+
+def test_a_swap_written_as_a_send_row_and_a_receive_row_is_one_swap(tmp_path):
+    _user("splitswap", "USD")
+    _import("splitswap", SPLIT_SWAP, tmp_path)
+    rows = _report("splitswap", tmp_path, "--method", "fifo", "--year", "2024")
+    assert _figures(rows) == [["ETH", "1", "2024-02-01", "2000.00", "1500.00", "500.00"]]
+
+
+def test_rows_sharing_a_hash_that_are_no_single_trade_fail_naming_it(tmp_path):
+    _user("threeparts", "USD")
+    _import("threeparts", SPLIT_SWAP.replace("0xswap\n", "0xswap\n", 1)
+            + "2024-02-01 10:00:00,,,5,USDC,,,5.00,USD,,bonus,0xswap\n", tmp_path)
+    with pytest.raises(CommandError, match="0xswap"):
+        _report("threeparts", tmp_path, "--method", "fifo", "--year", "2024")
