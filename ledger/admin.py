@@ -15,8 +15,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core import permissions
-from core.admin_base import OrganizationScopedAdmin
+from core import money, permissions
+from core.admin_base import OrganizationScopedAdmin, fiat_column
 from core.jsonapi.errors import ApiError
 from ledger import selectors, services
 from ledger.models import EntryStatus, FinancialAccount, JournalEntry, LockDate
@@ -104,11 +104,11 @@ class FinancialAccountAdmin(LedgerBooksAdmin):
 
     @admin.display(description="Balance")
     def own_balance(self, obj):
-        return getattr(obj, "tree", {}).get("balance")
+        return money.format_fiat(getattr(obj, "tree", {}).get("balance"), obj.currency)
 
     @admin.display(description="Rolled-up balance")
     def rolled_up_balance(self, obj):
-        return getattr(obj, "tree", {}).get("rolled_up_balance")
+        return money.format_fiat(getattr(obj, "tree", {}).get("rolled_up_balance"), obj.currency)
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data.get(name) for name in (
@@ -127,7 +127,8 @@ class FinancialAccountAdmin(LedgerBooksAdmin):
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(LedgerBooksAdmin):
-    list_display = ("number", "date", "description", "status", "total_debit", "currency", "created_by", "posted_by")
+    list_display = ("number", "date", "description", "status", fiat_column("total_debit", currency_field="currency"),
+                    "created_by", "posted_by")
     list_select_related = ("created_by", "posted_by")
     list_filter = ("status", "currency")
     search_fields = ("entry_id", "description", "reference", "transaction_hash")

@@ -18,7 +18,7 @@ from core.jsonapi.auth import api_auth, client_ip
 from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
-from core.jsonapi.types import ObjectIdStr
+from core.jsonapi.types import Amount, FiatAmount, ObjectIdStr
 from ledger import selectors, services
 
 accounts_router = Router(tags=["chart of accounts"])
@@ -48,15 +48,15 @@ class AccountOut(Schema):
     currency: str
     system_key: str | None
     level: int = Field(description="depth in the account tree (0: top level)")
-    balance: Decimal = Field(description="own balance from posted entries, on the account's normal side")
-    rolled_up_balance: Decimal = Field(description="own balance plus every descendant's")
+    balance: FiatAmount = Field(description="own balance from posted entries, on the account's normal side")
+    rolled_up_balance: FiatAmount = Field(description="own balance plus every descendant's")
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
 class AccountDetailOut(AccountOut):
-    debit_total: Decimal
-    credit_total: Decimal
+    debit_total: FiatAmount
+    credit_total: FiatAmount
     as_of: dt.date | None
     children: list[str]
 
@@ -161,10 +161,10 @@ def account_delete(request, account_id: str):
 class LineOut(Schema):
     account_code: str
     description: str
-    debit_amount: Decimal
-    credit_amount: Decimal
+    debit_amount: FiatAmount
+    credit_amount: FiatAmount
     asset: str
-    quantity: Decimal | None
+    quantity: Amount | None
 
 
 class EntryOut(Schema):
@@ -176,8 +176,8 @@ class EntryOut(Schema):
     transaction_hash: str
     source_transaction_id: ObjectIdStr | None
     source_key: str | None
-    total_debit: Decimal
-    total_credit: Decimal
+    total_debit: FiatAmount
+    total_credit: FiatAmount
     currency: str
     status: str
     line_items: list[LineOut]
@@ -237,20 +237,20 @@ class TrialBalanceRowOut(Schema):
     account_code: str
     account_name: str
     account_type: str
-    debit_total: Decimal
-    credit_total: Decimal
-    debit_balance: Decimal
-    credit_balance: Decimal
+    debit_total: FiatAmount
+    credit_total: FiatAmount
+    debit_balance: FiatAmount
+    credit_balance: FiatAmount
 
 
 class TrialBalanceOut(Schema):
     as_of: dt.date | None
     currency: str
     rows: list[TrialBalanceRowOut]
-    total_debit: Decimal
-    total_credit: Decimal
-    total_debit_balance: Decimal
-    total_credit_balance: Decimal
+    total_debit: FiatAmount
+    total_credit: FiatAmount
+    total_debit_balance: FiatAmount
+    total_credit_balance: FiatAmount
     is_balanced: bool
 
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 
-ZERO = Decimal(0)
+from core.money import EXACT, FIAT_DECIMALS, FIAT_INTEGER_DIGITS, ZERO, is_quantized
+
 MIN_LINES = 2
 MAX_LINES = 500
-MONEY_DECIMAL_PLACES = 8
-MONEY_INTEGER_DIGITS = 26  # DecimalField(max_digits=34, decimal_places=8)
-# Wide enough that no sum of stored amounts is ever rounded (the default context keeps 28 digits).
-EXACT = Context(prec=80)
+MONEY_DECIMAL_PLACES = FIAT_DECIMALS  # ledger.models.MONEY (core.money.FIAT_AMOUNT)
+MONEY_INTEGER_DIGITS = FIAT_INTEGER_DIGITS
 
 
 class EntryRuleError(Exception):
@@ -41,7 +40,7 @@ def _amount(value, *, line: int, side: str) -> Decimal:
     if amount < 0:
         raise EntryRuleError("negative_amount", f"Line {line}: {side} cannot be negative.", {"line": line})
     with localcontext(EXACT):
-        if amount != amount.quantize(Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)):
+        if not is_quantized(amount, MONEY_DECIMAL_PLACES):
             # Never rounded silently: the books must hold exactly what was entered.
             raise EntryRuleError("too_many_decimals",
                                  f"Line {line}: {side} has more than {MONEY_DECIMAL_PLACES} decimals.", {"line": line})

@@ -38,10 +38,10 @@ import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.money import FIAT_DECIMALS, ZERO
 from ledger.cost_basis import Disposal, Removal, Result, Trade
 from ledger.cost_basis.classify import Acquire, Dispose, Leave, operations
 
-ZERO = Decimal(0)
 CONTEXT = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_EVEN)
 # The engine works at 50 significant digits, so its costs and fee values carry rounding in the 50th
 # digit: a plan may be off by that much, far below the books' 8 places (rounded_lines balances it exactly).
@@ -252,7 +252,7 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
     return EntryPlan(key=key, trade=trade, kind=kind, description="; ".join(words), lines=lines)
 
 
-def rounded_lines(plan: EntryPlan, places: int = 8) -> list[PlannedLine]:
+def rounded_lines(plan: EntryPlan, places: int = FIAT_DECIMALS) -> list[PlannedLine]:
     """The plan's lines at the books' precision (half-even), still balanced exactly: the rounding
     difference (a few units of the last place) goes to the gain or loss line, else to the largest
     line of the side that is short. Lines that round to zero are dropped."""

@@ -15,10 +15,11 @@ from django_mongodb_backend.fields import EmbeddedModelArrayField
 from django_mongodb_backend.models import EmbeddedModel
 
 from core.models import Organization
+from core.money import FIAT_AMOUNT, TOKEN_AMOUNT
 from core.tenancy import OrganizationOwned
 
-# Same precision as the fiat values elsewhere (wallets.models.FIAT_AMOUNT): 8 decimals inside.
-MONEY = {"max_digits": 34, "decimal_places": 8}
+# Same precision as the fiat values elsewhere (core.money.FIAT_AMOUNT): 8 decimals inside.
+MONEY = FIAT_AMOUNT
 
 
 class AccountType(models.TextChoices):
@@ -92,7 +93,7 @@ class JournalLine(EmbeddedModel):
     # On a crypto asset account's line: the units that moved (positive; in on a debit, out on a
     # credit), so holdings - and their fair value at any date - come from the books too.
     asset = models.CharField(max_length=20, blank=True, default="")
-    quantity = models.DecimalField(null=True, blank=True, max_digits=34, decimal_places=18)
+    quantity = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
 
     def __str__(self) -> str:
         side = f"Dr {self.debit_amount}" if self.debit_amount else f"Cr {self.credit_amount}"

@@ -12,7 +12,6 @@ poll `GET /api/tax-reports/{id}/` (or watch the notification) until COMPLETED or
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import FileResponse
@@ -24,7 +23,7 @@ from core.jsonapi.auth import api_auth
 from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
-from core.jsonapi.types import ObjectIdStr
+from core.jsonapi.types import FiatAmount, ObjectIdStr
 from reporting import services
 from reporting.models import TaxReport, TaxReportStatus
 from reporting.selectors import financial_statement_list, tax_report_list as tax_reports_of
@@ -52,15 +51,15 @@ class TaxReportOut(Schema):
     error: str
     requested_by: str
     task_run_id: ObjectIdStr | None
-    total_proceeds: Decimal | None
-    total_cost_basis: Decimal | None
-    total_gains: Decimal | None
-    total_losses: Decimal | None
-    net_gain_loss: Decimal | None
-    short_term_net: Decimal | None
-    long_term_net: Decimal | None
-    total_income: Decimal | None
-    total_fees: Decimal | None
+    total_proceeds: FiatAmount | None
+    total_cost_basis: FiatAmount | None
+    total_gains: FiatAmount | None
+    total_losses: FiatAmount | None
+    net_gain_loss: FiatAmount | None
+    short_term_net: FiatAmount | None
+    long_term_net: FiatAmount | None
+    total_income: FiatAmount | None
+    total_fees: FiatAmount | None
     taxable_events: int
     ai_analysis: str
     file_path: str | None

@@ -5,8 +5,8 @@ the organization's transactions, a statement its books; `user` / `created_by` is
 from django.conf import settings
 from django.db import models
 
+from core.money import FIAT_AMOUNT
 from core.tenancy import OrganizationOwned
-from wallets.models import FIAT_AMOUNT
 
 
 class TaxReportType(models.TextChoices):

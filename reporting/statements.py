@@ -40,7 +40,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
-from ledger.double_entry import EXACT, ZERO, account_tree
+from core.money import EXACT, ZERO
+from ledger.double_entry import account_tree
 
 BALANCE_SHEET = "BALANCE_SHEET"
 INCOME_STATEMENT = "INCOME_STATEMENT"

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
+from core.money import ZERO, format_fiat, format_quantity
 from ledger.cost_basis import Lot, anniversary
-
-CENT = Decimal("0.01")
-ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def turning_long_term(open_lots: list[Lot], prices: dict[str, Decimal], *, as_of
 
 
 def _money(value: Decimal) -> str:
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_EVEN):,}"
+    return format_fiat(value, None, symbol=False)  # cents, half-even, thousands separators
 
 
 def analysis_text(analysis: Analysis, *, method: str, fiat: str, net: Decimal) -> str:
@@ -101,7 +99,7 @@ def analysis_text(analysis: Analysis, *, method: str, fiat: str, net: Decimal) -
         biggest = analysis.harvestable[0]
         lines.append(
             f"Unrealised losses of {_money(analysis.harvestable_total)} {fiat} could be harvested across "
-            f"{len(analysis.harvestable)} holding(s); the largest is {biggest.quantity.normalize():f} {biggest.asset} "
+            f"{len(analysis.harvestable)} holding(s); the largest is {format_quantity(biggest.quantity, biggest.asset)} "
             f"costing {_money(biggest.cost)} and now worth {_money(biggest.value)} (a loss of {_money(biggest.loss)})."
             + (" Selling before the period ends would offset part of the net gain of "
                f"{_money(net)} {fiat}." if net > 0 else "")
@@ -109,7 +107,7 @@ def analysis_text(analysis: Analysis, *, method: str, fiat: str, net: Decimal) -
     for item in analysis.turning_long[:5]:
         worth = f", now worth {_money(item.value)} {fiat}" if item.value is not None else ""
         lines.append(
-            f"{item.quantity.normalize():f} {item.asset} bought on {item.acquired.isoformat()} becomes long-term on "
+            f"{format_quantity(item.quantity, item.asset)} bought on {item.acquired.isoformat()} becomes long-term on "
             f"{item.long_term_from.isoformat()} (cost {_money(item.cost)}{worth}); disposing of it after that date "
             "makes any gain long-term."
         )

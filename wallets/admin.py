@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core import permissions
-from core.admin_base import BackofficeModelAdmin, OrganizationScopedAdmin
+from core.admin_base import BackofficeModelAdmin, OrganizationScopedAdmin, fiat_column, quantity_column
 from core.jsonapi.errors import ApiError
 
 from wallets.models import Cryptocurrency, PriceAlert, PriceQuote, Transaction, Wallet
@@ -23,7 +23,7 @@ from wallets.models import Cryptocurrency, PriceAlert, PriceQuote, Transaction, 
 
 @admin.register(Cryptocurrency)
 class CryptocurrencyAdmin(BackofficeModelAdmin):
-    list_display = ("symbol", "name", "contract_address", "decimals", "current_price", "is_active")
+    list_display = ("symbol", "name", "contract_address", "decimals", fiat_column("current_price"), "is_active")
     list_filter = ("is_active", "network")
     search_fields = ("symbol", "name", "contract_address")
 
@@ -63,7 +63,7 @@ class _OrganizationColumnForSuperusers:
 
 @admin.register(Wallet)
 class WalletAdmin(_OrganizationColumnForSuperusers, OrganizationScopedAdmin):
-    list_display = ("name", "address", "user", "wallet_type", "balance", "monitoring_enabled", "is_active",
+    list_display = ("name", "address", "user", "wallet_type", quantity_column("balance"), "monitoring_enabled", "is_active",
                     "transactions_link")
     list_filter = ("wallet_type", "monitoring_enabled", "is_active")
     search_fields = ("name", "address")
@@ -140,7 +140,8 @@ class TransactionAdmin(OrganizationScopedAdmin):
         return TemplateResponse(request, "wallets/admin/transaction_import.html", context,
                                 status=400 if errors else 200)
 
-    list_display = ("transaction_date", "transaction_type", "wallet", "cryptocurrency", "amount", "usd_value",
+    list_display = ("transaction_date", "transaction_type", "wallet", "cryptocurrency", quantity_column("amount"),
+                    fiat_column("usd_value", description="fiat value"),
                     "status", "source")
     list_filter = ("transaction_type", "status", "source", "cryptocurrency")
     search_fields = ("hash", "description", "from_address", "to_address")
@@ -155,7 +156,8 @@ class PriceQuoteAdmin(OrganizationScopedAdmin):
     wallets.prices.price_record, which also updates the asset's current price). Staff see the
     shared market data and their organization's own quotes (PriceQuoteQuerySet.for_actor)."""
 
-    list_display = ("symbol", "fiat", "day", "price", "source", "shared", "fetched_at")
+    list_display = ("symbol", "fiat", "day", fiat_column("price", currency_field="fiat"), "source", "shared",
+                    "fetched_at")
     list_filter = ("source", "fiat")
     search_fields = ("symbol",)
     ordering = ("-fetched_at",)
@@ -173,7 +175,8 @@ class PriceQuoteAdmin(OrganizationScopedAdmin):
 
 @admin.register(PriceAlert)
 class PriceAlertAdmin(OrganizationScopedAdmin):
-    list_display = ("user", "symbol", "direction", "threshold", "fiat", "is_active", "triggered_at", "last_price")
+    list_display = ("user", "symbol", "direction", fiat_column("threshold", currency_field="fiat"), "is_active",
+                    "triggered_at", fiat_column("last_price", currency_field="fiat"))
     list_filter = ("direction", "is_active", "fiat")
     search_fields = ("symbol", "user__username")
     ordering = ("-created_at",)

@@ -22,7 +22,7 @@ from core.jsonapi.auth import BROWSER_SESSION_KEY, api_auth
 from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
-from core.jsonapi.types import ObjectIdStr
+from core.jsonapi.types import Amount, FiatAmount, ObjectIdStr
 from wallets import imports, services, transfers
 from wallets.selectors import (organization_fiat, transaction_get_for, transaction_history_for,
                                transaction_list_for, wallet_list_for)
@@ -40,7 +40,7 @@ class WalletOut(Schema):
     address: str
     wallet_type: str
     is_active: bool
-    balance: Decimal
+    balance: Amount
     has_private_key: bool
     monitoring_enabled: bool
     monitor_from_block: int | None
@@ -102,12 +102,12 @@ class TokenBalanceOut(Schema):
     symbol: str
     contract_address: str
     decimals: int
-    balance: Decimal
+    balance: Amount
 
 
 class BalanceOut(Schema):
     address: str
-    eth: Decimal
+    eth: Amount
     tokens: list[TokenBalanceOut]
     as_of: datetime
 
@@ -167,10 +167,10 @@ class TransferOut(Schema):
     status: str
     nonce: int
     to_address: str
-    amount: Decimal
+    amount: Amount
     asset: str
     gas_limit: int
-    max_fee_per_gas: Decimal
+    max_fee_per_gas: Amount
     created_at: datetime
 
 
@@ -205,12 +205,12 @@ class TxStatusOut(Schema):
     confirmations: int
     from_address: str
     to_address: str | None
-    value_eth: Decimal
+    value_eth: Amount
     nonce: int
     block_number: int | None
     gas_used: int | None
     effective_gas_price: int | None
-    fee_eth: Decimal | None
+    fee_eth: Amount | None
 
 
 @blockchain_router.get("/transaction/{txhash:tx_hash}/", response=TxStatusOut, auth=api_auth,
@@ -228,8 +228,8 @@ def chain_transaction_status(request, tx_hash: str):
 class FeeTierOut(Schema):
     max_fee_per_gas: int
     max_priority_fee_per_gas: int
-    cost_eth: Decimal
-    cost_fiat: Decimal | None
+    cost_eth: Amount
+    cost_fiat: FiatAmount | None
 
 
 class GasEstimateOut(Schema):
@@ -268,10 +268,10 @@ class TransactionOut(Schema):
     transaction_type: str
     wallet_id: ObjectIdStr | None
     asset: str
-    amount: Decimal
-    price_at_transaction: Decimal | None
-    usd_value: Decimal | None
-    fee: Decimal
+    amount: Amount
+    price_at_transaction: FiatAmount | None
+    usd_value: FiatAmount | None
+    fee: Amount
     transaction_date: datetime
     description: str
     hash: str
@@ -280,7 +280,7 @@ class TransactionOut(Schema):
     status: str
     source: str
     block_number: int | None
-    gas_fee: Decimal | None
+    gas_fee: Amount | None
     ai_category: str
     business_purpose: str
     tax_category: str
@@ -353,8 +353,8 @@ class HistoryRowOut(Schema):
     type: str
     asset: str
     wallet: str
-    change: Decimal
-    balance: Decimal
+    change: Amount
+    balance: Amount
     hash: str
 
 
@@ -427,7 +427,7 @@ exchange_rates_router = Router(tags=["exchange rates"])
 class RateOut(Schema):
     asset: str
     fiat: str
-    price: Decimal
+    price: FiatAmount
     source: str
     day: date | None
     as_of: datetime
@@ -461,10 +461,10 @@ class ConvertIn(StrictSchema):
 
 class ConvertOut(Schema):
     asset: str
-    amount: Decimal
+    amount: Amount
     fiat: str
-    price: Decimal
-    value: Decimal
+    price: FiatAmount
+    value: FiatAmount
     day: date | None
 
 
@@ -478,14 +478,14 @@ def exchange_convert(request, payload: ConvertIn):
 
 class PositionOut(Schema):
     asset: str
-    quantity: Decimal
-    current_price: Decimal | None
-    current_value: Decimal | None
+    quantity: Amount
+    current_price: FiatAmount | None
+    current_value: FiatAmount | None
 
 
 class PortfolioValueOut(Schema):
     fiat: str
-    total_value: Decimal
+    total_value: FiatAmount
     positions: list[PositionOut]
     unpriced: list[str]
 
@@ -502,11 +502,11 @@ class PriceAlertOut(Schema):
     id: ObjectIdStr
     asset: str
     direction: str
-    threshold: Decimal
+    threshold: FiatAmount
     fiat: str
     is_active: bool
     triggered_at: datetime | None
-    last_price: Decimal | None
+    last_price: FiatAmount | None
     created_at: datetime
 
     @staticmethod
@@ -579,12 +579,12 @@ portfolio_router = Router(tags=["portfolio"])
 
 class PortfolioPositionOut(Schema):
     asset: str
-    quantity: Decimal
-    average_buy_price: Decimal | None
-    total_invested: Decimal
-    current_price: Decimal | None
-    current_value: Decimal | None
-    unrealized_gain_loss: Decimal | None
+    quantity: Amount
+    average_buy_price: FiatAmount | None
+    total_invested: FiatAmount
+    current_price: FiatAmount | None
+    current_value: FiatAmount | None
+    unrealized_gain_loss: FiatAmount | None
 
 
 def _positions(request):
@@ -601,9 +601,9 @@ def portfolio(request):
 
 class PortfolioTotalOut(Schema):
     fiat: str
-    total_invested: Decimal
-    total_value: Decimal
-    unrealized_gain_loss: Decimal
+    total_invested: FiatAmount
+    total_value: FiatAmount
+    unrealized_gain_loss: FiatAmount
     unpriced: list[str]
 
 
@@ -616,8 +616,8 @@ def portfolio_value(request):
 
 class AllocationOut(Schema):
     name: str
-    value: Decimal
-    share: Decimal
+    value: FiatAmount
+    share: Amount
 
 
 class AllocationsOut(Schema):
@@ -637,13 +637,13 @@ class PerformanceWindowOut(Schema):
     period: str
     start: datetime
     end: datetime
-    start_value: Decimal
-    end_value: Decimal
-    inflows: Decimal
-    outflows: Decimal
-    net_flows: Decimal
-    pnl: Decimal
-    roi_percent: Decimal | None
+    start_value: FiatAmount
+    end_value: FiatAmount
+    inflows: FiatAmount
+    outflows: FiatAmount
+    net_flows: FiatAmount
+    pnl: FiatAmount
+    roi_percent: Amount | None
     unpriced: list[str]
 
 
@@ -666,7 +666,7 @@ def portfolio_performance(request):
 
 class HistoryPointOut(Schema):
     date: date
-    value: Decimal
+    value: FiatAmount
     unpriced: list[str]
 
 

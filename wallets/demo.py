@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.localstack import ANVIL_DEV_CHAIN_ID
+from core.money import quantize_fiat
 from wallets import chain
 from wallets.models import Cryptocurrency, PriceQuote, Transaction, TransactionType, Wallet
 from wallets.prices import price_record
@@ -123,7 +124,7 @@ def _history(wallets, eth, report) -> None:
     for external_id, (wallet, (days_ago, kind, amount, price, description)) in wanted.items():
         if external_id in existing:
             continue
-        value = (amount * price).quantize(Decimal("0.01"))
+        value = quantize_fiat(amount * price)  # to cents
         rows.append(Transaction(
             transaction_type=kind, user=wallet.user, organization_id=wallet.organization_id, wallet=wallet,
             cryptocurrency=eth, amount=amount,

@@ -13,12 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.money import FIAT_AMOUNT, TOKEN_AMOUNT
 from core.tenancy import OrganizationOwned, OrganizationQuerySet
 
 # Decimal128 holds 34 significant digits: 16 integer digits + 18 decimals covers every ERC-20 amount
-# we track; fiat keeps 8 decimals inside and is rounded only when printed.
-TOKEN_AMOUNT = {"max_digits": 34, "decimal_places": 18}
-FIAT_AMOUNT = {"max_digits": 34, "decimal_places": 8}
+# we track; fiat keeps 8 decimals inside and is rounded only when printed (core.money).
 
 
 class Cryptocurrency(models.Model):

@@ -22,6 +22,7 @@ from web3 import Web3
 
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
+from core.money import format_quantity
 from wallets import chain
 from wallets.events import transaction_event
 from wallets.models import (
@@ -34,6 +35,7 @@ from wallets.models import (
     TransferStatus,
     Wallet,
 )
+from wallets.signals import transactions_changed_announce
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +101,8 @@ def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
 def _sync_journals(report: ScanReport) -> None:
     """Queue the journals of every user whose transactions the scan recorded or confirmed. After the
     rows exist: a monitor killed before this loses no transaction, and the periodic sync catches up."""
-    from ledger.tasks import transaction_journals_sync_task
-
     for user_id in sorted(report.users_changed, key=str):
-        transaction_journals_sync_task(str(user_id))
+        transactions_changed_announce(user_id=user_id, after_commit=False)
 
 
 def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, report: ScanReport) -> None:
@@ -195,7 +195,7 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
     # After the row exists; a crash right here loses this notification, never the transaction.
     notification_create(
         user=wallet.user, type=NotificationType.TRANSACTION, priority=NotificationPriority.MEDIUM,
-        title=f"{'Sent' if outgoing else 'Received'} {amount.normalize()} {asset.symbol}",
+        title=f"{'Sent' if outgoing else 'Received'} {format_quantity(amount, asset.symbol)}",
         message=f"{wallet.name}: {'to' if outgoing else 'from'} {receiver if outgoing else sender} "
                 f"(block {receipt['blockNumber']}).",
         metadata={"tx_hash": tx_hash, "wallet_id": str(wallet.pk)},

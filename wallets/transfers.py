@@ -26,6 +26,7 @@ from web3 import Web3
 from accounts.sessions import require_approved_session
 from core import permissions
 from core.jsonapi.errors import ApiError
+from core.money import quantize_fiat
 from wallets import chain
 from wallets.keystore import private_key_decrypt
 from wallets.models import (
@@ -255,7 +256,7 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
         max_fee = 2 * base_fee + tip
         cost_eth = chain.wei_to_eth(gas * (base_fee + tip))
         tiers[name] = {"max_fee_per_gas": max_fee, "max_priority_fee_per_gas": tip, "cost_eth": cost_eth,
-                       "cost_fiat": (cost_eth * price).quantize(Decimal("0.01")) if price else None}
+                       "cost_fiat": quantize_fiat(cost_eth * price, fiat) if price else None}
     return {"gas_limit": gas, "base_fee_per_gas": base_fee, "fiat_currency": fiat, "tiers": tiers}
 
 

@@ -3,7 +3,6 @@ and the portfolio (positions, value and allocation charts) of what they may see,
 organization's fiat (HTMX)."""
 
 import datetime as dt
-from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest
@@ -11,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core import permissions
+from core import money, permissions
 from core.jsonapi.errors import ApiError
 from wallets.selectors import (portfolio_allocation_for, portfolio_history_for, portfolio_movements_for,
                                portfolio_value_for, wallet_list_for)
@@ -51,9 +50,6 @@ PORTFOLIO_PERIODS = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "3y": 3 * 365}
 DEFAULT_PORTFOLIO_PERIOD = "30d"
 
 
-def _plain(value: Decimal | None) -> str | None:
-    """A Decimal as plain digits (no exponent) for the page and its chart data."""
-    return None if value is None else f"{value.normalize():f}"
 
 
 def _history_chart_context(user, period: str, movements: list[dict] | None = None) -> dict:
@@ -62,7 +58,7 @@ def _history_chart_context(user, period: str, movements: list[dict] | None = Non
                                     movements=movements)
     return {"period": period, "periods": list(PORTFOLIO_PERIODS),
             "history_data": {"fiat": history["fiat"], "period": period,
-                             "points": [{"date": p["date"].isoformat(), "value": _plain(p["value"])}
+                             "points": [{"date": p["date"].isoformat(), "value": money.plain(p["value"])}
                                         for p in history["points"]]}}
 
 
@@ -72,9 +68,9 @@ def portfolio_page(request):
     movements = portfolio_movements_for(request.user)  # read once for the whole page
     value = portfolio_value_for(request.user, movements=movements)
     allocation = portfolio_allocation_for(request.user, movements=movements)
-    positions = [{**row, "quantity_display": _plain(row["quantity"])} for row in value["positions"]]
+    positions = [{**row, "quantity_display": money.plain(row["quantity"])} for row in value["positions"]]
     allocation_data = {"fiat": value["fiat"],
-                       "slices": [{"name": a["name"], "value": _plain(a["value"]), "share": _plain(a["share"])}
+                       "slices": [{"name": a["name"], "value": money.plain(a["value"]), "share": money.plain(a["share"])}
                                   for a in allocation["by_asset"]]}
     return render(request, "wallets/portfolio.html", {
         "value": value, "positions": positions, "allocation": allocation["by_asset"],

@@ -1,7 +1,9 @@
-"""ObjectId in the API: a path converter (`{oid:id}`) and a schema type (24 hex characters)."""
+"""Types of the API: ObjectId (a path converter `{oid:id}` and a schema type of 24 hex characters) and
+the one output type of amounts (`Amount`, `FiatAmount`: decimal strings in plain notation)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from bson import ObjectId
@@ -9,6 +11,8 @@ from bson.errors import InvalidId
 from django.urls import register_converter
 from ninja.orm.fields import register_field
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+
+from core import money
 
 OBJECT_ID_PATTERN = "^[0-9a-fA-F]{24}$"
 
@@ -31,6 +35,26 @@ ObjectIdStr = Annotated[
 
 register_field("ObjectIdAutoField", ObjectIdStr)
 register_field("ObjectIdField", ObjectIdStr)
+
+
+def amount_type(places: int):
+    """A Decimal written as a string in plain notation (never `0E-17` or `1E+1`), rounded half-even to
+    `places` (the stored precision) and trimmed of trailing zeros: `20.000000000000000000` -> "20"."""
+
+    def serialize(value: Decimal) -> str:
+        return money.plain(value, places)
+
+    return Annotated[
+        Decimal,
+        PlainSerializer(serialize, return_type=str),
+        WithJsonSchema({"type": "string", "format": "decimal", "example": "1.5"}),
+    ]
+
+
+# The output type of every amount in the API: crypto quantities (and wei counts) keep their 18 stored
+# decimals, fiat values and prices their 8 (core.money).
+Amount = amount_type(money.TOKEN_DECIMALS)
+FiatAmount = amount_type(money.FIAT_DECIMALS)
 
 
 class ObjectIdConverter:

@@ -68,7 +68,7 @@ def test_a_tax_report_generated_from_the_form_appears_completed(live_url, page, 
     row = page.locator("tr.tax-report-row").first
     expect(row).to_have_attribute("data-status", "COMPLETED")
     # FIFO: 0.5 BTC sold for 30,000 against half the 10,010 lot: a gain of 24,995.
-    expect(row).to_contain_text("24995.00 USD")
+    expect(row).to_contain_text("$24,995.00")
     expect(row.locator("a", has_text="PDF")).to_have_count(1)
     assert page.evaluate("window.__noReloadMarker") == "still-here"
     assert not violations, violations

@@ -28,7 +28,7 @@ def test_an_accountant_generates_from_the_page_and_sees_the_organizations_rows(c
     assert "Capital gains of Acme" in html
     response = client.post("/app/tax-reports/generate/", {"report_type": "ANNUAL", "year": "2025", "method": "fifo"},
                            HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and "19970.00 USD" in response.content.decode()
+    assert response.status_code == 200 and "$19,970.00" in response.content.decode()
     assert client.get(f"/app/tax-reports/{colleague_report.pk}/row/").status_code == 200
 
 

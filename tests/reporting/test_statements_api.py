@@ -224,12 +224,12 @@ def test_pdf_shows_the_key_figures(manager, tmp_path):
     path.write_bytes(response.content)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "Cash-flow statement" in text and "2026-01-01 – 2026-01-31" in text
-    for figure in ("1530.00", "1000.00", "-1400.00", "-400.00", "9600.00", "10000.00"):
+    for figure in ("1,530.00", "1,000.00", "-1,400.00", "-400.00", "9,600.00", "10,000.00"):
         assert figure in text, figure
     sheet = manager("post", f"{BASE}balance-sheet/", {"as_of": "2026-01-31"}).json()
     path.write_bytes(manager("get", sheet["pdf_url"]).content)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Unrealised gains on crypto (fair value)" in text and "13370.00" in text and "12570.00" in text
+    assert "Unrealised gains on crypto (fair value)" in text and "13,370.00" in text and "12,570.00" in text
 
 
 def test_lists_do_not_grow_queries_with_rows(manager, mongo_commands):  # noqa: F811

@@ -103,7 +103,7 @@ def test_xlsx_and_pdf(taxpayer, tmp_path):
                  "--output", str(pdf), stderr=io.StringIO())
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Capital gains tax report" in text and "19970.00" in text and "-1000.00" in text
+    assert "Capital gains tax report" in text and "19,970.00" in text and "-1,000.00" in text
 
 
 def test_bad_arguments_are_clear_errors(taxpayer, tmp_path):

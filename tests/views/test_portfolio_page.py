@@ -54,8 +54,8 @@ def test_page_shows_the_users_positions_and_totals(client, holdings):
     cells = [re.sub(r"<.*?>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", eth_row, re.S)]
     # asset, quantity, average buy price, invested, value, unrealised P&L
     assert cells == ["ETH", "2", "2,000.00", "4,000.00", "6,000.00", "2,000.00"]
-    assert 'id="portfolio-total-value">8,000.00 USD' in html
-    assert 'id="portfolio-total-invested">6,000.00 USD' in html
+    assert 'id="portfolio-total-value">$8,000.00' in html
+    assert 'id="portfolio-total-invested">$6,000.00' in html
     assert "No stored price for OTH" in html
     allocation = json_block(html, "portfolio-allocation-data")
     assert [(s["name"], D(s["value"]), D(s["share"])) for s in allocation["slices"]] == [

@@ -36,8 +36,8 @@ def test_balance_sheet_page_renders_with_its_comparison_and_chart(manager_client
     assert ">2026-01-31</th>" in html and ">2025-12-31</th>" in html
     # Hand-worked: assets 13370.00 now, 10000.00 at the end of December; fair-value line 1040.00.
     total = re.search(r'data-key="total:assets">.*?</tr>', html, re.S).group(0)
-    assert "13370.00" in total and "10000.00" in total
-    assert "Unrealised gains on crypto (fair value)" in html and "1040.00" in html
+    assert "13,370.00" in total and "10,000.00" in total
+    assert "Unrealised gains on crypto (fair value)" in html and "1,040.00" in html
     data = chart_data(html)
     assert data["columns"] == ["2026-01-31", "2025-12-31"]
     assert data["series"][0] == {"label": "Assets", "values": [data["series"][0]["values"][0], "10000"]}
@@ -52,7 +52,7 @@ def test_the_picker_swaps_the_panel_alone(manager_client):
     assert html.lstrip().startswith('<div id="statement-view"') and "<html" not in html
     assert "2025-12-01 – 2025-12-31" in html  # the previous period by default
     net = re.search(r'data-key="net_income">.*?</tr>', html, re.S).group(0)
-    assert "1530.00" in net
+    assert "1,530.00" in net
     assert chart_data(html)["kind"] == "INCOME_STATEMENT"
     alone = manager_client.get("/app/reports/cash-flow/?start_date=2026-01-01&end_date=2026-01-31&no_compare=1",
                                HTTP_HX_REQUEST="true").content.decode()

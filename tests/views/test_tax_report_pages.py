@@ -16,7 +16,7 @@ def test_generate_from_the_form_and_see_the_row(client, taxpayer):
                            HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "2025-01-01 – 2025-12-31" in html and "19970.00 USD" in html and 'data-status="COMPLETED"' in html
+    assert "2025-01-01 – 2025-12-31" in html and "$19,970.00" in html and 'data-status="COMPLETED"' in html
     assert "/pdf/" in html and "every 2s" not in html  # finished rows stop polling
 
 

@@ -124,7 +124,7 @@ def test_fires_once_when_crossed_with_a_notification_after_commit(organization, 
     price_record(organization=organization, symbol="ETH", price=D("3000"))  # "above" includes the threshold itself
     assert price_alerts_check()["fired"] == 1
     notification = Notification.objects.get(user=user)
-    assert "ETH is above 3000 USD" in notification.title and "3000" in notification.message
+    assert "ETH is above $3,000.00" in notification.title and "$3,000.00" in notification.message
     assert notification.metadata["price_alert_id"] == alert["id"]
     event = RealtimeEvent.objects.get(group=user_group(user.pk), event_type="notification.created")
     assert event.payload["id"] == str(notification.pk)
