@@ -17,7 +17,7 @@ from accounts import employees as team
 from accounts import invitations, organizations, passwords, registration, sessions
 from accounts.models import Notification, User
 from accounts.notifications import notification_create
-from accounts.services import profile_update
+from accounts.profile import profile_update
 from core import permissions
 from core.jsonapi.auth import api_auth, client_device, client_ip
 from core.jsonapi.errors import ApiError

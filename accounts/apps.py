@@ -7,6 +7,13 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
+        from accounts import selectors
+        from accounts.audit import audit_record_admin_change
         from accounts.roles import role_groups_sync_after_migrate
+        from core.admin_base import admin_change_recorded
+        from core.jsonapi.auth import session_backend_register
 
         post_migrate.connect(role_groups_sync_after_migrate, dispatch_uid="accounts.role_groups_sync")
+        # The login glue core's API and WebSocket authentication use (core imports nothing above it).
+        session_backend_register(selectors)
+        admin_change_recorded.connect(audit_record_admin_change, dispatch_uid="accounts.audit_admin_change")

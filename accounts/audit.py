@@ -38,3 +38,8 @@ def audit_record(*, action: str, actor=None, target=None, ip: str | None = None,
         organization_id or "-", details,
     )
     return entry
+
+
+def audit_record_admin_change(sender, *, action: str, actor, target, ip, change: str, **kwargs) -> None:
+    """core.admin_base.admin_change_recorded: every change made in the admin is in the audit log."""
+    audit_record(action=action, actor=actor, target=target, ip=ip, change=change)

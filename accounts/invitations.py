@@ -29,7 +29,7 @@ from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
 from accounts.models import Invitation, InvitationStatus, NotificationPriority, NotificationType, User
 from accounts.notifications import notification_create
-from accounts.organizations import last_admin_check
+from accounts.membership import last_admin_check
 from accounts.services import user_move_to_organization
 from accounts.sessions import token_hash
 from core import permissions

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit
+from accounts.membership import last_admin_check, organization_member_count, other_members_exist
 from accounts.models import NotificationPriority, NotificationType, User
 from accounts.notifications import notification_create
 from accounts.services import user_move_to_organization
@@ -34,35 +35,6 @@ SETTINGS_FIELDS = ("name", "reporting_fiat", "cost_basis_method", "cost_basis_lo
                    "fiscal_year_start_month", "fiscal_year_start_day", "time_zone")
 BRANDING_FIELDS = ("primary_color", "secondary_color", "address", "tax_id", "email")
 DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-# --- reads -----------------------------------------------------------------------------------------------
-
-def organization_members(organization_id):
-    return User.objects.filter(organization_id=organization_id)
-
-
-def organization_member_count(organization_id) -> int:
-    return organization_members(organization_id).filter(is_active=True).count()
-
-
-def _other_members_exist(user: User) -> bool:
-    return organization_members(user.organization_id).filter(is_active=True).exclude(pk=user.pk).exists()
-
-
-def _other_admins_exist(user: User) -> bool:
-    return (organization_members(user.organization_id)
-            .filter(is_active=True, role__in=permissions.organization_admin_roles())
-            .exclude(pk=user.pk).exists())
-
-
-def last_admin_check(user: User) -> None:
-    """409 when `user` is the last admin of an organization that still has other members: it would be
-    left without anyone able to manage it."""
-    if permissions.holds_admin_role(user) and _other_members_exist(user) and not _other_admins_exist(user):
-        raise ApiError(409, "last_admin",
-                       "You are the last admin of your organization and it has other members: make another "
-                       "member an admin first.")
 
 
 # --- settings --------------------------------------------------------------------------------------------
@@ -162,7 +134,7 @@ def organization_leave(*, user: User, ip: str | None = None) -> User:
     organization (409 `nothing_to_leave`: it is already their own)."""
     if not permissions.can_use_backoffice(user):
         raise ApiError(403, "permission_denied", "You are not a member of an organization.")
-    if not _other_members_exist(user):
+    if not other_members_exist(user):
         raise ApiError(409, "nothing_to_leave", "You are the only member of your organization: it is already your own.")
     last_admin_check(user)
     organization_name = user.organization.name

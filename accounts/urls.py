@@ -3,9 +3,12 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
+    path("app/login/", views.backoffice_login, name="backoffice-login"),
+    path("app/logout/", views.backoffice_logout, name="backoffice-logout"),
     path("app/register/", views.register, name="backoffice-register"),
     path("app/verify-email/", views.verify_email, name="backoffice-verify-email"),
     path("app/reset-password/", views.reset_password, name="backoffice-reset-password"),
+    path("app/organization/", views.organization_settings, name="backoffice-organization"),
     path("app/team/", views.team_list, name="backoffice-team"),
     path("app/team/invite/", views.team_invite, name="backoffice-team-invite"),
     path("app/team/invitations/<oid:invitation_id>/revoke/", views.invitation_revoke,

@@ -4,20 +4,27 @@ revoking them), and for managers the team list and the verification queue (HTMX,
 
 from urllib.parse import urlencode
 
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import employees as team
 from accounts import invitations
-from accounts.models import InvitationStatus
+from accounts.models import InvitationStatus, SessionKind
+from accounts.membership import organization_member_count
+from accounts.organizations import organization_settings_update
 from accounts.passwords import password_reset
 from accounts.registration import email_verify, user_register
+from accounts.selectors import user_session_get
+from accounts.sessions import session_login, session_logout
 from core import permissions
-from core.jsonapi.auth import client_ip
+from core.jsonapi.auth import BROWSER_SESSION_KEY, client_device, client_ip
 from core.jsonapi.errors import ApiError
 from core.permissions import Role
 
@@ -250,3 +257,87 @@ def invitation_link(request):
         invitation.refresh_from_db()
         return render(request, "accounts/invitation_link.html", context)
     return render(request, "accounts/invitation_link.html", context, status=status)
+
+
+# --- the organization's settings ---------------------------------------------------------------------------
+
+ORGANIZATION_FORM_FIELDS = ("name", "reporting_fiat", "cost_basis_method", "cost_basis_lot_scope",
+                            "fiscal_year_start_month", "fiscal_year_start_day", "time_zone", "primary_color",
+                            "secondary_color", "address", "tax_id", "email")
+ORGANIZATION_NUMBER_FIELDS = ("fiscal_year_start_month", "fiscal_year_start_day")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_settings(request):
+    """Every member sees their organization's settings; its admins change them (the same service as
+    PUT /api/auth/organization/, so the same rules: the fiat is fixed once transactions exist)."""
+    if not permissions.can_use_backoffice(request.user):
+        raise PermissionDenied("You belong to no organization.")
+    from core.models import CostBasisMethod, LotScope, Organization
+
+    may_edit = permissions.can_manage_organization(request.user)
+    errors, saved = [], False
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied("Only an admin of the organization changes its settings.")
+        changes = {name: request.POST[name].strip() for name in ORGANIZATION_FORM_FIELDS if name in request.POST}
+        for name in ORGANIZATION_NUMBER_FIELDS:
+            if name in changes:
+                changes[name] = int(changes[name]) if changes[name].isdigit() else changes[name]
+        try:
+            organization_settings_update(actor=request.user, ip=client_ip(request), **changes)
+            saved = True
+        except (ApiError, ValidationError) as exc:
+            errors = _errors(exc)
+    organization = Organization.objects.get(pk=request.user.organization_id)
+    return render(request, "accounts/organization.html", {
+        "organization": organization, "may_edit": may_edit, "errors": errors, "saved": saved,
+        "methods": CostBasisMethod.choices, "lot_scopes": LotScope.choices,
+        "members": organization_member_count(organization.pk),
+    }, status=400 if errors else 200)
+
+
+# --- logging in and out of the back-office (the same rules as the API's login) ---------------------------
+
+LOGIN_ERRORS = {
+    "invalid_credentials": "Your username and password didn't match.",
+    "account_locked": "This account is locked after too many failed logins; try again later or reset your password.",
+    "email_not_verified": "Verify your email address first: follow the link we emailed you.",
+    "account_inactive": "This account is deactivated.",
+    "rate_limited": "Too many attempts; wait a minute and try again.",
+}
+
+
+def backoffice_login(request):
+    """Browser login with the same rules as the API (lockout, verification, single session)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            user, session, _ = session_login(
+                login=request.POST.get("username", ""), password=request.POST.get("password", ""),
+                ip=client_ip(request), device_info=client_device(request), kind=SessionKind.BROWSER,
+            )
+        except ApiError as exc:
+            error, status = LOGIN_ERRORS.get(exc.code, exc.message), exc.status if exc.status == 429 else 200
+        else:
+            django_login(request, user, backend="accounts.auth_backends.MongoModelBackend")
+            request.session[BROWSER_SESSION_KEY] = str(session.pk)
+            return redirect(next_url or "backoffice-home")
+    elif request.user.is_authenticated:
+        return redirect(next_url or "backoffice-home")
+    return render(request, "backoffice/login.html",
+                  {"error": error, "next": next_url, "username": request.POST.get("username", "")}, status=status)
+
+
+@require_POST
+def backoffice_logout(request):
+    session_id = request.session.get(BROWSER_SESSION_KEY)
+    session = user_session_get(session_id=session_id) if session_id else None
+    if session is not None:
+        session_logout(session=session, ip=client_ip(request))
+    django_logout(request)
+    return redirect("backoffice-login")

@@ -100,7 +100,8 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
 
     from accounts.models import User
     from core.organizations import organization_create
-    from reporting.selectors import tax_summary_for, tax_trades_for
+    from ledger.tax_trades import tax_trades_for
+    from reporting.selectors import tax_summary_for
     from wallets.models import Transaction
 
     username = f"bench{size}"

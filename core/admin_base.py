@@ -7,23 +7,29 @@ with TransactionManagementError. So these views run without Django's atomic; the
 provide the real transactions.
 """
 
+import django.dispatch
+from django.contrib import admin
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from unfold.admin import ModelAdmin
 
-from core import permissions
+from core import money, permissions
 
 csrf_protect_m = method_decorator(csrf_protect)
+
+
+# Every admin change is announced; the audit log (accounts) subscribes in AccountsConfig.ready().
+# Keyword arguments: action ("admin_add", "admin_change", "admin_delete"), actor, target, ip, change.
+admin_change_recorded = django.dispatch.Signal()
 
 
 class BackofficeAdminViewsMixin:
     """Admin views without Django's atomic, and every admin change in the audit log."""
 
     def _audit(self, request, action: str, obj, message) -> None:
-        from accounts.audit import audit_record
-
-        audit_record(action=action, actor=request.user, target=obj, ip=request.META.get("REMOTE_ADDR"),
-                     change=str(message)[:500] if message else "")
+        admin_change_recorded.send(sender=type(self), action=action, actor=request.user, target=obj,
+                                   ip=request.META.get("REMOTE_ADDR"),
+                                   change=str(message)[:500] if message else "")
 
     def log_addition(self, request, obj, message):
         self._audit(request, "admin_add", obj, message)
@@ -90,3 +96,29 @@ class OrganizationScopedAdmin(BackofficeModelAdmin):
         if not change and getattr(obj, f"{self.organization_field}_id", None) is None:
             setattr(obj, f"{self.organization_field}_id", request.user.organization_id)
         super().save_model(request, obj, form, change)
+
+
+# --- amounts in changelists: one way to print them (core.money), never 18 raw decimals -------------------
+
+def quantity_column(field: str, *, description: str | None = None):
+    """A list_display column printing a crypto quantity trimmed (`format_quantity`)."""
+
+    @admin.display(description=description or field.replace("_", " "), ordering=field)
+    def column(obj):
+        return money.format_quantity(getattr(obj, field))
+
+    column.__name__ = f"{field}_display"
+    return column
+
+
+def fiat_column(field: str, *, currency_field: str | None = None, description: str | None = None):
+    """A list_display column printing a fiat amount with the currency's digits and separators; with
+    `currency_field` (an attribute of the row) also its symbol."""
+
+    @admin.display(description=description or field.replace("_", " "), ordering=field)
+    def column(obj):
+        currency = getattr(obj, currency_field) if currency_field else None
+        return money.format_fiat(getattr(obj, field), currency or "USD", symbol=bool(currency))
+
+    column.__name__ = f"{field}_display"
+    return column

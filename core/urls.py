@@ -6,8 +6,6 @@ from core import views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="backoffice-home", permanent=False)),
     path("app/", views.live_operations, name="backoffice-home"),
-    path("app/login/", views.backoffice_login, name="backoffice-login"),
-    path("app/logout/", views.backoffice_logout, name="backoffice-logout"),
     path("app/task-runs/", views.task_runs_fragment, name="backoffice-task-runs"),
     path("app/task-runs/start/", views.task_run_start, name="backoffice-task-run-start"),
 ]

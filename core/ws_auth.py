@@ -19,8 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http.request import is_same_domain
 from django.utils import timezone
 
-from accounts.selectors import user_from_access_token, user_session_get
-from core.jsonapi.auth import BROWSER_SESSION_KEY
+from core.jsonapi.auth import BROWSER_SESSION_KEY, session_backend
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -45,7 +44,7 @@ class BearerTokenMiddleware(BaseMiddleware):
         authorization = _header(scope, b"authorization")
         scope = dict(scope)
         if authorization and authorization.lower().startswith("bearer "):
-            user = await database_sync_to_async(user_from_access_token)(token=authorization[7:].strip())
+            user = await database_sync_to_async(session_backend().user_from_access_token)(token=authorization[7:].strip())
             scope["user"] = user or AnonymousUser()
             scope["auth_method"] = "jwt" if user else "invalid_token"
         else:
@@ -54,7 +53,7 @@ class BearerTokenMiddleware(BaseMiddleware):
 
 
 def browser_session_alive(*, session_id: str, user) -> bool:
-    session = user_session_get(session_id=session_id)
+    session = session_backend().user_session_get(session_id=session_id)
     return (session is not None and session.user_id == user.pk and session.is_active
             and session.expires_at > timezone.now())
 

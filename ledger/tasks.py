@@ -1,6 +1,6 @@
 """Huey tasks of the ledger: keeping each organization's automatic journals in line with its
-transactions. The entry points wallets calls keep their arguments (a user id, a user or a
-transaction); the organization comes from them (a transaction's `organization_id`, else the user's)."""
+transactions. Wallets announce changed transactions (wallets.signals.transactions_changed); the
+ledger subscribes in LedgerConfig.ready() and queues `transaction_journals_sync_task`."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
@@ -28,14 +28,3 @@ def transaction_journals_sync_periodic():
     from ledger.transaction_journals import transaction_journals_sync_all
 
     return transaction_journals_sync_all()
-
-
-def transaction_journals_sync_later(owner) -> None:
-    """Queue a sync of the journals of `owner`'s organization once the current transaction commits.
-    `owner`: a transaction (its organization) or a user (theirs)."""
-    from django_mongodb_backend.transaction import on_commit
-
-    user_id = getattr(owner, "user_id", None) or owner.pk
-    organization_id = getattr(owner, "organization_id", None)
-    organization_id = str(organization_id) if organization_id is not None else None
-    on_commit(lambda: transaction_journals_sync_task(str(user_id), organization_id))

@@ -3,7 +3,7 @@ posted journal entry in that organization's books, kept in line with the transac
 cost basis.
 
 `transaction_journals_sync(organization=...)` rebuilds the organization's trades
-(`reporting.selectors.tax_trades_for(organization)`: the transactions carry their organization),
+(`ledger.tax_trades.tax_trades_for(organization)`: the transactions carry their organization),
 matches lots over the whole history with the organization's cost-basis method and lot scope, plans
 one entry per trade (ledger.journal_rules) and compares each plan with the entry in its books:
 - no entry yet: a posted entry is created (source key `auto:<organization>:<trade key>#1`);
@@ -34,6 +34,7 @@ from ledger.cost_basis import InsufficientHoldings, TradeError, compute
 from ledger.journal_rules import EntryPlan, JournalPlanError, plan_journals, rounded_lines
 from ledger.models import EntryStatus, JournalEntry
 from ledger.selectors import lock_date_get
+from ledger.tax_trades import tax_trades_for
 
 logger = logging.getLogger(__name__)
 TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
@@ -114,7 +115,6 @@ def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncRep
     """Sync the automatic journals of `organization` (or of `user`'s organization)."""
     from accounts.services import system_user_get
     from ledger.services import journal_entry_reverse, line_as_dict
-    from reporting.selectors import tax_trades_for
 
     report = JournalSyncReport()
     organization = _organization_of(user=user, organization=organization)

@@ -17,10 +17,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from core.money import format_fiat
 from ledger.cost_basis import METHODS, InsufficientHoldings, TradeError, compute, disposals_in
 from reporting import exports
 from reporting.models import TaxReport, TaxReportStatus, report_file_path
-from reporting.selectors import TaxSummary, tax_summary_for, tax_trades_for
+from ledger.tax_trades import tax_trades_for
+from reporting.selectors import TaxSummary, tax_summary_for
 from reporting.tax_analysis import Analysis, analysis_text, harvestable_losses, turning_long_term
 
 logger = logging.getLogger(__name__)
@@ -98,7 +100,7 @@ def _finish(report: TaxReport, *, status: str, **fields) -> None:
         notification_create(
             user=report.user, type=NotificationType.SYSTEM, priority=NotificationPriority.LOW,
             title="Tax report ready", message=f"Your {report.get_report_type_display().lower()} tax report for {period} "
-            f"is ready: net {fields['net_gain_loss'].quantize(Decimal('0.01'))} {report.fiat}.",
+            f"is ready: net {format_fiat(fields['net_gain_loss'], report.fiat)}.",
             action_url=_page_url(report), action_text="Open tax reports",
             metadata={"tax_report_id": str(report.pk)})
     else:

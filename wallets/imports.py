@@ -22,13 +22,13 @@ from dataclasses import asdict, dataclass, field
 from decimal import Context, Decimal, localcontext
 
 
-from core import permissions
+from core import money, permissions
 from core.jsonapi.errors import ApiError
 from core.transactions import in_transaction
-from ledger.tasks import transaction_journals_sync_later
 from wallets import koinly_format
 from wallets.events import transactions_imported_event
 from wallets.models import Cryptocurrency, Transaction, TransactionType, Wallet
+from wallets.signals import transactions_changed_announce
 
 KIND_TO_TYPE = {
     "BUY": TransactionType.BUY, "SELL": TransactionType.SELL, "INCOME": TransactionType.INCOME,
@@ -127,7 +127,7 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
     _insert_all_or_none(rows)
     if rows:
         # each imported transaction gets its journal entry (the rows' owner's journals)
-        transaction_journals_sync_later(wallet.user if wallet is not None else user)
+        transactions_changed_announce(user_id=owner_id, organization_id=organization.pk)
         transactions_imported_event(organization_id=organization.pk, user_id=owner_id,
                                     wallet_id=wallet.pk if wallet is not None else None, created=len(rows))
     report.created = len(rows)
@@ -191,7 +191,7 @@ def _unit_price(value: Decimal | None, amount: Decimal) -> Decimal | None:
     if value is None or not amount:
         return None
     with localcontext(Context(prec=80)):
-        price = (value / amount).quantize(Decimal("1e-8"))
+        price = money.quantize_asset(value / amount, money.FIAT_DECIMALS)
     return price if price.adjusted() < 26 else None
 
 
@@ -204,19 +204,19 @@ def transactions_export_universal(*, user) -> str:
     rows = []
     queryset = transaction_queryset_for(user).select_related("cryptocurrency", "wallet")
     for tx in queryset.order_by("transaction_date", "id"):
-        asset, amount = tx.cryptocurrency.symbol, _plain(tx.amount)
-        value = _plain(tx.usd_value) if tx.usd_value is not None else ""
+        asset, amount = tx.cryptocurrency.symbol, money.plain(tx.amount)
+        value = money.plain(tx.usd_value) if tx.usd_value is not None else ""
         row = {"Date": tx.transaction_date.strftime("%Y-%m-%d %H:%M:%S"), "Description": tx.description,
                "TxHash": tx.hash, "Label": tx.tax_category}
         outgoing = tx.direction == "out" or (tx.wallet is not None and tx.from_address == tx.wallet.address)
         if tx.transaction_type == TransactionType.EXPENSE and not tx.amount and tx.fee:  # a fee part
-            row.update({"Fee Amount": _plain(tx.fee), "Fee Currency": asset})
+            row.update({"Fee Amount": money.plain(tx.fee), "Fee Currency": asset})
             if asset != fiat and value:
                 row.update({"Net Worth Amount": value, "Net Worth Currency": fiat})
             rows.append(row)
             continue
         if tx.transaction_type == TransactionType.BUY:
-            row.update({"Sent Amount": _plain(tx.total_cost_usd or tx.usd_value or Decimal(0)), "Sent Currency": fiat,
+            row.update({"Sent Amount": money.plain(tx.total_cost_usd or tx.usd_value or Decimal(0)), "Sent Currency": fiat,
                         "Received Amount": amount, "Received Currency": asset})
         elif tx.transaction_type == TransactionType.SELL:
             row.update({"Sent Amount": amount, "Sent Currency": asset, "Received Amount": value or "0",
@@ -228,11 +228,8 @@ def transactions_export_universal(*, user) -> str:
         if tx.transaction_type in (TransactionType.INCOME, TransactionType.EXPENSE, TransactionType.TRANSFER) and value:
             row.update({"Net Worth Amount": value, "Net Worth Currency": fiat})
         if tx.fee:
-            row.update({"Fee Amount": _plain(tx.fee), "Fee Currency": "ETH" if tx.source == "chain" else asset})
+            row.update({"Fee Amount": money.plain(tx.fee), "Fee Currency": "ETH" if tx.source == "chain" else asset})
         rows.append(row)
     return koinly_format.write_universal(rows)
 
 
-def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text

@@ -20,14 +20,14 @@ from eth_account.messages import encode_defunct
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 
 from accounts.employees import employee_can_hold_funds
-from core import permissions
+from core import money, permissions
 from core.jsonapi.errors import ApiError
 from core.transactions import in_transaction
-from ledger.tasks import transaction_journals_sync_later
 from wallets import chain
 from wallets.events import transaction_event, wallet_event
 from wallets.keystore import envelope_key_id, envelope_rewrap, private_key_encrypt
 from wallets.models import Cryptocurrency, Wallet, WalletType
+from wallets.signals import transactions_changed_announce
 
 logger = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ def _validate_transaction(tx) -> None:
         if value:
             setattr(tx, name, address_normalise(value))
     if tx.price_at_transaction is not None and tx.usd_value is None:
-        tx.usd_value = (tx.amount * tx.price_at_transaction).quantize(Decimal("0.00000001"))
+        tx.usd_value = money.quantize_asset(tx.amount * tx.price_at_transaction, money.FIAT_DECIMALS)
     try:
         tx.full_clean(exclude=["wallet", "cryptocurrency"])
     except ValidationError as exc:
@@ -285,7 +285,7 @@ def transaction_create(*, actor, wallet: Wallet, asset: str, **fields):
                      **{k: v for k, v in fields.items() if k in MANUAL_FIELDS})
     _validate_transaction(tx)
     tx.save()
-    transaction_journals_sync_later(tx.user)
+    transactions_changed_announce(tx)
     transaction_event("transaction.created", tx)
     return tx
 
@@ -310,7 +310,7 @@ def transaction_update(*, actor, transaction, **changes):
         setattr(transaction, name, value)
     _validate_transaction(transaction)
     transaction.save()
-    transaction_journals_sync_later(transaction.user)  # corrected by reversal + new entry
+    transactions_changed_announce(transaction)  # corrected by reversal + new entry
     transaction_event("transaction.updated", transaction)
     return transaction
 
@@ -320,9 +320,9 @@ def transaction_delete(*, actor, transaction) -> None:
              "Only the transaction's owner or a manager can delete it.")
     if transaction.source == "chain":
         raise ApiError(409, "chain_transaction", "Transactions read from the chain cannot be deleted.")
-    user = transaction.user
+    owner = {"user_id": transaction.user_id, "organization_id": transaction.organization_id}
     transaction.delete()
-    transaction_journals_sync_later(user)  # its entry is reversed
+    transactions_changed_announce(**owner)  # its entry is reversed
     transaction_event("transaction.deleted", transaction)
 
 
@@ -409,11 +409,11 @@ def price_alert_fire(*, alert, price: Decimal) -> bool:
             triggered_at=timezone.now(), last_price=price)
         if won:
             word = "above" if alert.direction == AlertDirection.ABOVE else "below"
-            threshold = f"{alert.threshold.normalize():f} {alert.fiat}"
+            threshold = money.format_fiat(alert.threshold, alert.fiat)
             notification_create(
                 user=alert.user, type=NotificationType.SYSTEM, priority=NotificationPriority.HIGH,
                 title=f"{alert.symbol} is {word} {threshold}",
-                message=f"{alert.symbol} is at {price.normalize():f} {alert.fiat}, {word} your alert's "
+                message=f"{alert.symbol} is at {money.format_fiat(price, alert.fiat)}, {word} your alert's "
                         f"threshold of {threshold}.",
                 action_url="/app/portfolio/", action_text="Open portfolio",
                 metadata={"price_alert_id": str(alert.pk), "price": str(price)})

@@ -17,15 +17,32 @@ from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer, SessionAuth
 
-from accounts.selectors import access_token_authenticate, user_session_get
+from django.core.exceptions import ImproperlyConfigured
 from core import permissions
 
 BROWSER_SESSION_KEY = "user_session_id"
 
+# The login glue lives in accounts (sessions, tokens); it registers here, in AccountsConfig.ready(), how
+# a token or a browser session becomes a user, so core imports nothing above it. The backend has
+# `access_token_authenticate(token=)` -> (user, session) | None, `user_from_access_token(token=)` ->
+# user | None and `user_session_get(session_id=)` -> session | None.
+_session_backend = None
+
+
+def session_backend_register(backend) -> None:
+    global _session_backend
+    _session_backend = backend
+
+
+def session_backend():
+    if _session_backend is None:
+        raise ImproperlyConfigured("no session backend: accounts registers it in AccountsConfig.ready()")
+    return _session_backend
+
 
 class JWTBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        result = access_token_authenticate(token=token)
+        result = session_backend().access_token_authenticate(token=token)
         if result is None:
             return None
         request.user, request.user_session = result
@@ -37,7 +54,7 @@ class CookieSessionAuth(SessionAuth):
         user = super().authenticate(request, key)
         if user:
             session_id = request.session.get(BROWSER_SESSION_KEY)
-            request.user_session = user_session_get(session_id=session_id) if session_id else None
+            request.user_session = session_backend().user_session_get(session_id=session_id) if session_id else None
         return user
 
 

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from ledger.cost_basis import IN_TRANSIT, compute
-from reporting.selectors import tax_summary_for, tax_trades_for
+from ledger.tax_trades import tax_trades_for
+from reporting.selectors import tax_summary_for
 
 A = "0x" + "a1" * 20
 B = "0x" + "b2" * 20

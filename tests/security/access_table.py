@@ -215,6 +215,8 @@ PAGES: dict[tuple[str, str], Rule] = {
     ("GET", "/app/register/"): Rule(public=True),
     ("GET", "/app/verify-email/"): Rule(public=True),
     ("GET", "/app/reset-password/"): Rule(public=True),
+    ("GET", "/app/organization/"): Rule(),
+    ("POST", "/app/organization/"): Rule(ADMINS, body={"fiscal_year_start_month": "4"}),
     ("GET", "/app/team/"): Rule(STAFF),
     ("POST", "/app/team/invite/"): Rule(STAFF, body={"email": "matrix-page-invitee@example.test", "role": "USER"}),
     ("POST", "/app/team/invitations/{invitation_id}/revoke/"): Rule(STAFF, obj="invitation", destructive=True),

@@ -34,7 +34,7 @@ PARAM = re.compile(r"\{[^}]+\}")
 # --- the table covers every endpoint ----------------------------------------------------------------
 
 def api_endpoints() -> set[tuple[str, str]]:
-    from core.jsonapi.root import api
+    from config.api import api
 
     schema = api.get_openapi_schema()
     return {(method.upper(), path) for path, operations in schema["paths"].items() for method in operations}

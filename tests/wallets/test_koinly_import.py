@@ -132,7 +132,7 @@ def test_command_imports_then_skips_duplicates(make_user, csv_file):
 
 @pytest.mark.django_db
 def test_identical_rows_without_txhash_are_two_trades_and_a_reimport_adds_nothing(make_user, csv_file):
-    from reporting.selectors import tax_trades_for
+    from ledger.tax_trades import tax_trades_for
 
     user = make_user(username="ivy")
     buy = "2024-03-01 10:00:00,1000,USD,1,ETH,,,,,,buy,"

@@ -1,0 +1,26 @@
+"""The JSON API at /api/: the root NinjaAPI (core.jsonapi.root: error envelope, types) with every
+app's router mounted. Routers are mounted here, where the URLs are, so core never imports the apps."""
+
+from accounts.api import employees_router, notifications_router
+from accounts.api import router as auth_router
+from core.api import router as system_router
+from core.jsonapi.root import api_create
+from ledger.api import accounts_router, journal_entries_router
+from reporting.api import reports_router, tax_reports_router
+from wallets.api import blockchain_router, exchange_rates_router, portfolio_router, transactions_router
+from wallets.api import router as wallets_router
+
+api = api_create()
+api.add_router("/auth/", auth_router)
+api.add_router("/employees/", employees_router)
+api.add_router("/notifications/", notifications_router)
+api.add_router("/system/", system_router)
+api.add_router("/wallets/", wallets_router)
+api.add_router("/blockchain/", blockchain_router)
+api.add_router("/transactions/", transactions_router)
+api.add_router("/exchange-rates/", exchange_rates_router)
+api.add_router("/portfolio/", portfolio_router)
+api.add_router("/accounts/", accounts_router)
+api.add_router("/journal-entries/", journal_entries_router)
+api.add_router("/tax-reports/", tax_reports_router)
+api.add_router("/reports/", reports_router)
