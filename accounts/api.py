@@ -15,7 +15,7 @@ from pydantic import ConfigDict
 
 from accounts import employees as team
 from accounts import invitations, organizations, passwords, registration, sessions
-from accounts.models import Notification, User
+from accounts.models import Notification
 from accounts.notifications import notification_create
 from accounts.profile import profile_update
 from core import permissions

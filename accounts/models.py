@@ -3,7 +3,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-from core.models import CostBasisMethod, LotScope  # noqa: F401  (re-exported: the profile's choices)
 from core.permissions import Role
 from core.tenancy import OrganizationManager, OrganizationOwned
 
