@@ -19,6 +19,7 @@ from accounts.models import Notification
 from accounts.notifications import notification_create
 from accounts.profile import profile_update
 from core import permissions
+from core.permissions import Role
 from core.jsonapi.auth import api_auth, client_device, client_ip
 from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
@@ -532,7 +533,7 @@ def organization_leave(request):
 
 class InvitationIn(StrictSchema):
     email: str = Field(max_length=254)
-    role: Literal["USER", "MANAGER", "ADMIN"] = Field("USER", description="a manager invites USER only")
+    role: Role = Field(Role.USER, description="a manager invites USER only")
 
 
 class InvitationTokenIn(StrictSchema):
