@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
 from accounts.invitations import invitation_create
+from accounts.membership import organization_members
 from accounts.models import Invitation, NotificationPriority, NotificationType, User
 from accounts.notifications import notification_create
 from accounts.services import user_create
@@ -50,7 +51,7 @@ def organization_members_for(actor: User) -> QuerySet[User]:
     """Every member of the actor's organization (managers and admins); nobody for anyone else."""
     if not permissions.can_manage_team(actor):
         return User.objects.none()
-    return User.objects.filter(organization_id=actor.organization_id)
+    return organization_members(actor.organization_id)
 
 
 def employees_visible_to(actor: User) -> QuerySet[User]:

@@ -34,6 +34,13 @@ class Role(models.TextChoices):
 STAFF_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
+class Audience:
+    """Who in an organization a live event reaches (core.realtime.organization_group)."""
+    MEMBERS = "members"  # every member of the organization
+    BOOKS = "books"  # those who may view the books (can_view_books)
+    STAFF = "staff"  # managers and admins of the organization (is_org_manager)
+
+
 def role_is_staff(role: str) -> bool:
     """Whether a role opens the admin site (the User.is_staff flag follows this)."""
     return role in STAFF_ROLES
@@ -167,11 +174,11 @@ def live_audiences(actor) -> list[str]:
     joins: what they could read over HTTP."""
     if not can_use_backoffice(actor):
         return []
-    audiences = ["members"]
+    audiences = [Audience.MEMBERS]
     if can_view_books(actor):
-        audiences.append("books")
+        audiences.append(Audience.BOOKS)
     if is_org_manager(actor):
-        audiences.append("staff")
+        audiences.append(Audience.STAFF)
     return audiences
 
 
@@ -273,11 +280,6 @@ def can_edit_transaction_business_fields(actor, transaction) -> bool:
     works the organization's books (accountants, managers)."""
     return can_edit_transaction(actor, transaction) or (
         in_organization(actor, transaction.organization_id) and can_work_books(actor))
-
-
-def can_view_price_alert(actor, alert) -> bool:
-    return in_organization(actor, alert.organization_id) and (
-        alert.user_id == actor.pk or can_view_all_wallets(actor))
 
 
 def can_manage_price_alert(actor, alert) -> bool:

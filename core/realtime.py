@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_mongodb_backend.transaction import on_commit
 
 from core.models import RealtimeEvent
+from core.permissions import Audience  # noqa: F401  (the groups' audiences, decided there)
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,6 @@ MAX_EVENT_TYPE_LENGTH = 100
 # user, or to one audience of one organization. Which audiences and feeds an actor joins is
 # `core.permissions.live_audiences` / `can_view_staff_feeds`; there is no installation-wide group
 # except the platform feed of superusers (work that belongs to no organization, e.g. the monitor).
-
-class Audience:
-    MEMBERS = "members"  # every member of the organization
-    BOOKS = "books"  # those who may view the books (core.permissions.can_view_books)
-    STAFF = "staff"  # managers and admins of the organization
-
 
 class StaffFeed:
     """The /ws/admin/<feed>/ feeds (managers and admins of the organization)."""

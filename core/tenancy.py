@@ -48,8 +48,3 @@ class OrganizationOwned(models.Model):
 
     class Meta:
         abstract = True
-
-
-def organization_of(actor):
-    """The actor's organization id (None for the anonymous and the system user)."""
-    return getattr(actor, "organization_id", None)

@@ -23,8 +23,6 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
 from django.utils import timezone
 
-from bson import ObjectId
-
 from core import permissions
 from core.jsonapi.errors import ApiError
 from core.models import Organization
@@ -93,10 +91,6 @@ def _books_of(actor, rule, organization_id=None, *, refused: str, system_allowed
     if organization_id is not None and not permissions.in_organization(actor, organization_id):
         raise ApiError(404, "not_found", "Not found.")
     return actor.organization_id
-
-
-def _oid(organization_id) -> ObjectId:
-    return organization_id if isinstance(organization_id, ObjectId) else ObjectId(str(organization_id))
 
 
 def _rule_error(exc: EntryRuleError) -> ApiError:
@@ -495,7 +489,7 @@ def _bump_counter(organization_id, name: str, by: int = 1) -> int:
     """Increment one of the organization's counters inside the current transaction; returns the new value."""
     connection = connections[DEFAULT_DB_ALIAS]
     counter = connection.database[JournalCounter._meta.db_table].find_one_and_update(
-        {"organization_id": _oid(organization_id), "key": counter_key(organization_id, name)},
+        {"organization_id": selectors._oid(organization_id), "key": counter_key(organization_id, name)},
         {"$inc": {"last_number": by}}, return_document=pymongo.ReturnDocument.AFTER, session=connection.session)
     return counter["last_number"]
 
