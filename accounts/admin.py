@@ -8,23 +8,25 @@ direct permissions) are only a platform superuser's to change; role groups are t
 """
 
 from django import forms
-from django.contrib import admin
-from django.contrib.contenttypes.models import ContentType
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
-
 from unfold.admin import ModelAdmin
-
-from core import permissions
-from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin, OrganizationScopedAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from accounts.employees import employee_get_for, employee_set_active, employee_verify
+from accounts.invitations import invitation_revoke
 from accounts.models import AuditLogEntry, Invitation, InvitationStatus, Notification, User, UserSession
-from accounts.services import user_set_role
-from core.jsonapi.errors import ApiError
+from accounts.organizations import member_remove
+from accounts.services import role_change_keeps_an_admin, user_set_role
+from core import permissions
+from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin, OrganizationScopedAdmin
+from core.errors import DomainError
 
 
 def _users_of(request, queryset, field="organization_id"):
@@ -34,6 +36,17 @@ def _users_of(request, queryset, field="organization_id"):
     if not permissions.can_use_backoffice(request.user):
         return queryset.none()
     return queryset.filter(**{field: request.user.organization_id})
+
+
+def _message_of(exc: DomainError | ValidationError) -> str:
+    return exc.message if isinstance(exc, DomainError) else " ".join(exc.messages)
+
+
+def _report_refusals(model_admin, request, refusals: set[str]) -> None:
+    """An action skips the rows the service refuses and says why, once per reason."""
+    for message in sorted(refusals):
+        model_admin.message_user(request, f"Skipped: {message}", level=messages.WARNING)
+
 
 admin.site.unregister(Group)
 
@@ -56,8 +69,6 @@ class PermissionFieldMixin:
 
 class MemberChangeForm(UserChangeForm):
     def clean(self):
-        from accounts.services import role_change_keeps_an_admin
-
         cleaned = super().clean()
         role, previous = cleaned.get("role"), self.initial.get("role")
         if role and previous and role != previous and not role_change_keeps_an_admin(self.instance, previous, role):
@@ -109,46 +120,38 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
     actions = ("verify_employees", "activate_employees", "deactivate_employees", "remove_from_team")
 
     def _for_each_employee(self, request, queryset, change, done: str):
-        from accounts import employees
-
-        count = 0
+        count, refusals = 0, set()
         for employee in queryset:
             try:
-                employee = employees.employee_get_for(request.user, employee.pk)
+                employee = employee_get_for(request.user, employee.pk)
                 if not permissions.can_manage_member(request.user, employee):
                     continue
                 change(employee)
-            except ApiError:
+            except (DomainError, ValidationError) as exc:
+                refusals.add(_message_of(exc))
                 continue
             count += 1
         self.message_user(request, f"{count} employee(s) {done}.")
+        _report_refusals(self, request, refusals)
 
     @admin.action(description="Verify selected employees", permissions=["change"])
     def verify_employees(self, request, queryset):
-        from accounts.employees import employee_verify
-
         self._for_each_employee(request, queryset, lambda e: employee_verify(
             actor=request.user, employee=e, approve=True, ip=request.META.get("REMOTE_ADDR")), "verified")
 
     @admin.action(description="Activate selected employees", permissions=["change"])
     def activate_employees(self, request, queryset):
-        from accounts.employees import employee_set_active
-
         self._for_each_employee(request, queryset, lambda e: employee_set_active(
             actor=request.user, employee=e, is_active=True, ip=request.META.get("REMOTE_ADDR")), "activated")
 
     @admin.action(description="Deactivate selected employees (ends their sessions)", permissions=["change"])
     def deactivate_employees(self, request, queryset):
-        from accounts.employees import employee_set_active
-
         self._for_each_employee(request, queryset, lambda e: employee_set_active(
             actor=request.user, employee=e, is_active=False, ip=request.META.get("REMOTE_ADDR")), "deactivated")
 
     @admin.action(description="Remove selected members from the organization (each gets an organization of "
                               "their own; nothing is deleted)", permissions=["change"])
     def remove_from_team(self, request, queryset):
-        from accounts.organizations import member_remove
-
         self._for_each_employee(request, queryset, lambda e: member_remove(
             actor=request.user, member=e, ip=request.META.get("REMOTE_ADDR")), "removed from the organization")
 
@@ -189,9 +192,12 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
         super().save_related(request, form, formsets, change)
         # After the form's many-to-many save, which may have dropped the role group; on every save, so
         # role, role group and staff flag agree whatever was edited (role, groups, superuser flag).
-        user_set_role(user=form.instance, role=form.instance.role, actor=request.user,
-                      previous_role=form.initial.get("role") if change else None,
-                      ip=request.META.get("REMOTE_ADDR"))
+        try:
+            user_set_role(user=form.instance, role=form.instance.role, actor=request.user,
+                          previous_role=form.initial.get("role") if change else None,
+                          ip=request.META.get("REMOTE_ADDR"))
+        except DomainError as exc:  # the role field is read-only to those who may not change it
+            raise PermissionDenied(exc.message) from None
 
 
 @admin.register(Group)
@@ -259,16 +265,16 @@ class InvitationAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
 
     @admin.action(description="Revoke selected pending invitations", permissions=["revoke"])
     def revoke_invitations(self, request, queryset):
-        from accounts.invitations import invitation_revoke
-
-        count = 0
+        count, refusals = 0, set()
         for invitation in queryset.filter(status=InvitationStatus.PENDING):
             try:
                 invitation_revoke(invitation=invitation, actor=request.user, ip=request.META.get("REMOTE_ADDR"))
-            except ApiError:
+            except DomainError as exc:
+                refusals.add(exc.message)
                 continue
             count += 1
         self.message_user(request, f"{count} invitation(s) revoked.")
+        _report_refusals(self, request, refusals)
 
 
 @admin.register(UserSession)

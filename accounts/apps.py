@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
+        # Here, not at the top: these import models, which cannot load while the app registry is built.
         from accounts import selectors
         from accounts.audit import audit_record_admin_change
         from accounts.roles import role_groups_sync_after_migrate

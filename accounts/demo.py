@@ -6,11 +6,12 @@ Fixed, printed passwords. Idempotent: people by username, organizations by name.
 
 import secrets
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.services import user_create
 from core import permissions
 from core.models import Organization
 from core.organizations import organization_create
+from core.permissions import Role
 
 COMPANY = "Demo Books Ltd"
 CLIENT = "Orbit Analytics"

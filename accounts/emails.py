@@ -7,7 +7,8 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django_mongodb_backend.transaction import on_commit
+
+from core.transactions import after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ def email_send_after_commit(*, to: str, subject: str, body: str) -> None:
         except Exception:
             logger.exception("email to %s failed: %s", to, subject)
 
-    on_commit(send)
+    after_commit(send)
 
 
 def site_link(path: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -33,18 +34,14 @@ from accounts.notifications import notification_create
 from accounts.services import user_create
 from accounts.sessions import sessions_end_all, token_hash
 from core import permissions
-from core.jsonapi.errors import ApiError
+from core.errors import Conflict, ErrorCode, NotFound
 from core.models import Organization
-from core.permissions import Role
+from core.permissions import Role, require
 from core.realtime import StaffFeed, access_changed_publish, publish, staff_feed_group
 from core.transactions import in_transaction
 
 INVITATION_TTL = dt.timedelta(days=3)  # of the set-password link of a newly created employee
-
-
-def require_manager(actor: User) -> None:
-    if not permissions.can_manage_team(actor):
-        raise ApiError(403, "permission_denied", "Only managers and admins manage employees.")
+MANAGERS_ONLY = "Only managers and admins manage employees."
 
 
 def organization_members_for(actor: User) -> QuerySet[User]:
@@ -62,22 +59,37 @@ def employees_visible_to(actor: User) -> QuerySet[User]:
     return members.filter(manager=actor)
 
 
+def employee_list_for(actor: User) -> QuerySet[User]:
+    """The people a manager works with (employees_visible_to), for managers and admins only."""
+    require(permissions.can_manage_team(actor), MANAGERS_ONLY)
+    return employees_visible_to(actor).order_by("username", "id")
+
+
+def manager_team_for(actor: User, manager_id) -> QuerySet[User]:
+    """The team of one manager of the actor's organization: a manager asks for their own, an admin for
+    anyone's (another manager's team, asked by a manager, is a 404 like a missing one)."""
+    require(permissions.can_manage_team(actor), MANAGERS_ONLY)
+    if str(actor.pk) != str(manager_id) and not permissions.is_org_admin(actor):
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
+    manager = employee_get_for(actor, manager_id)
+    return organization_members_for(actor).filter(manager=manager).order_by("username", "id")
+
+
 def employee_get_for(actor: User, employee_id) -> User:
-    """A member of the actor's organization (403 for non-managers; another organization's user, like a
-    missing one, is a 404). What the actor may do to them is checked by each action."""
-    require_manager(actor)
+    """A member of the actor's organization (refused for non-managers; another organization's user,
+    like a missing one, is not found). What the actor may do to them is checked by each action."""
+    require(permissions.can_manage_team(actor), MANAGERS_ONLY)
     employee = organization_members_for(actor).filter(pk=employee_id).first()
     if employee is None:
-        raise ApiError(404, "not_found", "Not found.")
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
     return employee
 
 
 def _require_can_manage(actor: User, employee: User) -> None:
     if employee.pk == actor.pk:
-        raise ApiError(409, "cannot_change_self", "You cannot change your own status.")
-    if not permissions.can_manage_member(actor, employee):
-        raise ApiError(403, "permission_denied",
-                       "A manager manages the plain users of the organization; an admin manages everyone.")
+        raise Conflict(ErrorCode.CANNOT_CHANGE_SELF, "You cannot change your own status.")
+    require(permissions.can_manage_member(actor, employee),
+            "A manager manages the plain users of the organization; an admin manages everyone.")
 
 
 def _announce(event: str, employee: User) -> None:
@@ -91,9 +103,9 @@ def employee_invite(*, actor: User, username: str, email: str, first_name: str, 
                     ip: str | None = None, **profile) -> User:
     """Create a new person's account in the actor's organization (no usable password) and email them
     a link to set one."""
-    require_manager(actor)
+    require(permissions.can_manage_team(actor), MANAGERS_ONLY)
     if User.objects.filter(Q(username=username) | Q(email=email.lower())).exists():
-        raise ApiError(409, "already_registered",
+        raise Conflict(ErrorCode.ALREADY_REGISTERED,
                        "This username or email is already registered: invite that person instead "
                        "(POST /api/auth/invitations/).")
     token = secrets.token_urlsafe(32)
@@ -126,13 +138,13 @@ def employee_invite(*, actor: User, username: str, email: str, first_name: str, 
 def employee_add_existing(*, actor: User, login: str, ip: str | None = None) -> Invitation:
     """Invite an existing user (by username or email) into the actor's organization as a plain user.
     Nobody moves: the user accepts or declines the emailed invitation."""
-    require_manager(actor)
+    require(permissions.can_manage_team(actor), MANAGERS_ONLY)
     login = (login or "").strip()
     employee = User.objects.filter(Q(username=login) | Q(email=login.lower()), is_active=True).first()
     if employee is None or employee.organization_id is None:
-        raise ApiError(404, "not_found", "No such user.")
+        raise NotFound(ErrorCode.NOT_FOUND, "No such user.")
     if employee.pk == actor.pk or str(employee.organization_id) == str(actor.organization_id):
-        raise ApiError(409, "already_member", "This person is already a member of your organization.")
+        raise Conflict(ErrorCode.ALREADY_MEMBER, "This person is already a member of your organization.")
     return invitation_create(actor=actor, email=employee.email, role=Role.USER, ip=ip)
 
 
@@ -194,10 +206,10 @@ def employee_update(*, actor: User, employee: User, ip: str | None = None, is_ac
     organization (core.permissions.can_change_member_role)."""
     forbidden = sorted(set(changes) - EDITABLE_FIELDS)
     if forbidden:
-        raise ApiError(422, "validation_error", "These fields cannot be changed here.",
-                       {"fields": {name: "not editable" for name in forbidden}})
-    if is_accountant is not None and not permissions.can_change_member_role(actor, employee):
-        raise ApiError(403, "permission_denied", "Only an admin of the organization makes someone an accountant.")
+        raise ValidationError({name: "This field cannot be changed here." for name in forbidden})
+    if is_accountant is not None:
+        require(permissions.can_change_member_role(actor, employee),
+                "Only an admin of the organization makes someone an accountant.")
     if changes or is_accountant is None:
         _require_can_manage(actor, employee)
     for name, value in changes.items():

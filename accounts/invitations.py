@@ -21,21 +21,21 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
 from accounts.models import Invitation, InvitationStatus, NotificationPriority, NotificationType, User
-from accounts.notifications import notification_create
 from accounts.membership import last_admin_check
+from accounts.notifications import notification_create
 from accounts.services import user_move_to_organization
 from accounts.sessions import token_hash
+from accounts.validators import email_validate
 from core import permissions
-from core.jsonapi.errors import ApiError
+from core.errors import Conflict, ErrorCode, Expired, InvalidRequest, NotFound
 from core.models import Organization
-from core.permissions import Role
+from core.permissions import Role, require, require_own
 from core.realtime import StaffFeed, publish, staff_feed_group
 from core.transactions import in_transaction
 
@@ -85,34 +85,33 @@ def invitation_addressed_to(user: User, invitation_id) -> Invitation:
     """An invitation addressed to the user's email (whatever its state); anyone else's is a 404."""
     invitation = Invitation.objects.filter(pk=invitation_id, email=(user.email or "").lower()).first()
     if invitation is None or not permissions.can_use_backoffice(user):
-        raise ApiError(404, "not_found", "Not found.")
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
     return invitation
 
 
 def invitation_of_organization(actor: User, invitation_id) -> Invitation:
     invitation = invitations_sent(actor).filter(pk=invitation_id).first()
     if invitation is None:
-        if not permissions.can_manage_team(actor):
-            raise ApiError(403, "permission_denied", "Only managers and admins manage invitations.")
-        raise ApiError(404, "not_found", "Not found.")
+        require(permissions.can_manage_team(actor), "Only managers and admins manage invitations.")
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
     return invitation
 
 
 def invitation_by_token(token: str) -> Invitation:
     invitation = Invitation.objects.filter(token_hash=token_hash(token or "")).first() if token else None
     if invitation is None:
-        raise ApiError(400, "invalid_token", "This invitation link is invalid.")
+        raise InvalidRequest(ErrorCode.INVALID_TOKEN, "This invitation link is invalid.")
     return invitation
 
 
 def invitation_check_open(invitation: Invitation) -> None:
     """410 when expired, 409 when already answered or revoked."""
     if invitation.status != InvitationStatus.PENDING:
-        raise ApiError(409, "invitation_not_pending",
+        raise Conflict(ErrorCode.INVITATION_NOT_PENDING,
                        f"This invitation was already {invitation.get_status_display().lower()}.",
                        {"status": invitation.status})
     if invitation_is_expired(invitation):
-        raise ApiError(410, "invitation_expired", "This invitation has expired; ask for a new one.",
+        raise Expired(ErrorCode.INVITATION_EXPIRED, "This invitation has expired; ask for a new one.",
                        {"expired_at": invitation.expires_at.isoformat()})
 
 
@@ -121,16 +120,14 @@ def invitation_check_open(invitation: Invitation) -> None:
 def invitation_create(*, actor: User, email: str, role: str, ip: str | None = None) -> Invitation:
     """Invite `email` into the actor's organization with `role`. A pending invitation of the same
     organization to the same address is replaced (revoked): the newest link is the one that works."""
-    if not permissions.can_manage_team(actor):
-        raise ApiError(403, "permission_denied", "Only managers and admins invite people.")
+    require(permissions.can_manage_team(actor), "Only managers and admins invite people.")
     if role not in Role.values:
         raise ValidationError({"role": f"one of {', '.join(Role.values)}"})
-    if not permissions.can_invite(actor, role):
-        raise ApiError(403, "permission_denied", "A manager invites users only; an admin invites any role.")
+    require(permissions.can_invite(actor, role), "A manager invites users only; an admin invites any role.")
     email = (email or "").strip().lower()
-    validate_email(email)
+    email_validate(email)
     if User.objects.filter(organization_id=actor.organization_id, email=email).exists():
-        raise ApiError(409, "already_member", "This person is already a member of your organization.")
+        raise Conflict(ErrorCode.ALREADY_MEMBER, "This person is already a member of your organization.")
     organization = Organization.objects.get(pk=actor.organization_id)
     token = secrets.token_urlsafe(32)
     def invite_write():
@@ -170,7 +167,7 @@ def invitation_create(*, actor: User, email: str, role: str, ip: str | None = No
 def _invitee_check(invitation: Invitation, user: User) -> None:
     if (user.email or "").lower() != invitation.email:
         # The same answer as for an invitation that does not exist: no oracle for other addresses.
-        raise ApiError(404, "not_found", "This invitation is for another email address.")
+        raise NotFound(ErrorCode.NOT_FOUND, "This invitation is for another email address.")
 
 
 def _close(invitation: Invitation, status: str, **fields) -> None:
@@ -196,7 +193,7 @@ def invitation_accept(*, invitation: Invitation, user: User, ip: str | None = No
     _invitee_check(invitation, user)
     invitation_check_open(invitation)
     if str(user.organization_id) == str(invitation.organization_id):
-        raise ApiError(409, "already_member", "You are already a member of this organization.")
+        raise Conflict(ErrorCode.ALREADY_MEMBER, "You are already a member of this organization.")
     last_admin_check(user)
     organization = Organization.objects.get(pk=invitation.organization_id)
     left_id = user.organization_id
@@ -241,10 +238,8 @@ def invitation_decline(*, invitation: Invitation, user: User, ip: str | None = N
 def invitation_revoke(*, invitation: Invitation, actor: User, ip: str | None = None) -> Invitation:
     """A manager (invitations of plain users) or admin (any) of the organization withdraws a pending
     invitation; its link stops working."""
-    if not permissions.in_organization(actor, invitation.organization_id):
-        raise ApiError(404, "not_found", "Not found.")
-    if not permissions.can_invite(actor, invitation.role):
-        raise ApiError(403, "permission_denied", "Only an admin revokes an invitation to this role.")
+    require_own(actor, invitation)
+    require(permissions.can_invite(actor, invitation.role), "Only an admin revokes an invitation to this role.")
     if invitation.status != InvitationStatus.PENDING:
         invitation_check_open(invitation)
     def revoke_write():

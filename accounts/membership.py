@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from core import permissions
-from core.jsonapi.errors import ApiError
+from core.errors import Conflict, ErrorCode
 
 
 def organization_members(organization_id):
@@ -30,6 +30,6 @@ def last_admin_check(user: User) -> None:
     """409 when `user` is the last admin of an organization that still has other members: it would be
     left without anyone able to manage it."""
     if permissions.holds_admin_role(user) and other_members_exist(user) and not _other_admins_exist(user):
-        raise ApiError(409, "last_admin",
+        raise Conflict(ErrorCode.LAST_ADMIN,
                        "You are the last admin of your organization and it has other members: make another "
                        "member an admin first.")

@@ -23,10 +23,10 @@ from accounts.notifications import notification_create
 from accounts.services import user_move_to_organization
 from core import permissions
 from core.currencies import REPORTING_FIATS
-from core.jsonapi.errors import ApiError
+from core.errors import Conflict, ErrorCode
 from core.models import CostBasisMethod, LotScope, Organization
 from core.organizations import organization_create, organization_name_for, reporting_fiat_lock_reason
-from core.permissions import Role
+from core.permissions import Role, require
 from core.realtime import StaffFeed, publish, staff_feed_group
 from core.transactions import in_transaction
 
@@ -77,8 +77,8 @@ def organization_settings_update(*, actor: User, ip: str | None = None, **change
     """The organization's settings and branding (core.permissions.can_manage_organization). The
     reporting fiat changes only while core.organizations.reporting_fiat_lock_reason says nothing
     holds values in it (409 `reporting_fiat_locked` with the reason otherwise)."""
-    if not permissions.can_manage_organization(actor):
-        raise ApiError(403, "forbidden", "Only an admin of the organization changes its settings.")
+    permissions.require(permissions.can_manage_organization(actor),
+                        "Only an admin of the organization changes its settings.")
     unknown = sorted(set(changes) - set(SETTINGS_FIELDS) - set(BRANDING_FIELDS))
     if unknown:
         raise ValidationError({name: "this field cannot be changed here" for name in unknown})
@@ -87,7 +87,7 @@ def organization_settings_update(*, actor: User, ip: str | None = None, **change
     if "reporting_fiat" in changes and changes["reporting_fiat"] != organization.reporting_fiat:
         reason = reporting_fiat_lock_reason(organization)
         if reason:
-            raise ApiError(409, "reporting_fiat_locked", reason, {"fields": {"reporting_fiat": reason}})
+            raise Conflict(ErrorCode.REPORTING_FIAT_LOCKED, reason, {"fields": {"reporting_fiat": reason}})
     changed = sorted(name for name, value in changes.items() if getattr(organization, name) != value)
     for name in changed:
         setattr(organization, name, changes[name])
@@ -132,10 +132,9 @@ def organization_leave(*, user: User, ip: str | None = None) -> User:
     """The member leaves their organization for a fresh personal one. The last admin of an
     organization with other members cannot (409 `last_admin`); nor can someone who is alone in their
     organization (409 `nothing_to_leave`: it is already their own)."""
-    if not permissions.can_use_backoffice(user):
-        raise ApiError(403, "permission_denied", "You are not a member of an organization.")
+    require(permissions.can_use_backoffice(user), "You are not a member of an organization.")
     if not other_members_exist(user):
-        raise ApiError(409, "nothing_to_leave", "You are the only member of your organization: it is already your own.")
+        raise Conflict(ErrorCode.NOTHING_TO_LEAVE, "You are the only member of your organization: it is already your own.")
     last_admin_check(user)
     organization_name = user.organization.name
     return _move_out(user=user, actor=user, action="organization_left", ip=ip,
@@ -147,9 +146,8 @@ def member_remove(*, actor: User, member: User, ip: str | None = None) -> User:
     """A manager (plain users) or admin (anyone but themselves) removes a member of their organization
     (core.permissions.can_manage_member); the member moves to a fresh personal organization."""
     if member.pk == actor.pk:
-        raise ApiError(409, "cannot_change_self", "You cannot remove yourself; leave the organization instead.")
-    if not permissions.can_manage_member(actor, member):
-        raise ApiError(403, "permission_denied", "You may not remove this member.")
+        raise Conflict(ErrorCode.CANNOT_CHANGE_SELF, "You cannot remove yourself; leave the organization instead.")
+    require(permissions.can_manage_member(actor, member), "You may not remove this member.")
     organization_name = member.organization.name
     return _move_out(user=member, actor=actor, action="member_removed", ip=ip,
                      title=f"You were removed from {organization_name}",

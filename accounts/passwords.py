@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -14,7 +13,8 @@ from accounts.emails import email_send_after_commit, site_link
 from accounts.models import NotificationPriority, NotificationType, User, UserSession
 from accounts.notifications import notification_create
 from accounts.sessions import auth_rate_limits, sessions_end_all, token_hash
-from core.jsonapi.errors import ApiError
+from accounts.validators import password_validate
+from core.errors import ErrorCode, InvalidRequest
 from core.transactions import in_transaction
 
 
@@ -43,15 +43,15 @@ def password_forgot(*, email: str, ip: str | None) -> None:
 
 def password_reset(*, token: str, new_password: str, ip: str | None) -> User:
     auth_rate_limits(scope="reset-password", ip=ip, account=None)
-    invalid = ApiError(400, "invalid_token", "This reset link is invalid or was already used.")
+    invalid = InvalidRequest(ErrorCode.INVALID_TOKEN, "This reset link is invalid or was already used.")
     if not token:
         raise invalid
     user = User.objects.filter(reset_password_token=token_hash(token)).first()
     if user is None:
         raise invalid
     if not user.reset_password_expires or user.reset_password_expires <= timezone.now():
-        raise ApiError(400, "token_expired", "This reset link has expired; ask for a new one.")
-    validate_password(new_password, user)
+        raise InvalidRequest(ErrorCode.TOKEN_EXPIRED, "This reset link has expired; ask for a new one.")
+    password_validate(new_password, user, field="new_password")
     user.set_password(new_password)
     def reset_password_write():
         used = User.objects.filter(pk=user.pk, reset_password_token=token_hash(token)).update(
@@ -74,8 +74,8 @@ def password_change(*, user: User, old_password: str, new_password: str, current
     auth_rate_limits(scope="change-password", ip=ip, account=str(user.pk))
     if not user.check_password(old_password):
         audit_record(action="password_change_wrong_old", actor=user, target=user, ip=ip)
-        raise ApiError(400, "wrong_password", "The current password is wrong.")
-    validate_password(new_password, user)
+        raise InvalidRequest(ErrorCode.WRONG_PASSWORD, "The current password is wrong.")
+    password_validate(new_password, user, field="new_password")
     user.set_password(new_password)
     def change_password_write():
         User.objects.filter(pk=user.pk).update(password=user.password)

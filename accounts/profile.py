@@ -10,7 +10,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.organizations import organization_settings_update
 from core import permissions
-from core.jsonapi.errors import ApiError
+from core.errors import ErrorCode, Forbidden
 
 
 # The person's own fields; the tax settings below are the organization's (accounts.organizations).
@@ -28,8 +28,8 @@ def profile_update(*, user: User, ip: str | None = None, **changes) -> User:
         raise ValidationError({name: "this field cannot be changed here" for name in forbidden})
     organization_changes = {name: changes.pop(name) for name in ORGANIZATION_TAX_FIELDS if name in changes}
     if organization_changes and not permissions.can_manage_organization(user):
-        raise ApiError(403, "forbidden", "The tax settings are the organization's: only its admin changes them.",
-                       {"fields": sorted(organization_changes)})
+        raise Forbidden(ErrorCode.PERMISSION_DENIED, "The tax settings are the organization's: only its admin changes them.",
+                        {"fields": sorted(organization_changes)})
     if changes.get("wallet_address"):
         if not is_address(changes["wallet_address"]):
             raise ValidationError({"wallet_address": "not an Ethereum address"})

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import RateLimitCounter
-from core.jsonapi.errors import RateLimited
+from core.errors import RateLimited
 
 
 def rate_limit_hit(*, scope: str, subject: str, limit: int, window_seconds: int) -> None:

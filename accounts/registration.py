@@ -6,9 +6,7 @@ import secrets
 import time
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Q
 
 from accounts.audit import audit_record
@@ -20,7 +18,8 @@ from accounts.ratelimits import rate_limit_hit
 from accounts.selectors import user_get_active
 from accounts.services import user_create
 from accounts.sessions import auth_rate_limits, token_hash
-from core.jsonapi.errors import ApiError
+from accounts.validators import email_validate
+from core.errors import Conflict, ErrorCode, InvalidRequest
 from core.models import Organization
 from core.transactions import in_transaction
 
@@ -53,7 +52,7 @@ def user_register(*, username: str, email: str, password: str, first_name: str, 
     (a plain user reports to the inviter, unverified), the invitation becomes ACCEPTED, and the email,
     which must be the invited address, counts as verified (the token was delivered to it)."""
     auth_rate_limits(scope="register", ip=ip, account=email)
-    validate_email(email)
+    email_validate(email)
     invitation = None
     if invitation_token:
         invitation = invitation_by_token(invitation_token)
@@ -63,7 +62,7 @@ def user_register(*, username: str, email: str, password: str, first_name: str, 
     taken = User.objects.filter(Q(username=username) | Q(email=email.lower())).first()
     if taken is not None:
         field = "username" if taken.username == username else "email"
-        raise ApiError(409, "already_registered", f"This {field} is already registered.", {"field": field})
+        raise Conflict(ErrorCode.ALREADY_REGISTERED, f"This {field} is already registered.", {"field": field})
     if invitation is None:
         user = user_create(username=username, email=email, password=password, first_name=first_name,
                            last_name=last_name, email_verified=False, **profile)
@@ -83,7 +82,7 @@ def user_register(*, username: str, email: str, password: str, first_name: str, 
 
 
 def email_verify(*, token: str, ip: str | None) -> User:
-    invalid = ApiError(400, "invalid_token", "This verification link is invalid or was already used.")
+    invalid = InvalidRequest(ErrorCode.INVALID_TOKEN, "This verification link is invalid or was already used.")
     parts = (token or "").split(".")
     auth_rate_limits(scope="verify-email", ip=ip, account=parts[0] if parts else "")
     if len(parts) != 3 or not parts[1].isdigit():
@@ -92,7 +91,7 @@ def email_verify(*, token: str, ip: str | None) -> User:
     if user is None or not user.verification_token or user.verification_token != token_hash(token):
         raise invalid
     if int(parts[1]) < time.time():
-        raise ApiError(400, "token_expired", "This verification link has expired; ask for a new one.")
+        raise InvalidRequest(ErrorCode.TOKEN_EXPIRED, "This verification link has expired; ask for a new one.")
     # Compare-and-set on the hash: the token works once even if clicked twice at the same moment.
     used = User.objects.filter(pk=user.pk, verification_token=token_hash(token)).update(
         email_verified=True, verification_token="")
@@ -112,10 +111,3 @@ def verification_resend(*, email: str, ip: str | None) -> None:
     if user is not None:
         _send_verification(user, _verification_token_issue(user))
 
-
-def password_policy_check(password: str, user: User | None = None) -> None:
-    """Raise ValidationError listing every rule the password breaks."""
-    validate_password(password, user)
-
-
-__all__ = ["user_register", "email_verify", "verification_resend", "password_policy_check", "ValidationError"]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
+from accounts.audit import audit_record
 from accounts.membership import last_admin_check
 from accounts.models import User
 from accounts.roles import role_group_name
+from accounts.validators import email_validate, password_validate
 from core import permissions
-from core.jsonapi.errors import ApiError
+from core.errors import DomainError
 from core.models import Organization
 from core.organizations import organization_create, organization_name_for
 from core.permissions import Role
@@ -58,13 +58,13 @@ def user_create(
     Without an organization the user gets one of their own (named from `company`, else after them)
     and is its ADMIN whatever `role` says: a one-person organization is how an individual or an
     outside API client keeps their own books."""
-    validate_email(email)
+    email_validate(email)
     user = User(
         username=username, email=email.lower(), first_name=first_name, last_name=last_name,
         manager=manager, is_superuser=is_superuser, **profile,
     )
     _apply_role(user, role if organization is not None else Role.ADMIN)
-    validate_password(password, user)
+    password_validate(password, user)
     user.set_password(password)
     user.full_clean(exclude=["password", "organization"])
     def create(organization=organization):  # each attempt starts again from the caller's organization
@@ -88,11 +88,10 @@ def user_set_role(*, user: User, role: str, actor: User | None, previous_role: s
     the user's organization (or a platform superuser in the admin, or the system: actor None) changes
     a role (core.permissions.can_change_member_role); an actual change is audited. Calling it with the
     current role re-aligns group and staff flag (the admin does so after every save)."""
-    from accounts.audit import audit_record
-
     previous = previous_role or user.role
-    if role != previous and actor is not None and not permissions.can_change_member_role(actor, user):
-        raise PermissionDenied("Only an admin of their organization changes a member's role.")
+    if role != previous and actor is not None:
+        permissions.require(permissions.can_change_member_role(actor, user),
+                            "Only an admin of their organization changes a member's role.")
     if role != previous and not role_change_keeps_an_admin(user, previous, role):
         raise ValidationError({"role": "This is the last admin of an organization with other members: make "
                                        "another member an admin first."})
@@ -116,7 +115,7 @@ def role_change_keeps_an_admin(user: User, previous: str, role: str) -> bool:
         return True
     try:
         last_admin_check(User(pk=user.pk, organization_id=user.organization_id, role=previous))
-    except ApiError:
+    except DomainError:
         return False
     return True
 

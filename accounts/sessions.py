@@ -17,11 +17,10 @@ from accounts.audit import audit_record
 from accounts.models import NotificationPriority, NotificationType, SessionKind, User, UserSession
 from accounts.notifications import notification_create
 from accounts.ratelimits import rate_limit_hit
+from accounts.selectors import user_session_get
 from accounts.tokens import access_token_issue
-from core.jsonapi.errors import ApiError
+from core.errors import ErrorCode, Forbidden, NotAuthenticated
 from core.transactions import in_transaction
-
-_DUMMY_PASSWORD_HASH = make_password("timing-equaliser-not-a-password")
 
 
 def token_hash(token: str) -> str:
@@ -75,23 +74,24 @@ def _register_failure(user: User, ip: str | None) -> None:
 def _check_can_log_in(user: User | None, password: str, ip: str | None) -> User:
     if user is None:
         make_password(password)  # same work as a real check: no user enumeration by timing
-        raise ApiError(401, "invalid_credentials", "Wrong username or password.")
+        raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")
     if user.account_locked_until and user.account_locked_until > timezone.now():
         audit_record(action="login_refused_locked", target=user, ip=ip)
-        raise ApiError(403, "account_locked", "This account is locked after too many failed logins.",
+        raise Forbidden(ErrorCode.ACCOUNT_LOCKED, "This account is locked after too many failed logins.",
                        {"locked_until": user.account_locked_until.isoformat()})
     if not user.check_password(password):
         _register_failure(user, ip)
-        raise ApiError(401, "invalid_credentials", "Wrong username or password.")
+        raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")
     if not user.is_active:
         audit_record(action="login_refused_inactive", target=user, ip=ip)
-        raise ApiError(403, "account_inactive", "This account is deactivated.")
+        raise Forbidden(ErrorCode.ACCOUNT_INACTIVE, "This account is deactivated.")
     if not user.email_verified:
-        raise ApiError(403, "email_not_verified", "Verify your email address before logging in.")
+        raise Forbidden(ErrorCode.EMAIL_NOT_VERIFIED, "Verify your email address before logging in.")
     return user
 
 
-def _end_sessions(user: User, *, reason: str, keep: UserSession | None = None) -> int:
+def sessions_end_all(*, user: User, reason: str, keep: UserSession | None = None) -> int:
+    """End every live session of the user (but `keep`, the one making the request, if given)."""
     sessions = UserSession.objects.filter(user=user, is_active=True)
     if keep is not None:
         sessions = sessions.exclude(pk=keep.pk)
@@ -107,7 +107,7 @@ def session_login(
     now = timezone.now()
     refresh_secret = secrets.token_urlsafe(32)
     def login_write():
-        ended = _end_sessions(user, reason="new_login")
+        ended = sessions_end_all(user=user, reason="new_login")
         session = UserSession.objects.create(
             user=user, kind=kind, device_info=device_info[:300], ip_address=ip or None,
             session_token=token_hash(refresh_secret),  # browser sessions: never handed out
@@ -142,19 +142,17 @@ def _issue(user: User, session: UserSession, refresh_secret: str) -> IssuedToken
 
 def session_refresh(*, refresh_token: str, ip: str | None) -> IssuedTokens:
     """Rotate the refresh token. Presenting a rotated-out token again revokes the session."""
-    invalid = ApiError(401, "invalid_refresh_token", "The refresh token is invalid or expired.")
+    invalid = NotAuthenticated(ErrorCode.INVALID_REFRESH_TOKEN, "The refresh token is invalid or expired.")
     session_id, _, secret = (refresh_token or "").partition(".")
     auth_rate_limits(scope="refresh", ip=ip, account=session_id)
-    from accounts.selectors import user_session_get
-
     session = user_session_get(session_id=session_id)
     if session is None or not secret or session.kind != SessionKind.API:
         raise invalid
     presented = token_hash(secret)
     if presented in session.previous_token_hashes:
-        _end_sessions(session.user, reason="refresh_token_reused")
+        sessions_end_all(user=session.user, reason="refresh_token_reused")
         audit_record(action="refresh_token_reused", target=session.user, ip=ip, session=str(session.pk))
-        raise ApiError(401, "refresh_token_reused", "This refresh token was already used; the session is ended.")
+        raise NotAuthenticated(ErrorCode.REFRESH_TOKEN_REUSED, "This refresh token was already used; the session is ended.")
     if not session.is_active or session.expires_at <= timezone.now() or presented != session.session_token:
         raise invalid
     new_secret = secrets.token_urlsafe(32)
@@ -164,8 +162,8 @@ def session_refresh(*, refresh_token: str, ip: str | None) -> IssuedTokens:
         last_activity=timezone.now(),
     )
     if rotated != 1:  # a concurrent refresh used it first: treat as reuse
-        _end_sessions(session.user, reason="refresh_token_reused")
-        raise ApiError(401, "refresh_token_reused", "This refresh token was already used; the session is ended.")
+        sessions_end_all(user=session.user, reason="refresh_token_reused")
+        raise NotAuthenticated(ErrorCode.REFRESH_TOKEN_REUSED, "This refresh token was already used; the session is ended.")
     return _issue(session.user, session, new_secret)
 
 
@@ -176,17 +174,13 @@ def session_logout(*, session: UserSession, ip: str | None) -> None:
     audit_record(action="logout", actor=session.user, target=session.user, ip=ip)
 
 
-def sessions_end_all(*, user: User, reason: str, keep: UserSession | None = None) -> int:
-    return _end_sessions(user, reason=reason, keep=keep)
-
-
 def session_approve(*, session: UserSession, password: str, ip: str | None) -> UserSession:
     """Re-entering the password approves this session for private-key operations for a while."""
     auth_rate_limits(scope="confirm-password", ip=ip, account=str(session.user_id))
     user = session.user
     if not user.check_password(password):
         _register_failure(user, ip)
-        raise ApiError(401, "invalid_credentials", "Wrong password.")
+        raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS, "Wrong password.")
     approved_until = timezone.now() + dt.timedelta(seconds=settings.SESSION_APPROVAL_SECONDS)
     UserSession.objects.filter(pk=session.pk, is_active=True).update(is_approved=True, approved_until=approved_until)
     audit_record(action="session_approved", actor=user, target=user, ip=ip, until=approved_until.isoformat())
@@ -203,5 +197,5 @@ def require_approved_session(session: UserSession | None) -> None:
         or session.approved_until is None
         or session.approved_until <= timezone.now()
     ):
-        raise ApiError(403, "session_not_approved",
+        raise Forbidden(ErrorCode.SESSION_NOT_APPROVED,
                        "Confirm your password (POST /api/auth/confirm-password/) before using a private key.")

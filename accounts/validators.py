@@ -1,9 +1,11 @@
 """Password complexity: upper, lower, digit and symbol (beside Django's length, similarity and
-common-password validators)."""
+common-password validators), and the checks services run on a password or an email address."""
 
 import re
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 
 class ComplexityValidator:
@@ -43,3 +45,21 @@ class PersonalDataValidator:
 
     def get_help_text(self):
         return "Your password must not contain your name, username or email."
+
+
+# Django's validate_password / validate_email raise errors that name no field; services name the field
+# that carried the value, so the API reports each refusal at its place (core.jsonapi.errors).
+
+def password_validate(password: str, user=None, *, field: str = "password") -> None:
+    """Every password rule the value breaks, as a ValidationError on `field`."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.error_list}) from None
+
+
+def email_validate(email: str, *, field: str = "email") -> None:
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.error_list}) from None

@@ -24,31 +24,35 @@ from accounts.registration import email_verify, user_register
 from accounts.selectors import user_session_get
 from accounts.sessions import session_login, session_logout
 from core import permissions
+from core.errors import DomainError, ErrorCode, RateLimited
+from core.http_status import http_status_of
 from core.jsonapi.auth import BROWSER_SESSION_KEY, client_device, client_ip
-from core.jsonapi.errors import ApiError
+from core.models import CostBasisMethod, LotScope, Organization
 from core.permissions import Role
 
 REGISTER_FIELDS = ("username", "email", "password", "first_name", "last_name", "company")
 
 
-def _errors(exc) -> list[str]:
-    if isinstance(exc, ApiError):
+def _errors(exc: DomainError | ValidationError) -> list[str]:
+    """What a form shows for a refusal: the domain error's message, or each field's messages."""
+    if isinstance(exc, DomainError):
         return [exc.message]
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
     return [f"{field}: {message}" if field != "__all__" else message
-            for field, messages in getattr(exc, "message_dict", {"password": exc.messages}).items()
-            for message in messages]
+            for field, messages in exc.message_dict.items() for message in messages]
 
 
 def _open_invitation(token: str):
     """(invitation or None, why it cannot be answered or None, HTTP status) of a link's token."""
     try:
         invitation = invitations.invitation_by_token(token)
-    except ApiError as exc:
-        return None, exc.message, 404
+    except DomainError as exc:
+        return None, exc.message, 404  # a page: an unknown link is "not found", whatever the API answers
     try:
         invitations.invitation_check_open(invitation)
-    except ApiError as exc:
-        return invitation, exc.message, exc.status
+    except DomainError as exc:
+        return invitation, exc.message, http_status_of(exc)
     return invitation, None, 200
 
 
@@ -65,7 +69,7 @@ def register(request):
     if request.method == "POST" and not problem:
         try:
             user = user_register(ip=client_ip(request), invitation_token=token or None, **values)
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             errors = _errors(exc)
         else:
             if invitation is not None:
@@ -81,7 +85,7 @@ def register(request):
 def verify_email(request):
     try:
         user = email_verify(token=request.GET.get("token", ""), ip=client_ip(request))
-    except ApiError as exc:
+    except DomainError as exc:
         return render(request, "accounts/verify_email.html", {"error": exc.message}, status=400)
     return render(request, "accounts/verify_email.html", {"verified_user": user})
 
@@ -94,7 +98,7 @@ def reset_password(request):
         try:
             password_reset(token=token, new_password=request.POST.get("new_password", ""), ip=client_ip(request))
             done = True
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             errors = _errors(exc)
     return render(request, "accounts/reset_password.html", {"token": token, "errors": errors, "done": done},
                   status=400 if errors else 200)
@@ -128,7 +132,7 @@ def team_list(request):
         try:
             invited = team.employee_invite(actor=request.user, ip=client_ip(request), **values)
             values = dict.fromkeys(INVITE_FIELDS, "")
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             errors = _errors(exc)
     return render(request, "accounts/team.html", _team_context(request, errors=errors, invited=invited, values=values),
                   status=400 if errors else 200)
@@ -144,7 +148,7 @@ def team_invite(request):
         invitation = invitations.invitation_create(actor=request.user, email=request.POST.get("email", ""),
                                                    role=request.POST.get("role") or Role.USER,
                                                    ip=client_ip(request))
-    except (ApiError, ValidationError) as exc:
+    except (DomainError, ValidationError) as exc:
         errors = _errors(exc)
     return render(request, "accounts/team.html",
                   _team_context(request, errors=errors, invitation_sent=invitation,
@@ -159,10 +163,10 @@ def invitation_revoke(request, invitation_id):
     try:
         invitation = invitations.invitation_of_organization(request.user, invitation_id)
         invitations.invitation_revoke(invitation=invitation, actor=request.user, ip=client_ip(request))
-    except ApiError as exc:
-        if exc.status == 404:
+    except DomainError as exc:
+        if http_status_of(exc) == 404:
             raise Http404("Not an invitation of your organization.") from None
-        return render(request, "accounts/_invitation_row.html", {"error": exc.message}, status=exc.status)
+        return render(request, "accounts/_invitation_row.html", {"error": exc.message}, status=http_status_of(exc))
     return render(request, "accounts/_invitation_row.html", {"invitation": invitation, "revoked": True})
 
 
@@ -184,8 +188,8 @@ def verification_decide(request, employee_id):
         employee = team.employee_get_for(request.user, employee_id)
         approve = request.POST.get("decision") == "approve"
         team.employee_verify(actor=request.user, employee=employee, approve=approve, ip=client_ip(request))
-    except ApiError as exc:
-        if exc.status == 404:  # another organization's person: not found, never an existence oracle
+    except DomainError as exc:
+        if http_status_of(exc) == 404:  # another organization's person: not found, never an existence oracle
             raise Http404("Not one of your employees.") from None
         raise PermissionDenied(exc.message) from None
     return render(request, "accounts/_verification_row.html", {"employee": employee, "decided": True,
@@ -217,11 +221,11 @@ def invitation_answer(request, invitation_id, decision):
         else:
             invitations.invitation_decline(invitation=invitation, user=request.user, ip=client_ip(request))
             context["declined"] = True
-    except ApiError as exc:
-        if exc.status == 404:
+    except DomainError as exc:
+        if http_status_of(exc) == 404:
             raise Http404("This invitation is not addressed to you.") from None
         context["error"] = exc.message
-        return render(request, "accounts/_invitation_answer.html", context, status=exc.status)
+        return render(request, "accounts/_invitation_answer.html", context, status=http_status_of(exc))
     return render(request, "accounts/_invitation_answer.html", context)
 
 
@@ -250,10 +254,10 @@ def invitation_link(request):
             else:
                 invitations.invitation_accept(invitation=invitation, user=request.user, ip=client_ip(request))
                 context["accepted"] = True
-        except ApiError as exc:
+        except DomainError as exc:
             context["problem"] = exc.message
             return render(request, "accounts/invitation_link.html", context,
-                          status=exc.status if exc.status != 404 else 403)
+                          status=http_status_of(exc) if http_status_of(exc) != 404 else 403)
         invitation.refresh_from_db()
         return render(request, "accounts/invitation_link.html", context)
     return render(request, "accounts/invitation_link.html", context, status=status)
@@ -274,8 +278,6 @@ def organization_settings(request):
     PUT /api/auth/organization/, so the same rules: the fiat is fixed once transactions exist)."""
     if not permissions.can_use_backoffice(request.user):
         raise PermissionDenied("You belong to no organization.")
-    from core.models import CostBasisMethod, LotScope, Organization
-
     may_edit = permissions.can_manage_organization(request.user)
     errors, saved = [], False
     if request.method == "POST":
@@ -288,7 +290,7 @@ def organization_settings(request):
         try:
             organization_settings_update(actor=request.user, ip=client_ip(request), **changes)
             saved = True
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             errors = _errors(exc)
     organization = Organization.objects.get(pk=request.user.organization_id)
     return render(request, "accounts/organization.html", {
@@ -301,11 +303,12 @@ def organization_settings(request):
 # --- logging in and out of the back-office (the same rules as the API's login) ---------------------------
 
 LOGIN_ERRORS = {
-    "invalid_credentials": "Your username and password didn't match.",
-    "account_locked": "This account is locked after too many failed logins; try again later or reset your password.",
-    "email_not_verified": "Verify your email address first: follow the link we emailed you.",
-    "account_inactive": "This account is deactivated.",
-    "rate_limited": "Too many attempts; wait a minute and try again.",
+    ErrorCode.INVALID_CREDENTIALS: "Your username and password didn't match.",
+    ErrorCode.ACCOUNT_LOCKED: "This account is locked after too many failed logins; try again later or reset your "
+                              "password.",
+    ErrorCode.EMAIL_NOT_VERIFIED: "Verify your email address first: follow the link we emailed you.",
+    ErrorCode.ACCOUNT_INACTIVE: "This account is deactivated.",
+    ErrorCode.RATE_LIMITED: "Too many attempts; wait a minute and try again.",
 }
 
 
@@ -321,8 +324,10 @@ def backoffice_login(request):
                 login=request.POST.get("username", ""), password=request.POST.get("password", ""),
                 ip=client_ip(request), device_info=client_device(request), kind=SessionKind.BROWSER,
             )
-        except ApiError as exc:
-            error, status = LOGIN_ERRORS.get(exc.code, exc.message), exc.status if exc.status == 429 else 200
+        except DomainError as exc:
+            # The form answers 200 with the reason; only a rate limit keeps its status (and Retry-After semantics).
+            error = LOGIN_ERRORS.get(exc.code, exc.message)
+            status = http_status_of(exc) if isinstance(exc, RateLimited) else 200
         else:
             django_login(request, user, backend="accounts.auth_backends.MongoModelBackend")
             request.session[BROWSER_SESSION_KEY] = str(session.pk)

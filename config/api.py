@@ -5,9 +5,12 @@ from accounts.api import employees_router, notifications_router
 from accounts.api import router as auth_router
 from core.api import router as system_router
 from core.jsonapi.root import api_create
+from invoicing.api import router as invoices_router
 from ledger.api import accounts_router, journal_entries_router
+from payroll.api import payslips_router, periods_router
 from reporting.api import reports_router, tax_reports_router
-from wallets.api import blockchain_router, exchange_rates_router, portfolio_router, transactions_router
+from reporting.portfolio_api import exchange_portfolio_router, portfolio_router
+from wallets.api import blockchain_router, exchange_rates_router, transactions_router
 from wallets.api import router as wallets_router
 
 api = api_create()
@@ -19,8 +22,12 @@ api.add_router("/wallets/", wallets_router)
 api.add_router("/blockchain/", blockchain_router)
 api.add_router("/transactions/", transactions_router)
 api.add_router("/exchange-rates/", exchange_rates_router)
+api.add_router("/exchange-rates/", exchange_portfolio_router)  # portfolio-value/: a portfolio read
 api.add_router("/portfolio/", portfolio_router)
 api.add_router("/accounts/", accounts_router)
 api.add_router("/journal-entries/", journal_entries_router)
 api.add_router("/tax-reports/", tax_reports_router)
 api.add_router("/reports/", reports_router)
+api.add_router("/invoices/", invoices_router)
+api.add_router("/payroll/periods/", periods_router)
+api.add_router("/payslips/", payslips_router)

@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("wallets.urls")),
     path("", include("ledger.urls")),
     path("", include("reporting.urls")),
+    path("", include("invoicing.urls")),
+    path("", include("payroll.urls")),
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+
 DEMO_LOADERS = (
     "accounts.demo",
     "wallets.demo",
@@ -50,8 +52,6 @@ def _organization_name(spec: dict) -> str:
     if organization:
         return str(organization)
     # Not declared: where the loaded user actually is.
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.filter(username=spec["username"]).select_related("organization").first()
     return user.organization.name if user is not None and user.organization_id else NO_ORGANIZATION
 

@@ -13,6 +13,7 @@ import pymongo
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from huey.contrib.djhuey import HUEY
 
 from core.localstack import eth_chain_id
 
@@ -58,8 +59,6 @@ def check_chain(url: str | None = None, expected_chain_id: int | None = None) ->
 
 
 def check_task_queue() -> tuple[str, str]:
-    from huey.contrib.djhuey import HUEY
-
     return "ok", f"{HUEY.pending_count()} task(s) pending ({type(HUEY).__name__})"
 
 

@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pymongo
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ANVIL_BINARY = BASE_DIR / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 # anvil's well-known dev mnemonic: account 0 funds the demo wallets. Never used outside dev/test.
@@ -132,8 +134,6 @@ def start_embedded_mongodb(
 def _mongo_ping(port: int) -> bool:
     if not port_open(port):
         return False
-    import pymongo
-
     try:
         client = pymongo.MongoClient(embedded_mongodb_uri(port), serverSelectionTimeoutMS=500)
         try:
@@ -211,7 +211,7 @@ class MailStore:
 
 def start_smtp_catcher(port: int, folder: Path | None = None):
     """A real SMTP server on loopback; returns (controller, store). Stop with controller.stop()."""
-    from aiosmtpd.controller import Controller
+    from aiosmtpd.controller import Controller  # loaded only by the processes that run the catcher
 
     store = MailStore(folder)
     controller = Controller(store, hostname="127.0.0.1", port=port)

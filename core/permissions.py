@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from core.errors import ErrorCode, Forbidden, NotFound
+
 
 class Role(models.TextChoices):
     USER = "USER", "User"
@@ -135,10 +137,6 @@ def can_post_entries(actor) -> bool:
 
 def can_set_lock_date(actor) -> bool:
     return is_org_admin(actor)
-
-
-def can_edit_entry(actor, entry) -> bool:
-    return can_work_books(actor) and in_organization(actor, entry.organization_id)
 
 
 # --- wallets and transactions -------------------------------------------------------------------------
@@ -298,3 +296,36 @@ def can_view_transaction(actor, transaction) -> bool:
     by id: its organization's books roles, or its owner."""
     return in_organization(actor, transaction.organization_id) and (
         can_view_all_wallets(actor) or transaction.user_id == actor.pk)
+
+
+# --- Enforcement: the guards services call -----------------------------------------------------------
+# Services ask a predicate above and raise through these, so a refusal reads the same everywhere: 403
+# for a rule the actor does not meet, 404 for an object of another organization (never an existence
+# oracle). The message says who may do it.
+
+def require(allowed: bool, message: str) -> None:
+    """Refuse (Forbidden, "permission_denied") unless `allowed`."""
+    if not allowed:
+        raise Forbidden(ErrorCode.PERMISSION_DENIED, message)
+
+
+def require_own(actor, obj) -> None:
+    """An object handed to a service belongs to the actor's organization, else it is not found. The
+    platform superuser's admin work on every organization is the one exception."""
+    if not (in_organization(actor, obj.organization_id) or can_see_all_organizations(actor)):
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
+
+
+def acting_organization_id(actor, rule, organization_id=None, *, refused: str, system_allowed: bool = True):
+    """The organization whose books `actor` acts on, after `rule`: a person needs it (403 `refused`
+    otherwise) and acts on their own organization only (naming another one: 404); the system actor
+    (a task, or None) acts for the organization the work names."""
+    if actor is None or is_system_actor(actor):
+        require(system_allowed, refused)
+        if organization_id is None:
+            raise ValueError("automatic work names its organization (organization_id=)")
+        return organization_id
+    require(rule(actor), refused)
+    if organization_id is not None and not in_organization(actor, organization_id):
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
+    return actor.organization_id

@@ -1,7 +1,7 @@
 """Realtime events: published after the write commits, delivered to websocket clients of every
 ASGI process through an outbox collection.
 
-`publish()` registers an on-commit hook that inserts a RealtimeEvent (inside
+`publish()` registers an after-commit hook (`core.transactions.after_commit`) that inserts a RealtimeEvent (inside
 `django_mongodb_backend.transaction.atomic` it runs after the commit and never after a rollback;
 outside a transaction it runs at once). Each ASGI process runs one relay on its event loop that
 tails the outbox with a change stream (polling if the server has none) and forwards each event to
@@ -27,9 +27,9 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
-from django_mongodb_backend.transaction import on_commit
 
 from core.models import RealtimeEvent
+from core.transactions import after_commit
 from core.permissions import Audience  # noqa: F401  (the groups' audiences, decided there)
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def publish(group: str, event_type: str, payload: dict) -> None:
     def write_outbox():
         RealtimeEvent.objects.create(group=group, event_type=event_type, payload=document)
 
-    on_commit(write_outbox, robust=True)
+    after_commit(write_outbox, robust=True)
 
 
 class _PayloadEncoder(DjangoJSONEncoder):

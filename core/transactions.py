@@ -12,6 +12,10 @@ random back-off), and inside an enclosing transaction simply runs (the outer one
 `work` must be safe to run again: it reads what it needs inside, and its side effects are writes in
 the transaction or `on_commit` hooks (emails, WebSocket events), which an aborted attempt drops.
 Integrity errors (a unique key taken) are never retried: they are answers, not conflicts.
+
+Side effects that must only happen once the writes are durable (an email, a WebSocket event, a task
+that reads them) are handed to `after_commit(fn)`: it runs `fn` after the enclosing transaction commits,
+never after a rollback, and at once outside a transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 
 import pymongo
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
-from django_mongodb_backend.transaction import atomic
+from django_mongodb_backend.transaction import atomic, on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +65,9 @@ def in_transaction(work, *, attempts: int = TRANSACTION_ATTEMPTS, using: str = D
                         exc.__cause__ or exc)
             time.sleep(random.uniform(0, min(0.002 * 2 ** attempt, 0.1)))
     raise AssertionError("unreachable")
+
+
+def after_commit(effect, *, robust: bool = False, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Run `effect()` once the enclosing `in_transaction` commits (never after a rollback); at once
+    when there is no transaction. `robust`: an exception in `effect` is logged, not raised."""
+    on_commit(effect, using=using, robust=robust)

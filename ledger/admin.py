@@ -17,9 +17,9 @@ from django.utils.html import format_html, format_html_join
 
 from core import money, permissions
 from core.admin_base import OrganizationScopedAdmin, fiat_column
-from core.jsonapi.errors import ApiError
 from ledger import selectors, services
 from ledger.models import EntryStatus, FinancialAccount, JournalEntry, LockDate
+from core.errors import DomainError
 
 
 class LedgerBooksAdmin(OrganizationScopedAdmin):
@@ -34,14 +34,14 @@ class LedgerBooksAdmin(OrganizationScopedAdmin):
     def _changeform_view(self, request, object_id, form_url, extra_context):
         try:
             return super()._changeform_view(request, object_id, form_url, extra_context)
-        except ApiError as exc:
+        except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def _delete_view(self, request, object_id, extra_context):
         try:
             return super()._delete_view(request, object_id, extra_context)
-        except ApiError as exc:
+        except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
@@ -189,7 +189,7 @@ class JournalEntryAdmin(LedgerBooksAdmin):
         for entry in queryset:
             try:
                 act(entry)
-            except ApiError as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{entry}: {exc.message}", messages.ERROR)
             else:
                 count += 1

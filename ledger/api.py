@@ -11,28 +11,24 @@ from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import ConfigDict
 
 from core import permissions
+from core.errors import ErrorCode, InvalidInput
 from core.jsonapi.auth import api_auth, client_ip
-from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.schemas import MessageOut, StrictSchema
 from core.jsonapi.types import Amount, FiatAmount, ObjectIdStr
 from ledger import selectors, services
+from ledger.models import AccountType, EntryStatus
+from wallets.models import Transaction
 
 accounts_router = Router(tags=["chart of accounts"])
 journal_entries_router = Router(tags=["journal entries"])
 
-AccountTypeIn = Literal["asset", "liability", "equity", "revenue", "expense"]
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MessageOut(Schema):
-    message: str
+# The choices enums as the schema's Literal types (the OpenAPI lists the values).
+AccountTypeIn = Literal[tuple(AccountType.values)]
+EntryStatusIn = Literal[tuple(EntryStatus.values)]
 
 
 # --- /api/accounts/ ----------------------------------------------------------------------------------
@@ -88,14 +84,9 @@ def _account_out(account, balances: dict) -> dict:
         **{name: info[name] for name in ("level", "balance", "rolled_up_balance", "debit_total", "credit_total")}}
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise ApiError(403, "permission_denied", message)
-
-
 def _require_books(request) -> None:
-    _require(permissions.can_view_books(request.user),
-             "The books are for accountants, managers and admins of the organization.")
+    permissions.require(permissions.can_view_books(request.user),
+                        "The books are for accountants, managers and admins of the organization.")
 
 
 def _account_detail(account, as_of=None) -> dict:
@@ -276,19 +267,17 @@ def _lines(payload: EntryIn) -> list[dict]:
 def _source_transaction(request, transaction_id):
     if transaction_id is None:
         return None
-    from wallets.models import Transaction
-
     # Any transaction of the caller's organization (those who work the books see them all).
     transaction = Transaction.objects.for_actor(request.user).filter(pk=transaction_id).first()
     if transaction is None:
-        raise ApiError(422, "unknown_transaction", "No such transaction.", {"source_transaction_id": str(transaction_id)})
+        raise InvalidInput(ErrorCode.UNKNOWN_TRANSACTION, "No such transaction.", {"source_transaction_id": str(transaction_id)})
     return transaction
 
 
 @journal_entries_router.get("/", response=list[EntryOut], auth=api_auth,
                             summary="List journal entries (those who may view the books)")
 @paginate(LimitOffsetNoCount)
-def entry_list(request, status: Literal["draft", "posted", "reversed"] | None = None,
+def entry_list(request, status: EntryStatusIn | None = None,
                date_from: dt.date | None = None, date_to: dt.date | None = None,
                account_code: str | None = None, transaction_hash: str | None = None):
     _require_books(request)
@@ -299,10 +288,11 @@ def entry_list(request, status: Literal["draft", "posted", "reversed"] | None = 
 @journal_entries_router.post("/", response={201: EntryOut}, auth=api_auth,
                              summary="Create journal entry (a draft; accountants, managers, admins)")
 def entry_create(request, payload: EntryCreateIn):
-    _require(permissions.can_work_books(request.user), "Only those who work the books create journal entries.")
+    permissions.require(permissions.can_work_books(request.user),
+                        "Only those who work the books create journal entries.")
     if payload.source_key:
         # Source keys belong to the automatic journals: someone taking one would block them.
-        _require(permissions.can_post_entries(request.user), "Only managers and admins set a source key.")
+        permissions.require(permissions.can_post_entries(request.user), "Only managers and admins set a source key.")
     entry = services.journal_entry_create(
         created_by=request.user, date=payload.date, description=payload.description, line_items=_lines(payload),
         reference=payload.reference, transaction_hash=payload.transaction_hash, currency=payload.currency or None,

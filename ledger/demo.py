@@ -14,29 +14,27 @@ from django.utils import timezone
 
 from accounts.models import User
 from ledger.models import JournalEntry
-from ledger.services import chart_account_get, chart_of_accounts_ensure_default, crypto_asset_account_get_or_create
+from ledger.services import (
+    chart_account_get,
+    chart_of_accounts_ensure_default,
+    journal_entry_create,
+)
+from ledger.transaction_journals import organizations_with_transactions, transaction_journals_sync
 
-# (source key, days ago, description, [(chart key or crypto:SYMBOL, debit, credit)], posted)
+# (source key, days ago, description, [(chart key, debit, credit)], posted). The crypto
+# trades are booked from the demo's transactions by the journal sync, never by hand (no second copy).
 DEMO_ENTRIES = (
     ("demo:capital", 150, "Owner's capital paid in", [("bank", "50000", "0"), ("equity", "0", "50000")], True),
-    ("demo:eth-purchase", 120, "Treasury purchase: 2.5 ETH", [("crypto:ETH", "5776.00", "0"), ("bank", "0", "5776.00")],
-     True),
-    ("demo:gas", 120, "Gas fee of the treasury purchase", [("gas_fees", "3.42", "0"), ("bank", "0", "3.42")], True),
     ("demo:hosting", 2, "Cloud hosting, December (to be approved)",
      [("general_expenses", "189.90", "0"), ("payables", "0", "189.90")], False),
 )
 
 
 def _account_code(key: str, organization_id) -> str:
-    if key.startswith("crypto:"):
-        return crypto_asset_account_get_or_create(symbol=key.split(":", 1)[1],
-                                                  organization_id=organization_id).account_code
     return chart_account_get(key=key, organization_id=organization_id).account_code
 
 
 def load(report) -> None:
-    from ledger.services import journal_entry_create
-
     bookkeeper = User.objects.filter(username="manager").first()
     if bookkeeper is None or bookkeeper.organization_id is None:
         report.skip("demo journal entries: no demo manager (in an organization) to record them")
@@ -63,8 +61,6 @@ def load(report) -> None:
 
 def _book_demo_transactions(report) -> None:
     """The automatic journals of every organization's demo transactions (idempotent like every sync)."""
-    from ledger.transaction_journals import organizations_with_transactions, transaction_journals_sync
-
     for organization in organizations_with_transactions():
         result = transaction_journals_sync(organization=organization)
         if result.created:

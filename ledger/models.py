@@ -154,10 +154,6 @@ class JournalEntry(OrganizationOwned):
     def __str__(self) -> str:
         return self.entry_id or f"draft {self.pk}"
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status == EntryStatus.DRAFT
-
 
 class JournalCounter(OrganizationOwned):
     """The last entry number an organization used in a year (key "<organization id>:JE-2026").
@@ -175,6 +171,10 @@ class JournalCounter(OrganizationOwned):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last_number}"
+
+
+# The audit log's action for a lock date change (written by the service, read for "changed by").
+LOCK_DATE_AUDIT_ACTION = "ledger_lock_date_set"
 
 
 class LockDate(Organization):

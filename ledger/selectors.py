@@ -28,18 +28,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, localcontext
 
-from bson import ObjectId
+from bson import Decimal128, ObjectId
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import AuditLogEntry
 from core import permissions
 from core.models import Organization
 from ledger.double_entry import EXACT, ZERO, account_tree, balances_rolled_up, signed
-from ledger.models import BOOKED_STATUSES, FinancialAccount, JournalEntry
+from ledger.models import BOOKED_STATUSES, LOCK_DATE_AUDIT_ACTION, FinancialAccount, JournalEntry
 
 
-def _oid(organization_id) -> ObjectId:
+def as_object_id(organization_id) -> ObjectId:
+    """An organization id as stored in raw documents (the raw aggregations and counters match on it)."""
     return organization_id if isinstance(organization_id, ObjectId) else ObjectId(str(organization_id))
 
 
@@ -91,6 +93,7 @@ def account_parent_map(*, organization_id) -> dict[str, str]:
 
 
 def _collection(model, using: str = DEFAULT_DB_ALIAS):
+    """The raw collection, for the aggregations the ORM cannot express; private to the ledger."""
     connection = connections[using]
     connection.ensure_connection()
     return connection.database[model._meta.db_table], connection.session  # session: inside atomic()
@@ -101,17 +104,18 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-def booked_match(*, organization_id) -> dict:
-    """The $match of one organization's booked entries, for raw aggregations (reporting uses it)."""
+def _booked_match(*, organization_id) -> dict:
+    """The $match of one organization's booked entries (it leads with the organization: the
+    collection's index and shard key)."""
     _require_organization(organization_id)
-    return {"organization_id": _oid(organization_id), "status": {"$in": list(BOOKED_STATUSES)}}
+    return {"organization_id": as_object_id(organization_id), "status": {"$in": list(BOOKED_STATUSES)}}
 
 
 def line_totals_by_account(*, organization_id, as_of: dt.date | None = None, currency: str | None = None,
                            codes: list[str] | None = None) -> dict[str, tuple[Decimal, Decimal]]:
     """account code -> (total debits, total credits) of the organization's booked entries dated on or
     before `as_of`. One aggregation; Decimal128 sums are exact."""
-    match = booked_match(organization_id=organization_id)
+    match = _booked_match(organization_id=organization_id)
     if as_of is not None:
         match["date"] = {"$lt": end_of_day(as_of)}
     if currency:
@@ -125,6 +129,58 @@ def line_totals_by_account(*, organization_id, as_of: dt.date | None = None, cur
     collection, session = _collection(JournalEntry)
     return {row["_id"]: (row["debit"].to_decimal(), row["credit"].to_decimal())
             for row in collection.aggregate(pipeline, session=session)}
+
+
+def _decimal(value) -> Decimal:
+    return value.to_decimal() if hasattr(value, "to_decimal") else Decimal(value or 0)
+
+
+def line_totals_on_days(*, organization_id, days: list[dt.date], currency: str,
+                        crypto_codes: list[str]) -> dict[dt.date, dict]:
+    """For each day, over the organization's booked entries in `currency`: `totals` (code ->
+    (debits, credits) up to the end of that day), `units` ((code, asset) -> units held, on the
+    `crypto_codes` accounts) and `settled` (code -> debits - credits on entries that also move one of
+    the `crypto_codes` accounts). One aggregation whatever the number of days (the statements'
+    columns)."""
+    crypto_codes = sorted(crypto_codes)
+    days = sorted(set(days))
+    cutoffs = [end_of_day(day) for day in days]
+    zero = Decimal128("0")
+    group: dict = {"_id": {"code": "$line_items.account_code", "asset": "$line_items.asset",
+                           "crypto": "$touches_crypto"}}
+    for index, cutoff in enumerate(cutoffs):
+        inside = {"$lt": ["$date", cutoff]}
+        units = {"$ifNull": ["$line_items.quantity", zero]}
+        group[f"d{index}"] = {"$sum": {"$cond": [inside, "$line_items.debit_amount", zero]}}
+        group[f"c{index}"] = {"$sum": {"$cond": [inside, "$line_items.credit_amount", zero]}}
+        # Units in on a debit, out on a credit.
+        group[f"u{index}"] = {"$sum": {"$cond": [inside, {"$cond": [{"$gt": ["$line_items.debit_amount", zero]},
+                                                                     units, {"$subtract": [zero, units]}]}, zero]}}
+    pipeline = [
+        {"$match": {**_booked_match(organization_id=organization_id), "currency": currency,
+                    "date": {"$lt": cutoffs[-1]}}},
+        {"$addFields": {"touches_crypto": {"$gt": [{"$size": {"$filter": {
+            "input": "$line_items", "as": "line", "cond": {"$in": ["$$line.account_code", crypto_codes]}}}}, 0]}}},
+        {"$unwind": "$line_items"},
+        {"$group": group},
+    ]
+    collection, session = _collection(JournalEntry)
+    crypto = set(crypto_codes)
+    books = {day: {"totals": {}, "units": {}, "settled": {}} for day in days}
+    for row in collection.aggregate(pipeline, session=session):
+        code, asset, touches = row["_id"]["code"], row["_id"].get("asset") or "", row["_id"].get("crypto")
+        for index, day in enumerate(days):
+            debit, credit = _decimal(row[f"d{index}"]), _decimal(row[f"c{index}"])
+            if not debit and not credit:
+                continue
+            book = books[day]
+            old_debit, old_credit = book["totals"].get(code, (Decimal(0), Decimal(0)))
+            book["totals"][code] = (old_debit + debit, old_credit + credit)
+            if asset and code in crypto:
+                book["units"][(code, asset)] = book["units"].get((code, asset), Decimal(0)) + _decimal(row[f"u{index}"])
+            if touches:
+                book["settled"][code] = book["settled"].get(code, Decimal(0)) + debit - credit
+    return books
 
 
 def account_balances(accounts, *, organization_id, as_of: dt.date | None = None) -> dict[str, dict]:
@@ -192,16 +248,6 @@ def _entries_filtered(queryset, *, status=None, date_from=None, date_to=None, ac
     return queryset.select_related("created_by", "posted_by", "reversed_by").order_by("-date", "-created_at", "-id")
 
 
-def journal_entry_list(*, organization_id, status: str | None = None, date_from: dt.date | None = None,
-                       date_to: dt.date | None = None, account_code: str | None = None,
-                       transaction_hash: str | None = None) -> QuerySet[JournalEntry]:
-    """One organization's entries, newest first; dates are inclusive days."""
-    _require_organization(organization_id)
-    return _entries_filtered(JournalEntry.objects.for_organization(organization_id), status=status,
-                             date_from=date_from, date_to=date_to, account_code=account_code,
-                             transaction_hash=transaction_hash)
-
-
 def journal_entry_list_for(actor, *, status: str | None = None, date_from: dt.date | None = None,
                            date_to: dt.date | None = None, account_code: str | None = None,
                            transaction_hash: str | None = None) -> QuerySet[JournalEntry]:
@@ -211,10 +257,6 @@ def journal_entry_list_for(actor, *, status: str | None = None, date_from: dt.da
         queryset = queryset.none()
     return _entries_filtered(queryset, status=status, date_from=date_from, date_to=date_to,
                              account_code=account_code, transaction_hash=transaction_hash)
-
-
-def journal_entry_get_for(actor, entry_id) -> JournalEntry | None:
-    return journal_entry_list_for(actor).filter(pk=entry_id).first()
 
 
 def trial_balance(*, organization_id, as_of: dt.date | None = None, currency: str | None = None) -> dict:
@@ -272,7 +314,5 @@ def lock_date_get(*, organization_id) -> dt.date | None:
 
 def lock_date_last_change(*, organization_id):
     """The audit record of the organization's last lock date change (who and when), or None."""
-    from accounts.models import AuditLogEntry
-
-    return (AuditLogEntry.objects.filter(action="ledger_lock_date_set", target_id=str(organization_id))
+    return (AuditLogEntry.objects.filter(action=LOCK_DATE_AUDIT_ACTION, target_id=str(organization_id))
             .order_by("-created_at").first())

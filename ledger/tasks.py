@@ -1,19 +1,21 @@
 """Huey tasks of the ledger: keeping each organization's automatic journals in line with its
 transactions. Wallets announce changed transactions (wallets.signals.transactions_changed); the
-ledger subscribes in LedgerConfig.ready() and queues `transaction_journals_sync_task`."""
+ledger subscribes in LedgerConfig.ready() (`journals_sync_on_transactions_changed`) and queues
+`transaction_journals_sync_task`."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from accounts.models import User
+from core.models import Organization
+from core.transactions import after_commit as run_after_commit
+from ledger.transaction_journals import transaction_journals_sync, transaction_journals_sync_all
 
 
 @db_task()
 def transaction_journals_sync_task(user_id: str, organization_id: str | None = None):
     """After transactions changed (import, chain confirmation, edit): sync the journals of their
     organization (`organization_id`, else the organization of user `user_id`)."""
-    from accounts.models import User
-    from core.models import Organization
-    from ledger.transaction_journals import transaction_journals_sync
-
     if organization_id is None:
         user = User.objects.filter(pk=user_id).only("organization").first()
         organization_id = user.organization_id if user is not None else None
@@ -25,6 +27,13 @@ def transaction_journals_sync_task(user_id: str, organization_id: str | None = N
 @lock_task("transaction-journals-sync")
 def transaction_journals_sync_periodic():
     """Every 15 minutes: catch up every organization's journals (whatever a missed or failed sync left)."""
-    from ledger.transaction_journals import transaction_journals_sync_all
-
     return transaction_journals_sync_all()
+
+
+def journals_sync_on_transactions_changed(sender, user_id, organization_id=None, after_commit=True, **kwargs):
+    """wallets.signals.transactions_changed: sync the journals of the organization whose transactions
+    changed, once they are committed."""
+    if after_commit:
+        run_after_commit(lambda: transaction_journals_sync_task(user_id, organization_id))
+    else:
+        transaction_journals_sync_task(user_id, organization_id)

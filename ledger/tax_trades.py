@@ -23,6 +23,9 @@ organization's reporting fiat:
   the fee of the sending row. Rows without a fiat value are valued from the local price store (the
   day's price, else the newest earlier one) and each such estimate is listed in `warnings`.
 - Only confirmed transactions count; pending and failed ones are skipped.
+- Calendar days are the organization's (`Organization.time_zone`): each trade is dated in that zone
+  (same day, anniversaries and tax years follow), and a row valued from the price store takes the
+  price of that day.
 
 Labels: the engine knows income/reward/airdrop/mining/staking, cost/payment, gift/lost and
 transfer. Koinly's other labels are mapped to those (`LABEL_ALIASES`); an unlabelled send is a
@@ -33,21 +36,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils import timezone
-
 from ledger.cost_basis import Trade, TradeError
-from wallets.models import Transaction, Wallet
+from wallets.models import Transaction, TransactionStatus, TransactionType, Wallet
 from wallets.selectors import price_book_for
+from wallets import external_ids
 
 LABEL_ALIASES = {
     "fork": "income", "loan interest": "income", "other income": "income", "interest": "income",
     "fee": "cost", "margin fee": "cost", "expense": "cost",
     "donation": "gift", "stolen": "lost",
 }
-CONFIRMED = "CONFIRMED"
 
 
 @dataclass
@@ -69,57 +71,66 @@ def _label(raw: str) -> str:
     return LABEL_ALIASES.get(label, label)
 
 
-def _import_row_key(external_id: str) -> str | None:
-    # "import:<user id>:<tx:hash | row:fingerprint>:<part>" -> everything but the part
-    if not external_id or not external_id.startswith("import:"):
-        return None
-    return external_id.rsplit(":", 1)[0]
-
-
 def _wallet_key(tx) -> str:
     return tx.wallet.address if tx.wallet_id else ""
 
 
-class _Valuer:
-    """Fair values from the price store for rows that carry none, each estimate recorded."""
+def trade_zone(organization) -> zoneinfo.ZoneInfo:
+    """The time zone of `organization`'s calendar days (validated when set; UTC by default)."""
+    return zoneinfo.ZoneInfo(organization.time_zone or "UTC")
 
-    def __init__(self, book, fiat: str, warnings: list[str]):
-        self.book, self.fiat, self.warnings = book, fiat, warnings
+
+class _Valuer:
+    """Fair values from the price store for rows that carry none, each estimate recorded. The price is
+    that of the row's calendar day in the organization's time zone."""
+
+    def __init__(self, book, fiat: str, zone: zoneinfo.ZoneInfo, warnings: list[str]):
+        self.book, self.fiat, self.zone, self.warnings = book, fiat, zone, warnings
 
     def value(self, asset: str, amount: Decimal, when: dt.datetime, what: str) -> Decimal | None:
-        price = self.book.on(asset, when.date()) if self.book is not None else None
+        day = when.astimezone(self.zone).date()
+        price = self.book.on(asset, day) if self.book is not None else None
         if price is None:
             return None
-        self.warnings.append(f"{when.date().isoformat()} {what}: {amount.normalize():f} {asset} valued at the "
+        self.warnings.append(f"{day.isoformat()} {what}: {amount.normalize():f} {asset} valued at the "
                              f"stored price {price} {self.fiat}")
         return amount * price
 
 
-def tax_trades_for(organization) -> TaxInput:
+def tax_trades_for(organization, *, transactions=None, own_addresses=None) -> TaxInput:
     """Every confirmed transaction of `organization` (whoever of its members recorded it) as engine
-    trades in its reporting fiat, in date order (ties: stored order)."""
+    trades in its reporting fiat, in date order (ties: stored order).
+
+    `transactions`: only these (a queryset of the organization's transactions, e.g. what one member
+    may see: the portfolio); `own_addresses`: the wallets whose transfers between each other are own
+    transfers (default: every wallet of the organization's)."""
 
     fiat = organization.reporting_fiat
+    zone = trade_zone(organization)
     result = TaxInput(fiat=fiat)
-    own = set(Wallet.objects.for_organization(organization.pk).values_list("address", flat=True))
+    if own_addresses is None:
+        own_addresses = Wallet.objects.for_organization(organization.pk).values_list("address", flat=True)
+    own = set(own_addresses)
+    base = Transaction.objects if transactions is None else transactions
     rows = list(
-        Transaction.objects.for_organization(organization.pk).filter(status=CONFIRMED)
+        base.for_organization(organization.pk).filter(status=TransactionStatus.CONFIRMED)
         # prefetch, not select_related: the backend's $lookup comes before the $match (bench/README.md)
         .prefetch_related("wallet", "cryptocurrency")
         .order_by("transaction_date", "id")
     )
     result.transactions_read = len(rows)
     needs_price = {tx.cryptocurrency.symbol for tx in rows if tx.usd_value is None} | {"ETH"}
-    last_day = max((tx.transaction_date.date() for tx in rows), default=None)
+    last_day = max((tx.transaction_date.astimezone(zone).date() for tx in rows), default=None)
     book = price_book_for(needs_price, until=last_day, fiat=fiat, organization=organization) if rows else None
-    valuer = _Valuer(book, fiat, result.warnings)
+    valuer = _Valuer(book, fiat, zone, result.warnings)
 
     groups: dict[str, list] = {}
     order: list[tuple[str, object]] = []  # (kind, key or transaction), in stored order
     for tx in rows:
-        key = _import_row_key(tx.external_id or "")
+        key = external_ids.import_row_key(tx.external_id)
         if key is None and tx.source == "chain" and tx.hash and tx.from_address in own and tx.to_address in own:
-            key = f"chain:{tx.hash}:{tx.log_index}"  # both halves of an own transfer
+            # Both halves of an own transfer; a row without a log index is the native ETH movement.
+            key = external_ids.chain_movement_key(tx_hash=tx.hash, log_index=tx.log_index)
         if key is None:
             order.append(("single", tx))
             continue
@@ -131,24 +142,24 @@ def tax_trades_for(organization) -> TaxInput:
     for kind, item in order:
         if kind == "single":
             trade, key, sources = _single_trade(item, fiat, valuer), f"tx:{item.pk}", [item]
-        elif item.startswith("chain:"):
+        elif external_ids.is_chain_movement_key(item):
             trade, key, sources = _own_transfer_trade(groups[item], valuer), item, groups[item]
         else:
             trade, key, sources = _imported_trade(groups[item], fiat, valuer), item, groups[item]
-        # Calendar dates (same day, anniversaries, tax years) are the server time zone's (TIME_ZONE).
-        result.trades.append(dataclasses.replace(trade, date=timezone.localtime(trade.date)))
+        # Calendar dates (same day, anniversaries, tax years) are the organization's.
+        result.trades.append(dataclasses.replace(trade, date=trade.date.astimezone(zone)))
         result.keys.append(key)
         result.sources.append(sources)
     return result
 
 
 def _part(tx) -> int:
-    return int(tx.external_id.rsplit(":", 1)[1])
+    return external_ids.import_part(tx.external_id)
 
 
 def _is_fee_part(tx) -> bool:
     """The importer's fee part: an EXPENSE of nothing whose `fee` is the fee (wallets.imports)."""
-    return tx.transaction_type == "EXPENSE" and not tx.amount and bool(tx.fee)
+    return tx.transaction_type == TransactionType.EXPENSE and not tx.amount and bool(tx.fee)
 
 
 def _fee_part_trade(part, fiat: str, valuer: _Valuer, common: dict) -> Trade:
@@ -171,7 +182,7 @@ def _imported_trade(parts: list, fiat: str, valuer: _Valuer) -> Trade:
         return _fee_part_trade(main, fiat, valuer, common)
     # The importer's extra part for a fee it could not attach to a leg (a third asset, or a swap's
     # received asset; a fiat fee on a one-sided row): the trade's fee again.
-    extra_fee = next((p for p in parts[1:] if p.transaction_type == "EXPENSE"
+    extra_fee = next((p for p in parts[1:] if p.transaction_type == TransactionType.EXPENSE
                       and (_is_fee_part(p) or p.tax_category == "fee")), None)
     legs = [p for p in parts if p is not extra_fee]
     fee: dict = {}
@@ -187,8 +198,8 @@ def _imported_trade(parts: list, fiat: str, valuer: _Valuer) -> Trade:
             if fee_value is not None:
                 fee["fee_value"] = fee_value
 
-    sell = next((p for p in legs if p.transaction_type == "SELL"), None)
-    buy = next((p for p in legs if p.transaction_type == "BUY"), None)
+    sell = next((p for p in legs if p.transaction_type == TransactionType.SELL), None)
+    buy = next((p for p in legs if p.transaction_type == TransactionType.BUY), None)
     if sell is not None and buy is not None:  # swap
         worth = buy.usd_value
         if worth is None:
@@ -240,8 +251,8 @@ def _is_incoming(tx) -> bool:
     """Whether a one-sided stored row brings units in (else it sends them out)."""
     if tx.direction:
         return tx.direction == "in"
-    return tx.transaction_type == "INCOME" or (
-        tx.transaction_type == "TRANSFER" and not (tx.wallet_id and tx.from_address == tx.wallet.address))
+    return tx.transaction_type == TransactionType.INCOME or (
+        tx.transaction_type == TransactionType.TRANSFER and not (tx.wallet_id and tx.from_address == tx.wallet.address))
 
 
 def _fee_of(tx, valuer: _Valuer, *, priced: bool) -> dict:
@@ -262,11 +273,11 @@ def _one_sided_trade(tx, fiat: str, valuer: _Valuer, *, fee: dict, common: dict)
     asset = tx.cryptocurrency.symbol
     label = _label(tx.tax_category)
     incoming = _is_incoming(tx)
-    if tx.transaction_type == "INCOME" and not label:
+    if tx.transaction_type == TransactionType.INCOME and not label:
         label = "income"
-    if tx.transaction_type == "EXPENSE" and label not in ("cost", "payment", "gift", "lost"):
+    if tx.transaction_type == TransactionType.EXPENSE and label not in ("cost", "payment", "gift", "lost"):
         label = "cost"
-    if tx.transaction_type == "TRANSFER" and not incoming and not label:
+    if tx.transaction_type == TransactionType.TRANSFER and not incoming and not label:
         label = "transfer"  # a withdrawal to another wallet of the organization's: no disposal
     worth = tx.usd_value
     if worth is None and label != "transfer":
@@ -284,13 +295,13 @@ def _one_sided_trade(tx, fiat: str, valuer: _Valuer, *, fee: dict, common: dict)
 def _single_trade(tx, fiat: str, valuer: _Valuer) -> Trade:
     common = dict(date=tx.transaction_date, label="", wallet=_wallet_key(tx), ref=tx.hash or str(tx.pk))
     asset = tx.cryptocurrency.symbol
-    if tx.transaction_type == "BUY":
+    if tx.transaction_type == TransactionType.BUY:
         paid = tx.total_cost_usd if tx.total_cost_usd is not None else tx.usd_value
         if paid is None:
             paid = valuer.value(asset, tx.amount, tx.transaction_date, "purchase price")
         return Trade(sent_asset=fiat, sent_amount=paid, received_asset=asset, received_amount=tx.amount,
                      **_fee_of(tx, valuer, priced=tx.source == "chain" and asset != "ETH"), **common)
-    if tx.transaction_type == "SELL":
+    if tx.transaction_type == TransactionType.SELL:
         proceeds = tx.usd_value
         if proceeds is None:
             proceeds = valuer.value(asset, tx.amount, tx.transaction_date, "sale proceeds")
@@ -306,13 +317,4 @@ def _own_transfer_trade(halves: list, valuer: _Valuer) -> Trade:
     return Trade(date=out.transaction_date, sent_asset=asset, sent_amount=out.amount, received_asset=asset,
                  received_amount=out.amount, wallet=out.from_address, to_wallet=out.to_address, label="transfer",
                  ref=out.hash, **_fee_of(out, valuer, priced=True))
-
-
-# =====================================================================================================
-# Financial statements (balance sheet, income statement, cash flow): one organization's books read for
-# the pure engine in reporting/statements.py. Whatever the number of entries and columns, a statement
-# costs three reads: the organization's chart, one aggregation of its booked entries (every cut-off
-# day summed side by side with $cond) and the prices of the assets held (one query). Who may read
-# them is decided by the services (core.permissions.can_view_books).
-# =====================================================================================================
 

@@ -23,21 +23,32 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
-from core.jsonapi.errors import ApiError
+from accounts.services import system_user_get
+from core.errors import Conflict, ErrorCode
+from core.models import Organization
 from ledger.cost_basis import InsufficientHoldings, TradeError, compute
 from ledger.journal_rules import EntryPlan, JournalPlanError, plan_journals, rounded_lines
 from ledger.models import EntryStatus, JournalEntry
 from ledger.selectors import lock_date_get
+from ledger.services import (
+    chart_account_get,
+    crypto_asset_account_get_or_create,
+    journal_entries_post_batch,
+    journal_entry_create,
+    journal_entry_reverse,
+    line_as_dict,
+)
+from ledger.services.entries import TRANSACTION_HASH_RE
 from ledger.tax_trades import tax_trades_for
+from wallets.models import Transaction
 
 logger = logging.getLogger(__name__)
-TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
 POST_BATCH = 500  # new entries posted per transaction
 
 
@@ -82,8 +93,6 @@ def _planned_lines(plan: EntryPlan, account_codes: dict[str, str]) -> list[dict]
 
 
 def _account_codes(plans: list[EntryPlan], organization_id) -> dict[str, str]:
-    from ledger.services import chart_account_get, crypto_asset_account_get_or_create
-
     codes = {}
     for role in sorted({line.account for plan in plans for line in plan.lines}):
         if role.startswith("crypto:"):
@@ -95,8 +104,6 @@ def _account_codes(plans: list[EntryPlan], organization_id) -> dict[str, str]:
 
 
 def _organization_of(*, user=None, organization=None):
-    from core.models import Organization
-
     if organization is not None:
         return organization
     if user is None:
@@ -113,9 +120,6 @@ def _foreign(sources: list, organization_id) -> bool:
 
 def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncReport:
     """Sync the automatic journals of `organization` (or of `user`'s organization)."""
-    from accounts.services import system_user_get
-    from ledger.services import journal_entry_reverse, line_as_dict
-
     report = JournalSyncReport()
     organization = _organization_of(user=user, organization=organization)
     if organization is None:
@@ -131,6 +135,7 @@ def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncRep
         plans = plan_journals(trades, tax_input.keys, compute(trades, method=method, fiat=tax_input.fiat,
                                                                lot_scope=scope))
     except (TradeError, InsufficientHoldings, JournalPlanError) as exc:
+        # The engines' errors end here, as the sync's report: nothing is booked for a history they refuse.
         report.error = str(exc)
         logger.warning("journals of organization %s not synced: %s", organization_id, exc)
         return report
@@ -167,55 +172,54 @@ def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncRep
         if lock_date is not None and timezone.localdate(plan.trade.date) <= lock_date:
             report.locked.append(plan.key)
             continue
-        if entry is not None and not _reverse(entry, system, report, journal_entry_reverse):
+        if entry is not None and not _reverse(entry, system, report):
             continue
         source = sources[plan.key][0]
         tx_hash = (source.hash or "").lower()
         to_create.append(dict(
             date=plan.trade.date, description=description, line_items=lines, reference=plan.kind,
-            transaction_hash=tx_hash if TX_HASH.match(tx_hash) else "", currency=tax_input.fiat,
+            transaction_hash=tx_hash if TRANSACTION_HASH_RE.match(tx_hash) else "", currency=tax_input.fiat,
             source_transaction=source, source_key=f"{prefix}{plan.key}#{versions.get(plan.key, 0) + 1}"))
     for first in range(0, len(to_create), POST_BATCH):
         _create(to_create[first:first + POST_BATCH], system, organization_id, report)
     for key, entry in current.items():
         if key not in planned_keys:
-            _reverse(entry, system, report, journal_entry_reverse)
+            _reverse(entry, system, report)
     return report
 
 
 def _create(specs: list[dict], system, organization_id, report: JournalSyncReport) -> None:
     """Post a batch in one transaction; if it cannot go as one (a concurrent sync booked one of
     them first), post them one by one and skip what is already booked."""
-    from ledger.services import journal_entries_post_batch, journal_entry_create
-
     try:
         journal_entries_post_batch(created_by=system, entries=specs, organization_id=organization_id)
         report.created += len(specs)
         return
-    except ApiError as exc:
-        if exc.code != "duplicate_source_key":
+    except Conflict as exc:
+        if exc.code != ErrorCode.DUPLICATE_SOURCE_KEY:
             raise
     for spec in specs:
         try:
             journal_entry_create(created_by=system, post=True, organization_id=organization_id, **spec)
             report.created += 1
-        except ApiError as exc:
-            if exc.code == "duplicate_source_key":
+        except Conflict as exc:
+            if exc.code == ErrorCode.DUPLICATE_SOURCE_KEY:
                 report.skipped.append(f"{spec['source_key']}: booked by a concurrent sync")
-            elif exc.code == "period_locked":
+            elif exc.code == ErrorCode.PERIOD_LOCKED:
                 report.locked.append(spec["source_key"])
             else:
                 raise
 
 
-def _reverse(entry: JournalEntry, system, report: JournalSyncReport, reverse) -> bool:
+def _reverse(entry: JournalEntry, system, report: JournalSyncReport) -> bool:
     try:
-        reverse(entry=entry, actor=system, description=f"Automatic correction of {entry.entry_id}: {entry.description}"[:1000])
-    except ApiError as exc:
-        if exc.code == "period_locked":
+        journal_entry_reverse(entry=entry, actor=system,
+                              description=f"Automatic correction of {entry.entry_id}: {entry.description}"[:1000])
+    except Conflict as exc:
+        if exc.code == ErrorCode.PERIOD_LOCKED:
             report.locked.append(entry.source_key)
             return False
-        if exc.code == "entry_already_reversed":
+        if exc.code == ErrorCode.ENTRY_ALREADY_REVERSED:
             report.skipped.append(f"{entry.source_key}: reversed by a concurrent sync")
             return True
         raise
@@ -225,11 +229,6 @@ def _reverse(entry: JournalEntry, system, report: JournalSyncReport, reverse) ->
 
 def organizations_with_transactions():
     """The organizations whose transactions are stored (one distinct over the transactions)."""
-    from django.db import connection
-
-    from core.models import Organization
-    from wallets.models import Transaction
-
     ids = [oid for oid in connection.get_collection(Transaction._meta.db_table).distinct("organization_id") if oid]
     return Organization.objects.filter(pk__in=ids).order_by("name", "pk")
 

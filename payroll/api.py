@@ -1,1 +1,7 @@
-"""JSON API router for crypto payroll (periods, payslips, payroll entries, recurring payments) (thin: parses, calls services/selectors, serialises)."""
+"""JSON API routers of payroll (thin: parse, call services/selectors, serialise). Mounted in
+config/api.py: `periods_router` at /api/payroll/periods/, `payslips_router` at /api/payslips/."""
+
+from ninja import Router
+
+periods_router = Router(tags=["payroll"])
+payslips_router = Router(tags=["payslips"])

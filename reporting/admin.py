@@ -8,16 +8,20 @@ can_work_books holds, whatever their Django model permissions. Rows are scoped b
 core.admin_base.OrganizationScopedAdmin: another organization's id is "not found" (a platform
 superuser sees every organization)."""
 
+from decimal import Decimal
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
 from core import permissions
 from core.admin_base import OrganizationScopedAdmin
-from reporting.models import TaxReport
-from reporting.services import tax_report_delete
+from ledger.cost_basis import format_fiat
+from reporting.models import TAX_REPORT_FILES, FinancialStatement, StatementKind, TaxReport, TaxReportStatus
+from reporting.services import financial_statement_delete, tax_report_delete
+from reporting.statement_exports import XLSX_CONTENT_TYPE, statement_pdf, statement_xlsx
 
 
 class BooksAdmin(OrganizationScopedAdmin):
@@ -60,7 +64,7 @@ class TaxReportAdmin(BooksAdmin):
 
     @admin.display(description="Files")
     def files(self, obj):
-        if obj.status != "COMPLETED":
+        if obj.status != TaxReportStatus.COMPLETED:
             return "-"
         return format_html_join(" · ", '<a href="{}">{}</a>', (
             (reverse("admin:reporting_taxreport_download", args=[obj.pk, kind]), label)
@@ -71,14 +75,12 @@ class TaxReportAdmin(BooksAdmin):
                      name="reporting_taxreport_download"), *super().get_urls()]
 
     def download_view(self, request, object_id, kind):
-        from reporting.api import FILES
-
         if not self.has_view_permission(request):
             raise PermissionDenied
         report = self.get_object(request, object_id)
-        if report is None or kind not in FILES or not getattr(report, FILES[kind][0]):
+        if report is None or kind not in TAX_REPORT_FILES or not getattr(report, TAX_REPORT_FILES[kind][0]):
             raise Http404
-        field, content_type, extension = FILES[kind]
+        field, content_type, extension = TAX_REPORT_FILES[kind]
         return FileResponse(getattr(report, field).open("rb"), as_attachment=True, content_type=content_type,
                             filename=f"tax-report-{report.user.username}-{report.start_date}-{report.end_date}.{extension}")
 
@@ -92,12 +94,8 @@ class TaxReportAdmin(BooksAdmin):
 
 # --- financial statements ----------------------------------------------------------------------------
 
-from django.http import HttpResponse  # noqa: E402
-
-from reporting.models import FinancialStatement  # noqa: E402
-
-HEADLINE_TOTALS = {"BALANCE_SHEET": "total_assets", "INCOME_STATEMENT": "net_income",
-                   "CASH_FLOW": "net_change_in_cash"}
+HEADLINE_TOTALS = {StatementKind.BALANCE_SHEET: "total_assets", StatementKind.INCOME_STATEMENT: "net_income",
+                   StatementKind.CASH_FLOW: "net_change_in_cash"}
 
 
 @admin.register(FinancialStatement)
@@ -119,10 +117,6 @@ class FinancialStatementAdmin(BooksAdmin):
 
     @admin.display(description="Headline figure")
     def headline(self, obj):
-        from decimal import Decimal
-
-        from ledger.cost_basis import format_fiat
-
         value = obj.totals.get(HEADLINE_TOTALS[obj.kind])
         return "" if value is None else format_fiat(Decimal(value))
 
@@ -139,8 +133,6 @@ class FinancialStatementAdmin(BooksAdmin):
                      name="reporting_financialstatement_download"), *super().get_urls()]
 
     def download_view(self, request, object_id, kind):
-        from reporting.statement_exports import XLSX_CONTENT_TYPE, statement_pdf, statement_xlsx
-
         if not self.has_view_permission(request):
             raise PermissionDenied
         stored = self.get_object(request, object_id)
@@ -156,8 +148,6 @@ class FinancialStatementAdmin(BooksAdmin):
         return response
 
     def delete_model(self, request, obj):
-        from reporting.services import financial_statement_delete
-
         financial_statement_delete(actor=request.user, statement=obj)
 
     def delete_queryset(self, request, queryset):

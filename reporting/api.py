@@ -14,28 +14,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import ConfigDict
 
+from core import permissions
+from core.errors import Conflict, ErrorCode
 from core.jsonapi.auth import api_auth
-from core.jsonapi.errors import ApiError
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.schemas import StrictSchema
 from core.jsonapi.types import FiatAmount, ObjectIdStr
 from reporting import services
-from reporting.models import TaxReport, TaxReportStatus
+from reporting.models import TAX_REPORT_FILES, StatementKind, TaxReport, TaxReportStatus, TaxReportType
 from reporting.selectors import financial_statement_list, tax_report_list as tax_reports_of
+from reporting.services.financial_statements import STATEMENTS_REFUSED
+from reporting.services.tax_reports import TAX_REPORTS_REFUSED
+from reporting.statement_exports import XLSX_CONTENT_TYPE, statement_pdf as render_pdf, statement_xlsx
 
 tax_reports_router = Router(tags=["tax reports"])
 
 Method = Literal["fifo", "lifo", "hifo", "acb", "uk"]
 LotScope = Literal["all", "wallet"]
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
+ReportTypeIn = Literal[tuple(TaxReportType.values)]
 
 
 class TaxReportOut(Schema):
@@ -116,7 +118,7 @@ class CustomIn(PeriodIn):
 
 
 class GenerateIn(PeriodIn):
-    report_type: Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL", "CUSTOM"]
+    report_type: ReportTypeIn
     date: dt.date | None = Field(None, description="DAILY/WEEKLY/MONTHLY/QUARTERLY: a day inside the period")
     year: int | None = Field(None, ge=1970, le=2100, description="ANNUAL")
     start_date: dt.date | None = Field(None, description="CUSTOM")
@@ -129,8 +131,12 @@ def _request(request, report_type: str, payload: PeriodIn, **period) -> Status:
     return Status(202, report)
 
 
+def _require_tax_report_readers(request) -> None:
+    permissions.require(permissions.can_view_books(request.user), TAX_REPORTS_REFUSED)
+
+
 def _report(request, report_id) -> TaxReport:
-    services.require_view_books(request.user, "Tax reports")
+    _require_tax_report_readers(request)
     return get_object_or_404(tax_reports_of(request.user).prefetch_related("user"), report_id)
 
 
@@ -138,7 +144,7 @@ def _report(request, report_id) -> TaxReport:
                         summary="List the organization's tax reports")
 @paginate(LimitOffsetNoCount)
 def tax_report_list(request):
-    services.require_view_books(request.user, "Tax reports")
+    _require_tax_report_readers(request)
     return tax_reports_of(request.user).prefetch_related("user")  # no join (README)
 
 
@@ -150,36 +156,36 @@ def tax_report_generate(request, payload: GenerateIn):
 
 @tax_reports_router.post("/daily/", response={202: TaxReportOut}, auth=api_auth, summary="Generate a daily report")
 def tax_report_daily(request, payload: AnchoredIn):
-    return _request(request, "DAILY", payload, anchor=payload.date)
+    return _request(request, TaxReportType.DAILY, payload, anchor=payload.date)
 
 
 @tax_reports_router.post("/weekly/", response={202: TaxReportOut}, auth=api_auth,
                          summary="Generate a weekly report (ISO week, Monday to Sunday)")
 def tax_report_weekly(request, payload: AnchoredIn):
-    return _request(request, "WEEKLY", payload, anchor=payload.date)
+    return _request(request, TaxReportType.WEEKLY, payload, anchor=payload.date)
 
 
 @tax_reports_router.post("/monthly/", response={202: TaxReportOut}, auth=api_auth, summary="Generate a monthly report")
 def tax_report_monthly(request, payload: AnchoredIn):
-    return _request(request, "MONTHLY", payload, anchor=payload.date)
+    return _request(request, TaxReportType.MONTHLY, payload, anchor=payload.date)
 
 
 @tax_reports_router.post("/quarterly/", response={202: TaxReportOut}, auth=api_auth,
                          summary="Generate a quarterly report (calendar quarter)")
 def tax_report_quarterly(request, payload: AnchoredIn):
-    return _request(request, "QUARTERLY", payload, anchor=payload.date)
+    return _request(request, TaxReportType.QUARTERLY, payload, anchor=payload.date)
 
 
 @tax_reports_router.post("/yearly/", response={202: TaxReportOut}, auth=api_auth,
                          summary="Generate a yearly report (calendar year; uk: tax year from 6 April)")
 def tax_report_yearly(request, payload: YearlyIn):
-    return _request(request, "ANNUAL", payload, anchor=payload.date, year=payload.year)
+    return _request(request, TaxReportType.ANNUAL, payload, anchor=payload.date, year=payload.year)
 
 
 @tax_reports_router.post("/custom/", response={202: TaxReportOut}, auth=api_auth,
                          summary="Generate a report for a custom period")
 def tax_report_custom(request, payload: CustomIn):
-    return _request(request, "CUSTOM", payload, start=payload.start_date, end=payload.end_date)
+    return _request(request, TaxReportType.CUSTOM, payload, start=payload.start_date, end=payload.end_date)
 
 
 @tax_reports_router.get("/{oid:report_id}/", response=TaxReportDetailOut, auth=api_auth, summary="Tax report details")
@@ -194,17 +200,12 @@ def tax_report_delete(request, report_id: str):
     return Status(204, None)
 
 
-FILES = {"pdf": ("file_path", "application/pdf", "pdf"),
-         "xlsx": ("xlsx_file", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-         "csv": ("csv_file", "text/csv", "csv")}
-
-
 def _download(request, report_id: str, kind: str):
     report = _report(request, report_id)
-    field, content_type, extension = FILES[kind]
+    field, content_type, extension = TAX_REPORT_FILES[kind]
     stored = getattr(report, field)
     if report.status != TaxReportStatus.COMPLETED or not stored:
-        raise ApiError(409, "report_not_ready", f"The report is {report.status.lower()}; its files exist once it is "
+        raise Conflict(ErrorCode.REPORT_NOT_READY, f"The report is {report.status.lower()}; its files exist once it is "
                                                 "completed.", {"status": report.status})
     name = f"tax-report-{report.start_date.isoformat()}-{report.end_date.isoformat()}-{report.method}.{extension}"
     return FileResponse(stored.open("rb"), as_attachment=True, filename=name, content_type=content_type)
@@ -293,7 +294,7 @@ class IncomeStatementIn(PeriodStatementIn):
 
 
 def _require_statement_readers(request) -> None:
-    services.require_view_books(request.user, "Financial statements")
+    permissions.require(permissions.can_view_books(request.user), STATEMENTS_REFUSED)
 
 
 def _periods_in(periods: list[ComparisonPeriodIn] | None):
@@ -303,9 +304,7 @@ def _periods_in(periods: list[ComparisonPeriodIn] | None):
 @reports_router.post("/balance-sheet/", response={201: StatementDetailOut}, auth=api_auth,
                      summary="Generate a balance sheet")
 def balance_sheet_generate(request, payload: BalanceSheetIn):
-    from django.utils import timezone
-
-    stored = services.financial_statement_create(actor=request.user, kind="BALANCE_SHEET",
+    stored = services.financial_statement_create(actor=request.user, kind=StatementKind.BALANCE_SHEET,
                                                  as_of=payload.as_of or timezone.localdate(),
                                                  compare=payload.compare_dates)
     return Status(201, stored)
@@ -315,7 +314,7 @@ def balance_sheet_generate(request, payload: BalanceSheetIn):
                      summary="Generate an income statement")
 def income_statement_generate(request, payload: IncomeStatementIn):
     stored = services.financial_statement_create(
-        actor=request.user, kind="INCOME_STATEMENT", start=payload.start_date, end=payload.end_date,
+        actor=request.user, kind=StatementKind.INCOME_STATEMENT, start=payload.start_date, end=payload.end_date,
         compare=_periods_in(payload.compare_periods), include_fair_value=payload.include_fair_value)
     return Status(201, stored)
 
@@ -323,7 +322,7 @@ def income_statement_generate(request, payload: IncomeStatementIn):
 @reports_router.post("/cash-flow/", response={201: StatementDetailOut}, auth=api_auth,
                      summary="Generate a cash flow statement (indirect method)")
 def cash_flow_generate(request, payload: PeriodStatementIn):
-    stored = services.financial_statement_create(actor=request.user, kind="CASH_FLOW", start=payload.start_date,
+    stored = services.financial_statement_create(actor=request.user, kind=StatementKind.CASH_FLOW, start=payload.start_date,
                                                  end=payload.end_date, compare=_periods_in(payload.compare_periods))
     return Status(201, stored)
 
@@ -336,21 +335,21 @@ def _statement_list(request, kind: str):
 @reports_router.get("/balance-sheets/", response=list[StatementOut], auth=api_auth, summary="List balance sheets")
 @paginate(LimitOffsetNoCount)
 def balance_sheet_list(request):
-    return _statement_list(request, "BALANCE_SHEET")
+    return _statement_list(request, StatementKind.BALANCE_SHEET)
 
 
 @reports_router.get("/income-statements/", response=list[StatementOut], auth=api_auth,
                     summary="List income statements")
 @paginate(LimitOffsetNoCount)
 def income_statement_list(request):
-    return _statement_list(request, "INCOME_STATEMENT")
+    return _statement_list(request, StatementKind.INCOME_STATEMENT)
 
 
 @reports_router.get("/cash-flows/", response=list[StatementOut], auth=api_auth,
                     summary="List cash flow statements")
 @paginate(LimitOffsetNoCount)
 def cash_flow_list(request):
-    return _statement_list(request, "CASH_FLOW")
+    return _statement_list(request, StatementKind.CASH_FLOW)
 
 
 def _statement(request, statement_id: str):
@@ -374,10 +373,6 @@ def statement_delete(request, statement_id: str):
 @reports_router.get("/{oid:statement_id}/excel/", auth=api_auth, summary="Export report to Excel",
                     response={200: None})
 def statement_excel(request, statement_id: str):
-    from django.http import HttpResponse
-
-    from reporting.statement_exports import XLSX_CONTENT_TYPE, statement_xlsx
-
     stored = _statement(request, statement_id)
     response = HttpResponse(statement_xlsx(stored), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{stored.file_stem}.xlsx"'
@@ -386,10 +381,6 @@ def statement_excel(request, statement_id: str):
 
 @reports_router.get("/{oid:statement_id}/pdf/", auth=api_auth, summary="Export report to PDF", response={200: None})
 def statement_pdf(request, statement_id: str):
-    from django.http import HttpResponse
-
-    from reporting.statement_exports import statement_pdf as render_pdf
-
     stored = _statement(request, statement_id)
     response = HttpResponse(render_pdf(stored), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{stored.file_stem}.pdf"'

@@ -15,15 +15,19 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import NotificationPriority, NotificationType
+from accounts.notifications import notification_create
 from core.money import format_fiat
-from ledger.cost_basis import METHODS, InsufficientHoldings, TradeError, compute, disposals_in
+from ledger.cost_basis import METHODS, InsufficientHoldings, TradeError, compute, disposals_in, totals_by_year
+from ledger.tax_trades import tax_trades_for
 from reporting import exports
 from reporting.models import TaxReport, TaxReportStatus, report_file_path
-from ledger.tax_trades import tax_trades_for
 from reporting.selectors import TaxSummary, tax_summary_for
 from reporting.tax_analysis import Analysis, analysis_text, harvestable_losses, turning_long_term
+from wallets.selectors import price_book_for
 
 logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 200  # disposals kept in the document per part; the files hold them all
@@ -88,9 +92,6 @@ def _generate(report: TaxReport, reporter) -> dict:
 
 
 def _finish(report: TaxReport, *, status: str, **fields) -> None:
-    from accounts.models import NotificationPriority, NotificationType
-    from accounts.notifications import notification_create
-
     updated = TaxReport.objects.filter(pk=report.pk, status=TaxReportStatus.GENERATING).update(
         status=status, generated_at=timezone.now(), **fields)
     if not updated:
@@ -113,8 +114,6 @@ def _finish(report: TaxReport, *, status: str, **fields) -> None:
 
 def _page_url(report: TaxReport) -> str:
     """The report's row on the back-office tax reports page."""
-    from django.urls import reverse
-
     return f"{reverse('backoffice-tax-reports')}#tax-report-{report.pk}"
 
 
@@ -143,16 +142,12 @@ def _preview(summary: TaxSummary) -> dict:
 
 def _comparison(summary: TaxSummary) -> list[dict]:
     """Every year of the whole history (same method), to compare the period with earlier years."""
-    from ledger.cost_basis import totals_by_year
-
     return [{"year": t.year, "proceeds": str(t.proceeds), "cost_basis": str(t.cost_basis), "gains": str(t.gains),
              "losses": str(t.losses), "net": str(t.net)}
             for t in totals_by_year(summary.result.disposals, method=summary.method)]
 
 
 def _analysis(summary: TaxSummary, tax_input, organization) -> Analysis:
-    from wallets.selectors import price_book_for
-
     analysis = Analysis()
     for method in METHODS:
         scope = "all" if method == "uk" else summary.lot_scope

@@ -7,6 +7,7 @@ from django.db import models
 
 from core.money import FIAT_AMOUNT
 from core.tenancy import OrganizationOwned
+from ledger.cost_basis import format_fiat
 
 
 class TaxReportType(models.TextChoices):
@@ -75,12 +76,18 @@ class TaxReport(OrganizationOwned):
     @property
     def net_gain_loss_display(self) -> str:
         """Rounded half-even to cents, like every printed figure."""
-        from ledger.cost_basis import format_fiat
-
         return "" if self.net_gain_loss is None else format_fiat(self.net_gain_loss)
 
     def __str__(self) -> str:
         return f"{self.get_report_type_display()} tax report {self.start_date} – {self.end_date} ({self.status})"
+
+
+# A tax report's files by the name the API and the admin download them as: (field, content type, extension).
+TAX_REPORT_FILES = {
+    "pdf": ("file_path", "application/pdf", "pdf"),
+    "xlsx": ("xlsx_file", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "csv": ("csv_file", "text/csv", "csv"),
+}
 
 
 # --- financial statements ----------------------------------------------------------------------------

@@ -14,8 +14,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bson import Decimal128
-
 from ledger.cost_basis import (
     Disposal,
     IncomeEvent,
@@ -26,8 +24,8 @@ from ledger.cost_basis import (
     income_in,
     totals_by_year,
 )
-from ledger.models import JournalEntry
-from ledger.selectors import _collection, account_list, booked_match, end_of_day
+from ledger.models import AccountType
+from ledger.selectors import account_list, line_totals_on_days
 from ledger.tax_trades import TaxInput, tax_trades_for
 from reporting.models import FinancialStatement, TaxReport
 from reporting.statements import (
@@ -102,67 +100,23 @@ STATEMENT_MAX_COMPARISONS = 4
 
 
 def statement_chart(organization) -> list:
-
+    """The organization's chart as the statements engine reads it."""
     return [Account(a.account_code, a.account_name, a.account_type, a.parent_account, a.system_key)
             for a in account_list(organization_id=organization.pk).only(
                 "account_code", "account_name", "account_type", "parent_account", "system_key")]
-
-
-def _decimal(value) -> Decimal:
-    return value.to_decimal() if hasattr(value, "to_decimal") else Decimal(value or 0)
 
 
 def statement_books(organization, days: list[dt.date], *, accounts: list, currency: str) -> dict[dt.date, dict]:
     """For each day, over the organization's booked entries: `totals` (code -> (debits, credits) up
     to the end of that day), `units` ((code, asset) -> units held on crypto asset accounts) and
     `settled` (code -> debits - credits on entries that also move a crypto asset account). One
-    aggregation; its $match leads with the organization (the collection's index and shard key)."""
-
-
-    chart = Chart(accounts)
-    crypto_codes = sorted(chart.crypto)
-    days = sorted(set(days))
-    cutoffs = [end_of_day(day) for day in days]
-    zero = Decimal128("0")
-    group: dict = {"_id": {"code": "$line_items.account_code", "asset": "$line_items.asset",
-                           "crypto": "$touches_crypto"}}
-    for index, cutoff in enumerate(cutoffs):
-        inside = {"$lt": ["$date", cutoff]}
-        units = {"$ifNull": ["$line_items.quantity", zero]}
-        group[f"d{index}"] = {"$sum": {"$cond": [inside, "$line_items.debit_amount", zero]}}
-        group[f"c{index}"] = {"$sum": {"$cond": [inside, "$line_items.credit_amount", zero]}}
-        # Units in on a debit, out on a credit.
-        group[f"u{index}"] = {"$sum": {"$cond": [inside, {"$cond": [{"$gt": ["$line_items.debit_amount", zero]},
-                                                                     units, {"$subtract": [zero, units]}]}, zero]}}
-    pipeline = [
-        {"$match": {**booked_match(organization_id=organization.pk), "currency": currency,
-                    "date": {"$lt": cutoffs[-1]}}},
-        {"$addFields": {"touches_crypto": {"$gt": [{"$size": {"$filter": {
-            "input": "$line_items", "as": "line", "cond": {"$in": ["$$line.account_code", crypto_codes]}}}}, 0]}}},
-        {"$unwind": "$line_items"},
-        {"$group": group},
-    ]
-    collection, session = _collection(JournalEntry)
-    books = {day: {"totals": {}, "units": {}, "settled": {}} for day in days}
-    for row in collection.aggregate(pipeline, session=session):
-        code, asset, touches = row["_id"]["code"], row["_id"].get("asset") or "", row["_id"].get("crypto")
-        for index, day in enumerate(days):
-            debit, credit = _decimal(row[f"d{index}"]), _decimal(row[f"c{index}"])
-            if not debit and not credit:
-                continue
-            book = books[day]
-            old_debit, old_credit = book["totals"].get(code, (Decimal(0), Decimal(0)))
-            book["totals"][code] = (old_debit + debit, old_credit + credit)
-            if asset and code in chart.crypto:
-                book["units"][(code, asset)] = book["units"].get((code, asset), Decimal(0)) + _decimal(row[f"u{index}"])
-            if touches:
-                book["settled"][code] = book["settled"].get(code, Decimal(0)) + debit - credit
-    return books
+    aggregation, in the ledger (ledger.selectors.line_totals_on_days)."""
+    return line_totals_on_days(organization_id=organization.pk, days=days, currency=currency,
+                               crypto_codes=sorted(Chart(accounts).crypto))
 
 
 def _statement_snapshots(organization, days: list[dt.date], *, currency: str):
     """(chart, {day: Snapshot}, {day: settled}) with the crypto units valued at each day's price."""
-
     accounts = statement_chart(organization)
     books = statement_books(organization, days, accounts=accounts, currency=currency)
     assets = {asset for book in books.values() for (_, asset) in book["units"]}
@@ -177,7 +131,6 @@ def _statement_snapshots(organization, days: list[dt.date], *, currency: str):
 
 def balance_sheet_for(organization, *, as_of: dt.date, compare_dates: list[dt.date], currency: str | None = None):
     """The organization's balance sheet; `currency` defaults to its reporting fiat."""
-
     currency = currency or organization.reporting_fiat
     days = [as_of, *compare_dates]
     accounts, snapshots, _ = _statement_snapshots(organization, days, currency=currency)
@@ -185,7 +138,6 @@ def balance_sheet_for(organization, *, as_of: dt.date, compare_dates: list[dt.da
 
 
 def _periods(organization, periods: list[tuple[dt.date, dt.date]], *, currency: str):
-
     days = [day for start, end in periods for day in (start - dt.timedelta(days=1), end)]
     accounts, snapshots, settled = _statement_snapshots(organization, days, currency=currency)
     result = []
@@ -194,7 +146,7 @@ def _periods(organization, periods: list[tuple[dt.date, dt.date]], *, currency: 
         codes = set(settled[opening]) | set(settled[closing])
         moved = {code: settled[closing].get(code, Decimal(0)) - settled[opening].get(code, Decimal(0))
                  for code in codes}
-        pnl = {a.code for a in accounts if a.account_type in ("revenue", "expense")}
+        pnl = {a.code for a in accounts if a.account_type in (AccountType.REVENUE, AccountType.EXPENSE)}
         result.append(Period(start, end, snapshots[opening], snapshots[closing],
                              {code: amount for code, amount in moved.items() if amount and code in pnl}))
     return accounts, result
@@ -203,7 +155,6 @@ def _periods(organization, periods: list[tuple[dt.date, dt.date]], *, currency: 
 def income_statement_for(organization, *, start: dt.date, end: dt.date,
                          compare_periods: list[tuple[dt.date, dt.date]], include_fair_value: bool = True,
                          currency: str | None = None):
-
     currency = currency or organization.reporting_fiat
     accounts, periods = _periods(organization, [(start, end), *compare_periods], currency=currency)
     return income_statement(accounts, periods, currency=currency, include_fair_value=include_fair_value)
@@ -211,7 +162,6 @@ def income_statement_for(organization, *, start: dt.date, end: dt.date,
 
 def cash_flow_for(organization, *, start: dt.date, end: dt.date, compare_periods: list[tuple[dt.date, dt.date]],
                   currency: str | None = None):
-
     currency = currency or organization.reporting_fiat
     accounts, periods = _periods(organization, [(start, end), *compare_periods], currency=currency)
     return cash_flow(accounts, periods, currency=currency)
@@ -219,7 +169,6 @@ def cash_flow_for(organization, *, start: dt.date, end: dt.date, compare_periods
 
 def financial_statement_list(actor, *, kind: str | None = None):
     """The stored statements of the actor's organization (core.tenancy), newest first."""
-
     queryset = FinancialStatement.objects.for_actor(actor)
     if kind:
         queryset = queryset.filter(kind=kind)
@@ -228,5 +177,4 @@ def financial_statement_list(actor, *, kind: str | None = None):
 
 def tax_report_list(actor):
     """The tax reports of the actor's organization (core.tenancy), newest first."""
-
     return TaxReport.objects.for_actor(actor).order_by("-created_at", "-id")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reporting import views
+from reporting import portfolio_views, views
 
 urlpatterns = [
     path("app/tax-reports/", views.tax_report_page, name="backoffice-tax-reports"),
@@ -14,4 +14,6 @@ urlpatterns = [
          name="backoffice-income-statement"),
     path("app/reports/cash-flow/", views.statement_page, {"slug": "cash-flow"}, name="backoffice-cash-flow"),
     path("app/reports/<slug:slug>/save/", views.statement_save, name="backoffice-statement-save"),
+    path("app/portfolio/", portfolio_views.portfolio_page, name="backoffice-portfolio"),
+    path("app/portfolio/value-chart/", portfolio_views.portfolio_value_chart, name="backoffice-portfolio-value-chart"),
 ]

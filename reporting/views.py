@@ -12,14 +12,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core import permissions
-from core.jsonapi.errors import ApiError
+from core.errors import DomainError, ErrorCode, InvalidInput
+from core.http_status import http_status_of
 from ledger.cost_basis import METHODS
-from reporting.models import TaxReportType
-from reporting.selectors import tax_report_list
-from reporting.services import tax_report_request
+from reporting.models import StatementKind, TaxReportType
+from reporting.selectors import financial_statement_list, tax_report_list
+from reporting.services import (
+    financial_statement_compute,
+    financial_statement_create,
+    statement_request_clean,
+    tax_report_request,
+)
+from reporting.statement_exports import TITLES, statement_chart_data, statement_rows
+from reporting.statements import statement_as_json
 
 PAGE_ROWS = 50
 
@@ -28,7 +37,7 @@ def _date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        raise ApiError(422, "invalid_date", f"Not a date (YYYY-MM-DD): {value[:20]!r}") from None
+        raise InvalidInput(ErrorCode.INVALID_DATE, f"Not a date (YYYY-MM-DD): {value[:20]!r}") from None
 
 
 def _require_books(user) -> None:
@@ -57,7 +66,7 @@ def tax_report_generate_form(request):
     if not permissions.can_work_books(request.user):
         raise PermissionDenied("Tax reports are for accountants, managers and admins.")
     data = request.POST
-    error = ""
+    error, status = "", 200
     try:
         year = data.get("year", "").strip()
         tax_report_request(
@@ -65,10 +74,10 @@ def tax_report_generate_form(request):
             anchor=_date(data.get("date", "")), year=int(year) if year.isdigit() else None,
             start=_date(data.get("start_date", "")), end=_date(data.get("end_date", "")),
         )
-    except ApiError as exc:
-        error = exc.message
+    except DomainError as exc:
+        error, status = exc.message, http_status_of(exc)
     return render(request, "reporting/_tax_reports_panel.html", _context(request, error=error, form=data),
-                  status=422 if error else 200)
+                  status=status)
 
 
 @login_required
@@ -87,8 +96,8 @@ def tax_report_row(request, report_id):
 # statement (POST) and links to its Excel and PDF.
 # =====================================================================================================
 
-STATEMENT_PAGES = {"balance-sheet": "BALANCE_SHEET", "income-statement": "INCOME_STATEMENT",
-                   "cash-flow": "CASH_FLOW"}
+STATEMENT_PAGES = {"balance-sheet": StatementKind.BALANCE_SHEET, "income-statement": StatementKind.INCOME_STATEMENT,
+                   "cash-flow": StatementKind.CASH_FLOW}
 STATEMENT_RECENT_ROWS = 10
 
 
@@ -96,13 +105,9 @@ def _statement_request(kind: str, data):
     """The picker's fields as a cleaned request (reporting.services.statement_request_clean):
     balance sheet `as_of` and `compare_as_of`; periods `start_date`, `end_date`, `compare_start`,
     `compare_end`; `no_compare` drops the comparison; empty fields take the defaults."""
-    from django.utils import timezone
-
-    from reporting.services import statement_request_clean
-
     today = timezone.localdate()
     no_compare = bool(data.get("no_compare"))
-    if kind == "BALANCE_SHEET":
+    if kind == StatementKind.BALANCE_SHEET:
         other = _date(data.get("compare_as_of", "").strip())
         compare = [] if no_compare else ([other] if other else None)
         return statement_request_clean(kind=kind, as_of=_date(data.get("as_of", "").strip()) or today, compare=compare)
@@ -110,24 +115,19 @@ def _statement_request(kind: str, data):
     end = _date(data.get("end_date", "").strip()) or today
     first, last = _date(data.get("compare_start", "").strip()), _date(data.get("compare_end", "").strip())
     if (first is None) != (last is None):
-        raise ApiError(422, "invalid_period", "A comparison period needs both its start and its end.")
+        raise InvalidInput(ErrorCode.INVALID_PERIOD, "A comparison period needs both its start and its end.")
     compare = [] if no_compare else ([(first, last)] if first else None)
     return statement_request_clean(kind=kind, start=start, end=end, compare=compare,
                                    include_fair_value=data.get("fair_value", "on") != "off")
 
 
 def _statement_context(request, kind: str, slug: str) -> dict:
-    from reporting.selectors import financial_statement_list
-    from reporting.services import financial_statement_compute
-    from reporting.statement_exports import TITLES, statement_chart_data, statement_rows
-    from reporting.statements import statement_as_json
-
     context = {"kind": kind, "slug": slug, "title": TITLES[kind], "query": request.GET, "error": "",
                "recent": list(financial_statement_list(request.user, kind=kind)[:STATEMENT_RECENT_ROWS])}
     try:
         statement_request = _statement_request(kind, request.GET)
         data = statement_as_json(financial_statement_compute(actor=request.user, request=statement_request))
-    except ApiError as exc:
+    except DomainError as exc:
         context["error"] = exc.message
         return context
     context.update(picked=statement_request, data=data, rows=statement_rows(data),
@@ -140,13 +140,13 @@ def _statement_context(request, kind: str, slug: str) -> dict:
 
 def _save_fields(picked) -> dict:
     """What the save button posts back: exactly the statement on screen."""
-    if picked.kind == "BALANCE_SHEET":
+    if picked.kind == StatementKind.BALANCE_SHEET:
         fields = {"as_of": picked.as_of.isoformat()}
         if picked.compare_dates:
             fields["compare_as_of"] = picked.compare_dates[0].isoformat()
     else:
         fields = {"start_date": picked.start.isoformat(), "end_date": picked.end.isoformat()}
-        if picked.kind == "INCOME_STATEMENT":
+        if picked.kind == StatementKind.INCOME_STATEMENT:
             fields["fair_value"] = "on" if picked.include_fair_value else "off"
         if picked.compare_periods:
             fields["compare_start"], fields["compare_end"] = (day.isoformat() for day in picked.compare_periods[0])
@@ -171,8 +171,6 @@ def statement_page(request, slug: str):
 @login_required
 @require_POST
 def statement_save(request, slug: str):
-    from reporting.services import financial_statement_create
-
     kind = STATEMENT_PAGES.get(slug)
     if kind is None:
         raise Http404
@@ -182,10 +180,10 @@ def statement_save(request, slug: str):
         cleaned = _statement_request(kind, request.POST)
         stored = financial_statement_create(
             actor=request.user, kind=kind, as_of=cleaned.as_of, start=cleaned.start, end=cleaned.end,
-            compare=list(cleaned.compare_dates) if kind == "BALANCE_SHEET" else list(cleaned.compare_periods),
+            compare=list(cleaned.compare_dates) if kind == StatementKind.BALANCE_SHEET else list(cleaned.compare_periods),
             include_fair_value=cleaned.include_fair_value)
-    except ApiError as exc:
+    except DomainError as exc:
         # htmx swaps only 2xx answers: the error is shown in place, a plain form post gets the status.
         return render(request, "reporting/_statement_saved.html", {"error": exc.message},
-                      status=200 if request.htmx else exc.status)
+                      status=200 if request.htmx else http_status_of(exc))
     return render(request, "reporting/_statement_saved.html", {"stored": stored})

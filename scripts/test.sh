@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole suite: unit + integration tests, then the browser tests in their own pytest process
 # (Playwright's sync API and pytest-asyncio cannot share one). Extra arguments go to the first run.
+# The first run is spread over one pytest-xdist worker per core (TEST_WORKERS=N to choose, 0 for
+# one process); each worker starts its own database, chain and mail server, and keeps a test file's
+# tests together so module fixtures are built once.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "$@" || status=$?
 BROWSER_TESTS=1 DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/python -m pytest tests/browser -p no:asyncio \
     -W ignore::pytest.PytestConfigWarning || status=$?
 exit $status

@@ -178,7 +178,7 @@ def _private_key_leak_guard():
     from django.core.handlers.base import BaseHandler
     from django.core.mail.message import EmailMessage
 
-    from wallets import keystore, services, transfers
+    from wallets import keystore, transfers
 
     originals = (keystore.private_key_encrypt, keystore.private_key_decrypt, BaseHandler.get_response,
                  EmailMessage.message)
@@ -203,7 +203,7 @@ def _private_key_leak_guard():
         _scan(built.as_string(), f"email {self.subject!r}")
         return built
 
-    keystore.private_key_encrypt = services.private_key_encrypt = encrypt
+    keystore.private_key_encrypt = encrypt
     keystore.private_key_decrypt = transfers.private_key_decrypt = decrypt
     BaseHandler.get_response = get_response
     EmailMessage.message = message
@@ -214,7 +214,7 @@ def _private_key_leak_guard():
     yield
     for logger in loggers:
         logger.removeHandler(handler)
-    keystore.private_key_encrypt = services.private_key_encrypt = originals[0]
+    keystore.private_key_encrypt = originals[0]
     keystore.private_key_decrypt = transfers.private_key_decrypt = originals[1]
     BaseHandler.get_response, EmailMessage.message = originals[2], originals[3]
     log_dir = Path(settings.LOG_DIR)

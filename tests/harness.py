@@ -5,9 +5,13 @@ memory (unless MONGODB_URI names a real one), an anvil node (unless ETH_RPC_URL 
 server on loopback, and keeps every file the app writes in a temporary data folder.
 """
 
+import multiprocessing.process
 import os
 import shutil
+import subprocess
 import tempfile
+
+from pymongo import monitoring
 
 from core import localstack
 
@@ -32,8 +36,16 @@ if USE_ANVIL:
     os.environ["ETH_CHAIN_ID"] = str(localstack.ANVIL_DEV_CHAIN_ID)
 
 
+def _runs_tests(config) -> bool:
+    """Each pytest-xdist worker runs its own stack (database, chain, mail; ports and data folder are
+    chosen when this module loads, once per process); the controller of `-n N` runs no test."""
+    if hasattr(config, "workerinput"):
+        return True
+    return not (config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None))
+
+
 def pytest_configure(config):
-    if USE_EMBEDDED_MONGODB and not hasattr(config, "workerinput"):
+    if USE_EMBEDDED_MONGODB and _runs_tests(config):
         port = int(os.environ["EMBEDDED_MONGODB_PORT"])
         _started.append(
             localstack.start_embedded_mongodb(
@@ -56,11 +68,54 @@ def pytest_report_header(config):
 
 # --- Fast per-test cleanup ---------------------------------------------------------------------------
 # On this backend every Django test case ends with a `flush`, which also re-creates content types,
-# permissions and role groups through post_migrate (~0.8 s per test). Instead, empty every collection
-# and delete only the reference documents (content types, permissions, groups) a test added, keeping
-# the ones migrate created. Same end state, a fraction of the time.
+# permissions and role groups through post_migrate (~0.8 s per test). Instead, empty the collections
+# this test wrote to (a pymongo command listener notes every insert/update/findAndModify target) and
+# delete only the reference documents (content types, permissions, groups) a test added, keeping the
+# ones migrate created. A test that started another process (a task consumer, a crashing sender, a
+# management command in a subprocess) may have written where the listener cannot see, so its
+# teardown checks every collection instead. Same end state as a flush, a fraction of the time.
 REFERENCE_COLLECTIONS = ("django_content_type", "auth_permission", "auth_group", "auth_group_permissions")
 _reference_ids: dict[str, set] = {}
+
+
+class _WrittenCollections(monitoring.CommandListener):
+    """Names of the collections written to since the last cleanup, by any client of this process."""
+
+    def __init__(self):
+        self.names: set[str] = set()
+        self.unknown = True  # nothing is known before the first cleanup: check everything once
+
+    def started(self, event):
+        name, command = event.command_name, event.command
+        if name in ("insert", "update", "findAndModify", "findandmodify"):
+            self.names.add(command[name])
+        elif name == "bulkWrite":
+            self.names.update(ns["ns"].split(".", 1)[1] for ns in command.get("nsInfo", ()))
+        elif name == "aggregate" and any("$out" in stage or "$merge" in stage
+                                         for stage in command.get("pipeline", ())):
+            self.unknown = True
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+_written = _WrittenCollections()
+monitoring.register(_written)
+
+
+def _mark_foreign_writer(original):
+    def start(self, *args, **kwargs):
+        _written.unknown = True
+        return original(self, *args, **kwargs)
+
+    return start
+
+
+subprocess.Popen.__init__ = _mark_foreign_writer(subprocess.Popen.__init__)
+multiprocessing.process.BaseProcess.start = _mark_foreign_writer(multiprocessing.process.BaseProcess.start)
 
 
 def _database():
@@ -77,14 +132,21 @@ def snapshot_reference_documents() -> None:
 
 def clean_database() -> None:
     database = _database()
-    for name in database.list_collection_names():
+    if _written.unknown:
+        names = [name for name in database.list_collection_names()
+                 if database[name].find_one({}, {"_id": 1}) is not None]
+    else:
+        names = sorted(_written.names)
+    for name in names:
         if name == "django_migrations" or name.startswith("system."):
             continue
         collection = database[name]
         if name in _reference_ids:
             collection.delete_many({"_id": {"$nin": list(_reference_ids[name])}})
-        elif collection.find_one({}, {"_id": 1}) is not None:
+        else:
             collection.delete_many({})
+    _written.names.clear()
+    _written.unknown = False
 
 
 def _fast_fixture_teardown(self):

@@ -14,11 +14,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.models import User
 from core import permissions
 from core.admin_base import BackofficeModelAdmin, OrganizationScopedAdmin, fiat_column, quantity_column
-from core.jsonapi.errors import ApiError
-
+from core.errors import DomainError
+from core.http_status import http_status_of
+from wallets.imports import ImportRejected, transactions_import_universal
 from wallets.models import Cryptocurrency, PriceAlert, PriceQuote, Transaction, Wallet
+from wallets.services import price_alert_update
 
 
 @admin.register(Cryptocurrency)
@@ -94,8 +97,6 @@ class UniversalImportForm(forms.Form):
     file = forms.FileField(help_text="Koinly universal CSV")
 
     def __init__(self, *args, actor=None, **kwargs):
-        from accounts.models import User
-
         super().__init__(*args, **kwargs)
         # The members of the staff member's organization (a platform superuser: anyone's); the rows
         # go into the chosen member's organization.
@@ -115,30 +116,27 @@ class TransactionAdmin(OrganizationScopedAdmin):
 
     def import_view(self, request):
         """Upload a Koinly universal CSV: all rows or none; each bad row listed."""
-        from wallets.imports import ImportRejected, transactions_import_universal
-
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = UniversalImportForm(request.POST or None, request.FILES or None, actor=request.user)
-        errors = []
+        errors, status = [], 200
         if request.method == "POST" and form.is_valid():
             try:
                 text = form.cleaned_data["file"].read().decode("utf-8-sig")
                 report = transactions_import_universal(user=form.cleaned_data["user"], text=text)
             except UnicodeDecodeError:
-                errors = ["The file is not UTF-8 text."]
+                errors, status = ["The file is not UTF-8 text."], 400
             except ImportRejected as exc:
-                errors = [f"row {e.row}, {e.column}: {e.reason}" for e in exc.errors]
-            except ApiError as exc:
-                errors = [exc.message]
+                errors, status = [f"row {e.row}, {e.column}: {e.reason}" for e in exc.errors], http_status_of(exc)
+            except DomainError as exc:
+                errors, status = [exc.message], http_status_of(exc)
             else:
                 self.message_user(request, f"Imported {report.created} transaction(s); "
                                            f"{report.duplicates_skipped} duplicate(s) skipped.", messages.SUCCESS)
                 return redirect("admin:wallets_transaction_changelist")
         context = {**self.admin_site.each_context(request), "form": form, "errors": errors,
                    "title": "Import transactions (Koinly universal CSV)", "opts": self.model._meta}
-        return TemplateResponse(request, "wallets/admin/transaction_import.html", context,
-                                status=400 if errors else 200)
+        return TemplateResponse(request, "wallets/admin/transaction_import.html", context, status=status)
 
     list_display = ("transaction_date", "transaction_type", "wallet", "cryptocurrency", quantity_column("amount"),
                     fiat_column("usd_value", description="fiat value"),
@@ -190,14 +188,12 @@ class PriceAlertAdmin(OrganizationScopedAdmin):
 
     @admin.action(description="Re-arm (fire again on the next crossing)", permissions=["change"])
     def rearm(self, request, queryset):
-        from wallets.services import price_alert_update
-
         rearmed = refused = 0
         for alert in queryset:
             try:
                 price_alert_update(actor=request.user, alert=alert, rearm=True)
                 rearmed += 1
-            except ApiError:
+            except DomainError:
                 refused += 1  # e.g. a superuser's selection spanning another organization
         self.message_user(request, f"Re-armed {rearmed} alert(s).", messages.SUCCESS)
         if refused:

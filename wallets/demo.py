@@ -16,10 +16,11 @@ from django.utils import timezone
 from accounts.models import User
 from core.localstack import ANVIL_DEV_CHAIN_ID
 from core.money import quantize_fiat
-from wallets import chain
-from wallets.models import Cryptocurrency, PriceQuote, Transaction, TransactionType, Wallet
+from wallets import chain, external_ids
+from wallets.models import (AlertDirection, Cryptocurrency, PriceAlert, PriceQuote, PriceSource, Transaction,
+                            TransactionSource, TransactionType, TransferDirection, Wallet, WalletType)
 from wallets.prices import price_record
-from wallets.services import wallet_create_with_new_key
+from wallets.services import price_alert_create, wallet_create
 
 FUNDING_ETH = {"manager": Decimal("20"), "employee1": Decimal("5"), "employee2": Decimal("5")}
 # The outside client's one wallet (its own organization, made by accounts.demo).
@@ -70,7 +71,7 @@ def _wallet_of(owner, name: str, report) -> Wallet:
     wallet = (Wallet.objects.for_organization(owner.organization_id).filter(user=owner)
               .select_related("user").order_by("created_at").first())
     if wallet is None:
-        wallet = wallet_create_with_new_key(user=owner, name=name)
+        wallet = wallet_create(user=owner, name=name, wallet_type=WalletType.PRIVATE_KEY)
         report.count("wallets")
     return wallet
 
@@ -102,10 +103,11 @@ def _fund(wallets, eth, report) -> None:
             Transaction.objects.create(
                 transaction_type=TransactionType.TRANSFER, user=wallet.user, organization_id=wallet.organization_id,
                 wallet=wallet, cryptocurrency=eth,
-                amount=amount, transaction_date=timezone.now(), direction="in", hash=tx_hash,
+                amount=amount, transaction_date=timezone.now(), direction=TransferDirection.IN, hash=tx_hash,
                 block_number=receipt["blockNumber"], from_address=treasury, to_address=wallet.address,
-                description="Opening balance from the treasury (dev chain)", source="chain",
-                external_id=f"chain:{tx_hash}:-1:{wallet.address}",
+                description="Opening balance from the treasury (dev chain)", source=TransactionSource.CHAIN,
+                external_id=external_ids.chain_external_id(tx_hash=tx_hash, log_index=external_ids.NATIVE_LOG_INDEX,
+                                                              address=wallet.address),
             )
             Wallet.objects.filter(pk=wallet.pk).update(balance=chain.eth_balance(wallet.address))
             report.count("on-chain fundings")
@@ -131,7 +133,7 @@ def _history(wallets, eth, report) -> None:
             price_at_transaction=price, eth_usd_rate=price, usd_value=value,
             total_cost_usd=value if kind == TransactionType.BUY else None,
             transaction_date=today - dt.timedelta(days=days_ago), rate_timestamp=today - dt.timedelta(days=days_ago),
-            description=description, source="demo", external_id=external_id,
+            description=description, source=TransactionSource.DEMO, external_id=external_id,
             is_business_expense=True if kind == TransactionType.EXPENSE else None,
         ))
     if rows:
@@ -146,22 +148,19 @@ def _prices(rows, eth, report) -> None:
     every organization like market data."""
     days = {(row.transaction_date.date(), row.price_at_transaction) for row in rows}
     for day, price in sorted(days):
-        price_record(symbol=eth.symbol, price=price, day=day, source="demo")
+        price_record(symbol=eth.symbol, price=price, day=day, source=PriceSource.DEMO)
     if days:
         report.count("price quotes", len({day for day, _ in days}))
     if not PriceQuote.objects.for_organization(None).filter(symbol=eth.symbol, day__isnull=True).exists():
-        price_record(symbol=eth.symbol, price=HISTORY[-1][3], source="demo")
+        price_record(symbol=eth.symbol, price=HISTORY[-1][3], source=PriceSource.DEMO)
         report.count("price quotes")
 
 
 def _alerts(report) -> None:
     """One armed price alert for the demo manager (ETH above 3000 USD; the demo price is 2801.25)."""
-    from wallets.models import PriceAlert
-    from wallets.services import price_alert_create
-
     manager = User.objects.filter(username="manager").first()
     if manager is None or PriceAlert.objects.filter(user=manager).exists():
         return
-    price_alert_create(user=manager, symbol="ETH", direction="above", threshold=Decimal("3000"),
+    price_alert_create(user=manager, symbol="ETH", direction=AlertDirection.ABOVE, threshold=Decimal("3000"),
                        fiat=settings.REPORTING_FIAT)
     report.count("price alerts")

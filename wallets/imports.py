@@ -23,11 +23,12 @@ from decimal import Context, Decimal, localcontext
 
 
 from core import money, permissions
-from core.jsonapi.errors import ApiError
+from core.errors import ErrorCode, InvalidInput, NotFound
 from core.transactions import in_transaction
-from wallets import koinly_format
+from wallets import external_ids, koinly_format
 from wallets.events import transactions_imported_event
-from wallets.models import Cryptocurrency, Transaction, TransactionType, Wallet
+from wallets.models import Cryptocurrency, Transaction, TransactionSource, TransactionType, TransferDirection, Wallet
+from wallets.selectors import organization_fiat, transaction_queryset_for
 from wallets.signals import transactions_changed_announce
 
 KIND_TO_TYPE = {
@@ -37,9 +38,9 @@ KIND_TO_TYPE = {
 }
 
 
-class ImportRejected(ApiError):
+class ImportRejected(InvalidInput):
     def __init__(self, errors: list[koinly_format.RowError]):
-        super().__init__(422, "invalid_rows", f"{len(errors)} problem(s) in the file; nothing was imported.",
+        super().__init__(ErrorCode.INVALID_ROWS, f"{len(errors)} problem(s) in the file; nothing was imported.",
                          {"errors": [asdict(e) for e in errors[:500]]})
         self.errors = errors
 
@@ -64,9 +65,8 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
     """`user` (the acting member) imports a file into their organization: into their own books, or
     into `wallet` (one they may record in; the rows then belong to its owner)."""
     if wallet is not None and not permissions.can_view_wallet(user, wallet):
-        raise ApiError(404, "not_found", "Not found.")
-    if not permissions.can_import_transactions(user, wallet):
-        raise ApiError(403, "forbidden", "You cannot import transactions here.")
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
+    permissions.require(permissions.can_import_transactions(user, wallet), "You cannot import transactions here.")
     organization = user.organization
     owner_id = wallet.user_id if wallet is not None else user.pk
     parsed = koinly_format.parse_universal(text)
@@ -93,18 +93,22 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
     report = ImportReport(rows_read=len({m.row for m in parsed.movements}) + parsed.duplicate_rows + parsed.ignored_rows,
                           duplicates_skipped=parsed.duplicate_rows, ignored_fiat_only=parsed.ignored_rows)
     skipped = [{"row": s.row, "reason": s.reason} for s in parsed.skipped]
-    external_ids = {f"import:{owner_id}:{m.identity}": m for m in parsed.movements}
+    by_external_id = {external_ids.import_external_id(owner_id=owner_id, identity=m.identity): m
+                      for m in parsed.movements}
     existing = set(Transaction.objects.for_organization(organization.pk).filter(
-        external_id__in=list(external_ids)).values_list("external_id", flat=True))
+        external_id__in=list(by_external_id)).values_list("external_id", flat=True))
     parts_of_row: dict[int, list[str]] = {}
-    for external_id, movement in external_ids.items():
+    for external_id, movement in by_external_id.items():
         parts_of_row.setdefault(movement.row, []).append(external_id)
     for row, ids in sorted(parts_of_row.items()):
         if all(external_id in existing for external_id in ids):
             report.duplicates_skipped += 1
-            key = external_ids[ids[0]].identity.rsplit(":", 1)[0]
-            what = f"TxHash {external_ids[ids[0]].tx_hash}" if key.startswith("tx:") else (
-                "an identical row" + (f" (copy {key.rsplit('~', 1)[1]} in this file)" if "~" in key else ""))
+            first = by_external_id[ids[0]]
+            key, copy = external_ids.row_key_of_identity(first.identity), None
+            if not external_ids.is_hash_row_key(key):
+                copy = external_ids.row_copy_number(key)
+            what = f"TxHash {first.tx_hash}" if external_ids.is_hash_row_key(key) else (
+                "an identical row" + (f" (copy {copy} in this file)" if copy else ""))
             skipped.append({"row": row, "reason": f"already imported: {what}"})
     report.skipped = sorted(skipped, key=lambda item: item["row"])
     symbols = {m.asset for m in parsed.movements}
@@ -120,7 +124,7 @@ def transactions_import_universal(*, user, text: str, wallet: Wallet | None = No
     made = in_transaction(assets_create)
     assets.update(made)
     report.assets_created += [symbol for symbol in made if symbol not in koinly_format.FIAT]
-    for external_id, movement in external_ids.items():
+    for external_id, movement in by_external_id.items():
         if external_id not in existing:
             rows.append(_transaction(owner_id, organization.pk, wallet, assets[movement.asset], movement,
                                      external_id))
@@ -162,7 +166,7 @@ def _transaction(owner_id, organization_id, wallet, asset, movement, external_id
             transaction_type=TransactionType.EXPENSE, user_id=owner_id, organization_id=organization_id,
             wallet=wallet, cryptocurrency=asset, amount=Decimal(0), fee=movement.amount,
             transaction_date=movement.date, description=movement.description[:2000], hash=movement.tx_hash[:66],
-            usd_value=movement.fiat_value, tax_category=movement.label[:64], source="import",
+            usd_value=movement.fiat_value, tax_category=movement.label[:64], source=TransactionSource.IMPORT,
             external_id=external_id)
     value = movement.fiat_value
     fee_fiat = movement.fee_fiat or Decimal(0)
@@ -172,16 +176,16 @@ def _transaction(owner_id, organization_id, wallet, asset, movement, external_id
         total_cost = value + fee_fiat  # a buy's cost includes its fee
     elif movement.kind == "SELL" and value is not None and fee_fiat:
         usd_value = value - fee_fiat  # net proceeds
-    direction = {"TRANSFER_IN": "in", "TRANSFER_OUT": "out"}.get(movement.kind, "")
+    direction = {"TRANSFER_IN": TransferDirection.IN, "TRANSFER_OUT": TransferDirection.OUT}.get(movement.kind, "")
     return Transaction(
         transaction_type=KIND_TO_TYPE[movement.kind], user_id=owner_id, organization_id=organization_id,
         wallet=wallet, cryptocurrency=asset,
         amount=movement.amount, transaction_date=movement.date, description=movement.description[:2000],
         fee=movement.fee, hash=movement.tx_hash[:66], direction=direction, usd_value=usd_value,
         price_at_transaction=_unit_price(value, movement.amount),
-        total_cost_usd=total_cost, tax_category=movement.label[:64], source="import", external_id=external_id,
-        from_address=wallet.address if wallet and direction == "out" else "",
-        to_address=wallet.address if wallet and direction == "in" else "",
+        total_cost_usd=total_cost, tax_category=movement.label[:64], source=TransactionSource.IMPORT, external_id=external_id,
+        from_address=wallet.address if wallet and direction == TransferDirection.OUT else "",
+        to_address=wallet.address if wallet and direction == TransferDirection.IN else "",
     )
 
 
@@ -198,8 +202,6 @@ def _unit_price(value: Decimal | None, amount: Decimal) -> Decimal | None:
 def transactions_export_universal(*, user) -> str:
     """The transactions `user` may see (their own; the organization's for books roles), values in
     the organization's reporting fiat."""
-    from wallets.selectors import organization_fiat, transaction_queryset_for
-
     fiat = organization_fiat(user)
     rows = []
     queryset = transaction_queryset_for(user).select_related("cryptocurrency", "wallet")
@@ -208,7 +210,7 @@ def transactions_export_universal(*, user) -> str:
         value = money.plain(tx.usd_value) if tx.usd_value is not None else ""
         row = {"Date": tx.transaction_date.strftime("%Y-%m-%d %H:%M:%S"), "Description": tx.description,
                "TxHash": tx.hash, "Label": tx.tax_category}
-        outgoing = tx.direction == "out" or (tx.wallet is not None and tx.from_address == tx.wallet.address)
+        outgoing = tx.direction == TransferDirection.OUT or (tx.wallet is not None and tx.from_address == tx.wallet.address)
         if tx.transaction_type == TransactionType.EXPENSE and not tx.amount and tx.fee:  # a fee part
             row.update({"Fee Amount": money.plain(tx.fee), "Fee Currency": asset})
             if asset != fiat and value:
@@ -228,7 +230,7 @@ def transactions_export_universal(*, user) -> str:
         if tx.transaction_type in (TransactionType.INCOME, TransactionType.EXPENSE, TransactionType.TRANSFER) and value:
             row.update({"Net Worth Amount": value, "Net Worth Currency": fiat})
         if tx.fee:
-            row.update({"Fee Amount": money.plain(tx.fee), "Fee Currency": "ETH" if tx.source == "chain" else asset})
+            row.update({"Fee Amount": money.plain(tx.fee), "Fee Currency": "ETH" if tx.source == TransactionSource.CHAIN else asset})
         rows.append(row)
     return koinly_format.write_universal(rows)
 

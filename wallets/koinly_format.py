@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from core.currencies import REPORTING_FIATS
+from wallets import external_ids
 
 HEADER = ["Date", "Sent Amount", "Sent Currency", "Received Amount", "Received Currency", "Fee Amount",
           "Fee Currency", "Net Worth Amount", "Net Worth Currency", "Label", "Description", "TxHash"]
@@ -145,10 +146,10 @@ def parse_universal(text: str) -> ParseResult:
                                                              f"(same TxHash {cells['TxHash']}, same content)"))
                 continue
             hashed_rows[fingerprint] = row_number
-            key, first_part = f"tx:{tx_hash}", next_part.get(tx_hash, 0)
+            key, first_part = external_ids.hash_row_key(tx_hash), next_part.get(tx_hash, 0)
         else:
             n = occurrences[fingerprint] = occurrences.get(fingerprint, 0) + 1
-            key, first_part = (f"row:{fingerprint}" if n == 1 else f"row:{fingerprint}~{n}"), 0
+            key, first_part = external_ids.fingerprint_row_key(fingerprint, copy=n), 0
         movements = _row_movements(cells, row_number, key, result, first_part)
         if movements is not None:
             if tx_hash:
@@ -238,7 +239,7 @@ def _row_movements(cells: dict, row: int, key: str, result: ParseResult, first_p
             movements.append(Movement("EXPENSE", fee_ccy, fee, label="fee", **{k: v for k, v in base.items()
                                                                                if k != "label"}))
     for part, movement in enumerate(movements, start=first_part):
-        movement.identity = f"{key}:{part}"
+        movement.identity = external_ids.row_identity(row_key=key, part=part)
     return movements
 
 

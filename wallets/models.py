@@ -10,9 +10,11 @@ or one organization's own (entered by hand or imported).
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 
+from core import permissions
 from core.money import FIAT_AMOUNT, TOKEN_AMOUNT
 from core.tenancy import OrganizationOwned, OrganizationQuerySet
 
@@ -107,6 +109,22 @@ class TransactionStatus(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
+class TransactionSource(models.TextChoices):
+    """Where a transaction row came from."""
+
+    CHAIN = "chain", "Chain"
+    IMPORT = "import", "Import"
+    MANUAL = "manual", "Manual"
+    DEMO = "demo", "Demo"
+
+
+class TransferDirection(models.TextChoices):
+    """A transfer into or out of the owner's holdings (empty: not a transfer, or known by addresses)."""
+
+    IN = "in", "In"
+    OUT = "out", "Out"
+
+
 class Transaction(OrganizationOwned):
     transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
     # The owner. Rows imported from an exchange export belong to a user without being in a wallet.
@@ -123,8 +141,8 @@ class Transaction(OrganizationOwned):
     log_index = models.IntegerField(null=True, blank=True)
     from_address = models.CharField(max_length=42, blank=True, default="")
     to_address = models.CharField(max_length=42, blank=True, default="")
-    # For transfers: "in" or "out" of the owner's holdings (imported rows have no addresses).
-    direction = models.CharField(max_length=3, blank=True, default="")
+    # For transfers: in or out of the owner's holdings (imported rows have no addresses).
+    direction = models.CharField(max_length=3, blank=True, default="", choices=TransferDirection.choices)
     gas_fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
     gas_price = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
     gas_used = models.BigIntegerField(null=True, blank=True)
@@ -145,8 +163,7 @@ class Transaction(OrganizationOwned):
     usd_value = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
     total_cost_usd = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
     rate_timestamp = models.DateTimeField(null=True, blank=True)
-    # Where the row came from: "chain", "import", "manual", "demo".
-    source = models.CharField(max_length=16, default="manual")
+    source = models.CharField(max_length=16, choices=TransactionSource.choices, default=TransactionSource.MANUAL)
     # Identity of the row, unique per organization (e.g. chain:<hash>:<log index>:<wallet address> or
     # demo:<n>): makes every import and monitor pass idempotent.
     external_id = models.CharField(max_length=200, null=True, blank=True)
@@ -178,8 +195,6 @@ class Transaction(OrganizationOwned):
                 self.user_id = self.user_id or owner.user_id
                 self.organization_id = self.organization_id or owner.organization_id
         if self.organization_id is None and self.user_id is not None:
-            from django.contrib.auth import get_user_model
-
             member = get_user_model().objects.filter(pk=self.user_id).only("organization_id").first()
             self.organization_id = member.organization_id if member is not None else None
         super().save(*args, **kwargs)
@@ -260,17 +275,29 @@ class PriceQuoteQuerySet(OrganizationQuerySet):
         return self.filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
 
     def for_actor(self, actor):
-        from core import permissions
-
         if not permissions.can_use_backoffice(actor):
             return self.none()
         return self.for_organization(actor.organization_id)
 
 
+class PriceSource(models.TextChoices):
+    """Where a price quote came from. The price API and the demo's market data are shared; the
+    others an organization makes itself (ORGANIZATION_PRICE_SOURCES)."""
+
+    COINGECKO = "coingecko", "Price API"
+    DEMO = "demo", "Demo market data"
+    MANUAL = "manual", "Entered by hand"
+    IMPORT = "import", "Imported (CSV)"
+    TRADE = "trade", "Taken from a transaction"
+
+
+# Sources of quotes an organization makes itself (they need one); the others are shared market data.
+ORGANIZATION_PRICE_SOURCES = (PriceSource.MANUAL, PriceSource.IMPORT, PriceSource.TRADE)
+
+
 class PriceQuote(models.Model):
-    """A price of one asset in a fiat currency: the latest (`day` empty) or a daily close. Sources:
-    "coingecko" (the price API), "demo" (the demo's market data), "manual" (entered by hand),
-    "import" (CSV), "trade" (taken from a transaction).
+    """A price of one asset in a fiat currency: the latest (`day` empty) or a daily close, from one
+    of the PriceSource sources.
 
     `organization` empty: shared market data every organization sees. Set: that organization's own
     quote (manual, import), seen only by it; on the same day its own quote wins over a shared one."""
@@ -281,7 +308,7 @@ class PriceQuote(models.Model):
     fiat = models.CharField(max_length=3, default="USD")
     day = models.DateField(null=True, blank=True)
     price = models.DecimalField(**FIAT_AMOUNT)
-    source = models.CharField(max_length=16, default="manual")
+    source = models.CharField(max_length=16, choices=PriceSource.choices, default=PriceSource.MANUAL)
     fetched_at = models.DateTimeField(auto_now=True)
 
     objects = models.Manager.from_queryset(PriceQuoteQuerySet)()

@@ -23,15 +23,17 @@ from web3 import Web3
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from core.money import format_quantity
-from wallets import chain
+from wallets import chain, external_ids
 from wallets.events import transaction_event
 from wallets.models import (
     ChainCheckpoint,
     Cryptocurrency,
     OutgoingTransfer,
     Transaction,
+    TransactionSource,
     TransactionStatus,
     TransactionType,
+    TransferDirection,
     TransferStatus,
     Wallet,
 )
@@ -149,7 +151,7 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
 
 def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
     tx_hash = tx["hash"].to_0x_hex()
-    external_id = f"chain:{tx_hash}:{log_index}:{wallet.address}"
+    external_id = external_ids.chain_external_id(tx_hash=tx_hash, log_index=log_index, address=wallet.address)
     outgoing = sender == wallet.address
     fee = chain.wei_to_eth(receipt["gasUsed"] * receipt["effectiveGasPrice"]) if outgoing else None
     status = TransactionStatus.CONFIRMED if receipt["status"] == 1 else TransactionStatus.FAILED
@@ -183,8 +185,8 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
             transaction_type=TransactionType.TRANSFER, user_id=wallet.user_id,
             organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=asset,
             amount=amount, transaction_date=when, hash=tx_hash, log_index=None if log_index < 0 else log_index,
-            from_address=sender, to_address=receiver or "", source="chain", external_id=external_id,
-            direction="out" if outgoing else "in",
+            from_address=sender, to_address=receiver or "", source=TransactionSource.CHAIN, external_id=external_id,
+            direction=TransferDirection.OUT if outgoing else TransferDirection.IN,
             description=("Internal transfer between your wallets" if internal
                          else f"{'Sent to' if outgoing else 'Received from'} {receiver if outgoing else sender}"),
             **facts,

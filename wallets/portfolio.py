@@ -1,65 +1,24 @@
-"""Portfolio positions with average cost, from plain movements (pure Python, no Django).
+"""Prices by day, the value of holdings over time and their performance, from plain movements (pure
+Python, no Django). Cost basis and realised P&L are not computed here: they come from the books'
+cost-basis engine (ledger.cost_basis, read by reporting.portfolio).
 
-Average cost: acquisitions (buys, income, transfers in) add quantity and cost; disposals (sells,
-expenses, transfers out) remove quantity and the proportional share of cost. Transfers between the
-owner's own wallets are not movements here."""
+A movement is a dict: kind, asset, quantity (positive), value (its fiat value or None: then the
+day's price), date (aware datetime) and day (its calendar day in the organization's time zone).
+Kinds:
+- flows, money put in or taken out: BUY, INCOME, IN (+) and SELL, EXPENSE, OUT (-);
+- LOSS (-): units that leave without money coming back (a fee paid in crypto, lost coins): a loss
+  in the performance, not a withdrawal;
+- MOVE_IN (+) / MOVE_OUT (-): a transfer between two wallets of the same holder, no flow.
+Only confirmed transactions are movements: pending ones are not held yet."""
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 
-ACQUISITIONS = {"BUY", "INCOME", "IN"}
-DISPOSALS = {"SELL", "EXPENSE", "OUT"}
-
-
-@dataclass
-class Position:
-    asset: str
-    quantity: Decimal = Decimal(0)
-    cost: Decimal = Decimal(0)  # total invested still held, in fiat
-
-    @property
-    def average_price(self) -> Decimal | None:
-        return self.cost / self.quantity if self.quantity > 0 else None
-
-
-def positions_from(movements: list[dict]) -> dict[str, Position]:
-    """movements: dicts with kind (BUY, SELL, INCOME, EXPENSE, IN, OUT), asset, quantity, value
-    (fiat value or None, known for acquisitions), in date order."""
-    positions: dict[str, Position] = {}
-    for move in movements:
-        position = positions.setdefault(move["asset"], Position(move["asset"]))
-        quantity = move["quantity"]
-        if move["kind"] in ACQUISITIONS:
-            position.quantity += quantity
-            position.cost += move.get("value") or Decimal(0)
-        elif move["kind"] in DISPOSALS and position.quantity > 0:
-            share = min(quantity / position.quantity, Decimal(1))
-            position.cost -= position.cost * share
-            position.quantity -= quantity
-        elif move["kind"] in DISPOSALS:
-            position.quantity -= quantity
-    return positions
-
-
-def valued(positions: dict[str, Position], prices: dict[str, Decimal | None]) -> list[dict]:
-    rows = []
-    for asset, position in sorted(positions.items()):
-        price = prices.get(asset)
-        value = position.quantity * price if price is not None else None
-        rows.append({
-            "asset": asset, "quantity": position.quantity, "average_buy_price": position.average_price,
-            "total_invested": position.cost, "current_price": price, "current_value": value,
-            "unrealized_gain_loss": value - position.cost if value is not None else None,
-        })
-    return rows
-
-
-# --- prices by day, value history, performance ------------------------------------------------------
-SIGNS = {**{kind: 1 for kind in ACQUISITIONS}, **{kind: -1 for kind in DISPOSALS}}
+FLOW_SIGNS = {"BUY": 1, "INCOME": 1, "IN": 1, "SELL": -1, "EXPENSE": -1, "OUT": -1}
+SIGNS = {**FLOW_SIGNS, "LOSS": -1, "MOVE_IN": 1, "MOVE_OUT": -1}
 MICROSECOND = dt.timedelta(microseconds=1)
 
 
@@ -128,9 +87,9 @@ def window_performance(movements: list[dict], book: PriceBook, *, start: dt.date
         ROI = P&L / (V_start + sum(w_i * F_i)),  w_i = (end - t_i) / (end - start)
 
     V_start: quantities held before `start` at the price of start's day; V_end: quantities held at
-    `end` at the current price. Flows F_i are movements from outside during the window (buys, income,
-    transfers in: +; sells, expenses, transfers out: -) at their recorded fiat value, else quantity
-    times that day's price. So money put in or taken out is not counted as gain or loss. The ROI
+    `end` at the current price. Flows F_i are the flow movements during the window (money put in: +,
+    taken out: -) at their recorded fiat value, else quantity times that day's price. So money put in
+    or taken out is not counted as gain or loss; a LOSS (a fee paid in crypto) is. The ROI
     denominator is the Modified Dietz average capital (each flow weighted by the share of the window
     it was invested); no ROI when that capital is not positive. An asset missing a price it needs
     (at start, now, or for a flow) is listed in `unpriced` and left out of every figure."""
@@ -146,15 +105,17 @@ def window_performance(movements: list[dict], book: PriceBook, *, start: dt.date
     unpriced = []
     for asset in assets:
         held_before = sum((_signed(m) for m in before if m["asset"] == asset), Decimal(0))
-        flows = [m for m in in_window if m["asset"] == asset]
-        held_after = held_before + sum((_signed(m) for m in flows), Decimal(0))
+        moves = [m for m in in_window if m["asset"] == asset]
+        held_after = held_before + sum((_signed(m) for m in moves), Decimal(0))
         start_price = book.on(asset, start.date()) if held_before else Decimal(0)
         end_price = book.current(asset) if held_after else Decimal(0)
         flow_values = []
-        for move in flows:
+        for move in moves:
+            if move["kind"] not in FLOW_SIGNS:
+                continue
             value = move.get("value")
             if value is None:
-                price = book.on(asset, move["date"].date())
+                price = book.on(asset, move["day"])
                 value = move["quantity"] * price if price is not None else None
             flow_values.append((move, value))
         if start_price is None or end_price is None or any(value is None for _, value in flow_values):
@@ -163,7 +124,7 @@ def window_performance(movements: list[dict], book: PriceBook, *, start: dt.date
         totals["start_value"] += held_before * start_price
         totals["end_value"] += held_after * end_price
         for move, value in flow_values:
-            sign = SIGNS[move["kind"]]
+            sign = FLOW_SIGNS[move["kind"]]
             totals["inflows" if sign > 0 else "outflows"] += value
             weight = Decimal((end - move["date"]) // MICROSECOND) / length if length > 0 else Decimal(1)
             weighted_flows += sign * value * weight

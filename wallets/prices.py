@@ -20,8 +20,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from core.jsonapi.errors import ApiError
-from wallets.models import Cryptocurrency, PriceQuote
+from wallets.models import ORGANIZATION_PRICE_SOURCES, Cryptocurrency, PriceQuote, PriceSource
+from core.errors import ErrorCode, InvalidInput, NotFound, Unavailable
 
 
 class PriceUnavailable(Exception):
@@ -67,10 +67,6 @@ def price_client() -> CoinGeckoClient | None:
     return CoinGeckoClient(settings.PRICE_API_BASE_URL, settings.PRICE_API_KEY, settings.PRICE_API_TIMEOUT_SECONDS)
 
 
-# Sources of quotes an organization makes itself (they need one); the others are shared market data.
-ORGANIZATION_SOURCES = ("manual", "import", "trade")
-
-
 def _organization_id(organization):
     return getattr(organization, "pk", organization)
 
@@ -81,15 +77,15 @@ def quote_preference(quote) -> tuple:
 
 
 def price_record(*, symbol: str, price: Decimal, fiat: str | None = None, day: dt.date | None = None,
-                 source: str = "manual", organization=None) -> PriceQuote:
+                 source: str = PriceSource.MANUAL, organization=None) -> PriceQuote:
     """Store a quote. `organization` (an Organization or its id): the organization's own quote,
-    required for the sources it makes ("manual", "import", "trade"); None: shared market data."""
+    required for the sources it makes (ORGANIZATION_PRICE_SOURCES); None: shared market data."""
     fiat = (fiat or settings.REPORTING_FIAT).upper()
     organization_id = _organization_id(organization)
     if price is None or Decimal(price) < 0:
-        raise ApiError(422, "invalid_price", "A price must be zero or more.")
-    if source in ORGANIZATION_SOURCES and organization_id is None:
-        raise ApiError(422, "organization_required", f"A {source!r} price belongs to an organization.")
+        raise InvalidInput(ErrorCode.INVALID_PRICE, "A price must be zero or more.")
+    if source in ORGANIZATION_PRICE_SOURCES and organization_id is None:
+        raise InvalidInput(ErrorCode.ORGANIZATION_REQUIRED, f"A {str(source)!r} price belongs to an organization.")
     quote, _ = PriceQuote.objects.update_or_create(
         organization_id=organization_id, symbol=symbol.upper(), fiat=fiat, day=day, source=source,
         defaults={"price": Decimal(price)})
@@ -109,7 +105,7 @@ def prices_refresh_current() -> int:
         return 0
     prices = client.current(sorted(assets), settings.REPORTING_FIAT)
     for coin_id, price in prices.items():
-        price_record(symbol=assets[coin_id].symbol, price=price, source="coingecko")
+        price_record(symbol=assets[coin_id].symbol, price=price, source=PriceSource.COINGECKO)
     return len(prices)
 
 
@@ -130,7 +126,7 @@ def price_current(*, symbol: str, fiat: str | None = None, organization=None) ->
         if newest_day is not None:
             quote = min(quotes.filter(day=newest_day.day), key=quote_preference)
     if quote is None:
-        raise ApiError(404, "no_price", f"No {fiat} price for {symbol.upper()}: enter one or configure a price API.")
+        raise NotFound(ErrorCode.NO_PRICE, f"No {fiat} price for {symbol.upper()}: enter one or configure a price API.")
     return quote.price
 
 
@@ -144,12 +140,12 @@ def price_on(*, symbol: str, day: dt.date, fiat: str | None = None, organization
     client = price_client()
     asset = Cryptocurrency.objects.filter(symbol=symbol.upper()).exclude(price_api_id="").first()
     if client is None or asset is None:
-        raise ApiError(404, "no_price", f"No {fiat} price for {symbol.upper()} on {day}.")
+        raise NotFound(ErrorCode.NO_PRICE, f"No {fiat} price for {symbol.upper()} on {day}.")
     try:
         price = client.historical(asset.price_api_id, day, fiat)
     except PriceUnavailable as exc:
-        raise ApiError(503, "price_api_unavailable", str(exc)) from None
-    return price_record(symbol=symbol, price=price, fiat=fiat, day=day, source="coingecko").price
+        raise Unavailable(ErrorCode.PRICE_API_UNAVAILABLE, str(exc)) from None
+    return price_record(symbol=symbol, price=price, fiat=fiat, day=day, source=PriceSource.COINGECKO).price
 
 
 def convert(*, symbol: str, amount: Decimal, fiat: str | None = None, day: dt.date | None = None,

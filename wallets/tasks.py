@@ -3,13 +3,15 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
+from wallets.monitoring import monitor_scan
+from wallets.prices import prices_refresh_current
+from wallets.services import price_alerts_check as price_alerts_check_now
+
 
 @db_periodic_task(crontab(minute="*"))
 @lock_task("wallet-monitor")
 def wallet_monitor_scan():
     """Every minute: record new confirmed transfers of monitored wallets (exactly once)."""
-    from wallets.monitoring import monitor_scan
-
     report = monitor_scan()
     return {"from": report.from_block, "to": report.to_block, "recorded": report.recorded,
             "confirmed_sends": report.confirmed_sends}
@@ -19,8 +21,6 @@ def wallet_monitor_scan():
 @lock_task("prices-refresh")
 def prices_refresh():
     """Every 10 minutes: current prices from the price API (does nothing offline)."""
-    from wallets.prices import prices_refresh_current
-
     return prices_refresh_current()
 
 
@@ -28,6 +28,4 @@ def prices_refresh():
 @lock_task("price-alerts")
 def price_alerts_check():
     """Every minute: fire price alerts whose threshold the current stored price has crossed (once each)."""
-    from wallets.services import price_alerts_check as check
-
-    return check()
+    return price_alerts_check_now()

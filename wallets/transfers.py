@@ -22,25 +22,30 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 from eth_account import Account
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 from accounts.sessions import require_approved_session
 from core import permissions
-from core.jsonapi.errors import ApiError
+from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, InvalidRequest, NotFound, Unavailable
 from core.money import quantize_fiat
-from wallets import chain
+from wallets import chain, external_ids
+from wallets.addresses import address_normalise
+from wallets.erc20 import erc20_contract
+from wallets.events import transaction_event
 from wallets.keystore import private_key_decrypt
 from wallets.models import (
     Cryptocurrency,
     NonceCounter,
     OutgoingTransfer,
     Transaction,
+    TransactionSource,
     TransactionStatus,
     TransactionType,
     TransferStatus,
     Wallet,
     WalletType,
 )
-from wallets.services import address_normalise
+from wallets.prices import price_current
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +78,12 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
                   idempotency_key: str) -> tuple[OutgoingTransfer, bool]:
     """`user` (the acting member) sends from `wallet`. Returns (transfer, created). `created` is
     False when the key was seen before."""
-    if not permissions.can_send_from_wallet(user, wallet):
-        raise ApiError(403, "forbidden", "Only the wallet's owner or a manager can send from it.")
+    permissions.require_own(user, wallet)
+    permissions.require(permissions.can_send_from_wallet(user, wallet),
+                        "Only the wallet's owner or a manager can send from it.")
     require_approved_session(session)
     if not idempotency_key or len(idempotency_key) > 200:
-        raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (1-200 characters).")
+        raise InvalidRequest(ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "Send an Idempotency-Key header (1-200 characters).")
     fingerprint = _fingerprint(wallet=str(wallet.pk), to=to, amount=str(amount), asset=asset)
     scoped_key = f"{user.pk}:{idempotency_key}"
     existing = OutgoingTransfer.objects.filter(idempotency_key=scoped_key).first()
@@ -85,26 +91,24 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
         return _replay(existing, fingerprint), False
 
     if wallet.wallet_type != WalletType.PRIVATE_KEY or not wallet.encrypted_private_key:
-        raise ApiError(409, "watch_only_wallet", "This wallet holds no key: sign the transaction in your own wallet.")
+        raise Conflict(ErrorCode.WATCH_ONLY_WALLET, "This wallet holds no key: sign the transaction in your own wallet.")
     to = address_normalise(to)
     token = Cryptocurrency.objects.filter(symbol=asset.upper(), is_active=True).first()
     if token is None:
-        raise ApiError(422, "unknown_asset", f"{asset!r} is not a tracked asset.")
+        raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{asset!r} is not a tracked asset.")
     amount = Decimal(amount)
     if amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-token.decimals)):
-        raise ApiError(422, "invalid_amount", f"The amount must be positive with at most {token.decimals} decimals.")
+        raise InvalidInput(ErrorCode.INVALID_AMOUNT, f"The amount must be positive with at most {token.decimals} decimals.")
     raw_amount = int(amount.scaleb(token.decimals))
 
     try:
         w3 = chain.web3_client()
         max_fee, priority_fee = fee_quote(w3)
         if token.contract_address:
-            from wallets.erc20 import erc20_contract
-
             contract = erc20_contract(w3, token.contract_address)
             token_balance = contract.functions.balanceOf(wallet.address).call()
             if token_balance < raw_amount:
-                raise ApiError(422, "insufficient_funds", f"Balance is {Decimal(token_balance).scaleb(-token.decimals)} {token.symbol}.")
+                raise InvalidInput(ErrorCode.INSUFFICIENT_FUNDS, f"Balance is {Decimal(token_balance).scaleb(-token.decimals)} {token.symbol}.")
             call = contract.functions.transfer(to, raw_amount)
             gas_limit = int(call.estimate_gas({"from": wallet.address}) * 1.2)
             value, data, recipient = 0, call._encode_transaction_data(), Web3.to_checksum_address(token.contract_address)
@@ -112,12 +116,12 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
             gas_limit, value, data, recipient = ETH_TRANSFER_GAS, raw_amount, b"", to
         eth_balance = w3.eth.get_balance(wallet.address)
         if eth_balance < value + gas_limit * max_fee:
-            raise ApiError(422, "insufficient_funds", "The balance does not cover the amount plus the maximum fee.",
+            raise InvalidInput(ErrorCode.INSUFFICIENT_FUNDS, "The balance does not cover the amount plus the maximum fee.",
                            {"balance_eth": str(chain.wei_to_eth(eth_balance)),
                             "needed_eth": str(chain.wei_to_eth(value + gas_limit * max_fee))})
         nonce = nonce_assign(w3=w3, address=wallet.address)
     except chain.ChainError as exc:
-        raise ApiError(503, "chain_unavailable", str(exc)) from None
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
 
     tx = {"to": recipient, "value": value, "data": data, "nonce": nonce, "gas": gas_limit,
           "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee, "chainId": settings.ETH_CHAIN_ID, "type": 2}
@@ -127,8 +131,10 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
         transaction_type=TransactionType.TRANSFER, user_id=wallet.user_id, organization_id=wallet.organization_id,
         wallet=wallet, cryptocurrency=token, amount=amount,
         transaction_date=timezone.now(), hash=tx_hash, from_address=wallet.address, to_address=to,
-        status=TransactionStatus.PENDING, source="chain", description=f"Sent to {to}",
-        external_id=f"chain:{tx_hash}:{'0' if token.contract_address else '-1'}:{wallet.address}",
+        status=TransactionStatus.PENDING, source=TransactionSource.CHAIN, description=f"Sent to {to}",
+        external_id=external_ids.chain_external_id(
+            tx_hash=tx_hash, log_index=0 if token.contract_address else external_ids.NATIVE_LOG_INDEX,
+            address=wallet.address),
     )
     transfer = OutgoingTransfer(
         user=user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=token, to_address=to, amount=amount, idempotency_key=scoped_key,
@@ -143,8 +149,6 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
         return _replay(OutgoingTransfer.objects.get(idempotency_key=scoped_key), fingerprint), False
     pending.save()
     OutgoingTransfer.objects.filter(pk=transfer.pk).update(transaction=pending)
-    from wallets.events import transaction_event
-
     transaction_event("transaction.created", pending)
     _broadcast(transfer)
     transfer.refresh_from_db()
@@ -153,7 +157,7 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
 
 def _replay(transfer: OutgoingTransfer, fingerprint: str) -> OutgoingTransfer:
     if transfer.request_fingerprint != fingerprint:
-        raise ApiError(409, "idempotency_key_reused", "This Idempotency-Key was used for a different request.")
+        raise Conflict(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was used for a different request.")
     if transfer.status == TransferStatus.PREPARED:
         _broadcast(transfer)  # the earlier attempt died before broadcasting: send the same bytes
         transfer.refresh_from_db()
@@ -164,8 +168,6 @@ def _broadcast(transfer: OutgoingTransfer) -> None:
     """Send the stored bytes. Only a definite refusal by the node marks the transfer FAILED; a
     network error or timeout is ambiguous (the node may have it), so it stays PREPARED and the next
     retry sends the same bytes again."""
-    from web3.exceptions import Web3RPCError
-
     try:
         w3 = chain.web3_client()
         w3.eth.send_raw_transaction(transfer.signed_raw_transaction)
@@ -176,7 +178,7 @@ def _broadcast(transfer: OutgoingTransfer) -> None:
         OutgoingTransfer.objects.filter(pk=transfer.pk).update(status=TransferStatus.FAILED, error=str(exc)[:2000])
         Transaction.objects.for_organization(transfer.organization_id).filter(
             wallet_id=transfer.wallet_id, hash=transfer.tx_hash).update(status=TransactionStatus.FAILED)
-        raise ApiError(422, "broadcast_rejected", "The node rejected the transaction.", {"reason": str(exc)[:300]}) from None
+        raise InvalidInput(ErrorCode.BROADCAST_REJECTED, "The node rejected the transaction.", {"reason": str(exc)[:300]}) from None
     except Exception as exc:
         logger.warning("broadcast of %s deferred: %s", transfer.tx_hash, exc)
         return
@@ -203,14 +205,14 @@ def transaction_status(*, tx_hash: str) -> dict:
         except Exception:
             tx = None
         if tx is None:
-            raise ApiError(404, "not_found", "The node does not know this transaction.")
+            raise NotFound(ErrorCode.NOT_FOUND, "The node does not know this transaction.")
         try:
             receipt = w3.eth.get_transaction_receipt(tx_hash)
         except Exception:
             receipt = None
         head = w3.eth.block_number
     except chain.ChainError as exc:
-        raise ApiError(503, "chain_unavailable", str(exc)) from None
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
     result = {"hash": tx_hash, "from_address": tx["from"], "to_address": tx.get("to"),
               "value_eth": chain.wei_to_eth(tx["value"]), "nonce": tx["nonce"], "block_number": tx.get("blockNumber"),
               "status": "pending", "confirmations": 0, "gas_used": None, "effective_gas_price": None, "fee_eth": None}
@@ -232,21 +234,19 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
     from_address, to = address_normalise(from_address), address_normalise(to)
     token = Cryptocurrency.objects.filter(symbol=asset.upper()).first()
     if token is None:
-        raise ApiError(422, "unknown_asset", f"{asset!r} is not a tracked asset.")
+        raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{asset!r} is not a tracked asset.")
     try:
         w3 = chain.web3_client()
         if token.contract_address:
-            from wallets.erc20 import erc20_contract
-
             raw = int(Decimal(amount).scaleb(token.decimals))
             gas = erc20_contract(w3, token.contract_address).functions.transfer(to, raw).estimate_gas({"from": from_address})
         else:
             gas = w3.eth.estimate_gas({"from": from_address, "to": to, "value": chain.eth_to_wei(Decimal(amount))})
         history = w3.eth.fee_history(10, "latest", [10, 50, 90])
     except chain.ChainError as exc:
-        raise ApiError(503, "chain_unavailable", str(exc)) from None
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
     except Exception as exc:
-        raise ApiError(422, "estimate_failed", "The node cannot estimate this transfer.", {"reason": str(exc)[:300]}) from None
+        raise InvalidInput(ErrorCode.ESTIMATE_FAILED, "The node cannot estimate this transfer.", {"reason": str(exc)[:300]}) from None
     base_fee = history["baseFeePerGas"][-1]
     rewards = history["reward"] or [[0, 0, 0]]
     price = _eth_price(fiat, organization)
@@ -261,9 +261,7 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
 
 
 def _eth_price(fiat: str, organization=None) -> Decimal | None:
-    from wallets.prices import price_current
-
     try:
         return price_current(symbol="ETH", fiat=fiat, organization=organization)
-    except ApiError:
+    except DomainError:
         return None

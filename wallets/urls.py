@@ -5,6 +5,4 @@ from wallets import views
 urlpatterns = [
     path("app/wallets/", views.wallet_page, name="backoffice-wallets"),
     path("app/wallets/<oid:wallet_id>/balance/", views.wallet_balance_row, name="backoffice-wallet-balance"),
-    path("app/portfolio/", views.portfolio_page, name="backoffice-portfolio"),
-    path("app/portfolio/value-chart/", views.portfolio_value_chart, name="backoffice-portfolio-value-chart"),
 ]

@@ -1,8 +1,9 @@
 """The one error envelope of the JSON API: {"error": {"code", "message", "details"}}.
 
-Services and routers raise `ApiError` (or `RateLimited`); the handlers registered on the root API
-and `ApiErrorEnvelopeMiddleware` turn every failure, including Django's own 404/405/CSRF answers,
-into the envelope.
+Services and routers raise the domain's errors (`core.errors`), which carry no HTTP status; this
+module is the one place that gives each kind its status. The handlers registered on the root API
+and `ApiErrorEnvelopeMiddleware` turn every failure, including Django's own validation errors and
+404/405/CSRF answers, into the envelope.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from core import errors
+from core.http_status import http_status_of
 
 logger = logging.getLogger("api")
 
@@ -34,23 +39,6 @@ STATUS_CODES = {
 }
 
 
-class ApiError(Exception):
-    """A domain error with its HTTP status, e.g. ApiError(409, "session_not_approved", "...")."""
-
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or {}
-
-
-class RateLimited(ApiError):
-    def __init__(self, retry_after_seconds: int, message: str = "Too many requests; try again later."):
-        super().__init__(429, "rate_limited", message, {"retry_after_seconds": retry_after_seconds})
-        self.retry_after_seconds = retry_after_seconds
-
-
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return JsonResponse(body, status=status)
@@ -64,9 +52,9 @@ def _validation_details(errors: list[dict]) -> dict:
     return {"fields": fields}
 
 
-def _handle_api_error(request: HttpRequest, exc: ApiError):
-    response = error_response(exc.status, exc.code, exc.message, exc.details)
-    if isinstance(exc, RateLimited):
+def _handle_domain_error(request: HttpRequest, exc: errors.DomainError):
+    response = error_response(http_status_of(exc), exc.code, exc.message, exc.details)
+    if isinstance(exc, errors.RateLimited):
         response["Retry-After"] = str(max(1, int(exc.retry_after_seconds)))
     return response
 
@@ -95,6 +83,17 @@ def _handle_http_error(request: HttpRequest, exc: HttpError):
     return error_response(status, STATUS_CODES.get(status, "error"), str(exc))
 
 
+def _handle_django_validation(request: HttpRequest, exc: DjangoValidationError):
+    """A model's `full_clean()` refused a value: 422 with one entry per field, like ninja's own."""
+    if hasattr(exc, "error_dict"):
+        fields = [{"location": ["body", name], "message": message, "type": "invalid"}
+                  for name, messages in exc.message_dict.items() for message in messages]
+    else:
+        fields = [{"location": ["body"], "message": message, "type": "invalid"} for message in exc.messages]
+    message = fields[0]["message"] if len(fields) == 1 else "The request is not valid."
+    return error_response(422, "validation_error", message, {"fields": fields})
+
+
 def _handle_not_found(request: HttpRequest, exc: Exception):
     return error_response(404, "not_found", "Not found.")
 
@@ -115,7 +114,8 @@ def _handle_unexpected(request: HttpRequest, exc: Exception):
 
 def install_exception_handlers(api) -> None:
     api.add_exception_handler(Exception, _handle_unexpected)
-    api.add_exception_handler(ApiError, _handle_api_error)
+    api.add_exception_handler(errors.DomainError, _handle_domain_error)
+    api.add_exception_handler(DjangoValidationError, _handle_django_validation)
     api.add_exception_handler(ValidationError, _handle_validation)
     api.add_exception_handler(HttpError, _handle_http_error)
     api.add_exception_handler(Http404, _handle_not_found)

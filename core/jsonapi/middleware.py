@@ -1,6 +1,8 @@
 """Puts Django's own error answers under /api/ (unknown path 404, 405, CSRF 403, 500) into the
 API's error envelope, so clients parse exactly one error shape."""
 
+import logging
+
 from django.conf import settings
 
 from core.jsonapi.errors import STATUS_CODES, error_response, is_error_envelope
@@ -42,8 +44,6 @@ class ApiErrorEnvelopeMiddleware:
     def process_exception(self, request, exception):
         # Errors raised outside ninja (middleware, URL resolution) on API paths.
         if request.path.startswith(API_PREFIX) and not settings.DEBUG_PROPAGATE_EXCEPTIONS:
-            import logging
-
             logging.getLogger("api").exception("unhandled error on %s %s", request.method, request.path)
             return error_response(500, "internal_error", MESSAGES[500])
         return None

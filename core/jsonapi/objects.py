@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from core.jsonapi.errors import ApiError
+from core.errors import ErrorCode, NotFound
 
 
 def get_object_or_404(queryset: QuerySet, pk):
@@ -10,5 +10,5 @@ def get_object_or_404(queryset: QuerySet, pk):
     are indistinguishable (both 404)."""
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise ApiError(404, "not_found", "Not found.")
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
     return obj

@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.models import AuditLogEntry, Notification, User, UserSession
 from accounts.sessions import require_approved_session
-from core.jsonapi.errors import ApiError
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,8 @@ def test_resend_verification_is_rate_limited_and_says_the_same_for_unknown(clien
 def test_weak_passwords_are_refused_with_details(client, password):
     response = register(client, password=password)
     assert response.status_code == 422 and code_of(response) == "validation_error"
-    assert "password" in response.json()["error"]["details"]["fields"]
+    fields = response.json()["error"]["details"]["fields"]
+    assert fields and all(field["location"] == ["body", "password"] and field["message"] for field in fields)
     assert not User.objects.filter(username="nina").exists()
 
 
@@ -264,7 +265,9 @@ def test_expired_reset_token_and_weak_new_password(client, mailbox, settings):
     post(client, "forgot-password/", {"email": "nina@example.test"})
     token = token_from(mailbox[-1], "/app/reset-password/")
     weak = post(client, "reset-password/", {"token": token, "new_password": "weak"})
-    assert weak.status_code == 422
+    assert weak.status_code == 422 and code_of(weak) == "validation_error"
+    assert {tuple(field["location"]) for field in weak.json()["error"]["details"]["fields"]} == {
+        ("body", "new_password")}
     settings.PASSWORD_RESET_TTL_SECONDS = -1
     post(client, "forgot-password/", {"email": "nina@example.test"})
     expired = post(client, "reset-password/", {"token": token_from(mailbox[-1], "/app/reset-password/"),
@@ -304,7 +307,9 @@ def test_profile_update_changes_only_profile_fields(client, mailbox):
         assert response.status_code == 422
     bad = client.put("/api/auth/profile/", {"wallet_address": "0x123"}, content_type="application/json",
                      HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and code_of(bad) == "validation_error"
+    assert bad.json()["error"]["details"]["fields"] == [
+        {"location": ["body", "wallet_address"], "message": "not an Ethereum address", "type": "invalid"}]
     user = User.objects.get(username="nina")
     assert user.role == "ADMIN" and not user.is_superuser  # of her own organization, from registration
 
@@ -313,7 +318,7 @@ def test_session_approval_gates_private_key_operations(client, mailbox, settings
     verified_user(client, mailbox)
     body = login(client).json()
     session = UserSession.objects.get(pk=body["session_id"])
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         require_approved_session(session)
     assert refused.value.code == "session_not_approved"
     wrong = post(client, "confirm-password/", {"password": "nope"}, token=body["access_token"])
@@ -325,7 +330,7 @@ def test_session_approval_gates_private_key_operations(client, mailbox, settings
     settings.SESSION_APPROVAL_SECONDS = -1
     post(client, "confirm-password/", {"password": STRONG}, token=body["access_token"])
     session.refresh_from_db()
-    with pytest.raises(ApiError):
+    with pytest.raises(DomainError):
         require_approved_session(session)
 
 

@@ -154,6 +154,26 @@ def test_a_manager_invites_users_only_and_plain_users_not_at_all(acme, as_user):
     assert Invitation.objects.count() == 0
 
 
+def test_refused_values_are_reported_at_their_place(acme, as_user, client, mailbox):
+    """One shape for every validation error: details.fields lists {location, message, type}."""
+    _, manager, _ = acme
+
+    def places(response):
+        assert response.status_code == 422 and code_of(response) == "validation_error", response.content
+        fields = response.json()["error"]["details"]["fields"]
+        assert all(field["message"] and field["type"] for field in fields)
+        return [field["location"] for field in fields]
+
+    assert places(as_user(manager)("post", "/api/auth/invitations/", {"email": "not-an-email"})) == [["body", "email"]]
+    assert places(as_user(manager)("get", "/api/auth/invitations/?box=everything")) == [["query", "box"]]
+    as_user(manager)("post", "/api/auth/invitations/", {"email": "newbie@example.test"})
+    wrong_email = client.post("/api/auth/register/", {
+        "username": "newbie", "password": STRONG, "first_name": "New", "last_name": "Bie",
+        "email": "other@example.test", "invitation_token": invitation_token(mailbox, "newbie@example.test")},
+        content_type="application/json")
+    assert places(wrong_email) == [["body", "email"]]
+
+
 def test_a_new_person_registers_from_the_link_into_the_organization(acme, client, as_user, mailbox, organization):
     _, manager, _ = acme
     as_user(manager)("post", "/api/auth/invitations/", {"email": "newbie@example.test"})

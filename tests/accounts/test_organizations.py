@@ -42,7 +42,7 @@ def test_every_member_reads_the_organization(make_user, as_user, organization):
 def test_only_the_admin_changes_the_settings(make_user, as_user, organization):
     for role, extra in (("USER", {}), ("USER", {"is_accountant": True}), ("MANAGER", {})):
         refused = as_user(make_user(role=role, **extra))("put", "/api/auth/organization/", {"name": "Mine now"})
-        assert refused.status_code == 403 and code_of(refused) == "forbidden", role
+        assert refused.status_code == 403 and code_of(refused) == "permission_denied", role
     admin = make_user(role="ADMIN")
     response = as_user(admin)("put", "/api/auth/organization/", {
         "name": "Acme Holdings", "reporting_fiat": "gbp", "cost_basis_method": "uk", "cost_basis_lot_scope": "wallet",
@@ -69,6 +69,9 @@ def test_only_the_admin_changes_the_settings(make_user, as_user, organization):
 def test_bad_settings_are_422(make_user, as_user, organization, body):
     response = as_user(make_user(role="ADMIN"))("put", "/api/auth/organization/", body)
     assert response.status_code == 422, response.content
+    assert response.json()["error"]["code"] == "validation_error"
+    assert all(field["location"][0] == "body" and field["message"]
+               for field in response.json()["error"]["details"]["fields"])
     organization.refresh_from_db()
     assert organization.name == "Acme" and organization.time_zone == "UTC" and organization.primary_color == ""
 

@@ -3,12 +3,13 @@
 import pytest
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
 from accounts.auth_backends import MongoModelBackend
 from accounts.models import AuditLogEntry, Role, User
 from accounts.roles import ROLE_PERMISSIONS, role_groups_sync, role_groups_sync_after_migrate
 from accounts.services import user_create, user_set_role
+from core.errors import Forbidden
 from tests import harness
 
 pytestmark = pytest.mark.django_db
@@ -129,8 +130,9 @@ def test_admin_role_is_not_automatically_superuser():
 def test_only_admins_change_roles(make_user):
     manager = make_user(role=Role.MANAGER)
     user = new_user()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden) as refused:
         user_set_role(user=user, role=Role.ADMIN, actor=manager)
+    assert refused.value.code == "permission_denied"
     user.refresh_from_db()
     assert user.role == Role.USER and not user.is_staff
     assert list(user.groups.values_list("name", flat=True)) == ["USER"]

@@ -41,7 +41,7 @@ def test_every_member_reads_the_organizations_settings_but_only_its_admin_change
         token = access_token_for(member)
         assert _get(client, token)["cost_basis_method"] == "hifo"
         refused = _put(client, token, {"cost_basis_method": "lifo", "department": "Ops"})
-        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
         assert _put(client, token, {"department": "Ops"}).status_code == 200  # their own fields still work
     organization.refresh_from_db()
     assert organization.cost_basis_method == "hifo"

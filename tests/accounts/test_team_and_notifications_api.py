@@ -9,9 +9,9 @@ from accounts.models import AuditLogEntry, Notification
 from accounts.models import User
 from accounts.notifications import notification_create
 from core.models import RealtimeEvent
-from core.jsonapi.errors import ApiError
 from wallets.models import WalletType
 from wallets.services import wallet_create
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +181,7 @@ def test_only_an_admin_makes_someone_an_accountant(team, as_user, make_user):
 
 def test_unverified_employees_cannot_create_wallets(team):
     _, _, mine, _ = team
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         wallet_create(user=mine, name="too early", wallet_type=WalletType.PRIVATE_KEY)
     assert refused.value.code == "employee_not_verified"
     mine.is_verified_by_manager = True

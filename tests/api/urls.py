@@ -7,10 +7,11 @@ from ninja import NinjaAPI, Schema
 
 from config.urls import urlpatterns as real_urlpatterns
 from core.jsonapi.auth import api_auth
-from core.jsonapi.errors import ApiError, RateLimited, install_exception_handlers
+from core.jsonapi.errors import install_exception_handlers
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.types import ObjectIdStr
 from core.models import TaskRun
+from core.errors import Conflict, ErrorCode, RateLimited
 
 probe_api = NinjaAPI(title="probe", urls_namespace="probe-api", docs_url=None)
 install_exception_handlers(probe_api)
@@ -48,7 +49,7 @@ def limited(request):
 
 @probe_api.get("/domain/")
 def domain(request):
-    raise ApiError(409, "session_not_approved", "Confirm your password first.", {"approve_at": "/api/auth/confirm-password/"})
+    raise Conflict(ErrorCode.SESSION_NOT_APPROVED, "Confirm your password first.", {"approve_at": "/api/auth/confirm-password/"})
 
 
 class TaskRunRef(Schema):

@@ -8,10 +8,10 @@ import pytest
 from django.db import connections
 
 from accounts.models import Role
-from core.jsonapi.errors import ApiError
 from ledger import services
 from ledger.models import FinancialAccount
 from ledger.selectors import account_parent_map
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 5
@@ -41,7 +41,7 @@ def test_racing_moves_never_close_a_cycle(make_user, chart):
                 services.account_update(actor=manager, account=FinancialAccount.objects.get(pk=child.pk),
                                         parent_account=parent.account_code)
                 outcomes.append("moved")
-            except ApiError as exc:
+            except DomainError as exc:
                 outcomes.append(exc.code)
             finally:
                 connections.close_all()  # this thread's own connection

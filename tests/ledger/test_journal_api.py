@@ -16,6 +16,7 @@ from core.realtime import Audience, organization_group
 from ledger import services
 from ledger.models import JournalEntry
 from tests.ledger.conftest import entry_body
+from core.errors import Conflict, Forbidden, NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -133,10 +134,10 @@ def test_an_accountant_works_drafts_but_cannot_post_or_reverse(accountant_api, m
     assert response.status_code == 403 and error_code(response) == "permission_denied"
     assert JournalEntry.objects.get().status == "draft"
     assert accountant_api("post", BASE, entry_body(source_key="tx:1:x")).status_code == 403  # source keys: managers
-    with pytest.raises(services.ApiError) as refused:  # the service says the same, whoever calls it
+    with pytest.raises(Forbidden) as refused:  # the service says the same, whoever calls it
         services.journal_entry_create(created_by=accountant_api.user, date=dt.date(2026, 3, 1), description="x",
                                       line_items=entry_body()["line_items"], post=True)
-    assert refused.value.status == 403
+    assert isinstance(refused.value, Forbidden)
     manager_api("post", f"{BASE}{entry['id']}/post/")
     assert accountant_api("post", f"{BASE}{entry['id']}/reverse/").status_code == 403
     assert accountant_api("get", f"{BASE}{entry['id']}/").json()["status"] == "posted"
@@ -223,9 +224,9 @@ def test_another_organizations_entries_are_404_on_every_endpoint(manager_api, ad
         assert [e["id"] for e in caller("get", BASE).json()["items"]] == [mine["id"]]
     assert JournalEntry.objects.get(pk=draft["id"]).status == "draft"
     assert JournalEntry.objects.get(pk=booked["id"]).status == "posted"
-    with pytest.raises(services.ApiError) as refused:  # services refuse it too, whoever calls them
+    with pytest.raises(NotFound) as refused:  # services refuse it too, whoever calls them
         services.journal_entry_post(entry=JournalEntry.objects.get(pk=draft["id"]), actor=manager_api.user)
-    assert refused.value.status == 404
+    assert isinstance(refused.value, NotFound)
     # Their books are untouched: my trial balance and theirs are separate.
     assert manager_api("get", f"{BASE}trial-balance/").json()["rows"] == []
     assert theirs("get", f"{BASE}trial-balance/").json()["total_debit"] == "100"
@@ -295,9 +296,9 @@ def test_the_lock_date_of_one_organization_does_not_lock_another(admin_api, api_
     refused = admin_api("post", BASE, entry_body(date="2026-03-01"))
     assert refused.status_code == 409 and error_code(refused) == "period_locked"
     # An admin sets only their own organization's lock date, even through the service.
-    with pytest.raises(services.ApiError) as elsewhere:
+    with pytest.raises(NotFound) as elsewhere:
         services.ledger_lock_date_set(actor=admin_api.user, organization_id=other.pk, lock_date=dt.date(2026, 12, 31))
-    assert elsewhere.value.status == 404
+    assert isinstance(elsewhere.value, NotFound)
     other.refresh_from_db()
     assert other.lock_date is None
 
@@ -402,7 +403,7 @@ def test_no_event_is_published_for_a_post_that_fails(manager_api):
     stale = JournalEntry.objects.get(pk=entry["id"])
     services.journal_entry_post(entry=JournalEntry.objects.get(pk=entry["id"]), actor=manager_api.user)
     RealtimeEvent.objects.all().delete()
-    with pytest.raises(services.ApiError):
+    with pytest.raises(Conflict):
         services.journal_entry_post(entry=stale, actor=manager_api.user)  # fails inside the transaction
     assert not RealtimeEvent.objects.exists()
 

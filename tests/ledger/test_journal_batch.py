@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Role
-from core.jsonapi.errors import ApiError
 from ledger import services
 from ledger.models import JournalCounter, JournalEntry
+from core.errors import DomainError, Forbidden
 
 pytestmark = pytest.mark.django_db
 
@@ -45,16 +45,16 @@ def test_one_refused_entry_writes_nothing(make_user, chart, bad):
     services.journal_entry_create(created_by=manager, post=True, **spec(dt.date(2026, 1, 5), source_key="taken"))
     before = (JournalEntry.objects.count(), JournalCounter.objects.get(key=f"{chart.pk}:JE-2026").last_number)
     day = bad.pop("date", dt.date(2026, 5, 1))
-    with pytest.raises(ApiError):
+    with pytest.raises(DomainError):
         services.journal_entries_post_batch(created_by=manager, entries=[spec(dt.date(2026, 5, 1)), spec(day, **bad)])
     assert (JournalEntry.objects.count(), JournalCounter.objects.get(key=f"{chart.pk}:JE-2026").last_number) == before
 
 
 @pytest.mark.parametrize("fields", [{}, {"is_accountant": True}])
 def test_only_managers_and_admins_post(make_user, chart, fields):
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         services.journal_entries_post_batch(created_by=make_user(**fields), entries=[spec(dt.date(2026, 5, 1))])
-    assert refused.value.status == 403 and not JournalEntry.objects.exists()
+    assert isinstance(refused.value, Forbidden) and not JournalEntry.objects.exists()
 
 
 def test_the_system_posts_for_the_organization_it_names(make_organization, chart):

@@ -9,9 +9,9 @@ import pytest
 from django.db import connections
 
 from accounts.models import Role
-from core.jsonapi.errors import ApiError
 from ledger import services
 from ledger.models import JournalCounter, JournalEntry
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +61,7 @@ def test_a_failed_post_leaves_no_gap(make_user, chart):
     stale = JournalEntry.objects.get(pk=second.pk)
     services.journal_entry_post(entry=second, actor=manager)
     assert stale.status == "draft"  # in memory: only the conditional write inside the transaction refuses it
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         services.journal_entry_post(entry=stale, actor=manager)
     assert refused.value.code == "entry_not_draft"
     assert JournalCounter.objects.get(key=f"{chart.pk}:JE-2026").last_number == 2  # the number it took was rolled back

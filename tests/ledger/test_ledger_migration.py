@@ -11,6 +11,7 @@ from bson import Decimal128, ObjectId
 from django.apps import apps
 from django.db import connection
 
+from core.errors import Conflict, ErrorCode
 from core.models import Organization
 from ledger import services
 from ledger.models import FinancialAccount, JournalCounter, JournalEntry
@@ -99,11 +100,11 @@ def test_the_moved_books_keep_numbering_where_they_were(old_books):
         created_by=other_manager, date=dt.date(2026, 3, 5), description="newer's first", post=True,
         line_items=[{"account_code": "1110", "debit_amount": 1}, {"account_code": "3100", "credit_amount": 1}])
     assert first.entry_id == "JE-2026-000001"  # its own numbering
-    with pytest.raises(services.ApiError) as locked:  # the moved lock date holds in the oldest organization
+    with pytest.raises(Conflict) as locked:  # the moved lock date holds in the oldest organization
         services.journal_entry_create(
             created_by=manager, date=dt.date(2025, 6, 1), description="too early",
             line_items=[{"account_code": "1110", "debit_amount": 1}, {"account_code": "3100", "credit_amount": 1}])
-    assert locked.value.code == "period_locked"
+    assert locked.value.code == ErrorCode.PERIOD_LOCKED
 
 
 def test_without_any_organization_an_unused_chart_is_dropped(db):

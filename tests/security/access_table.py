@@ -252,3 +252,11 @@ WEBSOCKETS: dict[str, frozenset] = {
     "/ws/admin/user-management/": STAFF,
     "/ws/admin/manager-verification/": STAFF,
 }
+
+# --- Rows of the apps that keep theirs in tests/security/rows/<app>.py -------------------------------
+from tests.security.rows import app_row_modules  # noqa: E402  (after the shared names the modules use)
+
+for _module in app_row_modules():
+    API.update(getattr(_module, "API", {}))
+    PAGES.update(getattr(_module, "PAGES", {}))
+    WEBSOCKETS.update(getattr(_module, "WEBSOCKETS", {}))

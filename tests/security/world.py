@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.test import Client
+
+from tests.security.rows import app_row_modules
 
 SECRET = "ACMESECRET7F3A"  # in the name or description of every object of A
 
@@ -156,6 +159,11 @@ def build_world(*, organization, make_organization, make_user, access_token_for,
         "account": new_account, "entry": new_entry, "posted_entry": new_posted_entry, "tax_report": new_tax_report,
         "statement": new_statement, "employee": new_employee, "invitation": new_invitation,
     }
+    kit = SimpleNamespace(client=client, actors=actors, members=members, ok=_ok, remember=remember,
+                          objects=world.objects)
+    for module in app_row_modules():
+        if hasattr(module, "make_fresh"):
+            world.make_fresh.update(module.make_fresh(kit))
     for make in world.make_fresh.values():
         make()
     remember("manager", members["A:manager"].pk)

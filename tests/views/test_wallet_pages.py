@@ -51,8 +51,10 @@ def test_balance_refresh_with_the_node_down_shows_an_error(client, make_user, se
     wallet = wallet_create(user=owner, name="mine", wallet_type=WalletType.PRIVATE_KEY)
     settings.ETH_RPC_URL = f"http://127.0.0.1:{localstack.free_port()}"
     client.force_login(owner)
-    response = client.post(f"/app/wallets/{wallet.pk}/balance/")
-    assert response.status_code == 200 and b'role="alert"' in response.content
+    response = client.post(f"/app/wallets/{wallet.pk}/balance/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b'role="alert"' in response.content  # htmx swaps only 2xx
+    plain = client.post(f"/app/wallets/{wallet.pk}/balance/")
+    assert plain.status_code == 503 and b'role="alert"' in plain.content
 
 
 def test_wallet_page_needs_login(client):

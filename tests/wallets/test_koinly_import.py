@@ -254,7 +254,7 @@ def test_admin_import_page(make_user, client):
     assert client.get("/admin/wallets/transaction/import/").status_code == 200
     bad = SimpleUploadedFile("bad.csv", (HEADER + "\n2025-01-01,x,ETH,,,,,,,,,\n").encode())
     rejected = client.post("/admin/wallets/transaction/import/", {"user": str(owner.pk), "file": bad})
-    assert rejected.status_code == 400 and b"row 2, Sent Amount" in rejected.content
+    assert rejected.status_code == 422 and b"row 2, Sent Amount" in rejected.content
     good = SimpleUploadedFile("good.csv", GOOD.encode())
     done = client.post("/admin/wallets/transaction/import/", {"user": str(owner.pk), "file": good})
     assert done.status_code == 302

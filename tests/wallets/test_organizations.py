@@ -144,18 +144,18 @@ def test_what_an_accountant_and_a_manager_may_do(acme, api, make_user):
 
     # the accountant works the books: business fields yes; money, wallets and corrections no
     assert accountant("put", f"/api/transactions/{t}/", {"tax_category": "treasury"}).status_code == 200
-    assert code(accountant("put", f"/api/transactions/{t}/", {"amount": "5"})) == (403, "forbidden")
-    assert code(accountant("delete", f"/api/transactions/{t}/")) == (403, "forbidden")
-    assert code(accountant("put", f"/api/wallets/{w}/", {"name": "x"})) == (403, "forbidden")
-    assert code(accountant("delete", f"/api/wallets/{w}/")) == (403, "forbidden")
-    assert code(accountant("post", f"/api/wallets/{w}/monitor/", {"from_block": 1})) == (403, "forbidden")
+    assert code(accountant("put", f"/api/transactions/{t}/", {"amount": "5"})) == (403, "permission_denied")
+    assert code(accountant("delete", f"/api/transactions/{t}/")) == (403, "permission_denied")
+    assert code(accountant("put", f"/api/wallets/{w}/", {"name": "x"})) == (403, "permission_denied")
+    assert code(accountant("delete", f"/api/wallets/{w}/")) == (403, "permission_denied")
+    assert code(accountant("post", f"/api/wallets/{w}/monitor/", {"from_block": 1})) == (403, "permission_denied")
     assert code(accountant("post", "/api/transactions/", {
         "wallet_id": str(w), "asset": "ETH", "transaction_type": "BUY", "amount": "1",
-        "transaction_date": WHEN.isoformat()})) == (403, "forbidden")
+        "transaction_date": WHEN.isoformat()})) == (403, "permission_denied")
     assert code(accountant("post", "/api/blockchain/send-eth/", {"wallet_id": str(w), "to": Account.create().address,
                                                                  "amount": "0.1"}, HTTP_IDEMPOTENCY_KEY="a")) \
-        == (403, "forbidden")
-    assert code(accountant("put", f"/api/exchange-rates/alerts/{al}/", {"threshold": "1"})) == (403, "forbidden")
+        == (403, "permission_denied")
+    assert code(accountant("put", f"/api/exchange-rates/alerts/{al}/", {"threshold": "1"})) == (403, "permission_denied")
     # the manager may: rename, record, correct, and gets past the permission check to send
     assert manager("put", f"/api/wallets/{w}/", {"name": "renamed"}).json()["name"] == "renamed"
     assert manager("put", f"/api/transactions/{t}/", {"amount": "2"}).status_code == 200
@@ -166,7 +166,7 @@ def test_what_an_accountant_and_a_manager_may_do(acme, api, make_user):
     assert row.user_id == acme.owner.pk and row.organization_id == acme.wallet.organization_id
     unapproved = manager("post", "/api/blockchain/send-eth/", {"wallet_id": str(w), "to": Account.create().address,
                                                                "amount": "0.1"}, HTTP_IDEMPOTENCY_KEY="m")
-    assert unapproved.status_code != 404 and unapproved.json()["error"]["code"] != "forbidden"
+    assert unapproved.status_code != 404 and unapproved.json()["error"]["code"] != "permission_denied"
     assert manager("put", f"/api/exchange-rates/alerts/{al}/", {"threshold": "3500"}).status_code == 200
     assert manager("delete", f"/api/transactions/{t}/").status_code == 200
 
@@ -236,7 +236,7 @@ def test_imports_into_a_wallet_follow_who_may_record_there(acme, api, make_user,
 
     assert upload(make_user()).status_code == 404  # a colleague does not see the wallet
     refused = upload(make_user(is_accountant=True))
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
     assert upload(make_user(role="MANAGER")).json()["created"] == 1
     row = Transaction.objects.get(wallet=acme.wallet, source="import")
     assert row.user_id == acme.owner.pk and row.organization_id == acme.wallet.organization_id

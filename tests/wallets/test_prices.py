@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from core.jsonapi.errors import ApiError
 from wallets.models import Cryptocurrency, PriceQuote, WalletType
 from wallets.prices import CoinGeckoClient, PriceUnavailable, price_current, price_on, price_record, prices_refresh_current
 from wallets.services import transaction_create, wallet_create
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,7 @@ def test_offline_by_default_uses_only_the_local_store(organization, settings):
     settings.PRICE_API_BASE_URL = ""
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH", price_api_id="ethereum")
     assert prices_refresh_current() == 0
-    with pytest.raises(ApiError) as missing:
+    with pytest.raises(DomainError) as missing:
         price_current(symbol="ETH", organization=organization)
     assert missing.value.code == "no_price"
     price_record(organization=organization, symbol="ETH", price=Decimal("2400"), day=dt.date(2025, 1, 1))
@@ -103,9 +103,9 @@ def test_offline_by_default_uses_only_the_local_store(organization, settings):
     price_record(organization=organization, symbol="ETH", price=Decimal("2600"))
     assert price_current(symbol="ETH", organization=organization) == Decimal("2600")
     # hand-entered prices are the organization's own: shared lookups and other organizations do not see them
-    with pytest.raises(ApiError):
+    with pytest.raises(DomainError):
         price_current(symbol="ETH")
-    with pytest.raises(ApiError) as unowned:
+    with pytest.raises(DomainError) as unowned:
         price_record(symbol="ETH", price=Decimal("1"))
     assert unowned.value.code == "organization_required"
 
@@ -127,9 +127,10 @@ def test_convert_and_portfolio_value_endpoints(organization, client, make_user, 
     price_record(organization=organization, symbol="ETH", price=Decimal("2000"))
     wallet = wallet_create(user=user, name="w", wallet_type=WalletType.PRIVATE_KEY)
     transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=Decimal("1.5"),
-                       transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+                       price_at_transaction=Decimal("1800"), transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    # Received with its value at the time, but the store has no current price of OTH: held, unpriced.
     transaction_create(actor=wallet.user, wallet=wallet, asset="OTH", transaction_type="INCOME", amount=Decimal("7"),
-                       transaction_date=dt.datetime(2025, 1, 2, tzinfo=dt.UTC))
+                       usd_value=Decimal("70"), transaction_date=dt.datetime(2025, 1, 2, tzinfo=dt.UTC))
     converted = client.post("/api/exchange-rates/convert/", {"asset": "eth", "amount": "0.25"},
                             content_type="application/json", **headers).json()
     assert Decimal(converted["value"]) == Decimal("500") and converted["fiat"] == "USD"

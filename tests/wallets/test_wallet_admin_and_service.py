@@ -8,17 +8,17 @@ from django.utils import timezone
 from eth_account import Account
 from eth_utils import is_checksum_address
 
-from core.jsonapi.errors import ApiError
+from core.errors import DomainError
 from wallets.keystore import private_key_decrypt
-from wallets.models import Cryptocurrency, Transaction, Wallet
-from wallets.services import wallet_create_with_new_key
+from wallets.models import Cryptocurrency, Transaction, Wallet, WalletType
+from wallets.services import wallet_create
 
 pytestmark = pytest.mark.django_db
 
 
 def test_new_wallet_has_checksum_address_and_encrypted_key(make_user, caplog):
     caplog.set_level(logging.DEBUG)
-    wallet = wallet_create_with_new_key(user=make_user(), name="Ops")
+    wallet = wallet_create(user=make_user(), name="Ops", wallet_type=WalletType.PRIVATE_KEY)
     assert is_checksum_address(wallet.address) and wallet.wallet_type == "Private Key"
     key = private_key_decrypt(wallet.encrypted_private_key)
     assert Account.from_key(key).address == wallet.address
@@ -31,36 +31,37 @@ def test_new_wallet_has_checksum_address_and_encrypted_key(make_user, caplog):
 
 def test_each_wallet_gets_its_own_key(make_user):
     user = make_user()
-    first, second = (wallet_create_with_new_key(user=user, name=n) for n in ("a", "b"))
+    first, second = (wallet_create(user=user, name=n, wallet_type=WalletType.PRIVATE_KEY) for n in ("a", "b"))
     assert first.address != second.address
     assert private_key_decrypt(first.encrypted_private_key) != private_key_decrypt(second.encrypted_private_key)
 
 
 def test_wallet_limit_is_enforced(make_user):
     user = make_user(max_wallets=2)
-    wallet_create_with_new_key(user=user, name="a")
-    wallet_create_with_new_key(user=user, name="b")
-    with pytest.raises(ApiError, match="maximum"):
-        wallet_create_with_new_key(user=user, name="c")
+    wallet_create(user=user, name="a", wallet_type=WalletType.PRIVATE_KEY)
+    wallet_create(user=user, name="b", wallet_type=WalletType.PRIVATE_KEY)
+    with pytest.raises(DomainError, match="maximum"):
+        wallet_create(user=user, name="c", wallet_type=WalletType.PRIVATE_KEY)
     assert Wallet.objects.filter(user=user).count() == 2
 
 
 def test_an_employee_awaiting_verification_gets_no_wallet(make_user):
     manager = make_user(role="MANAGER")
-    with pytest.raises(ApiError, match="not verified"):
-        wallet_create_with_new_key(user=make_user(manager=manager, is_verified_by_manager=False), name="Pay")
+    with pytest.raises(DomainError, match="not verified"):
+        wallet_create(user=make_user(manager=manager, is_verified_by_manager=False), name="Pay",
+                      wallet_type=WalletType.PRIVATE_KEY)
     assert not Wallet.objects.exists()
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101])
 def test_wallet_needs_a_sensible_name(make_user, name):
-    with pytest.raises(ApiError):
-        wallet_create_with_new_key(user=make_user(), name=name)
+    with pytest.raises(DomainError):
+        wallet_create(user=make_user(), name=name, wallet_type=WalletType.PRIVATE_KEY)
 
 
 @pytest.mark.parametrize("role,superuser", [("ADMIN", True), ("MANAGER", False)])
 def test_admin_pages_never_show_the_key(client, make_user, role, superuser):
-    wallet = wallet_create_with_new_key(user=make_user(), name="Treasury")
+    wallet = wallet_create(user=make_user(), name="Treasury", wallet_type=WalletType.PRIVATE_KEY)
     key = private_key_decrypt(wallet.encrypted_private_key)
     client.force_login(make_user(role=role, is_superuser=superuser))
     pages = [
@@ -79,7 +80,7 @@ def test_admin_pages_never_show_the_key(client, make_user, role, superuser):
 
 
 def test_searching_wallets_by_key_material_finds_nothing(client, make_user):
-    wallet = wallet_create_with_new_key(user=make_user(), name="Treasury")
+    wallet = wallet_create(user=make_user(), name="Treasury", wallet_type=WalletType.PRIVATE_KEY)
     client.force_login(make_user(role="ADMIN", is_superuser=True))
     fragment = wallet.encrypted_private_key[10:40]
     assert "Treasury" not in client.get("/admin/wallets/wallet/", {"q": fragment}).content.decode()
@@ -87,7 +88,7 @@ def test_searching_wallets_by_key_material_finds_nothing(client, make_user):
 
 def test_wallets_are_not_created_or_moved_in_the_admin(client, make_user):
     owner = make_user()
-    wallet = wallet_create_with_new_key(user=owner, name="Treasury")
+    wallet = wallet_create(user=owner, name="Treasury", wallet_type=WalletType.PRIVATE_KEY)
     client.force_login(make_user(role="ADMIN", is_superuser=True))
     assert client.get("/admin/wallets/wallet/add/").status_code == 403
     form = client.get(f"/admin/wallets/wallet/{wallet.pk}/change/").context["adminform"].form
@@ -103,7 +104,7 @@ def test_wallets_are_not_created_or_moved_in_the_admin(client, make_user):
 @pytest.fixture
 def ledger_rows(make_user):
     owner = make_user()
-    wallet = wallet_create_with_new_key(user=owner, name="Ops")
+    wallet = wallet_create(user=owner, name="Ops", wallet_type=WalletType.PRIVATE_KEY)
     eth = Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
     Cryptocurrency.objects.create(name="Retired Coin", symbol="OLD", is_active=False)
     for kind, amount, note in (("BUY", "1.5", "bought-row"), ("EXPENSE", "0.2", "hosting-row")):

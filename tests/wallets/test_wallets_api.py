@@ -12,12 +12,12 @@ from django.db import connections
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from core.jsonapi.errors import ApiError
 from wallets import chain
 from wallets.erc20 import erc20_deploy_demo_token, erc20_mint_demo
 from wallets.keystore import envelope_key_id, private_key_decrypt
 from wallets.models import Cryptocurrency, Transaction, Wallet, WalletType
 from wallets.services import wallet_create
+from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,7 +107,7 @@ def test_wallet_limit_holds_when_creates_race(make_user):
         try:
             barrier.wait()
             results.append(wallet_create(user=user, name=f"r{n}", wallet_type=WalletType.PRIVATE_KEY).slot)
-        except ApiError as exc:
+        except DomainError as exc:
             results.append(exc.code)
         finally:
             connections.close_all()

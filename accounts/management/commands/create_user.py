@@ -18,6 +18,8 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import User
+from accounts.services import user_create
 from core.currencies import REPORTING_FIATS, normalise_fiat
 from core.transactions import in_transaction
 
@@ -40,9 +42,6 @@ class Command(BaseCommand):
                             help="read the password from the first line of standard input")
 
     def handle(self, *args, **options):
-        from accounts.models import User
-        from accounts.services import user_create
-
         username, email = options["username"].strip(), options["email"].strip().lower()
         fiat = normalise_fiat(options["fiat"])
         if fiat is None:

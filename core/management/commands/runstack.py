@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from core import localstack
+from core.demo import demo_login_lines
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +103,6 @@ class Command(BaseCommand):
             self.stdout.write("stopped.")
 
     def _load_demo_if_empty(self, no_demo: bool) -> None:
-        from django.contrib.auth import get_user_model
-
         if no_demo or not settings.LOAD_DEMO_DATA or get_user_model().objects.exists():
             return
         self.stdout.write("empty database: loading demo data (first run only)")
@@ -119,8 +119,6 @@ class Command(BaseCommand):
             f"  logs         {settings.LOG_DIR}",
         ]
         try:
-            from core.demo import demo_login_lines
-
             login_lines = demo_login_lines("    ")
         except Exception:  # the demo is a convenience: never let it stop a started stack
             logger.exception("could not list the demo logins")

@@ -3,6 +3,8 @@ for U's organization (or every organization with transactions)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.selectors import users_matching
+from core.models import Organization
 from ledger.transaction_journals import organizations_with_transactions, transaction_journals_sync
 
 
@@ -15,9 +17,6 @@ class Command(BaseCommand):
                                            "(default: every organization with transactions)")
 
     def handle(self, *args, **options):
-        from accounts.selectors import users_matching
-        from core.models import Organization
-
         if options["user"]:
             users = users_matching(identifier=options["user"])[:1]
             if not users:

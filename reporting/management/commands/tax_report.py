@@ -19,8 +19,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.selectors import users_matching
 from ledger.cost_basis import LOT_SCOPES, METHODS, InsufficientHoldings, TradeError
 from reporting import exports
+from reporting.models import TaxReportType
 from reporting.periods import PeriodError, report_period, tax_year_period
 from reporting.selectors import tax_summary_for
 
@@ -61,7 +63,7 @@ class Command(BaseCommand):
             if options["year"] is not None:
                 start, end = tax_year_period(options["year"], method)
             else:
-                start, end = report_period("CUSTOM", method=method, start=_day(options["start"]),
+                start, end = report_period(TaxReportType.CUSTOM, method=method, start=_day(options["start"]),
                                            end=_day(options["end"]))
         except PeriodError as exc:
             raise CommandError(str(exc)) from None
@@ -92,8 +94,6 @@ class Command(BaseCommand):
             )
 
     def _user(self, identifier: str):
-        from accounts.selectors import users_matching
-
         users = users_matching(identifier=identifier)
         if not users:
             raise CommandError(f"no user {identifier!r} (give a username, email or id)")

@@ -118,8 +118,8 @@ def test_history_queries_do_not_grow_with_days_or_rows(organization, client, own
 
 
 @pytest.mark.django_db
-def test_new_endpoints_are_in_the_openapi_schema(client):
+def test_portfolio_endpoints_are_in_the_openapi_schema(client):
     paths = client.get("/api/openapi.json").json()["paths"]
-    assert {"/api/portfolio/performance/", "/api/portfolio/history/", "/api/exchange-rates/alerts/",
-            "/api/exchange-rates/alerts/{alert_id}/"} <= set(paths)
+    assert {"/api/portfolio/", "/api/portfolio/value/", "/api/portfolio/allocation/", "/api/portfolio/performance/",
+            "/api/portfolio/history/", "/api/exchange-rates/portfolio-value/"} <= set(paths)
     assert {p["name"] for p in paths["/api/portfolio/history/"]["get"]["parameters"]} == {"start", "end", "interval"}

@@ -31,7 +31,9 @@ def holdings(organization, make_user, settings):
                        price_at_transaction=D("2000"), transaction_date=when)
     transaction_create(actor=wallet.user, wallet=wallet, asset="DUSD", transaction_type="INCOME", amount=D("2000"),
                        price_at_transaction=D("1"), transaction_date=when)
-    transaction_create(actor=wallet.user, wallet=wallet, asset="OTH", transaction_type="INCOME", amount=D("7"), transaction_date=when)
+    # Income at a recorded value, but no stored price of OTH to value the holding now.
+    transaction_create(actor=wallet.user, wallet=wallet, asset="OTH", transaction_type="INCOME", amount=D("7"),
+                       price_at_transaction=D("3"), transaction_date=when)
     price_record(organization=organization, symbol="ETH", price=D("2000"), day=timezone.localdate() - dt.timedelta(days=5))
     price_record(organization=organization, symbol="ETH", price=D("3000"))
     price_record(organization=organization, symbol="DUSD", price=D("1"))
@@ -52,8 +54,8 @@ def test_page_shows_the_users_positions_and_totals(client, holdings):
     html = response.content.decode()
     eth_row = re.search(r'<tr class="position-row" data-asset="ETH">(.*?)</tr>', html, re.S).group(1)
     cells = [re.sub(r"<.*?>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", eth_row, re.S)]
-    # asset, quantity, average buy price, invested, value, unrealised P&L
-    assert cells == ["ETH", "2", "2,000.00", "4,000.00", "6,000.00", "2,000.00"]
+    # asset, quantity, average cost, invested, value, unrealised P&L, realised P&L
+    assert cells == ["ETH", "2", "2,000.00", "4,000.00", "6,000.00", "2,000.00", "0.00"]
     assert 'id="portfolio-total-value">$8,000.00' in html
     assert 'id="portfolio-total-invested">$6,000.00' in html
     assert "No stored price for OTH" in html
@@ -65,6 +67,23 @@ def test_page_shows_the_users_positions_and_totals(client, holdings):
     assert history["points"][-1] == {"date": str(timezone.localdate()), "value": "8000"}
     assert history["points"][-5]["value"] == "0"  # before the transactions
     assert 'href="/app/portfolio/"' in html  # the nav link
+
+
+def test_pending_rows_are_shown_apart_and_an_unmatched_history_says_why(client, holdings):
+    owner, wallet = holdings
+    client.force_login(owner)
+    transaction_create(actor=owner, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("9"),
+                       price_at_transaction=D("2000"), transaction_date=timezone.now(), status="PENDING")
+    html = client.get("/app/portfolio/").content.decode()
+    assert 'id="portfolio-total-value">$8,000.00' in html  # the pending 9 ETH are not held
+    pending = re.search(r'<section[^>]*id="portfolio-pending">(.*?)</section>', html, re.S).group(1)
+    assert pending.count('class="pending-row"') == 1 and ">9<" in pending
+
+    transaction_create(actor=owner, wallet=wallet, asset="ETH", transaction_type="SELL", amount=D("5"),
+                       price_at_transaction=D("2000"), transaction_date=timezone.now())
+    html = client.get("/app/portfolio/").content.decode()
+    assert "The cost basis cannot be computed: insufficient ETH holdings" in html
+    assert "position-row" not in html and 'id="portfolio-value-canvas"' in html  # the chart still shows
 
 
 def test_page_has_no_inline_script_and_its_scripts_exist(client, holdings):

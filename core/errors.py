@@ -1,0 +1,176 @@
+"""The domain's errors: what went wrong, in the domain's words, with no HTTP in sight.
+
+Services, selectors and tasks raise one of the kinds below with a code from `ErrorCode` and a
+sentence a person can act on:
+
+    raise Conflict(ErrorCode.PERIOD_LOCKED, "The books are locked up to 2026-03-31.", {"lock_date": ...})
+
+The JSON API maps the kind to a status in one handler (`core.jsonapi.errors`); HTMX views and admin
+actions show `error.message` as they are. Pure engines (no Django) keep their own small exception
+types; the service that calls an engine turns its error into one of these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every machine-readable error code the product emits, in one place. Clients match on these
+    strings; renaming one is an API change."""
+
+    # generic
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    VALIDATION_ERROR = "validation_error"
+    NOT_AUTHENTICATED = "not_authenticated"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
+    CONFLICT = "conflict"
+    # identity and sessions
+    INVALID_CREDENTIALS = "invalid_credentials"
+    INVALID_REFRESH_TOKEN = "invalid_refresh_token"
+    REFRESH_TOKEN_REUSED = "refresh_token_reused"
+    SESSION_NOT_APPROVED = "session_not_approved"
+    INVALID_TOKEN = "invalid_token"
+    TOKEN_EXPIRED = "token_expired"
+    WRONG_PASSWORD = "wrong_password"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    EMPLOYEE_NOT_VERIFIED = "employee_not_verified"
+    ACCOUNT_INACTIVE = "account_inactive"
+    ACCOUNT_LOCKED = "account_locked"
+    ALREADY_REGISTERED = "already_registered"
+    # organizations and team
+    ORGANIZATION_REQUIRED = "organization_required"
+    ALREADY_MEMBER = "already_member"
+    CANNOT_CHANGE_SELF = "cannot_change_self"
+    LAST_ADMIN = "last_admin"
+    NOTHING_TO_LEAVE = "nothing_to_leave"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_NOT_PENDING = "invitation_not_pending"
+    REPORTING_FIAT_LOCKED = "reporting_fiat_locked"
+    INVALID_CURRENCY = "invalid_currency"
+    INVALID_METHOD = "invalid_method"
+    INVALID_LOT_SCOPE = "invalid_lot_scope"
+    # wallets, chain and prices
+    INVALID_ADDRESS = "invalid_address"
+    BAD_CHECKSUM = "bad_checksum"
+    ADDRESS_TAKEN = "address_taken"
+    ADDRESS_MISMATCH = "address_mismatch"
+    INVALID_PRIVATE_KEY = "invalid_private_key"
+    INVALID_SIGNATURE = "invalid_signature"
+    WRONG_SIGNER = "wrong_signer"
+    NO_CHALLENGE = "no_challenge"
+    WALLET_LIMIT_REACHED = "wallet_limit_reached"
+    WALLET_HAS_TRANSACTIONS = "wallet_has_transactions"
+    WATCH_ONLY_WALLET = "watch_only_wallet"
+    CHAIN_UNAVAILABLE = "chain_unavailable"
+    CHAIN_TRANSACTION = "chain_transaction"
+    BROADCAST_REJECTED = "broadcast_rejected"
+    ESTIMATE_FAILED = "estimate_failed"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_TRANSACTION_HASH = "invalid_transaction_hash"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_SYMBOL = "invalid_symbol"
+    INVALID_KIND = "invalid_kind"
+    INVALID_DATE = "invalid_date"
+    INVALID_DESCRIPTION = "invalid_description"
+    INVALID_ENCODING = "invalid_encoding"
+    INVALID_ROWS = "invalid_rows"
+    IMMUTABLE_FIELDS = "immutable_fields"
+    UNKNOWN_ASSET = "unknown_asset"
+    UNKNOWN_TRANSACTION = "unknown_transaction"
+    ALERT_LIMIT_REACHED = "alert_limit_reached"
+    INVALID_PRICE = "invalid_price"
+    NO_PRICE = "no_price"
+    PRICE_API_UNAVAILABLE = "price_api_unavailable"
+    TOO_MANY_COMPARISONS = "too_many_comparisons"
+    # ledger
+    ACCOUNT_CODE_TAKEN = "account_code_taken"
+    ACCOUNT_HAS_CHILDREN = "account_has_children"
+    ACCOUNT_HAS_POSTINGS = "account_has_postings"
+    ACCOUNT_IN_DRAFT_ENTRIES = "account_in_draft_entries"
+    ACCOUNT_IN_USE = "account_in_use"
+    INVALID_ACCOUNT_CODE = "invalid_account_code"
+    INVALID_ACCOUNT_NAME = "invalid_account_name"
+    INVALID_ACCOUNT_TYPE = "invalid_account_type"
+    INACTIVE_ACCOUNT = "inactive_account"
+    UNKNOWN_ACCOUNT = "unknown_account"
+    UNKNOWN_PARENT = "unknown_parent"
+    PARENT_CYCLE = "parent_cycle"
+    PARENT_TYPE_MISMATCH = "parent_type_mismatch"
+    PARENT_CURRENCY_MISMATCH = "parent_currency_mismatch"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    DUPLICATE_SOURCE_KEY = "duplicate_source_key"
+    ENTRY_ALREADY_REVERSED = "entry_already_reversed"
+    ENTRY_IS_REVERSAL = "entry_is_reversal"
+    ENTRY_NOT_DRAFT = "entry_not_draft"
+    ENTRY_NOT_POSTED = "entry_not_posted"
+    PERIOD_LOCKED = "period_locked"
+    # reporting
+    INVALID_PERIOD = "invalid_period"
+    INVALID_RANGE = "invalid_range"
+    RANGE_TOO_LONG = "range_too_long"
+    REPORT_NOT_READY = "report_not_ready"
+    COST_BASIS_FAILED = "cost_basis_failed"
+
+
+class DomainError(Exception):
+    """Base of every domain error: a code (usually an `ErrorCode`), a message for people and
+    optional details for machines (e.g. {"field": "account_code"})."""
+
+    def __init__(self, code: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code = str(code)
+        self.message = message
+        self.details = details or {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.message!r})"
+
+
+class InvalidInput(DomainError):
+    """A value the caller sent is not acceptable (a field, an amount, a date range)."""
+
+
+class InvalidRequest(DomainError):
+    """The request cannot be honoured as made (a bad link token, a wrong current password, a
+    missing idempotency key), though no single field is at fault."""
+
+
+class NotAuthenticated(DomainError):
+    """Who is asking could not be established (wrong credentials, an ended session)."""
+
+
+class Forbidden(DomainError):
+    """The actor is known but may not do this."""
+
+
+class NotFound(DomainError):
+    """No such object for this actor (another organization's object is indistinguishable)."""
+
+
+class Conflict(DomainError):
+    """The request is valid but clashes with the current state (a locked period, a taken code)."""
+
+
+class Expired(DomainError):
+    """The thing asked for existed but is gone for good (an expired invitation)."""
+
+
+class TooLarge(DomainError):
+    """The upload or request body exceeds the limit."""
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after_seconds` says when to try again."""
+
+    def __init__(self, retry_after_seconds: int, message: str = "Too many requests; try again later."):
+        super().__init__(ErrorCode.RATE_LIMITED, message, {"retry_after_seconds": retry_after_seconds})
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Unavailable(DomainError):
+    """A service the work depends on (the chain node, a price API) does not answer."""

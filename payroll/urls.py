@@ -1,0 +1,3 @@
+"""Back-office (HTMX) pages of payroll."""
+
+urlpatterns: list = []

@@ -1,0 +1,76 @@
+"""The one format of `Transaction.external_id`, the key that makes recording a movement idempotent.
+
+- On chain: `chain:<tx hash>:<log index>:<wallet address>`. The log index is the Transfer log's index
+  within its block for a token movement and `NATIVE_LOG_INDEX` (-1) for the ether value of the
+  transaction itself; the wallet address keeps both sides of an own transfer apart.
+- Imported: `import:<owner id>:<row key>:<part>`. The row key identifies the file's row
+  (`tx:<hash>` when the row has a TxHash, else `row:<fingerprint>`, with `~<n>` for the n-th identical
+  copy in one file); the part numbers the movements one row becomes (sold, bought, fee).
+
+Everything that builds or reads these strings goes through here (no Django: the pure importer uses it).
+"""
+
+from __future__ import annotations
+
+CHAIN_PREFIX = "chain:"
+IMPORT_PREFIX = "import:"
+NATIVE_LOG_INDEX = -1
+
+
+def chain_external_id(*, tx_hash: str, log_index: int, address: str) -> str:
+    return f"{CHAIN_PREFIX}{tx_hash}:{int(log_index)}:{address}"
+
+
+def chain_movement_key(*, tx_hash: str, log_index: int | None) -> str:
+    """Both wallets' rows of one on-chain movement share this key (an own transfer's two halves).
+    A row recorded without a log index keeps the key it always had (`...:None`): journals store it."""
+    return f"{CHAIN_PREFIX}{tx_hash}:{log_index}"
+
+
+def is_chain_movement_key(key: str) -> bool:
+    return key.startswith(CHAIN_PREFIX)
+
+
+def row_identity(*, row_key: str, part: int) -> str:
+    """One movement of an imported row, unique within its owner's imports."""
+    return f"{row_key}:{int(part)}"
+
+
+def row_key_of_identity(identity: str) -> str:
+    return identity.rsplit(":", 1)[0]
+
+
+def import_external_id(*, owner_id, identity: str) -> str:
+    return f"{IMPORT_PREFIX}{owner_id}:{identity}"
+
+
+def import_row_key(external_id: str | None) -> str | None:
+    """`import:<owner>:<row key>` for an imported movement (all parts of a row share it); None
+    for anything else."""
+    if not external_id or not external_id.startswith(IMPORT_PREFIX):
+        return None
+    return external_id.rsplit(":", 1)[0]
+
+
+def import_part(external_id: str) -> int:
+    """The movement's part number within its imported row."""
+    return int(external_id.rsplit(":", 1)[1])
+
+
+def row_copy_number(row_key: str) -> str | None:
+    """The n of an identical row's n-th copy in one file (`row:<fingerprint>~<n>`), else None."""
+    return row_key.rsplit("~", 1)[1] if "~" in row_key else None
+
+
+def is_hash_row_key(row_key: str) -> bool:
+    return row_key.startswith("tx:")
+
+
+def hash_row_key(tx_hash: str) -> str:
+    """The row key of a file row that names its transaction hash."""
+    return f"tx:{tx_hash}"
+
+
+def fingerprint_row_key(fingerprint: str, *, copy: int = 1) -> str:
+    """The row key of a row without a hash: its content's fingerprint, `~n` for the n-th copy."""
+    return f"row:{fingerprint}" if copy == 1 else f"row:{fingerprint}~{copy}"

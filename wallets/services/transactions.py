@@ -1,0 +1,90 @@
+"""Transactions recorded by hand, and corrections to any transaction: chain rows keep their on-chain
+facts (only the business fields change); manual and imported rows can be corrected or deleted."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from core import money, permissions
+from core.errors import Conflict, ErrorCode, InvalidInput
+from wallets.addresses import address_normalise
+from wallets.events import transaction_event
+from wallets.models import Transaction, TransactionSource, Wallet
+from wallets.selectors import asset_get
+from wallets.signals import transactions_changed_announce
+
+BUSINESS_FIELDS = ("business_purpose", "tax_category", "is_business_expense", "description")
+MANUAL_FIELDS = ("transaction_type", "amount", "price_at_transaction", "transaction_date", "fee", "usd_value",
+                 "from_address", "to_address", "hash", "status", *BUSINESS_FIELDS)
+
+
+def _validate_transaction(tx: Transaction) -> None:
+    if tx.amount is not None and tx.amount <= 0:
+        raise InvalidInput(ErrorCode.VALIDATION_ERROR, "The amount must be positive.", {"fields": {"amount": "> 0"}})
+    if tx.fee is not None and tx.fee < 0:
+        raise InvalidInput(ErrorCode.VALIDATION_ERROR, "The fee cannot be negative.", {"fields": {"fee": ">= 0"}})
+    for name in ("from_address", "to_address"):
+        value = getattr(tx, name)
+        if value:
+            setattr(tx, name, address_normalise(value))
+    if tx.price_at_transaction is not None and tx.usd_value is None:
+        tx.usd_value = money.quantize_asset(tx.amount * tx.price_at_transaction, money.FIAT_DECIMALS)
+    try:
+        tx.full_clean(exclude=["wallet", "cryptocurrency"])
+    except ValidationError as exc:
+        raise InvalidInput(ErrorCode.VALIDATION_ERROR, "The transaction is not valid.",
+                           {"fields": exc.message_dict}) from None
+
+
+def transaction_create(*, actor, wallet: Wallet, asset: str, **fields) -> Transaction:
+    """A manual transaction in `wallet`: it belongs to the wallet's owner and organization."""
+    permissions.require_own(actor, wallet)
+    permissions.require(permissions.can_record_transaction(actor, wallet),
+                        "Only the wallet's owner or a manager can record transactions in it.")
+    tx = Transaction(user_id=wallet.user_id, organization_id=wallet.organization_id, wallet=wallet,
+                     cryptocurrency=asset_get(asset), source=TransactionSource.MANUAL,
+                     **{k: v for k, v in fields.items() if k in MANUAL_FIELDS})
+    _validate_transaction(tx)
+    tx.save()
+    transactions_changed_announce(tx)
+    transaction_event("transaction.created", tx)
+    return tx
+
+
+def transaction_update(*, actor, transaction: Transaction, **changes) -> Transaction:
+    """Rows from the chain keep their on-chain facts: only business fields change. Manual rows can
+    be corrected entirely. Business fields: the owner or anyone working the books; anything else:
+    the owner or a manager."""
+    permissions.require_own(actor, transaction)
+    if set(changes) <= set(BUSINESS_FIELDS):
+        permissions.require(permissions.can_edit_transaction_business_fields(actor, transaction),
+                            "You cannot edit this transaction.")
+    else:
+        permissions.require(permissions.can_edit_transaction(actor, transaction),
+                            "Only the transaction's owner or a manager can correct it.")
+    from_chain = transaction.source == TransactionSource.CHAIN
+    refused = sorted(set(changes) - set(BUSINESS_FIELDS if from_chain else MANUAL_FIELDS))
+    if refused:
+        if from_chain:
+            raise Conflict(ErrorCode.IMMUTABLE_FIELDS, "These fields come from the chain and cannot be edited.",
+                           {"fields": refused})
+        raise InvalidInput(ErrorCode.IMMUTABLE_FIELDS, "These fields cannot be edited.", {"fields": refused})
+    for name, value in changes.items():
+        setattr(transaction, name, value)
+    _validate_transaction(transaction)
+    transaction.save()
+    transactions_changed_announce(transaction)  # corrected by reversal + new entry
+    transaction_event("transaction.updated", transaction)
+    return transaction
+
+
+def transaction_delete(*, actor, transaction: Transaction) -> None:
+    permissions.require_own(actor, transaction)
+    permissions.require(permissions.can_edit_transaction(actor, transaction),
+                        "Only the transaction's owner or a manager can delete it.")
+    if transaction.source == TransactionSource.CHAIN:
+        raise Conflict(ErrorCode.CHAIN_TRANSACTION, "Transactions read from the chain cannot be deleted.")
+    owner = {"user_id": transaction.user_id, "organization_id": transaction.organization_id}
+    transaction.delete()
+    transactions_changed_announce(**owner)  # its entry is reversed
+    transaction_event("transaction.deleted", transaction)

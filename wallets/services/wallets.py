@@ -1,0 +1,169 @@
+"""Wallets: create (a new or imported key, or a watch-only address), rename and (de)activate,
+delete, read balances from the node, switch on monitoring, rotate the key envelopes."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.db.models.deletion import ProtectedError
+from django.utils import timezone
+from eth_account import Account
+
+from accounts.employees import employee_can_hold_funds
+from core import permissions
+from core.errors import Conflict, ErrorCode, Forbidden, InvalidInput, Unavailable
+from wallets import chain, keystore
+from wallets.addresses import address_normalise
+from wallets.erc20 import erc20_balance
+from wallets.events import wallet_event
+from wallets.models import Cryptocurrency, Wallet, WalletType
+
+logger = logging.getLogger(__name__)
+
+
+def _key_to_account(private_key: str):
+    try:
+        return Account.from_key(private_key.strip())
+    except Exception:
+        raise InvalidInput(ErrorCode.INVALID_PRIVATE_KEY, "Not a valid secp256k1 private key.") from None
+
+
+def wallet_create(*, user, name: str, wallet_type: str, address: str = "", private_key: str = "") -> Wallet:
+    """`user` (the acting member) creates a wallet of their own in their organization, in one of
+    their `max_wallets` slots there (race-proof via a unique (organization, user, slot) index).
+    Private Key wallets generate a key unless one is imported: EIP-55 address, key stored only as an
+    encrypted envelope (never logged or returned). MetaMask and Hardware wallets are watch-only and
+    need an address. An address is unique within an organization (another organization may watch
+    the same one)."""
+    permissions.require(permissions.can_create_wallet(user), "You cannot create wallets.")
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(ErrorCode.VALIDATION_ERROR, "A wallet needs a name of 1-100 characters.",
+                           {"fields": {"name": "1-100 characters"}})
+    if wallet_type not in WalletType.values:
+        raise InvalidInput(ErrorCode.VALIDATION_ERROR, f"Unknown wallet type {wallet_type!r}.",
+                           {"fields": {"wallet_type": f"one of {WalletType.values}"}})
+    if not employee_can_hold_funds(user):
+        raise Forbidden(ErrorCode.EMPLOYEE_NOT_VERIFIED, "Your manager has not verified your account yet.")
+
+    envelope = ""
+    if wallet_type == WalletType.PRIVATE_KEY:
+        account = _key_to_account(private_key) if private_key else Account.create()
+        if address and address_normalise(address) != account.address:
+            raise InvalidInput(ErrorCode.ADDRESS_MISMATCH, "The address does not belong to the private key.")
+        address = account.address
+        # through the module: the test suite's key-leak guard wraps keystore.private_key_encrypt
+        envelope = keystore.private_key_encrypt(account.key.to_0x_hex())
+        del account
+    else:
+        if private_key:
+            raise InvalidInput(ErrorCode.VALIDATION_ERROR, "Watch-only wallets take no private key.")
+        if not address:
+            raise InvalidInput(ErrorCode.VALIDATION_ERROR, "A watch-only wallet needs its address.",
+                               {"fields": {"address": "required"}})
+        address = address_normalise(address)
+
+    in_organization = Wallet.objects.for_organization(user.organization_id)
+    if in_organization.filter(address=address).exists():
+        raise Conflict(ErrorCode.ADDRESS_TAKEN, "This address is already registered in your organization.")
+    taken = set(in_organization.filter(user=user).values_list("slot", flat=True))
+    for slot in (s for s in range(user.max_wallets) if s not in taken):
+        wallet = Wallet(name=name, address=address, user=user, organization_id=user.organization_id,
+                        wallet_type=wallet_type, encrypted_private_key=envelope, slot=slot)
+        try:
+            wallet.save()
+        except IntegrityError:
+            if in_organization.filter(address=address).exists():
+                raise Conflict(ErrorCode.ADDRESS_TAKEN,
+                               "This address is already registered in your organization.") from None
+            continue  # another create took this slot a moment ago: try the next one
+        logger.info("wallet created id=%s user=%s organization=%s type=%s address=%s", wallet.pk, user.pk,
+                    user.organization_id, wallet_type, address)
+        wallet_event("wallet.created", wallet)
+        return wallet
+    raise Conflict(ErrorCode.WALLET_LIMIT_REACHED, f"You already have the maximum of {user.max_wallets} wallets.",
+                   {"max_wallets": user.max_wallets})
+
+
+def wallet_update(*, actor, wallet: Wallet, name: str | None = None, is_active: bool | None = None) -> Wallet:
+    permissions.require_own(actor, wallet)
+    permissions.require(permissions.can_manage_wallet(actor, wallet),
+                        "Only the wallet's owner or a manager can change it.")
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidInput(ErrorCode.VALIDATION_ERROR, "A wallet needs a name of 1-100 characters.")
+        wallet.name = name
+    if is_active is not None:
+        wallet.is_active = is_active
+    wallet.save(update_fields=["name", "is_active", "updated_at"])
+    wallet_event("wallet.updated", wallet)
+    return wallet
+
+
+def wallet_delete(*, actor, wallet: Wallet) -> None:
+    permissions.require_own(actor, wallet)
+    permissions.require(permissions.can_manage_wallet(actor, wallet),
+                        "Only the wallet's owner or a manager can delete it.")
+    try:
+        wallet.delete()
+    except ProtectedError:
+        raise Conflict(ErrorCode.WALLET_HAS_TRANSACTIONS,
+                       "This wallet has transactions; deactivate it instead (is_active=false).") from None
+    wallet_event("wallet.deleted", wallet)
+
+
+def wallet_balance_refresh(*, actor, wallet: Wallet) -> dict:
+    """ETH and every tracked ERC-20 balance, read from the node; the stored ETH balance is updated.
+    Anyone who may see the wallet may refresh it (it reads public chain facts)."""
+    permissions.require_own(actor, wallet)
+    permissions.require(permissions.can_view_wallet(actor, wallet), "You cannot see this wallet.")
+    try:
+        eth = chain.eth_balance(wallet.address)
+        tokens = []
+        for token in Cryptocurrency.objects.filter(is_active=True).exclude(contract_address="").order_by("symbol"):
+            tokens.append({"symbol": token.symbol, "contract_address": token.contract_address,
+                           "decimals": token.decimals,
+                           "balance": erc20_balance(token_address=token.contract_address, holder=wallet.address,
+                                                    decimals=token.decimals)})
+    except chain.ChainError as exc:
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    Wallet.objects.filter(pk=wallet.pk).update(balance=eth)
+    return {"address": wallet.address, "eth": eth, "tokens": tokens, "as_of": timezone.now()}
+
+
+def wallet_monitoring_enable(*, wallet: Wallet, from_block: int | None = None, actor=None) -> Wallet:
+    """Watch the wallet from `from_block` (default: the current block). `actor`: the member asking
+    (checked); None only for system work (the demo loader, benchmarks)."""
+    if actor is not None:
+        permissions.require_own(actor, wallet)
+        permissions.require(permissions.can_manage_wallet(actor, wallet),
+                            "Only the wallet's owner or a manager can monitor it.")
+    if from_block is None:
+        try:
+            from_block = chain.web3_client().eth.block_number
+        except chain.ChainError as exc:
+            raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    if from_block < 0:
+        raise InvalidInput(ErrorCode.VALIDATION_ERROR, "from_block must be 0 or more.")
+    Wallet.objects.filter(pk=wallet.pk).update(monitoring_enabled=True, monitor_from_block=from_block)
+    wallet.refresh_from_db()
+    wallet_event("wallet.monitoring_enabled", wallet)
+    return wallet
+
+
+def wallet_keys_rotate() -> tuple[int, int]:
+    """Re-wrap every envelope not under the current master key, in every organization (an
+    installation-wide operation of the `rotate_wallet_keys` command); a compare-and-set on the old
+    envelope keeps a concurrent writer's change. Returns (re-wrapped, already current)."""
+    rotated = current = 0
+    for wallet in Wallet.objects.exclude(encrypted_private_key="").only("pk", "encrypted_private_key"):
+        old = wallet.encrypted_private_key
+        if keystore.envelope_key_id(old) == settings.KEY_ENCRYPTION_KEY_ID:
+            current += 1
+            continue
+        rotated += Wallet.objects.filter(pk=wallet.pk, encrypted_private_key=old).update(
+            encrypted_private_key=keystore.envelope_rewrap(old))
+    return rotated, current
