@@ -21,6 +21,8 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from accounts.employees import employee_get_for, employee_set_active, employee_verify
 from accounts.invitations import invitation_revoke
+from accounts.lockout import login_failures_unlock
+from accounts.notifications import action_url_check, metadata_check
 from accounts.models import AuditLogEntry, Invitation, InvitationStatus, Notification, User, UserSession
 from accounts.organizations import member_remove
 from accounts.services import role_change_keeps_an_admin, user_set_role
@@ -117,7 +119,7 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
                         "max_wallets", "is_active", "is_verified_by_manager")
     # Platform-wide powers: only a platform superuser (core.permissions.can_manage_platform) grants them.
     PLATFORM_FIELDS = ("is_superuser", "groups", "user_permissions")
-    actions = ("verify_employees", "activate_employees", "deactivate_employees", "remove_from_team")
+    actions = ("verify_employees", "activate_employees", "deactivate_employees", "remove_from_team", "unlock_logins")
 
     def _for_each_employee(self, request, queryset, change, done: str):
         count, refusals = 0, set()
@@ -154,6 +156,23 @@ class UserAdmin(PermissionFieldMixin, BackofficeAdminViewsMixin, DjangoUserAdmin
     def remove_from_team(self, request, queryset):
         self._for_each_employee(request, queryset, lambda e: member_remove(
             actor=request.user, member=e, ip=request.META.get("REMOTE_ADDR")), "removed from the organization")
+
+    @admin.action(description="Unlock logins of selected members (every source; admins only)",
+                  permissions=["unlock"])
+    def unlock_logins(self, request, queryset):
+        count, refusals = 0, set()
+        for member in queryset:
+            try:
+                login_failures_unlock(actor=request.user, member=member, ip=request.META.get("REMOTE_ADDR"))
+            except DomainError as exc:
+                refusals.add(_message_of(exc))
+                continue
+            count += 1
+        self.message_user(request, f"Logins unlocked for {count} member(s).")
+        _report_refusals(self, request, refusals)
+
+    def has_unlock_permission(self, request):
+        return permissions.is_org_admin(request.user) or permissions.can_see_all_organizations(request.user)
 
     def get_queryset(self, request):
         # Staff see the members of their organization; platform superusers everyone.
@@ -293,8 +312,23 @@ class UserSessionAdmin(ReadOnlyAdminMixin, BackofficeModelAdmin):
         return _users_of(request, super().get_queryset(request), "user__organization_id")
 
 
+class NotificationForm(forms.ModelForm):
+    """The same bounds as accounts.notifications.notification_create (issue 19): the action URL is a
+    path on this site or http(s), the metadata small and shallow."""
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            action_url_check(cleaned.get("action_url") or "")
+            metadata_check(cleaned.get("metadata") or {})
+        except DomainError as exc:
+            raise ValidationError(exc.message) from None
+        return cleaned
+
+
 @admin.register(Notification)
 class NotificationAdmin(BackofficeModelAdmin):
+    form = NotificationForm
     list_display = ("created_at", "user", "type", "priority", "title", "is_read")
     list_filter = ("type", "priority", "is_read")
     search_fields = ("title", "message")

@@ -3,13 +3,84 @@ or CRITICAL."""
 
 from __future__ import annotations
 
+import json
+import re
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ValidationError
 
 from accounts.emails import email_send_after_commit
 from accounts.models import Notification, NotificationPriority, NotificationType
+from core.errors import ErrorCode, InvalidInput
 from core.realtime import publish, user_group
 
 EMAILED_PRIORITIES = (NotificationPriority.HIGH, NotificationPriority.CRITICAL)
+# A notification's metadata is read back on every list of the user's notifications: bounded so no
+# value can break that read for good (issue 19).
+METADATA_MAX_DEPTH = 8
+METADATA_MAX_BYTES = 8 * 1024
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\\\]")
+
+
+def action_url_check(url: str) -> None:
+    """A relative path on this site (`/app/...`) or an absolute http(s) URL; never `javascript:`,
+    `data:`, a protocol-relative `//host` or anything a browser may read as another scheme."""
+    if not url:
+        return
+    refused = InvalidInput(ErrorCode.INVALID_ACTION_URL, "The action URL must be a path on this site (/app/...) "
+                           "or an http(s) URL.", {"field": "action_url"})
+    if _URL_FORBIDDEN.search(url):
+        raise refused
+    if url.startswith("/"):
+        if url.startswith("//"):
+            raise refused
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise refused from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise refused
+
+
+def _metadata_problem(value, depth: int = 0) -> str | None:
+    if depth > METADATA_MAX_DEPTH:
+        return f"nests deeper than {METADATA_MAX_DEPTH} levels"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return "keys must be strings"
+            problem = _metadata_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for item in value:
+            problem = _metadata_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        pass
+    elif isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            return "integers must fit in 8 bytes"
+    else:
+        return f"{type(value).__name__} is not a JSON value"
+    return None
+
+
+def metadata_check(metadata: dict) -> None:
+    problem = None if isinstance(metadata, dict) else "must be an object"
+    problem = problem or _metadata_problem(metadata)
+    if problem is None:
+        try:
+            size = len(json.dumps(metadata, allow_nan=False).encode())
+        except ValueError:
+            size, problem = 0, "numbers must be finite"
+        if size > METADATA_MAX_BYTES:
+            problem = f"is larger than {METADATA_MAX_BYTES} bytes"
+    if problem:
+        raise InvalidInput(ErrorCode.INVALID_METADATA, f"metadata {problem}.", {"field": "metadata"})
 
 
 def notification_create(
@@ -28,6 +99,8 @@ def notification_create(
         raise ValidationError({"type": f"unknown notification type {type!r}"})
     if priority not in NotificationPriority.values:
         raise ValidationError({"priority": f"unknown priority {priority!r}"})
+    action_url_check(action_url)
+    metadata_check(metadata or {})
     notification = Notification(
         user=user, title=title, message=message, type=type, priority=priority, action_url=action_url,
         action_text=action_text, metadata=metadata or {}, expires_at=expires_at,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.emails import email_send_after_commit, site_link
+from accounts.lockout import login_failures_clear_all
 from accounts.models import NotificationPriority, NotificationType, User, UserSession
 from accounts.notifications import notification_create
 from accounts.sessions import auth_rate_limits, sessions_end_all, token_hash
@@ -65,6 +66,7 @@ def password_reset(*, token: str, new_password: str, ip: str | None) -> User:
                             title="Your password was reset",
                             message="Your password was reset and every session was ended.")
     in_transaction(reset_password_write)
+    login_failures_clear_all(user)  # the owner proved it by email: no source stays locked
     audit_record(action="password_reset", actor=user, target=user, ip=ip)
     return user
 

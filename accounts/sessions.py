@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.lockout import login_failure_record, login_failures_clear, login_lock_check
 from accounts.models import NotificationPriority, NotificationType, SessionKind, User, UserSession
 from accounts.notifications import notification_create
 from accounts.ratelimits import rate_limit_hit
@@ -34,13 +35,14 @@ class IssuedTokens:
     expires_in: int
 
 
-def auth_rate_limits(*, scope: str, ip: str | None, account: str | None) -> None:
-    """Per-IP and per-account limits every auth endpoint applies."""
+def auth_rate_limits(*, scope: str, ip: str | None, account: str | None, per_source: bool = False) -> None:
+    """Per-IP and per-account limits every auth endpoint applies. `per_source`: the account's limit
+    is counted per account *and* source (login: a stranger exhausting it would lock the owner out)."""
     ip_limit, ip_window = settings.AUTH_RATE_LIMIT_PER_IP
     account_limit, account_window = settings.AUTH_RATE_LIMIT_PER_ACCOUNT
     rate_limit_hit(scope=f"{scope}:ip", subject=ip or "", limit=ip_limit, window_seconds=ip_window)
-    rate_limit_hit(scope=f"{scope}:account", subject=account or "", limit=account_limit,
-                   window_seconds=account_window)
+    subject = f"{account}|{ip or '-'}" if per_source and account else account or ""
+    rate_limit_hit(scope=f"{scope}:account", subject=subject, limit=account_limit, window_seconds=account_window)
 
 
 def _find_user(login: str) -> User | None:
@@ -50,37 +52,16 @@ def _find_user(login: str) -> User | None:
     return User.objects.filter(Q(username=login) | Q(email=login.lower())).first()
 
 
-def _register_failure(user: User, ip: str | None) -> None:
-    User.objects.filter(pk=user.pk).update(failed_login_attempts=F("failed_login_attempts") + 1)
-    user.refresh_from_db(fields=["failed_login_attempts", "account_locked_until"])
-    audit_record(action="login_failed", target=user, ip=ip, attempts=user.failed_login_attempts)
-    if user.failed_login_attempts < settings.LOCKOUT_THRESHOLD:
-        return
-    locked_until = timezone.now() + dt.timedelta(seconds=settings.LOCKOUT_SECONDS)
-    # Compare-and-set: concurrent failures lock (and notify) once.
-    locked = User.objects.filter(pk=user.pk).filter(
-        Q(account_locked_until__isnull=True) | Q(account_locked_until__lt=timezone.now())
-    ).update(account_locked_until=locked_until, failed_login_attempts=0)
-    if locked:
-        audit_record(action="account_locked", target=user, ip=ip, until=locked_until.isoformat())
-        notification_create(
-            user=user, type=NotificationType.SECURITY, priority=NotificationPriority.CRITICAL,
-            title="Your account is locked",
-            message=(f"After {settings.LOCKOUT_THRESHOLD} failed login attempts your account is locked until "
-                     f"{locked_until:%Y-%m-%d %H:%M} UTC. If this was not you, reset your password."),
-        )
-
-
-def _check_can_log_in(user: User | None, password: str, ip: str | None) -> User:
+def _check_can_log_in(user: User | None, login: str, password: str, ip: str | None) -> User:
+    # The lock (per name and source, accounts.lockout) is checked first and answers the same whether
+    # or not the name exists; so does a wrong password.
+    login_lock_check(login=login, ip=ip, user=user)
     if user is None:
         make_password(password)  # same work as a real check: no user enumeration by timing
+        login_failure_record(login=login, ip=ip)
         raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")
-    if user.account_locked_until and user.account_locked_until > timezone.now():
-        audit_record(action="login_refused_locked", target=user, ip=ip)
-        raise Forbidden(ErrorCode.ACCOUNT_LOCKED, "This account is locked after too many failed logins.",
-                       {"locked_until": user.account_locked_until.isoformat()})
     if not user.check_password(password):
-        _register_failure(user, ip)
+        login_failure_record(login=login, ip=ip, user=user)
         raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")
     if not user.is_active:
         audit_record(action="login_refused_inactive", target=user, ip=ip)
@@ -102,8 +83,9 @@ def session_login(
     *, login: str, password: str, ip: str | None, device_info: str = "", kind: str = SessionKind.API,
 ) -> tuple[User, UserSession, IssuedTokens | None]:
     """Check the credentials and start the user's only session (ending the others)."""
-    auth_rate_limits(scope="login", ip=ip, account=login)
-    user = _check_can_log_in(_find_user(login), password, ip)
+    auth_rate_limits(scope="login", ip=ip, account=login, per_source=True)
+    user = _check_can_log_in(_find_user(login), login, password, ip)
+    login_failures_clear(login=login, ip=ip)
     now = timezone.now()
     refresh_secret = secrets.token_urlsafe(32)
     def login_write():
@@ -179,7 +161,7 @@ def session_approve(*, session: UserSession, password: str, ip: str | None) -> U
     auth_rate_limits(scope="confirm-password", ip=ip, account=str(session.user_id))
     user = session.user
     if not user.check_password(password):
-        _register_failure(user, ip)
+        login_failure_record(login=user.username, ip=ip, user=user)
         raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS, "Wrong password.")
     approved_until = timezone.now() + dt.timedelta(seconds=settings.SESSION_APPROVAL_SECONDS)
     UserSession.objects.filter(pk=session.pk, is_active=True).update(is_approved=True, approved_until=approved_until)

@@ -304,8 +304,8 @@ def organization_settings(request):
 
 LOGIN_ERRORS = {
     ErrorCode.INVALID_CREDENTIALS: "Your username and password didn't match.",
-    ErrorCode.ACCOUNT_LOCKED: "This account is locked after too many failed logins; try again later or reset your "
-                              "password.",
+    ErrorCode.ACCOUNT_LOCKED: "Too many failed logins for this account from your address; try again later or "
+                              "reset your password.",
     ErrorCode.EMAIL_NOT_VERIFIED: "Verify your email address first: follow the link we emailed you.",
     ErrorCode.ACCOUNT_INACTIVE: "This account is deactivated.",
     ErrorCode.RATE_LIMITED: "Too many attempts; wait a minute and try again.",

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.ApiCorsMiddleware",
+    # On /api/, before anything parses a body: size (413), media type (415), JSON nesting (422).
+    "core.jsonapi.middleware.ApiRequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -195,7 +197,20 @@ if ETH_EMBEDDED:
     ETH_RPC_URL = f"http://127.0.0.1:{EMBEDDED_ETH_PORT}"
 ETH_CHAIN_ID = env_int("ETH_CHAIN_ID", env_int("GANACHE_CHAIN_ID", 31337))
 ETH_CONFIRMATIONS = env_int("ETH_CONFIRMATIONS", 3)
-EMBEDDED_ETH_BLOCK_TIME = env_int("EMBEDDED_ETH_BLOCK_TIME", 0)  # 0: mine on every transaction
+# `make run`'s anvil mines a block every EMBEDDED_ETH_BLOCK_TIME seconds, so sends reach ETH_CONFIRMATIONS
+# by themselves (0: a block only when a transaction arrives, as the tests' node does).
+EMBEDDED_ETH_BLOCK_TIME = env_int("EMBEDDED_ETH_BLOCK_TIME", 1)
+# A broadcast send no block has included for this long is marked STUCK (way out: transfer_fee_bump).
+TRANSFER_STUCK_AFTER_SECONDS = env_int("TRANSFER_STUCK_AFTER_SECONDS", 600)
+
+# --- Request limits ------------------------------------------------------------------------------------
+# One bad request never stops the service (core.jsonapi.middleware.ApiRequestLimitsMiddleware): JSON
+# bodies up to API_MAX_JSON_BYTES, uploads (the CSV import) up to API_MAX_UPLOAD_BYTES, JSON nested at
+# most API_MAX_JSON_DEPTH levels, `application/json` in UTF-8 only.
+API_MAX_JSON_BYTES = env_int("API_MAX_JSON_BYTES", 2_621_440)
+API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 21 * 1024 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 64)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_JSON_BYTES, 2_621_440)
 
 # --- Redis, tasks, channels, cache ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

@@ -18,6 +18,7 @@ import json
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from core import permissions
+from core.jsonapi.middleware import json_depth_exceeds
 from core.realtime import (
     EVENT_ACCESS_CHANGED,
     StaffFeed,
@@ -30,6 +31,8 @@ from core.realtime import (
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+MAX_FRAME_CHARACTERS = 65536  # clients send small control messages; anything bigger is refused
+MAX_FRAME_DEPTH = 64
 CLOSE_ACCESS_CHANGED = 4409  # what the user may see changed: reconnect to join the right groups
 
 
@@ -69,9 +72,12 @@ class BaseLiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # The JSON base class raises on binary frames and bad JSON, which would drop the connection.
+        if text_data is not None and (len(text_data) > MAX_FRAME_CHARACTERS
+                                      or json_depth_exceeds(text_data.encode(), MAX_FRAME_DEPTH)):
+            text_data = None  # too big or too deep to parse safely: treated like a bad frame
         try:
             content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             content = None
         await self.receive_json(content)
 

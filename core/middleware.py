@@ -16,8 +16,13 @@ CORS_ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 def content_security_policy(request, nonce: str) -> str:
     script_src = ["'self'", f"'nonce-{nonce}'"]
     if request.path.startswith("/admin/"):
-        # The admin's Alpine.js (shipped by unfold) evaluates its x-* attribute expressions with
-        # Function(); no inline <script> is allowed there either.
+        # The one documented exception (issue 19): the admin (unfold) ships the standard build of
+        # Alpine.js 3 (unfold/js/alpine/alpine.js), which evaluates every x-data / x-on / x-show
+        # expression of unfold's own templates with the AsyncFunction constructor: without
+        # 'unsafe-eval' its menus, tabs, filters and dialogs stop working. Alpine's CSP build cannot
+        # take those inline object expressions, so the exception stays, limited to /admin/ (staff
+        # only, behind login), and it allows no inline <script>: scripts still need this request's
+        # nonce or our own origin. The app's pages (/app/) and the API get no 'unsafe-eval'.
         script_src.append("'unsafe-eval'")
     host = request.get_host()
     directives = {

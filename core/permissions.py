@@ -329,3 +329,59 @@ def acting_organization_id(actor, rule, organization_id=None, *, refused: str, s
     if organization_id is not None and not in_organization(actor, organization_id):
         raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
     return actor.organization_id
+
+
+# --- invoicing ---
+# Invoices are part of the books: those who may view the books read them and work drafts; issuing
+# one (it posts to the books), cancelling it, credit notes and recording payments are a manager's.
+
+def can_view_invoices(actor) -> bool:
+    """Invoices, their payments, PDFs and templates of the organization."""
+    return can_view_books(actor)
+
+
+def can_edit_invoices(actor) -> bool:
+    """Create, change and delete draft invoices."""
+    return can_work_books(actor)
+
+
+def can_issue_invoices(actor) -> bool:
+    """Send (issue) invoices, change their status, credit notes, record payments by hand."""
+    return can_post_entries(actor)
+
+
+# --- payroll ---
+# Payroll is part of the books: those who may view the books read every period and payslip of the
+# organization; a member reads their own payslips (another member's is not found). Managers and admins
+# run it: periods, pay profiles, withholding tables, editing drafts, approving (never their own
+# payslip, nor editing it), paying and sending payslips.
+
+def can_view_payroll(actor) -> bool:
+    """Every period and payslip of the organization (accountants, managers, admins)."""
+    return can_view_books(actor)
+
+
+def can_manage_payroll(actor) -> bool:
+    """Periods, pay profiles, withholding tables, processing and payments, sending payslips."""
+    return is_org_manager(actor)
+
+
+def can_view_payslip(actor, payslip) -> bool:
+    """Their own payslip, or any payslip of the organization for those who view payroll."""
+    return in_organization(actor, payslip.organization_id) and (
+        can_view_payroll(actor) or payslip.employee_id == actor.pk)
+
+
+def can_edit_payslip(actor, payslip) -> bool:
+    """Change a draft payslip or approve it: a manager or admin of its organization, never on their
+    own payslip (four eyes)."""
+    return (can_manage_payroll(actor) and in_organization(actor, payslip.organization_id)
+            and payslip.employee_id != actor.pk)
+
+
+# --- accounts (issue 19) ---
+# Login lockouts are per account and source; lifting them for every source at once is an admin's act
+# (an organization's ADMIN for its members, a platform superuser for anyone), never a manager's.
+
+def can_unlock_logins(actor, member) -> bool:
+    return _superuser(actor) or (is_org_admin(actor) and in_organization(actor, member.organization_id))

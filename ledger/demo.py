@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.utils import timezone
-
 from accounts.models import User
+from core.organizations import organization_today
 from ledger.models import JournalEntry
 from ledger.services import (
     chart_account_get,
@@ -45,7 +44,7 @@ def load(report) -> None:
         report.count("ledger accounts", made)
     existing = {e.source_key for e in JournalEntry.objects.for_organization(organization_id)
                 .filter(source_key__in=[e[0] for e in DEMO_ENTRIES]).only("source_key")}
-    today = timezone.localdate()
+    today = organization_today(bookkeeper.organization)
     for source_key, days_ago, description, lines, post in DEMO_ENTRIES:
         if source_key in existing:
             continue

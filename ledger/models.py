@@ -185,3 +185,31 @@ class LockDate(Organization):
         proxy = True
         verbose_name = "lock date"
         verbose_name_plural = "lock date"
+
+
+class BookingProblem(OrganizationOwned):
+    """A trade of the organization the automatic journals could not book (issue 19: data problems are
+    visible, not blocking): a transaction without the fiat value it needs, a sale of more than is
+    held, a group of imported rows that is not one trade. The sync books everything else, records
+    the problem here (one per trade key, upserted: `first_seen` kept, `last_seen` and the reason
+    refreshed at every sync that meets it) and deletes it once the trade books again (or is gone).
+    Shown to those who may view the books on /app/ledger/review/."""
+
+    # The trade's key in the sync (ledger.tax_trades: "tx:<id>", an import row, a chain movement).
+    trade_key = models.CharField(max_length=200)
+    # The (first) stored transaction of the trade: what to open and fix.
+    transaction = models.ForeignKey("wallets.Transaction", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reason = models.TextField()
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        db_table = "ledger_booking_problems"
+        ordering = ["-last_seen"]
+        constraints = [UniqueConstraint(fields=["organization", "trade_key"], name="booking_problem_org_key_uniq")]
+        indexes = [models.Index(fields=["organization", "trade_key"], name="booking_problem_org_key_idx"),
+                   models.Index(fields=["organization", "-first_seen"], name="booking_problem_org_seen_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trade_key}: {self.reason[:80]}"

@@ -31,13 +31,13 @@ from decimal import Decimal, localcontext
 from bson import Decimal128, ObjectId
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from accounts.models import AuditLogEntry
 from core import permissions
 from core.models import Organization
+from core.organizations import organization_day_end
 from ledger.double_entry import EXACT, ZERO, account_tree, balances_rolled_up, signed
-from ledger.models import BOOKED_STATUSES, LOCK_DATE_AUDIT_ACTION, FinancialAccount, JournalEntry
+from ledger.models import BOOKED_STATUSES, LOCK_DATE_AUDIT_ACTION, BookingProblem, FinancialAccount, JournalEntry
 
 
 def as_object_id(organization_id) -> ObjectId:
@@ -50,9 +50,21 @@ def _require_organization(organization_id) -> None:
         raise ValueError("the books of which organization? organization_id is required")
 
 
-def organization_get(organization_id) -> Organization:
+BOOKS_SETTINGS = ("time_zone", "lock_date", "reporting_fiat")
+
+
+def organization_books(organization_id) -> Organization | None:
+    """What the books' services need of their organization in one read: its calendar (time zone),
+    its lock date and its reporting fiat (a partial Organization; None when it does not exist)."""
     _require_organization(organization_id)
-    return Organization.objects.get(pk=organization_id)
+    return Organization.objects.filter(pk=organization_id).only(*BOOKS_SETTINGS).first()
+
+
+def _calendar_of(organization_id, calendar):
+    """`calendar`: the organization (or its partial read) when the caller has it; else read here."""
+    if calendar is not None:
+        return calendar
+    return organization_books(organization_id)
 
 
 # --- chart of accounts -------------------------------------------------------------------------------
@@ -99,9 +111,9 @@ def _collection(model, using: str = DEFAULT_DB_ALIAS):
     return connection.database[model._meta.db_table], connection.session  # session: inside atomic()
 
 
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The first instant after `day` in the server's time zone."""
-    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+def end_of_day(day: dt.date, organization) -> dt.datetime:
+    """The first instant after `day` on `organization`'s calendar (core.organizations)."""
+    return organization_day_end(organization, day)
 
 
 def _booked_match(*, organization_id) -> dict:
@@ -112,12 +124,13 @@ def _booked_match(*, organization_id) -> dict:
 
 
 def line_totals_by_account(*, organization_id, as_of: dt.date | None = None, currency: str | None = None,
-                           codes: list[str] | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+                           codes: list[str] | None = None, calendar=None) -> dict[str, tuple[Decimal, Decimal]]:
     """account code -> (total debits, total credits) of the organization's booked entries dated on or
-    before `as_of`. One aggregation; Decimal128 sums are exact."""
+    before `as_of` (a day of the organization's calendar; `calendar`: the organization when the caller
+    has read it). One aggregation; Decimal128 sums are exact."""
     match = _booked_match(organization_id=organization_id)
     if as_of is not None:
-        match["date"] = {"$lt": end_of_day(as_of)}
+        match["date"] = {"$lt": end_of_day(as_of, _calendar_of(organization_id, calendar))}
     if currency:
         match["currency"] = currency
     pipeline: list[dict] = [{"$match": match}, {"$unwind": "$line_items"}]
@@ -136,15 +149,17 @@ def _decimal(value) -> Decimal:
 
 
 def line_totals_on_days(*, organization_id, days: list[dt.date], currency: str,
-                        crypto_codes: list[str]) -> dict[dt.date, dict]:
+                        crypto_codes: list[str], calendar=None) -> dict[dt.date, dict]:
     """For each day, over the organization's booked entries in `currency`: `totals` (code ->
     (debits, credits) up to the end of that day), `units` ((code, asset) -> units held, on the
     `crypto_codes` accounts) and `settled` (code -> debits - credits on entries that also move one of
     the `crypto_codes` accounts). One aggregation whatever the number of days (the statements'
-    columns)."""
+    columns). Days are the organization's calendar days (`calendar`: the organization when the
+    caller has read it)."""
     crypto_codes = sorted(crypto_codes)
     days = sorted(set(days))
-    cutoffs = [end_of_day(day) for day in days]
+    calendar = _calendar_of(organization_id, calendar)
+    cutoffs = [end_of_day(day, calendar) for day in days]
     zero = Decimal128("0")
     group: dict = {"_id": {"code": "$line_items.account_code", "asset": "$line_items.asset",
                            "crypto": "$touches_crypto"}}
@@ -183,7 +198,7 @@ def line_totals_on_days(*, organization_id, days: list[dt.date], currency: str,
     return books
 
 
-def account_balances(accounts, *, organization_id, as_of: dt.date | None = None) -> dict[str, dict]:
+def account_balances(accounts, *, organization_id, as_of: dt.date | None = None, calendar=None) -> dict[str, dict]:
     """For each of `accounts` (all of `organization_id`): own debit/credit totals, balance and
     rolled-up balance (own plus every descendant), both on the account's normal side. Three reads
     whatever the number of accounts."""
@@ -192,7 +207,7 @@ def account_balances(accounts, *, organization_id, as_of: dt.date | None = None)
     if foreign:
         raise ValueError(f"accounts of another organization: {foreign}")
     parent_of = account_parent_map(organization_id=organization_id)
-    totals = line_totals_by_account(organization_id=organization_id, as_of=as_of)
+    totals = line_totals_by_account(organization_id=organization_id, as_of=as_of, calendar=calendar)
     with localcontext(EXACT):
         net = {code: debit - credit for code, (debit, credit) in totals.items()}
     rolled = balances_rolled_up(parent_of, net)
@@ -234,13 +249,13 @@ def account_is_used(code: str, *, organization_id, booked_only: bool) -> bool:
 # --- journal entries ---------------------------------------------------------------------------------
 
 def _entries_filtered(queryset, *, status=None, date_from=None, date_to=None, account_code=None,
-                      transaction_hash=None):
+                      transaction_hash=None, calendar=None):
     if status:
         queryset = queryset.filter(status=status)
     if date_from:
-        queryset = queryset.filter(date__gte=end_of_day(date_from - dt.timedelta(days=1)))
+        queryset = queryset.filter(date__gte=end_of_day(date_from - dt.timedelta(days=1), calendar))
     if date_to:
-        queryset = queryset.filter(date__lt=end_of_day(date_to))
+        queryset = queryset.filter(date__lt=end_of_day(date_to, calendar))
     if account_code:
         queryset = queryset.filter(line_items__account_code=account_code)
     if transaction_hash:
@@ -255,16 +270,26 @@ def journal_entry_list_for(actor, *, status: str | None = None, date_from: dt.da
     queryset = JournalEntry.objects.for_actor(actor)
     if not permissions.can_view_books(actor):
         queryset = queryset.none()
+    calendar = None
+    if (date_from or date_to) and actor.organization_id is not None:
+        calendar = organization_books(actor.organization_id)  # the days are the organization's
     return _entries_filtered(queryset, status=status, date_from=date_from, date_to=date_to,
-                             account_code=account_code, transaction_hash=transaction_hash)
+                             account_code=account_code, transaction_hash=transaction_hash, calendar=calendar)
 
 
 def trial_balance(*, organization_id, as_of: dt.date | None = None, currency: str | None = None) -> dict:
     """Debit and credit totals per account of the organization's booked entries up to `as_of`
     (inclusive) in `currency` (default: its reporting fiat), each account's balance on its debit or
-    credit side, and the grand totals: they are equal in balanced books."""
-    currency = currency or organization_get(organization_id).reporting_fiat
-    totals = line_totals_by_account(organization_id=organization_id, as_of=as_of, currency=currency)
+    credit side, and the grand totals: they are equal in balanced books. `as_of` is a day of the
+    organization's calendar."""
+    calendar = None
+    if as_of is not None or not currency:
+        calendar = organization_books(organization_id)
+        if calendar is None:
+            raise Organization.DoesNotExist(f"no organization {organization_id}")
+    currency = currency or calendar.reporting_fiat
+    totals = line_totals_by_account(organization_id=organization_id, as_of=as_of, currency=currency,
+                                    calendar=calendar)
     with localcontext(EXACT):  # sums of 34-digit amounts are never rounded
         return _trial_balance(totals, organization_id=organization_id, as_of=as_of, currency=currency)
 
@@ -307,8 +332,7 @@ def _trial_balance(totals, *, organization_id, as_of, currency) -> dict:
 
 def lock_date_get(*, organization_id) -> dt.date | None:
     """The organization's lock date: no entry dated on or before it is created, posted or reversed."""
-    _require_organization(organization_id)
-    found = Organization.objects.filter(pk=organization_id).only("lock_date").first()
+    found = organization_books(organization_id)
     return found.lock_date if found is not None else None
 
 
@@ -316,3 +340,24 @@ def lock_date_last_change(*, organization_id):
     """The audit record of the organization's last lock date change (who and when), or None."""
     return (AuditLogEntry.objects.filter(action=LOCK_DATE_AUDIT_ACTION, target_id=str(organization_id))
             .order_by("-created_at").first())
+
+
+# --- booking problems --------------------------------------------------------------------------------
+
+BOOKING_PROBLEMS_SHOWN = 500
+
+
+def booking_problem_list_for(actor):
+    """The trades the automatic journals of the actor's organization could not book, oldest problem
+    first, with their transaction (nothing for someone who may not view the books)."""
+    queryset = BookingProblem.objects.for_actor(actor)
+    if not permissions.can_view_books(actor):
+        queryset = queryset.none()
+    # prefetch, not select_related: the backend's $lookup comes before the $match (bench/README.md)
+    return queryset.prefetch_related("transaction", "transaction__cryptocurrency", "transaction__wallet").order_by(
+        "first_seen", "trade_key")
+
+
+def booking_problem_count(*, organization_id) -> int:
+    _require_organization(organization_id)
+    return BookingProblem.objects.for_organization(organization_id).count()

@@ -23,7 +23,7 @@ organization's reporting fiat:
   the fee of the sending row. Rows without a fiat value are valued from the local price store (the
   day's price, else the newest earlier one) and each such estimate is listed in `warnings`.
 - Only confirmed transactions count; pending and failed ones are skipped.
-- Calendar days are the organization's (`Organization.time_zone`): each trade is dated in that zone
+- Calendar days are the organization's (core.organizations.organization_zone): each trade is dated in that zone
   (same day, anniversaries and tax years follow), and a row valued from the price store takes the
   price of that day.
 
@@ -40,6 +40,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.organizations import organization_zone
 from ledger.cost_basis import Trade, TradeError
 from wallets.models import Transaction, TransactionStatus, TransactionType, Wallet
 from wallets.selectors import price_book_for
@@ -53,6 +54,15 @@ LABEL_ALIASES = {
 
 
 @dataclass
+class TradeProblem:
+    """Stored transactions that are no trade the engine can take, and why (the engine's message)."""
+
+    key: str
+    sources: list
+    reason: str
+
+
+@dataclass
 class TaxInput:
     trades: list[Trade] = field(default_factory=list)
     fiat: str = "USD"
@@ -62,6 +72,8 @@ class TaxInput:
     # transaction id) and the stored transactions it was rebuilt from.
     keys: list[str] = field(default_factory=list)
     sources: list[list] = field(default_factory=list)
+    # With skip_bad: the rows that could not be read as a trade (left out of `trades`).
+    problems: list[TradeProblem] = field(default_factory=list)
 
 
 
@@ -73,11 +85,6 @@ def _label(raw: str) -> str:
 
 def _wallet_key(tx) -> str:
     return tx.wallet.address if tx.wallet_id else ""
-
-
-def trade_zone(organization) -> zoneinfo.ZoneInfo:
-    """The time zone of `organization`'s calendar days (validated when set; UTC by default)."""
-    return zoneinfo.ZoneInfo(organization.time_zone or "UTC")
 
 
 class _Valuer:
@@ -97,16 +104,18 @@ class _Valuer:
         return amount * price
 
 
-def tax_trades_for(organization, *, transactions=None, own_addresses=None) -> TaxInput:
+def tax_trades_for(organization, *, transactions=None, own_addresses=None, skip_bad: bool = False) -> TaxInput:
     """Every confirmed transaction of `organization` (whoever of its members recorded it) as engine
     trades in its reporting fiat, in date order (ties: stored order).
 
     `transactions`: only these (a queryset of the organization's transactions, e.g. what one member
     may see: the portfolio); `own_addresses`: the wallets whose transfers between each other are own
-    transfers (default: every wallet of the organization's)."""
+    transfers (default: every wallet of the organization's). Rows that are not one trade raise
+    TradeError, or with `skip_bad` are left out and listed in `problems` (the journal sync and the
+    portfolio: one bad row does not stop the rest)."""
 
     fiat = organization.reporting_fiat
-    zone = trade_zone(organization)
+    zone = organization_zone(organization)
     result = TaxInput(fiat=fiat)
     if own_addresses is None:
         own_addresses = Wallet.objects.for_organization(organization.pk).values_list("address", flat=True)
@@ -141,11 +150,18 @@ def tax_trades_for(organization, *, transactions=None, own_addresses=None) -> Ta
 
     for kind, item in order:
         if kind == "single":
-            trade, key, sources = _single_trade(item, fiat, valuer), f"tx:{item.pk}", [item]
+            key, sources, build = f"tx:{item.pk}", [item], lambda: _single_trade(item, fiat, valuer)
         elif external_ids.is_chain_movement_key(item):
-            trade, key, sources = _own_transfer_trade(groups[item], valuer), item, groups[item]
+            key, sources, build = item, groups[item], lambda: _own_transfer_trade(groups[item], valuer)
         else:
-            trade, key, sources = _imported_trade(groups[item], fiat, valuer), item, groups[item]
+            key, sources, build = item, groups[item], lambda: _imported_trade(groups[item], fiat, valuer)
+        try:
+            trade = build()
+        except TradeError as exc:
+            if not skip_bad:
+                raise
+            result.problems.append(TradeProblem(key, sources, str(exc)))
+            continue
         # Calendar dates (same day, anniversaries, tax years) are the organization's.
         result.trades.append(dataclasses.replace(trade, date=trade.date.astimezone(zone)))
         result.keys.append(key)

@@ -12,8 +12,15 @@ one entry per trade (ledger.journal_rules) and compares each plan with the entry
   the entry is reversed and a new one posted (`#2`, `#3`, ...), so posted entries stay immutable;
 - a trade that no longer books anything (deleted, or now an own transfer): its entry is reversed.
 Entries in a period closed by the organization's lock date are left alone and reported. The source
-key is unique in the organization, so two syncs racing cannot book a trade twice: the loser's create answers duplicate_source_key and
-is skipped. A history the engine cannot match (selling more than held) books nothing and reports why.
+key is unique in the organization, so two syncs racing cannot book a trade twice: the loser's create
+answers duplicate_source_key and is skipped.
+
+Data problems are visible, not blocking (issue 19): a trade the engine cannot cost (a row without
+the fiat value it needs, a sale of more than is held, imported rows that are no one trade) is left
+out (ledger.cost_basis.compute_skipping: each trade checked on its own, then the first trade in date
+order that makes the history fail, again until it computes), everything else is booked, and the
+problem is recorded per trade (ledger.models.BookingProblem, shown on /app/ledger/review/) until the
+trade books again. A trade with a problem keeps the entry it had, if any.
 The actor is the inactive system user; only the organization's own accounts are used (the crypto
 asset accounts it lacks are made in its chart), and a transaction of another organization is never
 booked here.
@@ -23,19 +30,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from accounts.services import system_user_get
 from core.errors import Conflict, ErrorCode
 from core.models import Organization
-from ledger.cost_basis import InsufficientHoldings, TradeError, compute
+from core.organizations import organization_day
+from ledger.cost_basis import InsufficientHoldings, TradeError, compute_skipping
 from ledger.journal_rules import EntryPlan, JournalPlanError, plan_journals, rounded_lines
-from ledger.models import EntryStatus, JournalEntry
-from ledger.selectors import lock_date_get
+from ledger.models import BookingProblem, EntryStatus, JournalEntry
+from ledger.selectors import organization_books
 from ledger.services import (
     chart_account_get,
     crypto_asset_account_get_or_create,
@@ -59,6 +68,7 @@ class JournalSyncReport:
     unchanged: int = 0
     locked: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "<trade key>: <reason>", also BookingProblem rows
     error: str = ""
 
     def as_dict(self) -> dict:
@@ -127,18 +137,28 @@ def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncRep
         return report
     organization_id = organization.pk
     prefix = _prefix(organization_id)
-    tax_input = tax_trades_for(organization)
+    tax_input = tax_trades_for(organization, skip_bad=True)
     trades = [dataclasses.replace(trade, ref=key) for trade, key in zip(tax_input.trades, tax_input.keys)]
     method = organization.cost_basis_method
     scope = "all" if method == "uk" else organization.cost_basis_lot_scope
+    # Data problems are visible, not blocking: a trade that cannot be costed is left out (and
+    # recorded), everything else of the organization is booked.
+    problems = {problem.key: (problem.sources, _reason(problem.reason, tax_input.fiat))
+                for problem in tax_input.problems}
     try:
-        plans = plan_journals(trades, tax_input.keys, compute(trades, method=method, fiat=tax_input.fiat,
-                                                               lot_scope=scope))
+        result, skipped = compute_skipping(trades, method=method, fiat=tax_input.fiat, lot_scope=scope)
+        for index in skipped:
+            problems[tax_input.keys[index]] = (tax_input.sources[index], _reason(skipped[index], tax_input.fiat))
+        kept = [index for index in range(len(trades)) if index not in skipped]
+        plans = plan_journals([trades[i] for i in kept], [tax_input.keys[i] for i in kept], result)
     except (TradeError, InsufficientHoldings, JournalPlanError) as exc:
-        # The engines' errors end here, as the sync's report: nothing is booked for a history they refuse.
+        # What is left (a bad method or lot scope, plans that disagree with the engine) ends here, as
+        # the sync's report: nothing is booked for a history the engines refuse.
         report.error = str(exc)
         logger.warning("journals of organization %s not synced: %s", organization_id, exc)
         return report
+    booking_problems_record(organization_id, problems)
+    report.problems = [f"{key}: {reason}" for key, (_, reason) in sorted(problems.items())]
     sources = dict(zip(tax_input.keys, tax_input.sources))
     foreign = [plan.key for plan in plans if _foreign(sources[plan.key], organization_id)]
     if foreign:  # the books of one organization never hold another's transactions
@@ -159,7 +179,8 @@ def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncRep
 
     planned_keys = set()
     to_create: list[dict] = []
-    lock_date = lock_date_get(organization_id=organization_id)
+    books = organization_books(organization_id) or organization  # its calendar and lock date, read now
+    lock_date = books.lock_date
     for plan in plans:
         planned_keys.add(plan.key)
         lines = _planned_lines(plan, codes)
@@ -169,7 +190,7 @@ def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncRep
                 and _to_ms(entry.date) == _to_ms(plan.trade.date) and entry.description == description:
             report.unchanged += 1
             continue
-        if lock_date is not None and timezone.localdate(plan.trade.date) <= lock_date:
+        if lock_date is not None and organization_day(books, plan.trade.date) <= lock_date:
             report.locked.append(plan.key)
             continue
         if entry is not None and not _reverse(entry, system, report):
@@ -183,9 +204,49 @@ def transaction_journals_sync(*, organization=None, user=None) -> JournalSyncRep
     for first in range(0, len(to_create), POST_BATCH):
         _create(to_create[first:first + POST_BATCH], system, organization_id, report)
     for key, entry in current.items():
-        if key not in planned_keys:
+        # A trade with a problem keeps its entry as booked until it books again (as before the
+        # problem); a trade that no longer books anything has its entry reversed.
+        if key not in planned_keys and key not in problems:
             _reverse(entry, system, report)
     return report
+
+
+def _reason(message: str, fiat: str) -> str:
+    """The engine's message for people: without its "trade #n ref=..." prefix (the review page shows
+    the transaction), and saying so when what is missing is the row's value."""
+    message = re.sub(r"^trade #\d+(?: ref='[^']*')?: ", "", message)
+    if re.search(rf"'{re.escape(fiat)}' has no (?:sent|received)_amount|needs net_worth", message):
+        message = f"No value in {fiat}: give its price, or store a price of its day ({message})."
+    return message
+
+
+def booking_problems_record(organization_id, problems: dict[str, tuple[list, str]]) -> None:
+    """The organization's booking problems are exactly `problems` (trade key -> (its stored
+    transactions, reason)) after this: new ones inserted, those met again refreshed (`last_seen`,
+    reason, transaction; `first_seen` kept), the others (booked again, or gone) deleted."""
+    now = timezone.now()
+    scoped = BookingProblem.objects.for_organization(organization_id)
+    known = {p.trade_key: p for p in scoped.only("trade_key", "reason", "transaction")}
+    gone = [key for key in known if key not in problems]
+    if gone:
+        scoped.filter(trade_key__in=gone).delete()
+    seen_again = [key for key in problems if key in known]
+    if seen_again:
+        scoped.filter(trade_key__in=seen_again).update(last_seen=now)
+    for key in seen_again:
+        sources, reason = problems[key]
+        transaction_id = sources[0].pk if sources else None
+        if known[key].reason != reason or known[key].transaction_id != transaction_id:
+            scoped.filter(pk=known[key].pk).update(reason=reason, transaction_id=transaction_id)
+    for key, (sources, reason) in problems.items():
+        if key in known:
+            continue
+        try:
+            BookingProblem.objects.create(organization_id=organization_id, trade_key=key, reason=reason,
+                                          transaction=sources[0] if sources else None, first_seen=now,
+                                          last_seen=now)
+        except IntegrityError:  # a concurrent sync recorded it first: refresh it
+            scoped.filter(trade_key=key).update(reason=reason, last_seen=now)
 
 
 def _create(specs: list[dict], system, organization_id, report: JournalSyncReport) -> None:
@@ -235,11 +296,12 @@ def organizations_with_transactions():
 
 def transaction_journals_sync_all() -> dict:
     """Every organization with transactions (the periodic catch-up), each in its own books."""
-    totals = {"organizations": 0, "created": 0, "reversed": 0, "errors": 0}
+    totals = {"organizations": 0, "created": 0, "reversed": 0, "problems": 0, "errors": 0}
     for organization in organizations_with_transactions():
         report = transaction_journals_sync(organization=organization)
         totals["organizations"] += 1
         totals["created"] += report.created
         totals["reversed"] += report.reversed
+        totals["problems"] += len(report.problems)
         totals["errors"] += bool(report.error)
     return totals

@@ -1,1 +1,3 @@
-"""Huey tasks for crypto payroll (periods, payslips, payroll entries, recurring payments)."""
+"""Huey tasks for payroll. None yet: paying recurring payments' due occurrences (the calendar is
+payroll.engine.calendar, the schedules payroll.models.RecurringPayment) and the crypto payout of
+payslips come with the exactly-once on-chain payout machinery (wallets/transfers.py)."""

@@ -15,7 +15,6 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import FileResponse, HttpResponse
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -26,6 +25,7 @@ from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
 from core.jsonapi.schemas import StrictSchema
 from core.jsonapi.types import FiatAmount, ObjectIdStr
+from core.organizations import organization_today
 from reporting import services
 from reporting.models import TAX_REPORT_FILES, StatementKind, TaxReport, TaxReportStatus, TaxReportType
 from reporting.selectors import financial_statement_list, tax_report_list as tax_reports_of
@@ -305,7 +305,7 @@ def _periods_in(periods: list[ComparisonPeriodIn] | None):
                      summary="Generate a balance sheet")
 def balance_sheet_generate(request, payload: BalanceSheetIn):
     stored = services.financial_statement_create(actor=request.user, kind=StatementKind.BALANCE_SHEET,
-                                                 as_of=payload.as_of or timezone.localdate(),
+                                                 as_of=payload.as_of or organization_today(request.user.organization),
                                                  compare=payload.compare_dates)
     return Status(201, stored)
 

@@ -7,13 +7,13 @@ The CSV headers are fixed (other tools read them): disposals
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 from decimal import Decimal
 
 from django.template.loader import render_to_string
 
+from core.spreadsheets import csv_text, safe_workbook
 from ledger.cost_basis import disposal_csv_rows, format_fiat, format_quantity, totals_csv_rows
 from reporting.selectors import TaxSummary
 
@@ -22,16 +22,10 @@ METHOD_NAMES = {"fifo": "FIFO", "lifo": "LIFO", "hifo": "HIFO", "acb": "Average 
 FIAT_FORMAT = "#,##0.00"
 
 
-def _csv(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
 def tax_report_csv(summary: TaxSummary, *, totals: bool = False) -> str:
     if totals:
-        return _csv(totals_csv_rows(summary.totals))
-    return _csv(disposal_csv_rows(dataclasses.replace(summary.result, disposals=summary.disposals)))
+        return csv_text(totals_csv_rows(summary.totals))
+    return csv_text(disposal_csv_rows(dataclasses.replace(summary.result, disposals=summary.disposals)))
 
 
 def _date(value) -> str:
@@ -108,6 +102,7 @@ def tax_report_xlsx(summary: TaxSummary) -> bytes:
                        event.ref))
         income.cell(row=income.max_row, column=4).number_format = FIAT_FORMAT
 
+    safe_workbook(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

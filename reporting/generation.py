@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from core.money import format_fiat
+from core.organizations import organization_today
 from ledger.cost_basis import METHODS, InsufficientHoldings, TradeError, compute, disposals_in, totals_by_year
 from ledger.tax_trades import tax_trades_for
 from reporting import exports
@@ -164,7 +165,7 @@ def _analysis(summary: TaxSummary, tax_input, organization) -> Analysis:
     prices = {asset: price for asset in held if book is not None and (price := book.current(asset)) is not None}
     analysis.harvestable, analysis.unpriced_assets = harvestable_losses(summary.result.open_lots, prices)
     analysis.turning_long = turning_long_term(summary.result.open_lots, prices,
-                                              as_of=max(summary.end, timezone.localdate()))
+                                              as_of=max(summary.end, organization_today(organization)))
     return analysis
 
 

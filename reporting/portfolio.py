@@ -8,18 +8,32 @@ the realised P&L come from the cost-basis engine with the organization's method 
 books role the figures are the books' (tests/reporting/test_portfolio_agrees_with_the_books.py).
 
 - Only confirmed rows are held; pending ones are listed as pending, never counted.
-- Calendar days are the organization's (`Organization.time_zone`): a trade's day, the price of its
-  day, "today" of the charts.
+- Calendar days are the organization's (core.organizations: `organization_zone`, `organization_today`):
+  a trade's day, the price of its day, "today" of the charts.
 - Value history and performance (wallets.portfolio, pure) run over the movements of the same trades,
   so their quantities are the engine's (fees paid in crypto included).
 - Lots sent to a wallet the actor does not see (an unlabelled send: a transfer to another wallet of
   the organization's, as in the books) are listed as `in_transit`, not as holdings.
 Values are in the organization's reporting fiat; assets without a price are listed, not guessed.
+
+Data problems degrade, they do not block (issue 19), with the rule of the books
+(ledger.cost_basis.compute_skipping): a trade the engine cannot cost (no fiat value, a sale of more
+than is held, rows that are no one trade) is listed in `problems` (its date, key, transactions,
+assets and why) and the other trades give cost and P&L as before. An asset touched by such a trade
+keeps its quantity (from every movement the rows describe, as the value history counts it) and its
+value, but its cost, average price and unrealised and realised P&L are unknown (None): no figure is
+made up from the trades that could be costed. Totals: `total_value` counts every priced position
+(a value needs no cost); `total_invested` and `unrealized_gain_loss` count the priced positions
+whose cost is known, and `value_without_cost` is the value of the others, so total_value =
+total_invested + unrealized_gain_loss + value_without_cost. `realized_gain_loss` sums the costed
+assets' disposals. 409 cost_basis_failed is left for what is no data problem (a method or lot scope
+the engine does not know): then nothing sensible can be said.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,8 +43,9 @@ from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput
 from core.money import ZERO
-from ledger.cost_basis import IN_TRANSIT, InsufficientHoldings, Result, Trade, TradeError, compute
-from ledger.tax_trades import tax_trades_for, trade_zone
+from core.organizations import organization_today, organization_zone
+from ledger.cost_basis import IN_TRANSIT, Result, Trade, TradeError, compute_skipping
+from ledger.tax_trades import tax_trades_for
 from wallets.models import TransactionStatus
 from wallets.portfolio import SIGNS, PriceBook, value_series, window_performance
 from wallets.selectors import price_book_for, transaction_queryset_for, wallet_list_for
@@ -106,11 +121,16 @@ class PortfolioData:
     trades: list[Trade] = field(default_factory=list)
     movements: list[dict] = field(default_factory=list)
     pending: list[dict] = field(default_factory=list)
+    # Parallel to `trades`: each trade's key and stored transactions (ledger.tax_trades).
+    keys: list[str] = field(default_factory=list)
+    sources: list[list] = field(default_factory=list)
+    # Rows that are no trade at all (ledger.tax_trades' problems): always problems.
+    unread: list[dict] = field(default_factory=list)
     _book: PriceBook | None = None
 
     @property
     def today(self) -> dt.date:
-        return timezone.now().astimezone(self.zone).date()
+        return organization_today(self.organization)
 
     def book(self) -> PriceBook:
         """Every stored price of the assets moved (daily, and the latest quotes): one query."""
@@ -120,29 +140,49 @@ class PortfolioData:
                           else PriceBook([]))
         return self._book
 
-    def result(self, as_of: dt.date | None = None) -> Result:
-        """The engine over the trades (dated up to `as_of`, a day in the organization's time zone).
-        A history it cannot match (more sold than held, a trade without a value it needs) is a
-        Conflict naming the trade, as the books report it."""
-        trades = self.trades if as_of is None else [t for t in self.trades if t.date.date() <= as_of]
+    def costed(self, as_of: dt.date | None = None) -> tuple[Result, list[dict]]:
+        """The engine over the trades (dated up to `as_of`, a day in the organization's time zone)
+        that can be costed, and the problems of the others (module docstring), oldest first."""
+        indices = [i for i, trade in enumerate(self.trades) if as_of is None or trade.date.date() <= as_of]
         try:
-            return compute(trades, method=self.method, fiat=self.fiat, lot_scope=self.lot_scope)
-        except (TradeError, InsufficientHoldings) as exc:
+            result, skipped = compute_skipping([self.trades[i] for i in indices], method=self.method,
+                                               fiat=self.fiat, lot_scope=self.lot_scope)
+        except TradeError as exc:  # no data problem: the call itself (method, lot scope, fiat)
             raise Conflict(ErrorCode.COST_BASIS_FAILED, f"The cost basis cannot be computed: {exc}",
                            {"reason": str(exc)}) from exc
+        problems = [_problem(self.keys[indices[n]], self.trades[indices[n]].date, self.sources[indices[n]],
+                             _trade_assets(self.trades[indices[n]], self.fiat), reason)
+                    for n, reason in skipped.items()]
+        problems += [p for p in self.unread if as_of is None or p["date"].date() <= as_of]
+        return result, sorted(problems, key=lambda p: (p["date"], p["key"]))
+
+
+def _trade_assets(trade: Trade, fiat: str) -> list[str]:
+    return sorted({asset for asset in (trade.sent_asset, trade.received_asset, trade.fee_asset)
+                   if asset and asset.upper() != fiat.upper()})
+
+
+def _problem(key: str, when: dt.datetime, sources: list, assets: list[str], reason: str) -> dict:
+    return {"key": key, "date": when, "transactions": [tx.pk for tx in sources], "assets": assets,
+            "reason": re.sub(r"^trade #\d+(?: ref='[^']*')?: ", "", reason)}
 
 
 def portfolio_data_for(actor) -> PortfolioData:
     organization = actor.organization if actor.organization_id else None
     if organization is None:
-        return PortfolioData(None, settings.REPORTING_FIAT.upper(), zoneinfo.ZoneInfo("UTC"), "fifo", "all")
+        return PortfolioData(None, settings.REPORTING_FIAT.upper(), organization_zone(None), "fifo", "all")
     method = organization.cost_basis_method
-    data = PortfolioData(organization, organization.reporting_fiat.upper(), trade_zone(organization), method,
+    data = PortfolioData(organization, organization.reporting_fiat.upper(), organization_zone(organization), method,
                          "all" if method == "uk" else organization.cost_basis_lot_scope)
     wallets = dict(wallet_list_for(actor).values_list("address", "name"))
     visible = transaction_queryset_for(actor)
-    tax_input = tax_trades_for(organization, transactions=visible, own_addresses=wallets)
-    data.trades = tax_input.trades
+    tax_input = tax_trades_for(organization, transactions=visible, own_addresses=wallets, skip_bad=True)
+    data.trades, data.keys, data.sources = tax_input.trades, tax_input.keys, tax_input.sources
+    zone = data.zone
+    data.unread = [_problem(problem.key, problem.sources[0].transaction_date.astimezone(zone), problem.sources,
+                            sorted({tx.cryptocurrency.symbol for tx in problem.sources
+                                    if tx.cryptocurrency.symbol.upper() != data.fiat}), problem.reason)
+                   for problem in tax_input.problems]
     for trade in data.trades:
         for move in movements_of(trade, data.fiat):
             data.movements.append({**move, "wallet": wallets.get(move["wallet"], NO_WALLET)})
@@ -156,11 +196,12 @@ def portfolio_data_for(actor) -> PortfolioData:
 
 # --- figures -----------------------------------------------------------------------------------------
 def portfolio_value_for(actor, *, data: PortfolioData | None = None, as_of: dt.date | None = None) -> dict:
-    """Holdings with their cost basis (the engine's open lots), value, unrealised and realised P&L.
+    """Holdings with their cost basis (the engine's open lots), value, unrealised and realised P&L,
+    and the trades whose cost is unknown (`problems`; the module docstring has the rule).
     `as_of`: a day (the organization's): trades up to its end, valued at that day's price; default
-    now, at the newest price. Totals count the priced positions only."""
+    now, at the newest price."""
     data = data or portfolio_data_for(actor)
-    result = data.result(as_of)
+    result, problems = data.costed(as_of)
     book = data.book()
     held: dict[str, list[Decimal]] = {}
     in_transit: dict[str, list[Decimal]] = {}
@@ -171,30 +212,40 @@ def portfolio_value_for(actor, *, data: PortfolioData | None = None, as_of: dt.d
     realised: dict[str, Decimal] = {}
     for disposal in result.disposals:
         realised[disposal.asset] = realised.get(disposal.asset, ZERO) + disposal.gain
+    uncosted = {asset for problem in problems for asset in problem["assets"]}
+    if uncosted:  # their quantity from every movement the rows describe, cost unknown
+        movements = [m for m in data.movements if as_of is None or m["day"] <= as_of]
+        moved = _quantities([m for m in movements if m["asset"] in uncosted], lambda m: m["asset"])
+        for asset in uncosted:
+            held[asset] = [moved.get(asset, ZERO), None]
     rows = []
     for asset, (quantity, cost) in sorted(held.items()):
-        if not quantity:
+        if quantity <= 0:
             continue
         price = book.current(asset) if as_of is None else book.on(asset, as_of)
         value = quantity * price if price is not None else None
         rows.append({
-            "asset": asset, "quantity": quantity, "average_buy_price": cost / quantity, "total_invested": cost,
+            "asset": asset, "quantity": quantity, "cost_known": cost is not None,
+            "average_buy_price": cost / quantity if cost is not None else None, "total_invested": cost,
             "current_price": price, "current_value": value,
-            "unrealized_gain_loss": value - cost if value is not None else None,
-            "realized_gain_loss": realised.get(asset, ZERO),
+            "unrealized_gain_loss": value - cost if value is not None and cost is not None else None,
+            "realized_gain_loss": realised.get(asset, ZERO) if cost is not None else None,
         })
     priced = [row for row in rows if row["current_value"] is not None]
+    costed = [row for row in priced if row["cost_known"]]
     return {
         "fiat": data.fiat,
         "as_of": as_of or data.today,
         "cost_basis_method": data.method,
         "lot_scope": data.lot_scope,
-        "total_invested": sum((r["total_invested"] for r in priced), ZERO),
+        "total_invested": sum((r["total_invested"] for r in costed), ZERO),
         "total_value": sum((r["current_value"] for r in priced), ZERO),
-        "unrealized_gain_loss": sum((r["unrealized_gain_loss"] for r in priced), ZERO),
-        "realized_gain_loss": sum(realised.values(), ZERO),
+        "unrealized_gain_loss": sum((r["unrealized_gain_loss"] for r in costed), ZERO),
+        "value_without_cost": sum((r["current_value"] for r in priced if not r["cost_known"]), ZERO),
+        "realized_gain_loss": sum((gain for asset, gain in realised.items() if asset not in uncosted), ZERO),
         "positions": rows,
         "unpriced": [r["asset"] for r in rows if r["current_value"] is None],
+        "problems": problems,
         "in_transit": [{"asset": asset, "quantity": quantity, "cost": cost}
                        for asset, (quantity, cost) in sorted(in_transit.items()) if quantity],
         "pending": data.pending if as_of is None else [p for p in data.pending if

@@ -21,12 +21,23 @@ exchange_portfolio_router = Router(tags=["exchange-rates"])
 class PortfolioPositionOut(Schema):
     asset: str
     quantity: Amount
+    # False when a trade of this asset cannot be costed (listed in /value/'s `problems`): the cost
+    # figures are then null, the quantity and value still shown.
+    cost_known: bool
     average_buy_price: FiatAmount | None
-    total_invested: FiatAmount  # the cost basis of the units held (the engine's open lots)
+    total_invested: FiatAmount | None  # the cost basis of the units held (the engine's open lots)
     current_price: FiatAmount | None
     current_value: FiatAmount | None
     unrealized_gain_loss: FiatAmount | None
-    realized_gain_loss: FiatAmount  # gains less losses of this asset's disposals so far
+    realized_gain_loss: FiatAmount | None  # gains less losses of this asset's disposals so far
+
+
+class PortfolioProblemOut(Schema):
+    key: str
+    date: datetime
+    transactions: list[ObjectIdStr]
+    assets: list[str]
+    reason: str
 
 
 class InTransitOut(Schema):
@@ -48,7 +59,9 @@ class PendingOut(Schema):
 @portfolio_router.get("/", response=list[PortfolioPositionOut], auth=api_auth,
                       summary="Balances per asset with cost basis, value and unrealised and realised P&L",
                       description="Cost basis from the organization's cost-basis method and lot scope (the "
-                                  "books' engine); pending transactions are not held.")
+                                  "books' engine); pending transactions are not held. An asset with a trade "
+                                  "that cannot be costed keeps its quantity and value, its cost is null "
+                                  "(cost_known false; the trade is listed in /value/'s problems).")
 def portfolio(request):
     return portfolio_value_for(request.user)["positions"]
 
@@ -58,7 +71,9 @@ class PortfolioTotalOut(Schema):
     total_invested: FiatAmount
     total_value: FiatAmount
     unrealized_gain_loss: FiatAmount
+    value_without_cost: FiatAmount  # total_value = total_invested + unrealized_gain_loss + this
     unpriced: list[str]
+    problems: list[PortfolioProblemOut]  # trades whose cost is unknown, and why
     as_of: date
     cost_basis_method: str
     lot_scope: str
@@ -67,7 +82,11 @@ class PortfolioTotalOut(Schema):
     pending: list[PendingOut]
 
 
-@portfolio_router.get("/value/", response=PortfolioTotalOut, auth=api_auth, summary="Portfolio value")
+@portfolio_router.get("/value/", response=PortfolioTotalOut, auth=api_auth, summary="Portfolio value",
+                      description="Totals: total_value counts every priced position; total_invested and "
+                                  "unrealized_gain_loss the priced positions whose cost is known; "
+                                  "value_without_cost the others. `problems`: the trades the cost-basis engine "
+                                  "cannot cost (no fiat value, more sold than held), listed, not blocking.")
 def portfolio_value(request):
     return portfolio_value_for(request.user)
 

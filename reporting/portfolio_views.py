@@ -1,6 +1,7 @@
 """The portfolio page (HTMX): positions with their cost basis and P&L from the books' engine,
-pending transactions, the value chart with its period picker, allocation; what the member may see,
-in the organization's fiat (reporting.portfolio)."""
+trades whose cost is unknown (data problems: listed, their assets without cost), pending
+transactions, the value chart with its period picker, allocation; what the member may see, in the
+organization's fiat (reporting.portfolio)."""
 
 import datetime as dt
 
@@ -36,7 +37,7 @@ def portfolio_page(request):
     value, error = None, ""
     try:
         value = portfolio_value_for(request.user, data=data)
-    except DomainError as exc:  # a history the engine cannot match: the books cannot either
+    except DomainError as exc:  # no data problem (those are listed): the engine refuses the call itself
         error = exc.message
     allocation = portfolio_allocation_for(request.user, data=data)
     positions = [{**row, "quantity_display": money.plain(row["quantity"])} for row in (value or {}).get("positions", [])]

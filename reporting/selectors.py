@@ -110,9 +110,10 @@ def statement_books(organization, days: list[dt.date], *, accounts: list, curren
     """For each day, over the organization's booked entries: `totals` (code -> (debits, credits) up
     to the end of that day), `units` ((code, asset) -> units held on crypto asset accounts) and
     `settled` (code -> debits - credits on entries that also move a crypto asset account). One
-    aggregation, in the ledger (ledger.selectors.line_totals_on_days)."""
+    aggregation, in the ledger (ledger.selectors.line_totals_on_days). Days are the organization's
+    calendar days (its time zone)."""
     return line_totals_on_days(organization_id=organization.pk, days=days, currency=currency,
-                               crypto_codes=sorted(Chart(accounts).crypto))
+                               crypto_codes=sorted(Chart(accounts).crypto), calendar=organization)
 
 
 def _statement_snapshots(organization, days: list[dt.date], *, currency: str):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
+from core.spreadsheets import safe_workbook
 from ledger.cost_basis import format_fiat
 from reporting.models import StatementKind
 
@@ -110,6 +111,7 @@ def statement_xlsx(stored) -> bytes:
     sheet.column_dimensions["A"].width = 52
     for index in range(len(data["columns"])):
         sheet.column_dimensions[chr(ord("B") + index)].width = 24
+    safe_workbook(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -12,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core import permissions
 from core.errors import DomainError, ErrorCode, InvalidInput
 from core.http_status import http_status_of
+from core.organizations import organization_today
 from ledger.cost_basis import METHODS
 from reporting.models import StatementKind, TaxReportType
 from reporting.selectors import financial_statement_list, tax_report_list
@@ -101,11 +101,11 @@ STATEMENT_PAGES = {"balance-sheet": StatementKind.BALANCE_SHEET, "income-stateme
 STATEMENT_RECENT_ROWS = 10
 
 
-def _statement_request(kind: str, data):
+def _statement_request(kind: str, data, organization):
     """The picker's fields as a cleaned request (reporting.services.statement_request_clean):
     balance sheet `as_of` and `compare_as_of`; periods `start_date`, `end_date`, `compare_start`,
     `compare_end`; `no_compare` drops the comparison; empty fields take the defaults."""
-    today = timezone.localdate()
+    today = organization_today(organization)  # the organization's calendar, not the server's
     no_compare = bool(data.get("no_compare"))
     if kind == StatementKind.BALANCE_SHEET:
         other = _date(data.get("compare_as_of", "").strip())
@@ -125,7 +125,7 @@ def _statement_context(request, kind: str, slug: str) -> dict:
     context = {"kind": kind, "slug": slug, "title": TITLES[kind], "query": request.GET, "error": "",
                "recent": list(financial_statement_list(request.user, kind=kind)[:STATEMENT_RECENT_ROWS])}
     try:
-        statement_request = _statement_request(kind, request.GET)
+        statement_request = _statement_request(kind, request.GET, request.user.organization)
         data = statement_as_json(financial_statement_compute(actor=request.user, request=statement_request))
     except DomainError as exc:
         context["error"] = exc.message
@@ -177,7 +177,7 @@ def statement_save(request, slug: str):
     if not permissions.can_work_books(request.user):
         raise PermissionDenied("Financial statements are for accountants, managers and admins.")
     try:
-        cleaned = _statement_request(kind, request.POST)
+        cleaned = _statement_request(kind, request.POST, request.user.organization)
         stored = financial_statement_create(
             actor=request.user, kind=kind, as_of=cleaned.as_of, start=cleaned.start, end=cleaned.end,
             compare=list(cleaned.compare_dates) if kind == StatementKind.BALANCE_SHEET else list(cleaned.compare_periods),

@@ -28,7 +28,9 @@ class SendIn(StrictSchema):
 class TransferOut(Schema):
     id: ObjectIdStr
     tx_hash: str
-    status: str
+    status: str = Field(description="PREPARED (stored, the node does not have it yet: retry with the same key), "
+                                    "BROADCAST, STUCK (see `error` for the way out), CONFIRMED or FAILED")
+    error: str
     nonce: int
     to_address: str
     amount: Amount
@@ -47,7 +49,8 @@ def _current_session(request):
 
 
 def _transfer_out(transfer):
-    return {"id": transfer.pk, "tx_hash": transfer.tx_hash, "status": transfer.status, "nonce": transfer.nonce,
+    return {"id": transfer.pk, "tx_hash": transfer.tx_hash, "status": transfer.status, "error": transfer.error,
+            "nonce": transfer.nonce,
             "to_address": transfer.to_address, "amount": transfer.amount, "asset": transfer.cryptocurrency.symbol,
             "gas_limit": transfer.gas_limit, "max_fee_per_gas": transfer.max_fee_per_gas,
             "created_at": transfer.created_at}
@@ -65,8 +68,10 @@ def send(request, payload: SendIn):
 
 class TxStatusOut(Schema):
     hash: str
-    status: str
+    status: str = Field(description="pending until `required_confirmations` blocks hold it, then confirmed, "
+                                    "or failed if it reverted (the stored row says the same)")
     confirmations: int
+    required_confirmations: int
     from_address: str
     to_address: str | None
     value_eth: Amount
@@ -94,16 +99,20 @@ class FeeTierOut(Schema):
     max_priority_fee_per_gas: int
     cost_eth: Amount
     cost_fiat: FiatAmount | None
+    expected_wait_blocks: int | None = Field(description="blocks until inclusion at this tip; null: none of the "
+                                                         "recent blocks took a tip this low")
+    expected_wait_seconds: float | None
 
 
 class GasEstimateOut(Schema):
     gas_limit: int
     base_fee_per_gas: int
+    block_seconds: float
     fiat_currency: str
     tiers: dict[str, FeeTierOut]
 
 
-@blockchain_router.get("/estimate-gas/", response=GasEstimateOut, auth=api_auth, summary="Estimate gas and fees")
+@blockchain_router.get("/estimate-gas/", response=GasEstimateOut, auth=api_auth, summary="Estimate gas and fee tiers (eth_feeHistory percentiles 10/50/90, with the expected wait)")
 def estimate_gas(request, from_address: str, to: str, amount: Decimal, asset: str = "ETH"):
     if amount <= 0:
         raise InvalidInput(ErrorCode.INVALID_AMOUNT, "The amount must be positive.")

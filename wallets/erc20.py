@@ -13,6 +13,8 @@ from web3 import Web3
 from wallets import chain
 
 ARTIFACT = Path(__file__).resolve().parent / "contracts" / "DemoToken.json"
+# topic 0 of an ERC-20 Transfer(address indexed from, address indexed to, uint256 value) log
+TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
 
 
 @cache

@@ -3,6 +3,10 @@
 - On chain: `chain:<tx hash>:<log index>:<wallet address>`. The log index is the Transfer log's index
   within its block for a token movement and `NATIVE_LOG_INDEX` (-1) for the ether value of the
   transaction itself; the wallet address keeps both sides of an own transfer apart.
+- Our own token send before it is mined: `chain:<tx hash>:pending:<wallet address>`. The log's index
+  exists only once a block holds it; whoever settles the send (monitor, reconciler) reads it from the
+  receipt and rewrites the row's external_id to the on-chain form above, so the monitor's record of
+  the same log is that row (no second row, no orphan). An ETH send knows its index (-1) at once.
 - Imported: `import:<owner id>:<row key>:<part>`. The row key identifies the file's row
   (`tx:<hash>` when the row has a TxHash, else `row:<fingerprint>`, with `~<n>` for the n-th identical
   copy in one file); the part numbers the movements one row becomes (sold, bought, fee).
@@ -19,6 +23,11 @@ NATIVE_LOG_INDEX = -1
 
 def chain_external_id(*, tx_hash: str, log_index: int, address: str) -> str:
     return f"{CHAIN_PREFIX}{tx_hash}:{int(log_index)}:{address}"
+
+
+def chain_pending_external_id(*, tx_hash: str, address: str) -> str:
+    """A pending token send of `address` (its log index is unknown until the transaction is mined)."""
+    return f"{CHAIN_PREFIX}{tx_hash}:pending:{address}"
 
 
 def chain_movement_key(*, tx_hash: str, log_index: int | None) -> str:

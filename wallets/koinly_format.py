@@ -28,10 +28,12 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from core.currencies import REPORTING_FIATS
+from core.spreadsheets import csv_text, unneutralise
 from wallets import external_ids
 
 HEADER = ["Date", "Sent Amount", "Sent Currency", "Received Amount", "Received Currency", "Fee Amount",
@@ -84,11 +86,18 @@ class ParseResult:
 
 MAX_INTEGER_DIGITS = 16
 MAX_DECIMAL_PLACES = 18
+# Amounts in plain notation (a thousands comma is allowed): never `1_000`, `1e3`, `NaN` (issue 19).
+PLAIN_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+MIN_YEAR, MAX_YEAR = 1970, 2200
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _amount(raw: str, row: int, column: str, errors: list) -> Decimal | None:
     raw = (raw or "").strip().replace(",", "")
     if not raw:
+        return None
+    if not PLAIN_AMOUNT.fullmatch(raw):
+        errors.append(RowError(row, column, f"not a number: {raw[:40]!r}"))
         return None
     try:
         value = Decimal(raw)
@@ -113,9 +122,13 @@ def _date(raw: str, row: int, errors: list) -> dt.datetime | None:
     raw = (raw or "").strip().removesuffix(" UTC")
     for fmt in DATE_FORMATS:
         try:
-            return dt.datetime.strptime(raw, fmt).replace(tzinfo=dt.UTC)
+            value = dt.datetime.strptime(raw, fmt).replace(tzinfo=dt.UTC)
         except ValueError:
             continue
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            errors.append(RowError(row, "Date", f"the year must be between {MIN_YEAR} and {MAX_YEAR}"))
+            return None
+        return value
     errors.append(RowError(row, "Date", f"not a date (YYYY-MM-DD HH:MM:SS, UTC): {raw[:40]!r}"))
     return None
 
@@ -136,7 +149,7 @@ def parse_universal(text: str) -> ParseResult:
         if len(values) != len(HEADER):
             result.errors.append(RowError(row_number, "row", f"{len(values)} columns instead of {len(HEADER)}"))
             continue
-        cells = dict(zip(HEADER, (v.strip() for v in values)))
+        cells = dict(zip(HEADER, (unneutralise(v.strip()) for v in values)))
         fingerprint = hashlib.sha256("\x1f".join(values).encode()).hexdigest()
         tx_hash = cells["TxHash"].lower()
         if tx_hash:
@@ -184,6 +197,9 @@ def _row_movements(cells: dict, row: int, key: str, result: ParseResult, first_p
         # Rule 10.5: the fee units are disposed of at the row's fair value.
         errors.append(RowError(row, "Net Worth Amount", f"a fee-only row of {fee} {fee_ccy} needs its Net Worth "
                                                         "(the fee's fair value)"))
+    for column in ("Label", "Description", "TxHash"):
+        if CONTROL_CHARACTERS.search(cells[column]):
+            errors.append(RowError(row, column, "control characters are not allowed"))
     if len(cells["Description"]) > 2000:
         errors.append(RowError(row, "Description", "longer than 2000 characters"))
     if len(cells["TxHash"]) > 100:
@@ -244,10 +260,6 @@ def _row_movements(cells: dict, row: int, key: str, result: ParseResult, first_p
 
 
 def write_universal(rows: list[dict]) -> str:
-    """rows: dicts keyed by HEADER names (missing keys are empty)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for row in rows:
-        writer.writerow([row.get(name, "") for name in HEADER])
-    return out.getvalue()
+    """rows: dicts keyed by HEADER names (missing keys are empty). Cells that a spreadsheet would read
+    as a formula are neutralised (core.spreadsheets); `parse_universal` reads them back as they were."""
+    return csv_text([HEADER, *([row.get(name, "") for name in HEADER] for row in rows)])

@@ -203,15 +203,32 @@ class Transaction(OrganizationOwned):
 class TransferStatus(models.TextChoices):
     PREPARED = "PREPARED", "Signed, not yet broadcast"
     BROADCAST = "BROADCAST", "Broadcast"
+    # The node has it but no block included it for TRANSFER_STUCK_AFTER_SECONDS: bump its fee
+    # (same nonce, so only one of the two can ever be mined): `manage.py transfer_fee_bump <id>`.
+    STUCK = "STUCK", "Stuck (waiting too long)"
     CONFIRMED = "CONFIRMED", "Confirmed"
     FAILED = "FAILED", "Failed"
+
+
+# Still to be settled by the chain (the monitor and the reconciler look at these).
+OPEN_TRANSFER_STATUSES = (TransferStatus.PREPARED, TransferStatus.BROADCAST, TransferStatus.STUCK)
+
+
+class TransferKind(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    # A 0-ETH send to itself that fills a nonce no stored intent holds (so later sends can be mined).
+    NONCE_FILLER = "nonce_filler", "Nonce filler"
 
 
 class OutgoingTransfer(OrganizationOwned):
     """An on-chain send, persisted with its nonce and signed raw transaction BEFORE broadcast: a retry
     (same Idempotency-Key) rebroadcasts these exact bytes and never signs again, so a payment happens
     once even if the process dies between signing and broadcasting. Its organization is the wallet's;
-    `user` is the member who asked for the send."""
+    `user` is the member who asked for the send.
+
+    The nonce is reserved by inserting this record: `nonce_key` ("<chain id>:<address>:<nonce>") is
+    unique, so the reservation and the record are one write, and a crash before it reserves
+    nothing. It is cleared only when the node definitely refused the bytes (the nonce is free again)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfers")
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="outgoing_transfers")
@@ -229,6 +246,15 @@ class OutgoingTransfer(OrganizationOwned):
     signed_raw_transaction = models.TextField(editable=False)
     tx_hash = models.CharField(max_length=66, unique=True)
     status = models.CharField(max_length=16, choices=TransferStatus.choices, default=TransferStatus.PREPARED)
+    kind = models.CharField(max_length=16, choices=TransferKind.choices, default=TransferKind.PAYMENT)
+    # "<chain id>:<address>": every transfer signed by one key on one chain (whatever organization).
+    sender = models.CharField(max_length=100, default="")
+    nonce_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    # Hashes of earlier signatures of this same intent (same nonce) that a fee bump replaced.
+    replaced_hashes = models.JSONField(default=list, blank=True)
+    broadcast_at = models.DateTimeField(null=True, blank=True)
+    block_number = models.BigIntegerField(null=True, blank=True)
+    fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)  # ETH actually paid for gas
     error = models.TextField(blank=True, default="")
     transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -240,18 +266,10 @@ class OutgoingTransfer(OrganizationOwned):
             models.Index(fields=["organization", "-created_at"], name="transfers_org_created_idx"),
             models.Index(fields=["idempotency_key"], name="transfers_idem_idx"),
             models.Index(fields=["tx_hash"], name="transfers_hash_idx"),
+            models.Index(fields=["sender", "nonce"], name="transfers_sender_nonce_idx"),
+            models.Index(fields=["nonce_key"], name="transfers_nonce_key_idx"),
+            models.Index(fields=["status"], name="transfers_status_idx"),
         ]
-
-
-class NonceCounter(models.Model):
-    """The next nonce the app will use for an address on a chain (atomic $max/$inc updates)."""
-
-    key = models.CharField(max_length=100, unique=True)  # "<chain id>:<address>"
-    next_nonce = models.BigIntegerField(default=0)
-
-    class Meta:
-        db_table = "nonce_counters"
-        indexes = [models.Index(fields=["key"], name="nonce_counters_key_idx")]
 
 
 class ChainCheckpoint(models.Model):

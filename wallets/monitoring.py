@@ -5,8 +5,10 @@ leave a ghost row. Each transfer is recorded once per monitored wallet (two orga
 one address each get their own row, in their own organization) through the external_id
 `chain:<tx hash>:<log index or -1>:<wallet address>`, unique within an organization, however often
 the scan runs or crashes; the
-checkpoint advances by compare-and-set after each chunk. Pending rows of our own sends are updated
-in place (confirmed or failed, with the fee actually paid).
+checkpoint advances by compare-and-set after each chunk. Our own sends are matched by hash (or a
+replaced signature's hash) and, for a token, the log's real index read from the receipt, then settled
+in place through wallets.transfers.transfer_settle (confirmed or failed, with the fee actually paid,
+whatever step the sender died at): no second row, no orphan pending row.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from web3 import Web3
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from core.money import format_quantity
-from wallets import chain, external_ids
+from wallets import chain, external_ids, transfers
+from wallets.erc20 import TRANSFER_TOPIC
 from wallets.events import transaction_event
 from wallets.models import (
     ChainCheckpoint,
@@ -34,6 +37,7 @@ from wallets.models import (
     TransactionStatus,
     TransactionType,
     TransferDirection,
+    TransferKind,
     TransferStatus,
     Wallet,
 )
@@ -41,7 +45,6 @@ from wallets.signals import transactions_changed_announce
 
 logger = logging.getLogger(__name__)
 
-TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
 CHUNK_BLOCKS = 200
 
 
@@ -53,6 +56,7 @@ class ScanReport:
     confirmed_sends: int = 0
     skipped_duplicates: int = 0
     notes: list[str] = field(default_factory=list)
+    head: int | None = None  # the chain's head when the scan began
     users_changed: set = field(default_factory=set)  # ids of users with new or confirmed transactions
 
 
@@ -72,7 +76,13 @@ def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
     for wallet in Wallet.objects.filter(monitoring_enabled=True).select_related("user"):
         wallets.setdefault(wallet.address, []).append(wallet)
     w3 = chain.web3_client()
-    safe_head = w3.eth.block_number - settings.ETH_CONFIRMATIONS + 1
+    report.head = w3.eth.block_number
+    safe_head = report.head - settings.ETH_CONFIRMATIONS + 1
+    for same in wallets.values():
+        for wallet in same:
+            if wallet.monitor_from_block is None:  # monitored from when it was added (the node was down then)
+                Wallet.objects.filter(pk=wallet.pk, monitor_from_block__isnull=True).update(monitor_from_block=report.head)
+                wallet.monitor_from_block = report.head
     checkpoint, _ = ChainCheckpoint.objects.get_or_create(key=_checkpoint_key())
     if not wallets:
         start = max(checkpoint.last_block + 1, 0)
@@ -122,7 +132,7 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
                     if tx["value"] == 0 and address != sender:
                         continue  # a contract call to us without ETH: the token logs below cover it
                     for wallet in wallets[address]:
-                        _record(report, wallet, eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
+                        _record(w3, report, wallet, eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
                                 log_index=-1, sender=sender, receiver=receiver)
     if tokens and addresses:
         topics_in = [_topic_address(a) for a in addresses]
@@ -145,14 +155,16 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
             when = dt.datetime.fromtimestamp(w3.eth.get_block(log["blockNumber"])["timestamp"], tz=dt.UTC)
             for address in {a for a in (sender, receiver) if a in addresses}:
                 for wallet in wallets[address]:
-                    _record(report, wallet, token, tx, receipt, when, amount=amount, log_index=log["logIndex"],
-                            sender=sender, receiver=receiver)
+                    _record(w3, report, wallet, token, tx, receipt, when, amount=amount,
+                            log_index=log["logIndex"], sender=sender, receiver=receiver)
 
 
-def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
+def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
     tx_hash = tx["hash"].to_0x_hex()
     external_id = external_ids.chain_external_id(tx_hash=tx_hash, log_index=log_index, address=wallet.address)
     outgoing = sender == wallet.address
+    if outgoing and _settle_own_send(w3, report, wallet, asset, tx_hash, receipt):
+        return
     fee = chain.wei_to_eth(receipt["gasUsed"] * receipt["effectiveGasPrice"]) if outgoing else None
     status = TransactionStatus.CONFIRMED if receipt["status"] == 1 else TransactionStatus.FAILED
     facts = {
@@ -161,7 +173,7 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
         "fee": fee or Decimal(0),
     }
     organization_rows = Transaction.objects.for_organization(wallet.organization_id)
-    # Our own send: its pending row exists (same external_id for the main transfer); confirm it.
+    # A row with this identity exists (a pending row made outside the send machinery): confirm it.
     mine = organization_rows.filter(external_id=external_id).first()
     if mine is not None:
         if mine.status == TransactionStatus.PENDING:
@@ -205,3 +217,19 @@ def _record(report, wallet, asset, tx, receipt, when, *, amount, log_index, send
     report.recorded += 1
     report.users_changed.add(wallet.user_id)
     transaction_event("transaction.created", recorded)
+
+
+def _settle_own_send(w3, report, wallet, asset, tx_hash: str, receipt) -> bool:
+    """Our send of `asset` from this wallet: settle its record and row in place. True when the
+    movement was ours (nothing more to record); a nonce filler is settled and still recorded (its
+    fee is a real cost)."""
+    transfer = transfers.transfer_for_hash(organization_id=wallet.organization_id, wallet_id=wallet.pk,
+                                           tx_hash=tx_hash)
+    if transfer is None or transfer.cryptocurrency_id != asset.pk:
+        return False
+    if transfers.transfer_settle(transfer, w3=w3, receipt=receipt, head=report.head):
+        report.confirmed_sends += 1
+        report.users_changed.add(wallet.user_id)
+    else:
+        report.skipped_duplicates += 1
+    return transfer.kind == TransferKind.PAYMENT

@@ -1,91 +1,137 @@
-"""Sending ETH and ERC-20 tokens from Private Key wallets, exactly once.
+"""Sending ETH and ERC-20 tokens from Private Key wallets, exactly once per intent.
 
-Order of work: check (approved session, addresses, amount, balance incl. max fee) -> assign the
-nonce (app-managed counter) -> sign -> persist the signed raw transaction, nonce and hash -> create
-the pending Transaction -> broadcast. A retry with the same Idempotency-Key finds the stored
-transfer and rebroadcasts its bytes; it never signs again.
+Public entry points (the only ones other modules and apps call):
+- `transfer_send(*, user, session, wallet, to, amount, asset, idempotency_key)` -> (transfer, created):
+  a member's send over HTTP or a page (approved session, `Idempotency-Key` scoped to the member).
+- `payout_send(*, organization_id, wallet, to, amount, asset, intent_key, requested_by)` -> transfer:
+  the same machinery without an HTTP session, for apps that pay (payroll): one payment per
+  (organization, intent_key), however often it is called, whatever crashed in between.
+- `transfer_settle(...)`: completes a mined send (status, fee, its transaction row); the monitor, the
+  reconciler (wallets.reconciler) and the status read call it.
+- `transfer_fee_bump(*, transfer, actor)`: the way out of a STUCK send (same nonce, higher fee).
 
-Who may send from a wallet: core.permissions.can_send_from_wallet (its owner or a manager of its
-organization). The transfer and its pending transaction belong to the wallet's organization; the
-transaction to the wallet's owner (whose holdings it moves), the transfer to the member who sent it.
+How "exactly once" holds (each step survives a kill -9 of the process at any point):
+1. Check, then derive the nonce from the node and the stored records: max(the node's pending count,
+   the highest nonce a stored transfer of this key holds + 1). Nothing is written yet.
+2. Sign, then insert ONE document holding the intent (idempotency key), the nonce (`nonce_key`,
+   unique per chain+address+nonce), the signed raw transaction and its hash. That insert is the
+   reservation: a crash before it reserves nothing; two concurrent sends cannot take one nonce (the
+   loser derives again); two requests with one key cannot make two records (unique key).
+3. Make the pending transaction row (idempotent by its external_id), then broadcast the stored
+   bytes. BROADCAST only once the node accepted them or already knows the hash; a definite refusal
+   is FAILED (and frees the nonce); anything ambiguous stays PREPARED.
+4. A retry with the same key, the reconciler (start-up and every minute) and the monitor all work
+   from the stored record: they rebroadcast the same bytes and never sign a second payment.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
+import math
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.utils import timezone
 from eth_account import Account
 from web3 import Web3
-from web3.exceptions import Web3RPCError
+from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from accounts.sessions import require_approved_session
 from core import permissions
 from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, InvalidRequest, NotFound, Unavailable
 from core.money import quantize_fiat
-from wallets import chain, external_ids
+from wallets import chain, external_ids, gas
 from wallets.addresses import address_normalise
-from wallets.erc20 import erc20_contract
+from wallets.erc20 import TRANSFER_TOPIC, erc20_contract
 from wallets.events import transaction_event
 from wallets.keystore import private_key_decrypt
 from wallets.models import (
+    OPEN_TRANSFER_STATUSES,
     Cryptocurrency,
-    NonceCounter,
     OutgoingTransfer,
     Transaction,
     TransactionSource,
     TransactionStatus,
     TransactionType,
+    TransferDirection,
+    TransferKind,
     TransferStatus,
     Wallet,
     WalletType,
 )
 from wallets.prices import price_current
+from wallets.signals import transactions_changed_announce
 
 logger = logging.getLogger(__name__)
 
 ETH_TRANSFER_GAS = 21000
-PRIORITY_FEE_WEI = Web3.to_wei(1, "gwei")
+PRIORITY_FEE_WEI = Web3.to_wei(1, "gwei")  # the least tip a send offers
+NONCE_ATTEMPTS = 8  # concurrent sends from one key that may take the derived nonce first
+FEE_HISTORY_BLOCKS = 20
+FEE_BUMP_PERCENT = 25  # nodes replace a pending transaction for >= 10% more; bump by 25%
 
 
 def _fingerprint(**request) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def nonce_assign(*, w3: Web3, address: str) -> int:
-    """Consecutive nonces for one sender, even across processes: raise the stored counter to the
-    node's pending count ($max), then take the next value ($inc) atomically."""
-    key = f"{settings.ETH_CHAIN_ID}:{address}"
-    collection = connection.get_collection(NonceCounter._meta.db_table)
-    chain_nonce = w3.eth.get_transaction_count(address, "pending")
-    collection.update_one({"key": key}, {"$max": {"next_nonce": chain_nonce}}, upsert=True)
-    document = collection.find_one_and_update({"key": key}, {"$inc": {"next_nonce": 1}})
-    return int(document["next_nonce"])
+def sender_key(address: str) -> str:
+    return f"{settings.ETH_CHAIN_ID}:{address}"
 
 
-def fee_quote(w3: Web3) -> tuple[int, int]:
-    """(max fee per gas, priority fee) in wei: twice the next base fee plus the tip."""
-    base_fee = w3.eth.get_block("latest")["baseFeePerGas"]
-    return 2 * base_fee + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI
+def nonce_key(address: str, nonce: int) -> str:
+    return f"{settings.ETH_CHAIN_ID}:{address}:{int(nonce)}"
 
 
+# --- public entry points --------------------------------------------------------------------------------
 def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, asset: str = "ETH",
                   idempotency_key: str) -> tuple[OutgoingTransfer, bool]:
-    """`user` (the acting member) sends from `wallet`. Returns (transfer, created). `created` is
-    False when the key was seen before."""
+    """`user` (the acting member: the wallet's owner or a manager of its organization) sends `amount`
+    of `asset` (ETH or a tracked ERC-20 symbol) from `wallet` to `to`, in a session approved by
+    password. Exactly once per (user, idempotency_key): a repeat with the same key and the same
+    request returns the stored transfer (rebroadcasting its bytes if it never left), with a different
+    request it is a Conflict. Returns (transfer, created); `created` is False for a repeat.
+    Status: PREPARED (stored, not yet accepted by the node), BROADCAST (the node has it), STUCK,
+    CONFIRMED or FAILED (settled after ETH_CONFIRMATIONS blocks)."""
     permissions.require_own(user, wallet)
     permissions.require(permissions.can_send_from_wallet(user, wallet),
                         "Only the wallet's owner or a manager can send from it.")
     require_approved_session(session)
     if not idempotency_key or len(idempotency_key) > 200:
         raise InvalidRequest(ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "Send an Idempotency-Key header (1-200 characters).")
+    return _send(requested_by=user, wallet=wallet, to=to, amount=amount, asset=asset,
+                 scoped_key=f"{user.pk}:{idempotency_key}")
+
+
+def payout_send(*, organization_id, wallet: Wallet, to: str, amount: Decimal, asset: str = "ETH",
+                intent_key: str, requested_by) -> OutgoingTransfer:
+    """Pay `amount` of `asset` from `wallet` to `to` for the organization, without an HTTP session
+    (payroll and other apps that pay). Exactly once per (organization_id, intent_key): call it again
+    with the same key (after a crash, a timeout, a restart) and it returns the same transfer record,
+    rebroadcasting its stored bytes if needed; a different request under the same key is a Conflict.
+    `requested_by` is the member on whose authority it pays (the wallet's owner or a manager; the
+    caller has already confirmed that member's approval, e.g. a payroll run approved with a
+    password). The wallet must belong to `organization_id` (else NotFound). Raises the same domain
+    errors as `transfer_send` (InvalidInput for funds/amount/address, Unavailable without a node)."""
+    if wallet.organization_id is None or str(wallet.organization_id) != str(organization_id):
+        raise NotFound(ErrorCode.NOT_FOUND, "No such wallet in this organization.")
+    permissions.require_own(requested_by, wallet)
+    permissions.require(permissions.can_send_from_wallet(requested_by, wallet),
+                        "Only the wallet's owner or a manager can pay from it.")
+    if not intent_key or len(intent_key) > 200:
+        raise InvalidRequest(ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "A payout needs an intent key (1-200 characters).")
+    transfer, _ = _send(requested_by=requested_by, wallet=wallet, to=to, amount=amount, asset=asset,
+                        scoped_key=f"intent:{organization_id}:{intent_key}")
+    return transfer
+
+
+# --- the send -------------------------------------------------------------------------------------------
+def _send(*, requested_by, wallet: Wallet, to: str, amount, asset: str, scoped_key: str):
     fingerprint = _fingerprint(wallet=str(wallet.pk), to=to, amount=str(amount), asset=asset)
-    scoped_key = f"{user.pk}:{idempotency_key}"
     existing = OutgoingTransfer.objects.filter(idempotency_key=scoped_key).first()
     if existing is not None:
         return _replay(existing, fingerprint), False
@@ -109,83 +155,121 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
             token_balance = contract.functions.balanceOf(wallet.address).call()
             if token_balance < raw_amount:
                 raise InvalidInput(ErrorCode.INSUFFICIENT_FUNDS, f"Balance is {Decimal(token_balance).scaleb(-token.decimals)} {token.symbol}.")
-            call = contract.functions.transfer(to, raw_amount)
-            gas_limit = int(call.estimate_gas({"from": wallet.address}) * 1.2)
-            value, data, recipient = 0, call._encode_transaction_data(), Web3.to_checksum_address(token.contract_address)
+            gas_limit = int(contract.functions.transfer(to, raw_amount).estimate_gas({"from": wallet.address}) * 1.2)
         else:
-            gas_limit, value, data, recipient = ETH_TRANSFER_GAS, raw_amount, b"", to
+            gas_limit = ETH_TRANSFER_GAS
+        recipient, value, data = _call_of(w3, token, to, raw_amount)
         eth_balance = w3.eth.get_balance(wallet.address)
         if eth_balance < value + gas_limit * max_fee:
             raise InvalidInput(ErrorCode.INSUFFICIENT_FUNDS, "The balance does not cover the amount plus the maximum fee.",
-                           {"balance_eth": str(chain.wei_to_eth(eth_balance)),
-                            "needed_eth": str(chain.wei_to_eth(value + gas_limit * max_fee))})
-        nonce = nonce_assign(w3=w3, address=wallet.address)
+                               {"balance_eth": str(chain.wei_to_eth(eth_balance)),
+                                "needed_eth": str(chain.wei_to_eth(value + gas_limit * max_fee))})
+        _rebroadcast_unsent(sender_key(wallet.address))
+        key = private_key_decrypt(wallet.encrypted_private_key)
+        for _ in range(NONCE_ATTEMPTS):
+            nonce = next_nonce(w3, wallet.address)
+            signed = Account.sign_transaction(
+                {"to": recipient, "value": value, "data": data, "nonce": nonce, "gas": gas_limit,
+                 "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee, "chainId": settings.ETH_CHAIN_ID,
+                 "type": 2}, key)
+            transfer = OutgoingTransfer(
+                user=requested_by, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=token,
+                to_address=to, amount=amount, idempotency_key=scoped_key, request_fingerprint=fingerprint,
+                chain_id=settings.ETH_CHAIN_ID, nonce=nonce, gas_limit=gas_limit, max_fee_per_gas=max_fee,
+                max_priority_fee_per_gas=priority_fee, signed_raw_transaction=signed.raw_transaction.to_0x_hex(),
+                tx_hash=signed.hash.to_0x_hex(), sender=sender_key(wallet.address),
+                nonce_key=nonce_key(wallet.address, nonce),
+            )
+            try:
+                transfer.save()  # the reservation and the record: one insert, before anything leaves
+                break
+            except IntegrityError:
+                existing = OutgoingTransfer.objects.filter(idempotency_key=scoped_key).first()
+                if existing is not None:  # a concurrent request with the same key won
+                    return _replay(existing, fingerprint), False
+                continue  # a concurrent send from this key took the nonce: derive it again
+        else:
+            raise Conflict(ErrorCode.SEND_BUSY, "Too many sends from this wallet at once; try again.")
+        del key
     except chain.ChainError as exc:
         raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
-
-    tx = {"to": recipient, "value": value, "data": data, "nonce": nonce, "gas": gas_limit,
-          "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee, "chainId": settings.ETH_CHAIN_ID, "type": 2}
-    signed = Account.sign_transaction(tx, private_key_decrypt(wallet.encrypted_private_key))
-    tx_hash = signed.hash.to_0x_hex()
-    pending = Transaction(
-        transaction_type=TransactionType.TRANSFER, user_id=wallet.user_id, organization_id=wallet.organization_id,
-        wallet=wallet, cryptocurrency=token, amount=amount,
-        transaction_date=timezone.now(), hash=tx_hash, from_address=wallet.address, to_address=to,
-        status=TransactionStatus.PENDING, source=TransactionSource.CHAIN, description=f"Sent to {to}",
-        external_id=external_ids.chain_external_id(
-            tx_hash=tx_hash, log_index=0 if token.contract_address else external_ids.NATIVE_LOG_INDEX,
-            address=wallet.address),
-    )
-    transfer = OutgoingTransfer(
-        user=user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=token, to_address=to, amount=amount, idempotency_key=scoped_key,
-        request_fingerprint=fingerprint, chain_id=settings.ETH_CHAIN_ID, nonce=nonce, gas_limit=gas_limit,
-        max_fee_per_gas=max_fee, max_priority_fee_per_gas=priority_fee,
-        signed_raw_transaction=signed.raw_transaction.to_0x_hex(), tx_hash=tx_hash,
-    )
-    try:
-        transfer.save()  # the intent is durable before anything leaves this process
-    except IntegrityError:
-        # A concurrent request with the same key won: answer with its transfer.
-        return _replay(OutgoingTransfer.objects.get(idempotency_key=scoped_key), fingerprint), False
-    pending.save()
-    OutgoingTransfer.objects.filter(pk=transfer.pk).update(transaction=pending)
-    transaction_event("transaction.created", pending)
-    _broadcast(transfer)
+    pending_row_ensure(transfer)
+    transfer_broadcast(transfer)
     transfer.refresh_from_db()
     return transfer, True
+
+
+def _call_of(w3: Web3, token: Cryptocurrency, to: str, raw_amount: int) -> tuple[str, int, bytes]:
+    """(recipient of the transaction, wei value, call data) of sending `raw_amount` of `token`."""
+    if token.contract_address:
+        call = erc20_contract(w3, token.contract_address).functions.transfer(to, raw_amount)
+        return Web3.to_checksum_address(token.contract_address), 0, call._encode_transaction_data()
+    return to, raw_amount, b""
+
+
+def next_nonce(w3: Web3, address: str) -> int:
+    """The nonce of the next send from `address`: after every nonce the node has (mined or pending)
+    and every nonce a stored transfer holds. Read at signing time; the unique `nonce_key` of the
+    insert that follows settles a race."""
+    chain_pending = w3.eth.get_transaction_count(address, "pending")
+    last = (OutgoingTransfer.objects.filter(sender=sender_key(address), nonce_key__isnull=False)
+            .order_by("-nonce").only("nonce").first())
+    return max(chain_pending, last.nonce + 1 if last is not None else 0)
+
+
+def fee_quote(w3: Web3) -> tuple[int, int]:
+    """(max fee per gas, priority fee) in wei for a send: the normal tier (at least 1 gwei tip)."""
+    quote = fee_tiers_from_node(w3)
+    normal = quote["tiers"][1]
+    tip = max(normal.max_priority_fee_per_gas, PRIORITY_FEE_WEI)
+    return 2 * quote["base_fee_per_gas"] + tip, tip
 
 
 def _replay(transfer: OutgoingTransfer, fingerprint: str) -> OutgoingTransfer:
     if transfer.request_fingerprint != fingerprint:
         raise Conflict(ErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was used for a different request.")
     if transfer.status == TransferStatus.PREPARED:
-        _broadcast(transfer)  # the earlier attempt died before broadcasting: send the same bytes
+        pending_row_ensure(transfer)
+        transfer_broadcast(transfer)  # the earlier attempt died before the node had it: send the same bytes
         transfer.refresh_from_db()
     return transfer
 
 
-def _broadcast(transfer: OutgoingTransfer) -> None:
-    """Send the stored bytes. Only a definite refusal by the node marks the transfer FAILED; a
-    network error or timeout is ambiguous (the node may have it), so it stays PREPARED and the next
-    retry sends the same bytes again."""
+def _rebroadcast_unsent(sender: str) -> None:
+    """Before signing the next nonce, send again the stored bytes of this key that never reached the
+    node (a sender killed after its insert), so the new send does not wait behind a hole."""
+    for transfer in OutgoingTransfer.objects.filter(sender=sender, status=TransferStatus.PREPARED).order_by("nonce"):
+        pending_row_ensure(transfer)
+        try:
+            transfer_broadcast(transfer)
+        except DomainError:
+            pass  # refused: recorded on that transfer (FAILED), its nonce freed
+
+
+def transfer_broadcast(transfer: OutgoingTransfer) -> None:
+    """Send the stored bytes. BROADCAST once the node accepted them or already knows the hash. A
+    definite refusal is FAILED: the nonce is freed unless the chain has used it ("nonce too low": the
+    bytes can never be mined). A network error or timeout is ambiguous: it stays PREPARED and the
+    retry or the reconciler sends the same bytes again."""
     try:
         w3 = chain.web3_client()
         w3.eth.send_raw_transaction(transfer.signed_raw_transaction)
     except Web3RPCError as exc:
-        if _node_knows(transfer.tx_hash):  # already received (a rebroadcast): not a second payment
+        if node_knows(transfer.tx_hash):  # already received (a rebroadcast): not a second payment
             _mark_broadcast(transfer)
             return
-        OutgoingTransfer.objects.filter(pk=transfer.pk).update(status=TransferStatus.FAILED, error=str(exc)[:2000])
-        Transaction.objects.for_organization(transfer.organization_id).filter(
-            wallet_id=transfer.wallet_id, hash=transfer.tx_hash).update(status=TransactionStatus.FAILED)
-        raise InvalidInput(ErrorCode.BROADCAST_REJECTED, "The node rejected the transaction.", {"reason": str(exc)[:300]}) from None
+        reason = str(exc)
+        nonce_used = "nonce too low" in reason.lower()
+        _mark_failed(transfer, reason, free_nonce=not nonce_used)
+        raise InvalidInput(ErrorCode.BROADCAST_REJECTED, "The node rejected the transaction.",
+                           {"reason": reason[:300]}) from None
     except Exception as exc:
         logger.warning("broadcast of %s deferred: %s", transfer.tx_hash, exc)
         return
     _mark_broadcast(transfer)
 
 
-def _node_knows(tx_hash: str) -> bool:
+def node_knows(tx_hash: str) -> bool:
     try:
         return chain.web3_client().eth.get_transaction(tx_hash) is not None
     except Exception:
@@ -193,11 +277,241 @@ def _node_knows(tx_hash: str) -> bool:
 
 
 def _mark_broadcast(transfer: OutgoingTransfer) -> None:
-    OutgoingTransfer.objects.filter(pk=transfer.pk, status=TransferStatus.PREPARED).update(status=TransferStatus.BROADCAST)
+    OutgoingTransfer.objects.filter(pk=transfer.pk, status=TransferStatus.PREPARED).update(
+        status=TransferStatus.BROADCAST, broadcast_at=timezone.now())
 
 
+def _mark_failed(transfer: OutgoingTransfer, reason: str, *, free_nonce: bool) -> None:
+    changes = {"status": TransferStatus.FAILED, "error": reason[:2000]}
+    if free_nonce:
+        changes["nonce_key"] = None
+    OutgoingTransfer.objects.filter(pk=transfer.pk, status__in=OPEN_TRANSFER_STATUSES).update(**changes)
+    Transaction.objects.for_organization(transfer.organization_id).filter(
+        wallet_id=transfer.wallet_id, hash=transfer.tx_hash, status=TransactionStatus.PENDING,
+    ).update(status=TransactionStatus.FAILED)
+
+
+def transfer_mark_failed(transfer: OutgoingTransfer, reason: str, *, free_nonce: bool) -> None:
+    """For the reconciler: the transfer can never be mined (its nonce went to another transaction)."""
+    _mark_failed(transfer, reason, free_nonce=free_nonce)
+
+
+# --- the pending row ------------------------------------------------------------------------------------
+def _pending_external_id(transfer: OutgoingTransfer, tx_hash: str | None = None) -> str:
+    tx_hash = tx_hash or transfer.tx_hash
+    address = transfer.wallet.address
+    if transfer.cryptocurrency.contract_address:
+        return external_ids.chain_pending_external_id(tx_hash=tx_hash, address=address)
+    return external_ids.chain_external_id(tx_hash=tx_hash, log_index=external_ids.NATIVE_LOG_INDEX, address=address)
+
+
+def pending_row_ensure(transfer: OutgoingTransfer) -> Transaction | None:
+    """The transfer's transaction row (PENDING until settled), made once: its external_id is unique,
+    so the sender, its retry, the reconciler and the settle step may all call this."""
+    if transfer.kind != TransferKind.PAYMENT:
+        return None
+    if transfer.transaction_id is not None:
+        row = Transaction.objects.filter(pk=transfer.transaction_id).first()
+        if row is not None:
+            return row
+    external_id = _pending_external_id(transfer)
+    rows = Transaction.objects.for_organization(transfer.organization_id)
+    row = rows.filter(external_id=external_id).first()
+    created = False
+    if row is None:
+        row = Transaction(
+            transaction_type=TransactionType.TRANSFER, user_id=transfer.wallet.user_id,
+            organization_id=transfer.organization_id, wallet_id=transfer.wallet_id,
+            cryptocurrency_id=transfer.cryptocurrency_id, amount=transfer.amount,
+            transaction_date=transfer.created_at or timezone.now(), hash=transfer.tx_hash,
+            from_address=transfer.wallet.address, to_address=transfer.to_address, direction=TransferDirection.OUT,
+            status=TransactionStatus.PENDING, source=TransactionSource.CHAIN,
+            description=f"Sent to {transfer.to_address}", external_id=external_id,
+        )
+        try:
+            row.save()
+            created = True
+        except IntegrityError:
+            row = rows.filter(external_id=external_id).first()
+            if row is None:
+                return None
+    OutgoingTransfer.objects.filter(pk=transfer.pk, transaction__isnull=True).update(transaction=row)
+    transfer.transaction_id = row.pk
+    if created:
+        transaction_event("transaction.created", row)
+    return row
+
+
+# --- settling a mined send ------------------------------------------------------------------------------
+def confirmations_of(receipt, head: int) -> int:
+    return max(0, head - receipt["blockNumber"] + 1)
+
+
+def chain_status(receipt, head: int) -> str:
+    """The one notion of a transaction's status: PENDING until ETH_CONFIRMATIONS blocks hold it
+    (counting its own), then CONFIRMED, or FAILED if it reverted."""
+    if receipt is None or confirmations_of(receipt, head) < settings.ETH_CONFIRMATIONS:
+        return TransactionStatus.PENDING
+    return TransactionStatus.CONFIRMED if receipt["status"] == 1 else TransactionStatus.FAILED
+
+
+def receipt_of(w3: Web3, transfer: OutgoingTransfer):
+    """The receipt of whichever signature of this intent was mined (the current or a replaced one)."""
+    for tx_hash in [transfer.tx_hash, *transfer.replaced_hashes]:
+        try:
+            receipt = w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            continue
+        if receipt is not None:
+            return receipt
+    return None
+
+
+def transfer_for_hash(*, organization_id, wallet_id, tx_hash: str) -> OutgoingTransfer | None:
+    """The send of a wallet that a mined hash belongs to (its current or a replaced signature)."""
+    sends = OutgoingTransfer.objects.for_organization(organization_id).filter(wallet_id=wallet_id)
+    transfer = sends.filter(tx_hash=tx_hash).first()
+    if transfer is not None:
+        return transfer
+    for candidate in sends.filter(status__in=OPEN_TRANSFER_STATUSES).only("pk", "replaced_hashes"):
+        if tx_hash in (candidate.replaced_hashes or []):
+            return OutgoingTransfer.objects.get(pk=candidate.pk)
+    return None
+
+
+def transfer_settle(transfer: OutgoingTransfer, *, w3: Web3, receipt, head: int) -> bool:
+    """Complete a mined send whatever step its sender died at: once ETH_CONFIRMATIONS blocks hold it,
+    the transfer becomes CONFIRMED (or FAILED if reverted) with the fee paid, and its transaction row
+    (made now if the sender never made it) gets the on-chain facts, the log's real index for a token,
+    and the same status. Before that it is BROADCAST (mined, so not stuck). Idempotent (conditional
+    updates): the monitor, the reconciler and the status read may race. Returns True when this call
+    settled it."""
+    mined_hash = receipt["transactionHash"].to_0x_hex()
+    status = chain_status(receipt, head)
+    if mined_hash != transfer.tx_hash:  # a replaced signature of this same intent was mined
+        OutgoingTransfer.objects.filter(pk=transfer.pk).update(tx_hash=mined_hash)
+        _row_rehash(transfer, mined_hash)
+        transfer.tx_hash = mined_hash
+    if status == TransactionStatus.PENDING:
+        OutgoingTransfer.objects.filter(pk=transfer.pk, status__in=(TransferStatus.PREPARED, TransferStatus.STUCK)).update(
+            status=TransferStatus.BROADCAST, block_number=receipt["blockNumber"], error="")
+        return False
+    fee_wei = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    settled = OutgoingTransfer.objects.filter(pk=transfer.pk, status__in=OPEN_TRANSFER_STATUSES).update(
+        status=TransferStatus.CONFIRMED if status == TransactionStatus.CONFIRMED else TransferStatus.FAILED,
+        fee=chain.wei_to_eth(fee_wei), block_number=receipt["blockNumber"], error="")
+    row = pending_row_ensure(transfer)
+    if row is not None and row.status == TransactionStatus.PENDING:
+        _row_settle(transfer, row, w3=w3, receipt=receipt, status=status)
+    if settled:
+        transactions_changed_announce(user_id=transfer.wallet.user_id, organization_id=transfer.organization_id,
+                                      after_commit=False)
+    return bool(settled)
+
+
+def _row_rehash(transfer: OutgoingTransfer, tx_hash: str) -> None:
+    Transaction.objects.for_organization(transfer.organization_id).filter(
+        wallet_id=transfer.wallet_id, hash=transfer.tx_hash, status=TransactionStatus.PENDING,
+    ).update(hash=tx_hash, external_id=_pending_external_id(transfer, tx_hash))
+
+
+def _row_settle(transfer: OutgoingTransfer, row: Transaction, *, w3: Web3, receipt, status: str) -> None:
+    fee = chain.wei_to_eth(receipt["gasUsed"] * receipt["effectiveGasPrice"])
+    block = w3.eth.get_block(receipt["blockNumber"])
+    facts = {
+        "status": status, "block_number": receipt["blockNumber"], "gas_used": receipt["gasUsed"],
+        "gas_price": chain.wei_to_eth(receipt["effectiveGasPrice"]), "gas_fee": fee, "fee": fee,
+        "transaction_date": dt.datetime.fromtimestamp(block["timestamp"], tz=dt.UTC),
+        "hash": transfer.tx_hash,
+    }
+    token = transfer.cryptocurrency
+    if token.contract_address:
+        log_index = _token_log_index(receipt, token.contract_address, transfer.wallet.address)
+        if log_index is not None:
+            facts["log_index"] = log_index
+            facts["external_id"] = external_ids.chain_external_id(
+                tx_hash=transfer.tx_hash, log_index=log_index, address=transfer.wallet.address)
+    rows = Transaction.objects.for_organization(transfer.organization_id)
+    try:
+        changed = rows.filter(pk=row.pk, status=TransactionStatus.PENDING).update(**facts)
+    except IntegrityError:
+        # A row of this movement already exists under its on-chain id (recorded before this fix):
+        # that one stays, the pending duplicate goes.
+        existing = rows.filter(external_id=facts["external_id"]).first()
+        rows.filter(pk=row.pk, status=TransactionStatus.PENDING).delete()
+        if existing is not None:
+            OutgoingTransfer.objects.filter(pk=transfer.pk).update(transaction=existing)
+        return
+    if changed:
+        row.refresh_from_db()
+        transaction_event("transaction.confirmed", row)
+
+
+def _token_log_index(receipt, contract_address: str, sender: str) -> int | None:
+    """The index (within its block) of the token's Transfer log sent by `sender` in this receipt."""
+    for log in receipt["logs"]:
+        topics = log["topics"]
+        if (log["address"].lower() == contract_address.lower() and len(topics) >= 3
+                and topics[0].to_0x_hex() == TRANSFER_TOPIC
+                and Web3.to_checksum_address("0x" + topics[1].hex()[-40:]) == sender):
+            return log["logIndex"]
+    return None
+
+
+# --- the way out of STUCK -------------------------------------------------------------------------------
+def transfer_fee_bump(*, transfer: OutgoingTransfer, actor=None) -> OutgoingTransfer:
+    """Sign THE SAME intent again (same nonce, recipient, amount, gas limit) with the max fee and the
+    tip raised by FEE_BUMP_PERCENT (at least the current quote), store it (the old hash kept in
+    `replaced_hashes`) and broadcast it. Both signatures hold one nonce, so the chain mines at most
+    one of them: never a second payment. For a BROADCAST or STUCK transfer. `actor`: the member
+    asking (the wallet's owner or a manager); None for an operator's command."""
+    if actor is not None:
+        permissions.require_own(actor, transfer)
+        permissions.require(permissions.can_send_from_wallet(actor, transfer.wallet),
+                            "Only the wallet's owner or a manager can change this send.")
+    if transfer.status not in (TransferStatus.BROADCAST, TransferStatus.STUCK):
+        raise Conflict(ErrorCode.TRANSFER_NOT_OPEN, f"A {transfer.status} transfer cannot be bumped.")
+    wallet = transfer.wallet
+    try:
+        w3 = chain.web3_client()
+        quote_max, quote_tip = fee_quote(w3)
+        token = transfer.cryptocurrency
+        raw_amount = int(Decimal(transfer.amount).scaleb(token.decimals))
+        recipient, value, data = _call_of(w3, token, transfer.to_address, raw_amount)
+    except chain.ChainError as exc:
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    if transfer.kind == TransferKind.NONCE_FILLER:
+        recipient, value, data = wallet.address, 0, b""
+    old_tip, old_max = int(transfer.max_priority_fee_per_gas), int(transfer.max_fee_per_gas)
+    tip = max(math.ceil(old_tip * (100 + FEE_BUMP_PERCENT) / 100), quote_tip)
+    max_fee = max(math.ceil(old_max * (100 + FEE_BUMP_PERCENT) / 100), quote_max, tip)
+    signed = Account.sign_transaction(
+        {"to": recipient, "value": value, "data": data, "nonce": transfer.nonce, "gas": transfer.gas_limit,
+         "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "chainId": transfer.chain_id, "type": 2},
+        private_key_decrypt(wallet.encrypted_private_key))
+    new_hash = signed.hash.to_0x_hex()
+    replaced = OutgoingTransfer.objects.filter(pk=transfer.pk, tx_hash=transfer.tx_hash,
+                                               status=transfer.status).update(
+        tx_hash=new_hash, signed_raw_transaction=signed.raw_transaction.to_0x_hex(), max_fee_per_gas=max_fee,
+        max_priority_fee_per_gas=tip, replaced_hashes=[*transfer.replaced_hashes, transfer.tx_hash],
+        status=TransferStatus.PREPARED, error="")
+    if not replaced:
+        raise Conflict(ErrorCode.TRANSFER_NOT_OPEN, "This transfer changed meanwhile; look at it again.")
+    _row_rehash(transfer, new_hash)
+    transfer.refresh_from_db()
+    transfer_broadcast(transfer)
+    transfer.refresh_from_db()
+    logger.info("transfer %s fee bumped: nonce %s, %s -> %s", transfer.pk, transfer.nonce,
+                transfer.replaced_hashes[-1], new_hash)
+    return transfer
+
+
+# --- reads from the node --------------------------------------------------------------------------------
 def transaction_status(*, tx_hash: str) -> dict:
-    """pending / confirmed (with confirmations) / failed, and the fee actually paid."""
+    """PENDING until ETH_CONFIRMATIONS blocks hold it, then CONFIRMED, or FAILED if it reverted (in
+    lower case), with the confirmation count and the fee paid. A send of ours that this read finds
+    settled is settled in the books at once (the same rule the monitor applies), so the stored row
+    and this answer agree."""
     try:
         w3 = chain.web3_client()
         try:
@@ -213,24 +527,44 @@ def transaction_status(*, tx_hash: str) -> dict:
         head = w3.eth.block_number
     except chain.ChainError as exc:
         raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    status = chain_status(receipt, head)
     result = {"hash": tx_hash, "from_address": tx["from"], "to_address": tx.get("to"),
               "value_eth": chain.wei_to_eth(tx["value"]), "nonce": tx["nonce"], "block_number": tx.get("blockNumber"),
-              "status": "pending", "confirmations": 0, "gas_used": None, "effective_gas_price": None, "fee_eth": None}
+              "status": status.lower(), "confirmations": 0, "required_confirmations": settings.ETH_CONFIRMATIONS,
+              "gas_used": None, "effective_gas_price": None, "fee_eth": None}
     if receipt is not None:
-        confirmations = head - receipt["blockNumber"] + 1
         result.update(
-            status="confirmed" if receipt["status"] == 1 else "failed", confirmations=confirmations,
-            gas_used=receipt["gasUsed"], effective_gas_price=receipt["effectiveGasPrice"],
+            confirmations=confirmations_of(receipt, head), gas_used=receipt["gasUsed"],
+            effective_gas_price=receipt["effectiveGasPrice"],
             fee_eth=chain.wei_to_eth(receipt["gasUsed"] * receipt["effectiveGasPrice"]),
             block_number=receipt["blockNumber"],
         )
+        if status != TransactionStatus.PENDING:
+            for transfer in OutgoingTransfer.objects.filter(tx_hash=tx_hash, status__in=OPEN_TRANSFER_STATUSES):
+                transfer_settle(transfer, w3=w3, receipt=receipt, head=head)
     return result
+
+
+def fee_tiers_from_node(w3: Web3, blocks: int = FEE_HISTORY_BLOCKS) -> dict:
+    """{base_fee_per_gas (next block), block_seconds, tiers: [slow, normal, fast] (wallets.gas.FeeTier)}."""
+    history = w3.eth.fee_history(blocks, "latest", list(gas.PERCENTILES))
+    latest = w3.eth.get_block("latest")
+    oldest_number = max(0, latest["number"] - blocks)
+    oldest = w3.eth.get_block(oldest_number)
+    span = latest["number"] - oldest_number
+    block_seconds = (latest["timestamp"] - oldest["timestamp"]) / span if span else 0
+    block_seconds = max(block_seconds, 1.0)
+    tiers = gas.fee_tiers(rewards=history["reward"] or [], gas_used_ratios=history["gasUsedRatio"] or [],
+                          next_base_fee=history["baseFeePerGas"][-1], block_seconds=block_seconds)
+    return {"base_fee_per_gas": history["baseFeePerGas"][-1], "block_seconds": block_seconds, "tiers": tiers}
 
 
 def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "ETH", fiat: str = "USD",
                  organization=None) -> dict:
-    """Gas limit of the transfer and slow/normal/fast fee tiers from the node's fee history, in ETH
-    and in `fiat` (the organization's) at the current ETH price it sees (no fiat figure without one)."""
+    """Gas limit of the transfer and slow/normal/fast fee tiers (wallets.gas: eth_feeHistory reward
+    percentiles 10/50/90 over recent blocks) with the expected wait of each, in ETH and in `fiat` (the
+    organization's) at the current ETH price it sees (no fiat figure without one). The cost of a tier
+    is what it would pay at the next block's base fee (gas x (base fee + tip))."""
     from_address, to = address_normalise(from_address), address_normalise(to)
     token = Cryptocurrency.objects.filter(symbol=asset.upper()).first()
     if token is None:
@@ -239,25 +573,27 @@ def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "E
         w3 = chain.web3_client()
         if token.contract_address:
             raw = int(Decimal(amount).scaleb(token.decimals))
-            gas = erc20_contract(w3, token.contract_address).functions.transfer(to, raw).estimate_gas({"from": from_address})
+            gas_limit = erc20_contract(w3, token.contract_address).functions.transfer(to, raw).estimate_gas(
+                {"from": from_address})
         else:
-            gas = w3.eth.estimate_gas({"from": from_address, "to": to, "value": chain.eth_to_wei(Decimal(amount))})
-        history = w3.eth.fee_history(10, "latest", [10, 50, 90])
+            gas_limit = w3.eth.estimate_gas({"from": from_address, "to": to, "value": chain.eth_to_wei(Decimal(amount))})
+        quote = fee_tiers_from_node(w3)
     except chain.ChainError as exc:
         raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
     except Exception as exc:
         raise InvalidInput(ErrorCode.ESTIMATE_FAILED, "The node cannot estimate this transfer.", {"reason": str(exc)[:300]}) from None
-    base_fee = history["baseFeePerGas"][-1]
-    rewards = history["reward"] or [[0, 0, 0]]
+    base_fee = quote["base_fee_per_gas"]
     price = _eth_price(fiat, organization)
     tiers = {}
-    for index, name in enumerate(("slow", "normal", "fast")):
-        tip = sorted(r[index] for r in rewards)[len(rewards) // 2]
-        max_fee = 2 * base_fee + tip
-        cost_eth = chain.wei_to_eth(gas * (base_fee + tip))
-        tiers[name] = {"max_fee_per_gas": max_fee, "max_priority_fee_per_gas": tip, "cost_eth": cost_eth,
-                       "cost_fiat": quantize_fiat(cost_eth * price, fiat) if price else None}
-    return {"gas_limit": gas, "base_fee_per_gas": base_fee, "fiat_currency": fiat, "tiers": tiers}
+    for tier in quote["tiers"]:
+        cost_eth = chain.wei_to_eth(gas_limit * (base_fee + tier.max_priority_fee_per_gas))
+        tiers[tier.name] = {"max_fee_per_gas": tier.max_fee_per_gas,
+                            "max_priority_fee_per_gas": tier.max_priority_fee_per_gas, "cost_eth": cost_eth,
+                            "cost_fiat": quantize_fiat(cost_eth * price, fiat) if price else None,
+                            "expected_wait_blocks": tier.expected_wait_blocks,
+                            "expected_wait_seconds": tier.expected_wait_seconds}
+    return {"gas_limit": gas_limit, "base_fee_per_gas": base_fee, "block_seconds": quote["block_seconds"],
+            "fiat_currency": fiat, "tiers": tiers}
 
 
 def _eth_price(fiat: str, organization=None) -> Decimal | None:

@@ -12,7 +12,7 @@ import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from core import errors
 from core.http_status import http_status_of
+from core.jsonapi.schemas import DATE_OUT_OF_RANGE
 
 logger = logging.getLogger("api")
 
@@ -63,6 +64,9 @@ def _handle_validation(request: HttpRequest, exc: ValidationError):
     if any(error.get("type") == "json_invalid" or error.get("msg") == "Cannot parse request body"
            for error in exc.errors):
         return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    if any(error.get("type") == DATE_OUT_OF_RANGE for error in exc.errors):
+        return error_response(422, str(errors.ErrorCode.INVALID_DATE), "A date is out of range.",
+                              _validation_details(exc.errors))
     return error_response(422, "validation_error", "The request is not valid.", _validation_details(exc.errors))
 
 
@@ -106,6 +110,28 @@ def _handle_integrity(request: HttpRequest, exc: IntegrityError):
     return error_response(409, "conflict", "This conflicts with an existing record.")
 
 
+def _handle_too_big(request: HttpRequest, exc: RequestDataTooBig):
+    max_bytes = settings.API_MAX_JSON_BYTES
+    return error_response(413, str(errors.ErrorCode.PAYLOAD_TOO_LARGE),
+                          f"The request body is larger than {max_bytes} bytes.", {"max_bytes": max_bytes})
+
+
+def _handle_overflow(request: HttpRequest, exc: OverflowError):
+    """The safety net behind the schemas' bounds: a number too big to store (MongoDB takes 8-byte
+    integers) or to compute with is the caller's mistake, never a 500."""
+    logger.warning("number out of range on %s %s: %s", request.method, request.path, exc)
+    return error_response(422, str(errors.ErrorCode.NUMBER_OUT_OF_RANGE),
+                          "A number in the request is out of range (integers fit in 8 bytes).")
+
+
+def _handle_recursion(request: HttpRequest, exc: RecursionError):
+    """Behind the request-limits middleware's depth check: nesting that still exhausts a recursive
+    step (a parser, a serializer) is refused, never a 500."""
+    logger.warning("recursion limit on %s %s", request.method, request.path)
+    return error_response(422, str(errors.ErrorCode.NESTING_TOO_DEEP), "The request nests too deeply.",
+                          {"max_depth": settings.API_MAX_JSON_DEPTH})
+
+
 def _handle_unexpected(request: HttpRequest, exc: Exception):
     logger.exception("unhandled error on %s %s", request.method, request.path)
     details = {"exception": f"{type(exc).__name__}: {exc}"} if settings.DEBUG else {}
@@ -122,6 +148,9 @@ def install_exception_handlers(api) -> None:
     api.add_exception_handler(ObjectDoesNotExist, _handle_not_found)
     api.add_exception_handler(PermissionDenied, _handle_permission_denied)
     api.add_exception_handler(IntegrityError, _handle_integrity)
+    api.add_exception_handler(RequestDataTooBig, _handle_too_big)
+    api.add_exception_handler(OverflowError, _handle_overflow)
+    api.add_exception_handler(RecursionError, _handle_recursion)
 
 
 def is_error_envelope(content: bytes) -> bool:

@@ -12,12 +12,14 @@ from ninja.pagination import PaginationBase
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Bounded at the schema edge (issue 19): a bigger offset is a 422, never an 8-byte overflow in MongoDB.
+MAX_OFFSET = 2**31 - 1
 
 
 class LimitOffsetNoCount(PaginationBase):
     class Input(Schema):
         limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-        offset: int = Field(0, ge=0)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     class Output(Schema):
         items: list[Any]

@@ -129,7 +129,9 @@ Precision (rule 7)
 Errors
     InsufficientHoldings(asset, date, shortfall) when more leaves than is held (per wallet with
     lot_scope "wallet"); TradeError for malformed trades and calls (the message names the trade
-    index and ref).
+    index and ref). `compute_skipping(trades, ...)` -> (Result, {index: reason}) computes whatever
+    can be costed and says why the rest cannot (rule in tolerant.py): the books and the portfolio
+    use it so one bad row never stops the rest.
 
 Output
     Result(disposals, income, open_lots, fiat, method, lot_scope, removals, expenses):
@@ -174,11 +176,13 @@ from .report import (
     totals_csv_rows,
 )
 from .terms import anniversary
+from .tolerant import compute_skipping
 
 __all__ = [
     "DISPOSAL_CSV_HEADER", "IN_TRANSIT", "INCOME_LABELS", "LOT_SCOPES", "METHODS", "PRECISION",
     "TOTALS_CSV_HEADER", "VARIOUS", "Disposal", "Expense", "IncomeEvent", "InsufficientHoldings", "Lot", "LotMatch",
-    "Removal", "Result", "Trade", "TradeError", "YearTotal", "anniversary", "compute", "disposal_csv_rows",
+    "Removal", "Result", "Trade", "TradeError", "YearTotal", "anniversary", "compute", "compute_skipping",
+    "disposal_csv_rows",
     "disposals_in", "expenses_in", "format_fiat", "format_quantity", "income_in", "tax_year", "totals_by_year",
     "totals_csv_rows",
 ]

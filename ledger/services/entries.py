@@ -2,7 +2,10 @@
 manager's approval: numbered, immutable), reversal, and the automatic journals' batches (the system
 for the organization it names). Every entry obeys the rules of ledger.double_entry, uses active
 accounts of its organization's chart in its currency, and stays out of the period closed by the lock
-date."""
+date. Days are the organization's calendar days (core.organizations): a date-only entry date is the
+start of that day in the organization's time zone, and an entry's day (its lock-date check, its
+number's year) is read in that zone. Each service reads its organization's calendar, lock date and
+reporting fiat in one query (ledger.selectors.organization_books)."""
 
 from __future__ import annotations
 
@@ -16,12 +19,13 @@ from django.utils import timezone
 
 from core import permissions
 from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from core.organizations import organization_day, organization_moment
 from core.realtime import Audience, organization_group, publish
 from core.transactions import in_transaction
 from ledger import selectors
 from ledger.double_entry import EntryRuleError, lines_reversed, lines_validate
 from ledger.models import EntryStatus, FinancialAccount, JournalEntry, JournalLine
-from ledger.services.chart import accounts_of, currency_clean, reporting_fiat_of
+from ledger.services.chart import accounts_of, currency_clean
 from ledger.services.lock_date import check_lock_date
 from ledger.services.numbering import bump_counter, counter_ensure, next_entry_number, year_key
 
@@ -37,16 +41,24 @@ def line_as_dict(line: JournalLine) -> dict:
             "quantity": line.quantity}
 
 
-def _entry_datetime(value) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    if isinstance(value, dt.date):
-        return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+def _books_of(organization_id):
+    """The organization's calendar, lock date and reporting fiat, in one read."""
+    books = selectors.organization_books(organization_id)
+    if books is None:
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
+    return books
+
+
+def _entry_datetime(value, books) -> dt.datetime:
+    """An entry's instant: a date is the start of that day on the organization's calendar."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return organization_moment(books, value)
     raise InvalidInput(ErrorCode.INVALID_DATE, "An entry needs a date.")
 
 
-def _entry_day(moment: dt.datetime) -> dt.date:
-    return timezone.localdate(moment)
+def _entry_day(moment: dt.datetime, books) -> dt.date:
+    """An entry's day on the organization's calendar (its lock-date check, its number's year)."""
+    return organization_day(books, moment)
 
 
 def _lines_validate(line_items):
@@ -83,8 +95,8 @@ def _validated_lines(line_items, *, organization_id, currency: str,
 
 
 def _clean_header(*, date, description: str, reference: str, transaction_hash: str, currency: str | None,
-                  default_currency: str):
-    moment = _entry_datetime(date)
+                  books):
+    moment = _entry_datetime(date, books)
     description = (description or "").strip()
     if not description:
         raise InvalidInput(ErrorCode.INVALID_DESCRIPTION, "An entry needs a description.")
@@ -93,7 +105,7 @@ def _clean_header(*, date, description: str, reference: str, transaction_hash: s
         raise InvalidInput(ErrorCode.INVALID_TRANSACTION_HASH,
                            "A transaction hash is 0x and 64 hexadecimal characters.")
     return (moment, description, (reference or "").strip()[:100], transaction_hash,
-            currency_clean(currency, default=default_currency))
+            currency_clean(currency, default=books.reporting_fiat))
 
 
 def _check_source_transaction(source_transaction, organization_id) -> None:
@@ -127,12 +139,13 @@ def journal_entry_create(*, created_by, date, description: str, line_items, refe
         organization_id = permissions.acting_organization_id(
             created_by, permissions.can_work_books, organization_id,
             refused="Only those who work the books create journal entries.")
+    books = _books_of(organization_id)
     moment, description, reference, transaction_hash, currency = _clean_header(
         date=date, description=description, reference=reference, transaction_hash=transaction_hash,
-        currency=currency, default_currency=None if currency else reporting_fiat_of(organization_id))
+        currency=currency, books=books)
     lines, total_debit, total_credit = _validated_lines(line_items, organization_id=organization_id,
                                                         currency=currency)
-    check_lock_date(selectors.lock_date_get(organization_id=organization_id), _entry_day(moment), "create")
+    check_lock_date(books.lock_date, _entry_day(moment, books), "create")
     _check_source_transaction(source_transaction, organization_id)
     source_key = (source_key or "").strip()[:200] or None
     entry = JournalEntry(organization_id=organization_id, date=moment, description=description,
@@ -143,7 +156,7 @@ def journal_entry_create(*, created_by, date, description: str, line_items, refe
         if not post:
             entry.save()
             return entry
-        year = _entry_day(moment).year
+        year = _entry_day(moment, books).year
         counter_ensure(organization_id, year)
 
         def create_posted():
@@ -174,16 +187,15 @@ def journal_entries_post_batch(*, created_by, entries: list[dict], organization_
         return []
     codes = {line["account_code"] for spec in entries for line in spec["line_items"]}
     accounts = {a.account_code: a for a in accounts_of(organization_id).filter(account_code__in=sorted(codes))}
-    lock_date = selectors.lock_date_get(organization_id=organization_id)
-    fiat = reporting_fiat_of(organization_id)
+    books = _books_of(organization_id)
     built: list[JournalEntry] = []
     for spec in entries:
         moment, description, reference, transaction_hash, currency = _clean_header(
             date=spec["date"], description=spec["description"], reference=spec.get("reference", ""),
-            transaction_hash=spec.get("transaction_hash", ""), currency=spec.get("currency"), default_currency=fiat)
+            transaction_hash=spec.get("transaction_hash", ""), currency=spec.get("currency"), books=books)
         lines, total_debit, total_credit = _validated_lines(spec["line_items"], organization_id=organization_id,
                                                             currency=currency, accounts=accounts)
-        check_lock_date(lock_date, _entry_day(moment), "create")
+        check_lock_date(books.lock_date, _entry_day(moment, books), "create")
         _check_source_transaction(spec.get("source_transaction"), organization_id)
         built.append(JournalEntry(
             organization_id=organization_id, date=moment, description=description, reference=reference,
@@ -193,7 +205,7 @@ def journal_entries_post_batch(*, created_by, entries: list[dict], organization_
             posted_by=created_by))
     by_year: dict[int, list[JournalEntry]] = {}
     for entry in sorted(built, key=lambda e: e.date):
-        by_year.setdefault(_entry_day(entry.date).year, []).append(entry)
+        by_year.setdefault(_entry_day(entry.date, books).year, []).append(entry)
     for year in by_year:
         counter_ensure(organization_id, year)
 
@@ -243,12 +255,13 @@ def journal_entry_update(*, entry: JournalEntry, actor, date, description: str, 
     if entry.status != EntryStatus.DRAFT:
         raise _not_draft_error(entry)
     organization_id = entry.organization_id
+    books = _books_of(organization_id)
     moment, description, reference, transaction_hash, currency = _clean_header(
         date=date, description=description, reference=reference, transaction_hash=transaction_hash,
-        currency=currency, default_currency=None if currency else reporting_fiat_of(organization_id))
+        currency=currency, books=books)
     lines, total_debit, total_credit = _validated_lines(line_items, organization_id=organization_id,
                                                         currency=currency)
-    check_lock_date(selectors.lock_date_get(organization_id=organization_id), _entry_day(moment), "date")
+    check_lock_date(books.lock_date, _entry_day(moment, books), "date")
     now = timezone.now()
     changed = JournalEntry.objects.for_organization(organization_id).filter(
         pk=entry.pk, status=EntryStatus.DRAFT).update(
@@ -276,8 +289,9 @@ def journal_entry_post(*, entry: JournalEntry, actor) -> JournalEntry:
         raise _not_draft_error(entry)
     _validated_lines([line_as_dict(line) for line in entry.line_items], organization_id=organization_id,
                      currency=entry.currency)
-    day = _entry_day(entry.date)
-    check_lock_date(selectors.lock_date_get(organization_id=organization_id), day, "post")
+    books = _books_of(organization_id)
+    day = _entry_day(entry.date, books)
+    check_lock_date(books.lock_date, day, "post")
     counter_ensure(organization_id, day.year)
 
     def post():
@@ -311,13 +325,13 @@ def journal_entry_reverse(*, entry: JournalEntry, actor, date=None, description:
     if entry.reversal_of_id is not None:
         raise Conflict(ErrorCode.ENTRY_IS_REVERSAL,
                        f"{entry.entry_id} is itself a reversal; post a new entry instead.")
-    moment = max(timezone.now(), entry.date) if date is None else _entry_datetime(date)
+    books = _books_of(organization_id)
+    moment = max(timezone.now(), entry.date) if date is None else _entry_datetime(date, books)
     if moment < entry.date:
         raise InvalidInput(ErrorCode.INVALID_DATE, "A reversal cannot be dated before the entry it reverses.")
-    lock_date = selectors.lock_date_get(organization_id=organization_id)
-    check_lock_date(lock_date, _entry_day(entry.date), "reverse")
-    check_lock_date(lock_date, _entry_day(moment), "date a reversal as")
-    day = _entry_day(moment)
+    check_lock_date(books.lock_date, _entry_day(entry.date, books), "reverse")
+    check_lock_date(books.lock_date, _entry_day(moment, books), "date a reversal as")
+    day = _entry_day(moment, books)
     counter_ensure(organization_id, day.year)
     lines = [JournalLine(**line) for line in lines_reversed([line_as_dict(line) for line in entry.line_items])]
     text = (description or "").strip() or f"Reversal of {entry.entry_id}: {entry.description}"[:1000]

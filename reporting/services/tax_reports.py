@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.files.storage import default_storage
-from django.utils import timezone
-
 from core import permissions
 from core.errors import ErrorCode, InvalidInput
+from core.organizations import organization_today
 from ledger.cost_basis import LOT_SCOPES, METHODS
 from reporting.models import TaxReport, TaxReportStatus, TaxReportType
 from reporting.periods import PeriodError, report_period
@@ -47,7 +46,7 @@ def tax_report_request(*, actor, report_type: str, method: str | None = None, lo
     if method == "uk" and lot_scope != "all":
         raise InvalidInput(ErrorCode.INVALID_LOT_SCOPE, "The UK method pools per person: the lot scope must be all.")
     if report_type != TaxReportType.CUSTOM and anchor is None and year is None:
-        anchor = timezone.localdate()
+        anchor = organization_today(organization)
     start, end = _report_period(report_type, method=method, anchor=anchor, year=year, start=start, end=end)
 
     report = TaxReport.objects.create(

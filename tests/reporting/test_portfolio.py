@@ -94,7 +94,7 @@ def test_portfolio_of_another_user_is_not_mixed_in(client, make_user, access_tok
     Cryptocurrency.objects.create(name="Ethereum", symbol="ETH")
     wallet = wallet_create(user=owner, name="w", wallet_type=WalletType.PRIVATE_KEY)
     transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
-                       transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+                       price_at_transaction=D("1000"), transaction_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     assert client.get("/api/portfolio/", HTTP_AUTHORIZATION=f"Bearer {access_token_for(other)}").json() == []
 
 
@@ -169,15 +169,28 @@ def test_pending_rows_are_listed_never_held(organization, client, eth_owner):
 
 
 @pytest.mark.django_db
-def test_a_history_the_engine_cannot_match_is_a_conflict(organization, client, eth_owner):
+def test_a_history_the_engine_cannot_match_is_listed_not_a_conflict(organization, client, eth_owner):
+    """Issue 19: one uncostable trade no longer answers 409 for everything (tests/reporting/
+    test_portfolio_problems.py has the rule in full)."""
     user, wallet, headers = eth_owner
-    transaction_create(actor=user, wallet=wallet, asset="ETH", transaction_type="SELL", amount=D("1"),
-                       price_at_transaction=D("1500"), transaction_date=WHEN)
+    sale = transaction_create(actor=user, wallet=wallet, asset="ETH", transaction_type="SELL", amount=D("1"),
+                              price_at_transaction=D("1500"), transaction_date=WHEN)
     response = client.get("/api/portfolio/value/", **headers)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == ErrorCode.COST_BASIS_FAILED
-    assert "insufficient ETH" in response.json()["error"]["message"]
+    assert response.status_code == 200
+    (problem,) = response.json()["problems"]
+    assert problem["transactions"] == [str(sale.pk)] and "insufficient ETH" in problem["reason"]
+    assert client.get("/api/portfolio/", **headers).json() == []  # nothing held: a sale of what was never there
     assert client.get("/api/portfolio/history/", **headers).status_code == 200  # no cost basis needed
+
+
+@pytest.mark.django_db
+def test_a_method_the_engine_does_not_know_is_still_a_conflict(organization, client, eth_owner):
+    user, wallet, headers = eth_owner
+    transaction_create(actor=user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+                       price_at_transaction=D("1500"), transaction_date=WHEN)
+    organization.__class__.objects.filter(pk=organization.pk).update(cost_basis_method="nope")
+    response = client.get("/api/portfolio/value/", **headers)
+    assert response.status_code == 409 and response.json()["error"]["code"] == ErrorCode.COST_BASIS_FAILED
 
 
 @pytest.mark.django_db

@@ -44,7 +44,7 @@ def books_of(organization, as_of):
             realised -= net
     by_hand = D(0)
     for entry in (JournalEntry.objects.for_organization(organization.pk)
-                  .filter(status__in=BOOKED_STATUSES, source_transaction__isnull=True, date__lt=end_of_day(as_of))):
+                  .filter(status__in=BOOKED_STATUSES, source_transaction__isnull=True, date__lt=end_of_day(as_of, organization))):
         by_hand += sum(((line.debit_amount or 0) - (line.credit_amount or 0) for line in entry.line_items
                         if line.account_code in crypto), D(0))
     return cost, realised, by_hand

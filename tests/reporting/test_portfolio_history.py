@@ -105,12 +105,12 @@ def test_history_queries_do_not_grow_with_days_or_rows(organization, client, own
         return len(captured.captured_queries), response.json()["points"]
 
     transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
-                       transaction_date=timezone.now() - dt.timedelta(days=400))
+                       price_at_transaction=D("2000"), transaction_date=timezone.now() - dt.timedelta(days=400))
     short, points = measured(10)
     assert len(points) == 11
     for n in range(20):
         transaction_create(actor=wallet.user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
-                           transaction_date=timezone.now() - dt.timedelta(days=n * 30))
+                           price_at_transaction=D("2000"), transaction_date=timezone.now() - dt.timedelta(days=n * 30))
     long, points = measured(3 * 365)
     assert long == short and len(points) == 3 * 365 + 1
     # 21 ETH today at the newest stored price (no latest quote: the newest daily one).

@@ -77,8 +77,17 @@ def test_send_eth_once_per_idempotency_key(sender):
     different = call("/api/blockchain/send-eth/", {**body, "amount": "0.6"}, key="pay-1")
     assert different.status_code == 409 and code_of(different) == "idempotency_key_reused"
 
+    # One notion of status (issue 11): PENDING until ETH_CONFIRMATIONS blocks hold it, with the count.
     status = get(f"/api/blockchain/transaction-status/{transfer.tx_hash}/").json()
-    assert status["status"] == "confirmed" and status["confirmations"] >= 1
+    assert status["status"] == "pending" and status["confirmations"] == 1 and status["required_confirmations"] == 3
+    assert Transaction.objects.get(hash=transfer.tx_hash).status == "PENDING"
+    chain.web3_client().provider.make_request("anvil_mine", ["0x2"])
+    status = get(f"/api/blockchain/transaction-status/{transfer.tx_hash}/").json()
+    assert status["status"] == "confirmed" and status["confirmations"] == 3
+    row = Transaction.objects.get(hash=transfer.tx_hash)  # the stored row agrees, with the fee paid
+    assert row.status == "CONFIRMED" and row.block_number == status["block_number"]
+    assert row.gas_fee == Decimal(status["fee_eth"])
+    assert OutgoingTransfer.objects.get().status == TransferStatus.CONFIRMED
     assert Decimal(status["fee_eth"]) == Decimal(status["gas_used"] * status["effective_gas_price"]).scaleb(-18)
     assert get(f"/api/blockchain/transaction/{transfer.tx_hash}/").json()["nonce"] == transfer.nonce
 

@@ -67,7 +67,8 @@ def object_endpoints(a):
         ("post", "/api/blockchain/send-eth/", {"wallet_id": str(w), "to": Account.create().address, "amount": "0.1"}),
         ("post", "/api/blockchain/wallet-monitoring/", {"wallet_id": str(w)}),
         ("post", "/api/transactions/", {"wallet_id": str(w), "asset": "ETH", "transaction_type": "BUY",
-                                        "amount": "1", "transaction_date": WHEN.isoformat()}),
+                                        "amount": "1", "price_at_transaction": "2000",
+                                        "transaction_date": WHEN.isoformat()}),
         ("get", f"/api/transactions/{t}/", None), ("put", f"/api/transactions/{t}/", {"tax_category": "x"}),
         ("delete", f"/api/transactions/{t}/", None),
         ("get", f"/api/exchange-rates/alerts/{al}/", None),
@@ -77,8 +78,10 @@ def object_endpoints(a):
 
 
 def assert_untouched(a):
+    monitored_from = a.wallet.monitor_from_block  # as created (every wallet is monitored from then)
     a.wallet.refresh_from_db()
-    assert a.wallet.name == "acme hot" and not a.wallet.monitoring_enabled and not a.wallet.ownership_nonce
+    assert a.wallet.name == "acme hot" and a.wallet.monitor_from_block == monitored_from
+    assert not a.wallet.ownership_nonce
     assert Transaction.objects.get(pk=a.tx.pk).tax_category == ""
     assert Transaction.objects.filter(wallet=a.wallet).count() == 1
     assert PriceAlert.objects.get(pk=a.alert.pk).threshold == D("3000")
@@ -150,7 +153,7 @@ def test_what_an_accountant_and_a_manager_may_do(acme, api, make_user):
     assert code(accountant("delete", f"/api/wallets/{w}/")) == (403, "permission_denied")
     assert code(accountant("post", f"/api/wallets/{w}/monitor/", {"from_block": 1})) == (403, "permission_denied")
     assert code(accountant("post", "/api/transactions/", {
-        "wallet_id": str(w), "asset": "ETH", "transaction_type": "BUY", "amount": "1",
+        "wallet_id": str(w), "asset": "ETH", "transaction_type": "BUY", "amount": "1", "price_at_transaction": "2000",
         "transaction_date": WHEN.isoformat()})) == (403, "permission_denied")
     assert code(accountant("post", "/api/blockchain/send-eth/", {"wallet_id": str(w), "to": Account.create().address,
                                                                  "amount": "0.1"}, HTTP_IDEMPOTENCY_KEY="a")) \
@@ -160,7 +163,8 @@ def test_what_an_accountant_and_a_manager_may_do(acme, api, make_user):
     assert manager("put", f"/api/wallets/{w}/", {"name": "renamed"}).json()["name"] == "renamed"
     assert manager("put", f"/api/transactions/{t}/", {"amount": "2"}).status_code == 200
     created = manager("post", "/api/transactions/", {"wallet_id": str(w), "asset": "ETH", "transaction_type": "SELL",
-                                                     "amount": "0.5", "transaction_date": WHEN.isoformat()})
+                                                     "amount": "0.5", "price_at_transaction": "2100",
+                                                     "transaction_date": WHEN.isoformat()})
     assert created.status_code == 201
     row = Transaction.objects.get(pk=created.json()["id"])  # the wallet owner's row, in the organization
     assert row.user_id == acme.owner.pk and row.organization_id == acme.wallet.organization_id
@@ -249,7 +253,7 @@ def test_the_reporting_fiat_locks_once_the_organization_has_a_transaction(make_u
     wallet = wallet_create(user=user, name="w", wallet_type=WalletType.PRIVATE_KEY)
     assert reporting_fiat_lock_reason(user.organization) is None  # a wallet alone holds no values
     transaction_create(actor=user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
-                       transaction_date=WHEN)
+                       price_at_transaction=D("2000"), transaction_date=WHEN)
     assert "transactions" in reporting_fiat_lock_reason(user.organization)
     assert reporting_fiat_lock_reason(other) is None
 
@@ -279,11 +283,12 @@ def test_wallet_and_transaction_events_go_to_the_owner_and_the_books(make_user, 
     RealtimeEvent.objects.all().delete()
     wallet = wallet_create(user=user, name="w", wallet_type=WalletType.PRIVATE_KEY)
     tx = transaction_create(actor=user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
-                            transaction_date=WHEN)
+                            price_at_transaction=D("2000"), transaction_date=WHEN)
     books = organization_group(user.organization_id, Audience.BOOKS)
     events = {(e.group, e.event_type) for e in RealtimeEvent.objects.all()}
     assert events == {(user_group(user.pk), "wallet.created"), (books, "wallet.created"),
-                      (user_group(user.pk), "transaction.created"), (books, "transaction.created")}
+                      (user_group(user.pk), "transaction.created"), (books, "transaction.created"),
+                      (books, "ledger.entries_posted")}  # the valued buy is booked at once (tasks run inline)
     payload = RealtimeEvent.objects.get(group=books, event_type="transaction.created").payload
     assert payload["id"] == str(tx.pk) and payload["organization_id"] == str(user.organization_id)
     assert "encrypted_private_key" not in str(RealtimeEvent.objects.get(group=books, event_type="wallet.created").payload)

@@ -1,11 +1,13 @@
-"""kill -9 of the process sending a payment, before and after the broadcast: the retry with the same
-Idempotency-Key sends the stored bytes again, so the chain sees exactly one transaction."""
+"""kill -9 of the process sending a payment, at every step: the retry with the same Idempotency-Key
+(or intent key) sends the stored bytes again, so the chain sees exactly one transaction per key, and
+nothing waits behind a burned nonce. bench/send_chaos.py runs the same at random moments, many times."""
 
 import os
 import signal
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -15,8 +17,10 @@ from accounts.models import UserSession
 from accounts.sessions import session_approve, session_login
 from wallets import chain
 from wallets.models import Cryptocurrency, OutgoingTransfer, Transaction, TransferStatus, WalletType
-from wallets.services import wallet_create
-from wallets.transfers import transfer_send
+from wallets.monitoring import monitor_scan
+from wallets.reconciler import sends_reconcile
+from wallets.services import wallet_create, wallet_monitoring_enable
+from wallets.transfers import payout_send, transfer_send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 PASSWORD = "Passw0rd!long"
@@ -82,3 +86,71 @@ def test_a_send_killed_mid_way_is_paid_exactly_once(make_user, eth_node, setting
     assert w3.eth.get_transaction_count(wallet.address) == nonce_before + 1
     assert OutgoingTransfer.objects.filter(wallet=wallet).count() == 1
     assert Transaction.objects.filter(hash=stored.tx_hash).count() == 1
+
+
+# --- kill -9 at every step (issue 19, item 2) ---------------------------------------------------------
+CHILD_SCRIPT = Path(__file__).with_name("send_crash_child.py")
+
+
+def _mine(blocks: int) -> None:
+    chain.web3_client().provider.make_request("anvil_mine", [hex(blocks)])
+
+
+@pytest.fixture
+def payer(make_user, eth_node, settings):
+    settings.ETH_CONFIRMATIONS = 3
+    Cryptocurrency.objects.get_or_create(symbol="ETH", defaults={"name": "Ethereum"})
+    user = make_user()
+    wallet = wallet_create(user=user, name="payroll", wallet_type=WalletType.PRIVATE_KEY)
+    chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(Decimal("2")))
+    wallet_monitoring_enable(wallet=wallet)
+    monitor_scan()
+    return user, wallet
+
+
+def run_dying_sender(settings, *, point: str, user, wallet, to: str, key: str, amount: str = "0.25"):
+    env = {**os.environ, "MONGODB_URI": settings.DATABASES["default"]["HOST"],
+           "MONGODB_NAME": connection.settings_dict["NAME"], "ETH_RPC_URL": settings.ETH_RPC_URL,
+           "LOG_TO_FILES": "false", "DIE": point, "USER_ID": str(user.pk), "WALLET_ID": str(wallet.pk), "TO": to,
+           "KEY": key, "AMOUNT": amount}
+    return subprocess.run([sys.executable, str(CHILD_SCRIPT)], env=env, cwd=settings.BASE_DIR, timeout=120)
+
+
+@pytest.mark.parametrize("point", ["before_reservation", "after_signing", "after_record", "before_broadcast",
+                                   "after_broadcast"])
+def test_a_payout_killed_at_any_step_reaches_the_chain_exactly_once(payer, settings, point):
+    """The sender dies at `point`; another payout leaves the same wallet before anyone retries (the
+    case that used to wait forever behind a burned nonce); then the restart (reconciler) and the
+    caller's retry with the same intent key. On chain: one payment per key, nothing stuck, and the
+    monitor completes the record whatever step the sender died at."""
+    user, wallet = payer
+    w3 = chain.web3_client()
+    nonce_before = w3.eth.get_transaction_count(wallet.address)
+    to, other_to = Account.create().address, Account.create().address
+
+    child = run_dying_sender(settings, point=point, user=user, wallet=wallet, to=to, key="salary-1")
+    assert child.returncode == -signal.SIGKILL
+    other = payout_send(organization_id=wallet.organization_id, wallet=wallet, to=other_to, amount=Decimal("0.1"),
+                        intent_key="salary-2", requested_by=user)
+    assert other.status == TransferStatus.BROADCAST
+
+    sends_reconcile()  # start-up of the restarted stack
+    retried = payout_send(organization_id=wallet.organization_id, wallet=wallet, to=to, amount=Decimal("0.25"),
+                          intent_key="salary-1", requested_by=user)
+    again = payout_send(organization_id=wallet.organization_id, wallet=wallet, to=to, amount=Decimal("0.25"),
+                        intent_key="salary-1", requested_by=user)
+    assert again.pk == retried.pk and retried.status == TransferStatus.BROADCAST
+    _mine(3)
+    monitor_scan()
+
+    assert w3.eth.get_balance(to) == chain.eth_to_wei(Decimal("0.25"))
+    assert w3.eth.get_balance(other_to) == chain.eth_to_wei(Decimal("0.1"))
+    assert w3.eth.get_transaction_count(wallet.address) == nonce_before + 2
+    assert w3.eth.get_transaction_count(wallet.address, "pending") == nonce_before + 2  # nothing queued
+    sends = OutgoingTransfer.objects.filter(wallet=wallet)
+    assert sends.count() == 2 and set(sends.values_list("status", flat=True)) == {TransferStatus.CONFIRMED}
+    for transfer in sends:
+        row = Transaction.objects.get(hash=transfer.tx_hash)  # one row each, settled in place
+        assert row.status == "CONFIRMED" and row.gas_fee > 0 and transfer.fee == row.gas_fee
+        assert transfer.transaction_id == row.pk
+    assert not Transaction.objects.filter(wallet=wallet, status="PENDING").exists()

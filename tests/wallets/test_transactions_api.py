@@ -30,7 +30,7 @@ def setup(make_user, client, access_token_for):
 
 def add(call, wallet, **fields):
     body = {"wallet_id": str(wallet.pk), "asset": "ETH", "transaction_type": "BUY", "amount": "1",
-            "transaction_date": "2026-03-01T12:00:00Z", **fields}
+            "price_at_transaction": "2000", "transaction_date": "2026-03-01T12:00:00Z", **fields}
     response = call("post", "/api/transactions/", body)
     assert response.status_code == 201, response.content
     return response.json()
@@ -134,5 +134,5 @@ def test_other_users_transactions_are_invisible(setup, make_user):
     assert call("delete", f"/api/transactions/{row.pk}/").status_code == 404
     assert call("get", "/api/transactions/").json()["items"] == []
     assert call("post", "/api/transactions/", {"wallet_id": str(stranger_wallet.pk), "asset": "ETH",
-                                               "transaction_type": "BUY", "amount": "1",
+                                               "transaction_type": "BUY", "amount": "1", "price_at_transaction": "2000",
                                                "transaction_date": "2026-03-01T12:00:00Z"}).status_code == 404

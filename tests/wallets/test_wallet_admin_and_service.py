@@ -93,11 +93,13 @@ def test_wallets_are_not_created_or_moved_in_the_admin(client, make_user):
     assert client.get("/admin/wallets/wallet/add/").status_code == 403
     form = client.get(f"/admin/wallets/wallet/{wallet.pk}/change/").context["adminform"].form
     assert set(form.fields) == {"name", "is_active"}
+    monitoring = (wallet.monitoring_enabled, wallet.monitor_from_block)  # on from creation (issue 11)
     response = client.post(f"/admin/wallets/wallet/{wallet.pk}/change/",
-                           {"name": "Reserve", "user": str(make_user().pk), "monitoring_enabled": "on"})
+                           {"name": "Reserve", "user": str(make_user().pk), "monitor_from_block": "7"})
     assert response.status_code == 302
     wallet.refresh_from_db()
-    assert wallet.name == "Reserve" and wallet.user_id == owner.pk and not wallet.monitoring_enabled
+    assert wallet.name == "Reserve" and wallet.user_id == owner.pk
+    assert (wallet.monitoring_enabled, wallet.monitor_from_block) == monitoring and wallet.monitoring_enabled
     assert wallet.is_active is False  # unchecked box: the one other field this form edits
 
 

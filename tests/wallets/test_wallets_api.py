@@ -125,6 +125,7 @@ def test_wallet_limit_holds_when_creates_race(make_user):
 def test_other_users_wallets_are_404(make_user, as_user):
     owner, stranger = make_user(), make_user()
     wallet = wallet_create(user=owner, name="mine", wallet_type=WalletType.PRIVATE_KEY)
+    monitoring = (wallet.monitoring_enabled, wallet.monitor_from_block)
     call = as_user(stranger)
     for method, path, data in [("get", f"/api/wallets/{wallet.pk}/", None),
                                ("put", f"/api/wallets/{wallet.pk}/", {"name": "stolen"}),
@@ -136,7 +137,7 @@ def test_other_users_wallets_are_404(make_user, as_user):
         assert call(method, path, data).status_code == 404, (method, path)
     assert call("get", "/api/wallets/").json()["items"] == []
     wallet.refresh_from_db()
-    assert wallet.name == "mine" and not wallet.monitoring_enabled
+    assert wallet.name == "mine" and (wallet.monitoring_enabled, wallet.monitor_from_block) == monitoring
 
 
 def test_update_and_delete(make_user, as_user):

@@ -1,5 +1,18 @@
 """Transactions recorded by hand, and corrections to any transaction: chain rows keep their on-chain
-facts (only the business fields change); manual and imported rows can be corrected or deleted."""
+facts (only the business fields change); manual and imported rows can be corrected or deleted.
+
+What the books need to value a row (refused at input with 422 transaction_not_valued, so bad data
+does not reach the books; old rows that slipped in are reported by the journal sync, not blocking):
+- BUY, SELL, INCOME and EXPENSE are valued in the organization's reporting fiat: they need
+  `usd_value` (or `price_at_transaction`, from which it is computed; a BUY also takes
+  `total_cost_usd`), or else a stored price of the asset (wallets.PriceQuote, shared or the
+  organization's, in its reporting fiat) on or before the transaction's day on the organization's
+  calendar: the price ledger.tax_trades values such a row at.
+- Except what the cost-basis engine moves at cost, without a value: an EXPENSE labelled lost
+  (or stolen), a gift under fifo/lifo/hifo (under uk/acb a gift is a disposal at market value: it
+  needs one), and an INCOME labelled transfer (a deposit from another own wallet).
+- TRANSFER rows need no value (a row without one is an own transfer).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +20,11 @@ from django.core.exceptions import ValidationError
 
 from core import money, permissions
 from core.errors import Conflict, ErrorCode, InvalidInput
+from core.models import Organization
+from core.organizations import organization_day
 from wallets.addresses import address_normalise
 from wallets.events import transaction_event
-from wallets.models import Transaction, TransactionSource, Wallet
+from wallets.models import PriceQuote, Transaction, TransactionSource, TransactionType, Wallet
 from wallets.selectors import asset_get
 from wallets.signals import transactions_changed_announce
 
@@ -26,7 +41,8 @@ def _validate_transaction(tx: Transaction) -> None:
     for name in ("from_address", "to_address"):
         value = getattr(tx, name)
         if value:
-            setattr(tx, name, address_normalise(value))
+            # a record of what happened: a mint comes from, and a burn goes to, the zero address
+            setattr(tx, name, address_normalise(value, zero_allowed=True))
     if tx.price_at_transaction is not None and tx.usd_value is None:
         tx.usd_value = money.quantize_asset(tx.amount * tx.price_at_transaction, money.FIAT_DECIMALS)
     try:
@@ -34,6 +50,51 @@ def _validate_transaction(tx: Transaction) -> None:
     except ValidationError as exc:
         raise InvalidInput(ErrorCode.VALIDATION_ERROR, "The transaction is not valid.",
                            {"fields": exc.message_dict}) from None
+    _check_can_be_valued(tx)
+
+
+VALUED_TYPES = (TransactionType.BUY, TransactionType.SELL, TransactionType.INCOME, TransactionType.EXPENSE)
+LOST_LABELS = ("lost", "stolen")
+GIFT_LABELS = ("gift", "donation")
+GIFT_DISPOSAL_METHODS = ("uk", "acb")  # a gift is a disposal at market value (ledger.cost_basis)
+TRANSFER_LABELS = ("transfer",)
+
+
+def _needs_value(tx: Transaction, organization) -> bool:
+    """Whether the books need a fiat value for `tx` (the module docstring has the rule)."""
+    if tx.transaction_type not in VALUED_TYPES:
+        return False
+    label = (tx.tax_category or "").strip().lower()
+    if tx.transaction_type == TransactionType.EXPENSE:
+        if label in LOST_LABELS:
+            return False
+        if label in GIFT_LABELS:
+            return organization is not None and organization.cost_basis_method in GIFT_DISPOSAL_METHODS
+    if tx.transaction_type == TransactionType.INCOME and label in TRANSFER_LABELS:
+        return False
+    return True
+
+
+def _check_can_be_valued(tx: Transaction) -> None:
+    if tx.usd_value is not None or (tx.transaction_type == TransactionType.BUY and tx.total_cost_usd is not None):
+        return
+    organization = (Organization.objects.filter(pk=tx.organization_id)
+                    .only("time_zone", "reporting_fiat", "cost_basis_method").first())
+    if organization is None or tx.transaction_date is None or tx.cryptocurrency_id is None \
+            or not _needs_value(tx, organization):
+        return
+    asset = tx.cryptocurrency.symbol
+    fiat = organization.reporting_fiat.upper()
+    day = organization_day(organization, tx.transaction_date)
+    if PriceQuote.objects.for_organization(tx.organization_id).filter(
+            symbol=asset, fiat=fiat, day__isnull=False, day__lte=day).exists():
+        return  # valued at the stored price of its day (ledger.tax_trades)
+    raise InvalidInput(
+        ErrorCode.TRANSACTION_NOT_VALUED,
+        f"A {tx.transaction_type.lower()} needs its value in {fiat}: give usd_value or price_at_transaction "
+        f"(no {asset} price is stored for {day.isoformat()} or before).",
+        {"fields": {"usd_value": "required", "price_at_transaction": "or this"}, "asset": asset,
+         "day": day.isoformat(), "fiat": fiat})
 
 
 def transaction_create(*, actor, wallet: Wallet, asset: str, **fields) -> Transaction:

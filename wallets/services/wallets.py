@@ -36,7 +36,8 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
     Private Key wallets generate a key unless one is imported: EIP-55 address, key stored only as an
     encrypted envelope (never logged or returned). MetaMask and Hardware wallets are watch-only and
     need an address. An address is unique within an organization (another organization may watch
-    the same one)."""
+    the same one). Every wallet is monitored from the block it was added at (from the monitor's
+    next pass when the node is unreachable now); `wallet_monitoring_enable` moves the start."""
     permissions.require(permissions.can_create_wallet(user), "You cannot create wallets.")
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -69,9 +70,11 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
     if in_organization.filter(address=address).exists():
         raise Conflict(ErrorCode.ADDRESS_TAKEN, "This address is already registered in your organization.")
     taken = set(in_organization.filter(user=user).values_list("slot", flat=True))
+    added_at_block = _current_block_or_none()
     for slot in (s for s in range(user.max_wallets) if s not in taken):
         wallet = Wallet(name=name, address=address, user=user, organization_id=user.organization_id,
-                        wallet_type=wallet_type, encrypted_private_key=envelope, slot=slot)
+                        wallet_type=wallet_type, encrypted_private_key=envelope, slot=slot,
+                        monitoring_enabled=True, monitor_from_block=added_at_block)
         try:
             wallet.save()
         except IntegrityError:
@@ -85,6 +88,14 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
         return wallet
     raise Conflict(ErrorCode.WALLET_LIMIT_REACHED, f"You already have the maximum of {user.max_wallets} wallets.",
                    {"max_wallets": user.max_wallets})
+
+
+def _current_block_or_none() -> int | None:
+    """The chain's head, or None when the node cannot be reached (the monitor fills it in)."""
+    try:
+        return chain.web3_client().eth.block_number
+    except chain.ChainError:
+        return None
 
 
 def wallet_update(*, actor, wallet: Wallet, name: str | None = None, is_active: bool | None = None) -> Wallet:

@@ -59,8 +59,12 @@ class Command(BaseCommand):
             if not password:
                 raise CommandError("--password-stdin: no password on standard input; nothing was changed")
         else:
-            # user_create validates a password: give it a random one, then make it unusable.
+            # user_create validates a password: give it a random one, then make it unusable. Drawn again
+            # if it happens to hold the username or the email's name (the validators refuse that).
+            personal = [value.lower() for value in (username, email.split("@")[0]) if len(value) >= 3]
             password = secrets.token_urlsafe(32) + "!Aa1"
+            while any(value in password.lower() for value in personal):
+                password = secrets.token_urlsafe(32) + "!Aa1"
         try:
             def create_write():
                 user = user_create(username=username, email=email, password=password, first_name=username,

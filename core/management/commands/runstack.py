@@ -1,8 +1,10 @@
 """`manage.py runstack`: the whole app on one machine with embedded defaults.
 
-Starts what is not configured externally (embedded MongoDB-wire server, anvil, SMTP catcher),
-migrates, loads demo data into an empty database, then runs the huey consumer and daphne until
-Ctrl-C, and stops every process it started, in reverse order. Data lives under DATA_DIR (var/).
+Starts what is not configured externally (embedded MongoDB-wire server, anvil mining a block every
+EMBEDDED_ETH_BLOCK_TIME seconds, SMTP catcher), migrates, loads demo data into an empty database,
+reconciles stored sends with the node once (a send cut short by the last stop is rebroadcast or
+settled), then runs the huey consumer and daphne until Ctrl-C, and stops every process it started, in
+reverse order. Data lives under DATA_DIR (var/).
 """
 
 import logging
@@ -69,6 +71,7 @@ class Command(BaseCommand):
 
             call_command("migrate", interactive=False, verbosity=0)
             self._load_demo_if_empty(options["no_demo"])
+            self._reconcile_sends()
 
             python = sys.executable
             started.append(localstack.ManagedProcess(
@@ -107,6 +110,13 @@ class Command(BaseCommand):
             return
         self.stdout.write("empty database: loading demo data (first run only)")
         call_command("load_demo")
+
+    def _reconcile_sends(self) -> None:
+        try:
+            call_command("reconcile_sends", stdout=self.stdout)
+        except Exception:  # the node may be unreachable: the periodic task tries again every minute
+            logger.exception("start-up reconciliation of sends failed")
+            self.stdout.write("could not reconcile sends with the node now; the task queue retries every minute")
 
     def _print_ready(self, seconds: float) -> None:
         site = settings.SITE_URL

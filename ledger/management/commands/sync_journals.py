@@ -36,7 +36,11 @@ class Command(BaseCommand):
                     f"{report.unchanged} unchanged")
             if report.locked:
                 line += f", {len(report.locked)} in locked periods left as they are"
+            if report.problems:
+                line += f", {len(report.problems)} not booked (data problems, listed on /app/ledger/review/)"
             self.stdout.write(line)
+            for problem in report.problems:
+                self.stderr.write(f"{organization.name}: not booked: {problem}")
             if report.error:
                 failed += 1
                 self.stderr.write(f"{organization.name}: not synced: {report.error}")

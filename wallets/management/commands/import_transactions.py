@@ -38,7 +38,14 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
         try:
-            report = transactions_import_universal(user=user, text=path.read_text(encoding="utf-8-sig"), wallet=wallet)
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+                               "save it as UTF-8 and try again") from None
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            report = transactions_import_universal(user=user, text=text, wallet=wallet)
         except ImportRejected as exc:
             for error in exc.errors:
                 self.stderr.write(f"row {error.row}, {error.column}: {error.reason}")

@@ -1,1 +1,0 @@
-"""Writes for invoices paid in crypto: `<entity>_<action>(*, ...)`, validated and transactional."""
