@@ -211,7 +211,7 @@ def _private_key_leak_guard():
     loggers = [logging.getLogger(), logging.getLogger("security")]
     for logger in loggers:
         logger.addHandler(handler)
-    yield
+    yield handler, loggers
     for logger in loggers:
         logger.removeHandler(handler)
     keystore.private_key_encrypt = originals[0]
@@ -225,6 +225,12 @@ def _private_key_leak_guard():
 
 @pytest.fixture(autouse=True)
 def _no_private_key_in_this_test(_private_key_leak_guard):
+    # A test that reconfigures logging (a command run in-process applies LOGGING again) drops the
+    # guard's handler; put it back so every later test is still watched.
+    handler, loggers = _private_key_leak_guard
+    for logger in loggers:
+        if handler not in logger.handlers:
+            logger.addHandler(handler)
     before = len(_LEAKS)
     yield
     leaks = _LEAKS[before:]
