@@ -188,6 +188,14 @@ AUTH_RATE_LIMIT_PER_IP = (env_int("AUTH_RATE_LIMIT_PER_IP", 30), 60)
 AUTH_RATE_LIMIT_PER_ACCOUNT = (env_int("AUTH_RATE_LIMIT_PER_ACCOUNT", 10), 60)
 VERIFICATION_RESEND_LIMIT = (3, 3600)
 
+# --- Language model (optional) ----------------------------------------------------------------------
+# An OpenAI-compatible chat-completions endpoint (core.llm). Empty: everything runs offline (rules, the
+# per-organization classifier, static analysis) and no text leaves the server.
+LLM_BASE_URL = env_str("LLM_BASE_URL", "").rstrip("/")
+LLM_API_KEY = env_str("LLM_API_KEY", "")
+LLM_MODEL_NAME = env_str("LLM_MODEL_NAME", "granite3.3")
+LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 20)
+
 # --- Chain ------------------------------------------------------------------------------------------
 # Without ETH_RPC_URL a local anvil node is used (started by `make run` and by the tests).
 EMBEDDED_ETH_PORT = env_int("EMBEDDED_ETH_PORT", 8545)

@@ -1,0 +1,1 @@
+"""audits: services, selectors, API, views, tasks and admin of this area."""

@@ -1,0 +1,1 @@
+"""classification: services, selectors, API, views, tasks and admin of this area."""

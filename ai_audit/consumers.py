@@ -1,1 +1,0 @@
-"""WebSocket consumers for transaction classification, contract registry and audits, news."""

@@ -1,0 +1,1 @@
+"""contracts: services, selectors, API, views, tasks and admin of this area."""

@@ -1,1 +1,0 @@
-"""Models of transaction classification, contract registry and audits, news."""

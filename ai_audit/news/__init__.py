@@ -1,0 +1,1 @@
+"""news: services, selectors, API, views, tasks and admin of this area."""

@@ -1,1 +1,0 @@
-"""Reads for transaction classification, contract registry and audits, news."""

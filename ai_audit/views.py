@@ -1,1 +1,0 @@
-"""HTMX back-office views for transaction classification, contract registry and audits, news."""
