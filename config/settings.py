@@ -139,7 +139,7 @@ EMBEDDED_MONGODB_SYNC_ON_COMMIT = env_bool("EMBEDDED_MONGODB_SYNC_ON_COMMIT", Tr
 LOAD_DEMO_DATA = env_bool("LOAD_DEMO_DATA", DEBUG)
 DATABASES = {
     "default": {
-        "ENGINE": "django_mongodb_backend",
+        "ENGINE": "core.mongodb",  # django-mongodb-backend with index-friendly $match (core/mongodb)
         "HOST": MONGODB_URI
         or f"mongodb://{EMBEDDED_MONGODB_HOST}:{EMBEDDED_MONGODB_PORT}/?directConnection=true",
         "NAME": MONGODB_NAME,

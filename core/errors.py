@@ -125,6 +125,8 @@ class ErrorCode(StrEnum):
     NOTHING_TO_CREDIT = "nothing_to_credit"
     INVOICE_NOT_OPEN = "invoice_not_open"
     MAIL_UNAVAILABLE = "mail_unavailable"
+    QUOTE_NOT_EXPIRED = "quote_not_expired"
+    NO_CRYPTO_TERMS = "no_crypto_terms"
     # jsonapi
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     NESTING_TOO_DEEP = "nesting_too_deep"
@@ -164,6 +166,40 @@ class ErrorCode(StrEnum):
     INVALID_DECIMALS = "invalid_decimals"
     DATE_OUT_OF_RANGE = "date_out_of_range"
     INVALID_OCCURRENCE = "invalid_occurrence"
+    PAYOUT_WALLET_REQUIRED = "payout_wallet_required"
+    PAYOUT_IN_FLIGHT = "payout_in_flight"
+    GAS_BEARER_UNSUPPORTED = "gas_bearer_unsupported"
+    # contracts
+    COMPILER_UNAVAILABLE = "compiler_unavailable"
+    UNSUPPORTED_COMPILER = "unsupported_compiler"
+    COMPILATION_FAILED = "compilation_failed"
+    CONTRACT_NOT_DEPLOYED = "contract_not_deployed"
+    CONTRACT_EXISTS = "contract_exists"
+    UNKNOWN_NETWORK = "unknown_network"
+    WRONG_CHAIN = "wrong_chain"
+    AMBIGUOUS_ADDRESS = "ambiguous_address"
+    INVALID_ABI = "invalid_abi"
+    UNKNOWN_FUNCTION = "unknown_function"
+    INVALID_ARGUMENT = "invalid_argument"
+    CALL_REVERTED = "call_reverted"
+    BYTECODE_MISMATCH = "bytecode_mismatch"
+    INVALID_SOURCE = "invalid_source"
+    # audits
+    CONTRACT_NOT_VERIFIED = "contract_not_verified"
+    ANALYZER_UNAVAILABLE = "analyzer_unavailable"
+    NOT_SOLIDITY = "not_solidity"
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    AUDIT_NOT_FINISHED = "audit_not_finished"
+    CONTRACT_NOT_REGISTERED = "contract_not_registered"
+    # news
+    FEED_EXISTS = "feed_exists"
+    INVALID_FEED_URL = "invalid_feed_url"
+    # system
+    UNKNOWN_JOB = "unknown_job"
+    UNKNOWN_CACHE = "unknown_cache"
+    JOB_HAS_NO_ORGANIZATION_FORM = "job_has_no_organization_form"
+    # pagination
+    INVALID_CURSOR = "invalid_cursor"
 
 
 class DomainError(Exception):

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: chromium (browser tests) and poppler-utils (PDF checks).
+# Debian packages the tests need: chromium (browser tests), poppler-utils (PDF checks) and redis-server
+# (the several-process test: the task queue, channel layer and cache of a production layout).
 # Idempotent: installs only what is missing.
 set -euo pipefail
-PACKAGES=(chromium poppler-utils)
+PACKAGES=(chromium poppler-utils redis-server)
 missing=()
 for package in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -4,11 +4,20 @@ a next page exists."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
 from typing import Any
 
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
+
+from core.errors import ErrorCode, InvalidInput
+from core.time_index import time_index_lower_bounds
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -45,4 +54,101 @@ def _page_url(request: HttpRequest, limit: int, offset: int) -> str:
     query = request.GET.copy()
     query["limit"] = str(limit)
     query["offset"] = str(offset)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class NewestFirstWindow(PaginationBase):
+    """`limit` + `offset` as in LimitOffsetNoCount, plus `cursor`: for lists read newest first by a
+    date (then id), each page is a bounded, index-served window (issue 17).
+
+    - First page (no cursor, offset 0) and cursor pages: the window starts where the organization's
+      time index (core.time_index, `scope`) says the newest `limit + 1` rows before the cursor begin,
+      widened if it holds fewer (a filter, a stale count) and finally unbounded; its cost is about a
+      page of rows, whatever the history's size.
+    - `next` links carry a cursor (the last row's date and id), and `next_cursor` gives it alone.
+    - A deep `offset` still works as the spec has it but reads every newer row (its cost grows with
+      the offset): clients walking a long list follow `next`.
+    - A list asked for in another order (e.g. by amount) is served by offset as before.
+    """
+
+    class Input(Schema):
+        limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+        cursor: str | None = Field(None, max_length=100, description="from `next_cursor` of the previous page")
+
+    class Output(Schema):
+        items: list[Any]
+        limit: int
+        offset: int
+        next: str | None
+        next_cursor: str | None = None
+
+    items_attribute = "items"
+
+    def __init__(self, *, date_field: str, scope: str, **kwargs):
+        super().__init__(**kwargs)
+        self.date_field, self.scope = date_field, scope
+
+    def paginate_queryset(self, queryset, pagination: Input, request: HttpRequest, **params):
+        limit, offset = pagination.limit, pagination.offset
+        if pagination.cursor is None and (offset > 0 or not self._newest_first(queryset)):
+            return LimitOffsetNoCount().paginate_queryset(queryset, LimitOffsetNoCount.Input(limit=limit, offset=offset),
+                                                          request)
+        after = cursor_decode(pagination.cursor) if pagination.cursor is not None else None
+        organization_id = getattr(getattr(request, "auth", None) or request.user, "organization_id", None)
+        rows = self._window_page(queryset, limit=limit, after=after, organization_id=organization_id)
+        has_next = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = cursor_encode(getattr(rows[-1], self.date_field), rows[-1].pk) if has_next else None
+        return {
+            "items": rows,
+            "limit": limit,
+            "offset": offset,
+            "next": _cursor_url(request, limit, next_cursor) if next_cursor else None,
+            "next_cursor": next_cursor,
+        }
+
+    def _newest_first(self, queryset) -> bool:
+        return tuple(queryset.query.order_by) in ((f"-{self.date_field}", "-id"), (f"-{self.date_field}", "-pk"))
+
+    def _window_page(self, queryset, *, limit, after, organization_id):
+        date = self.date_field
+        if after is not None:
+            moment, pk = after
+            queryset = queryset.filter(Q(**{f"{date}__lt": moment}) | Q(**{date: moment, "pk__lt": pk}),
+                                       **{f"{date}__lte": moment})
+        bounds = time_index_lower_bounds(scope=self.scope, organization_id=organization_id,
+                                         before=after[0] if after else None, wanted=limit + 1)
+        for lower in bounds:
+            window = queryset if lower is None else queryset.filter(**{f"{date}__gte": lower})
+            rows = list(window[: limit + 1])
+            if len(rows) > limit or lower is None:
+                return rows
+        return []
+
+
+def cursor_encode(moment, pk) -> str:
+    raw = f"{moment.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str):
+    """(moment, ObjectId) from a cursor; a cursor this API did not make is invalid input."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment_text, pk_text = raw.split("|")
+        moment = dt.datetime.fromisoformat(moment_text)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, ObjectId(pk_text)
+    except (ValueError, UnicodeDecodeError, binascii.Error, InvalidId):
+        raise InvalidInput(ErrorCode.INVALID_CURSOR, "This cursor is not one a previous page gave.",
+                           {"cursor": cursor}) from None
+
+
+def _cursor_url(request: HttpRequest, limit: int, cursor: str) -> str:
+    query = request.GET.copy()
+    query.pop("offset", None)
+    query["limit"] = str(limit)
+    query["cursor"] = cursor
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")

@@ -1,0 +1,105 @@
+"""core.mongodb.match_shape: the flattened `$match` means exactly what the ORM's `$and` meant
+(checked against a small evaluator of the operators over random documents), and the project's
+engine sends the flat shape for real filtered queries, which return the same rows."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.mongodb.match_shape import flatten_match
+
+FIELDS = ("a", "b", "c")
+OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in")
+
+
+def _holds(document: dict, condition: dict) -> bool:
+    for key, value in condition.items():
+        if key == "$and":
+            if not all(_holds(document, child) for child in value):
+                return False
+        elif key == "$or":
+            if not any(_holds(document, child) for child in value):
+                return False
+        elif isinstance(value, dict) and value and all(k.startswith("$") for k in value):
+            field = document.get(key)
+            for operator, operand in value.items():
+                if not _compare(field, operator, operand):
+                    return False
+        elif document.get(key) != value:
+            return False
+    return True
+
+
+def _compare(field, operator, operand) -> bool:
+    if operator == "$eq":
+        return field == operand
+    if operator == "$ne":
+        return field != operand
+    if operator == "$in":
+        return field in operand
+    if field is None:
+        return False
+    return {"$gt": field > operand, "$gte": field >= operand, "$lt": field < operand, "$lte": field <= operand}[operator]
+
+
+values = st.integers(0, 4)
+leaf = st.one_of(
+    st.builds(lambda f, v: {f: v}, st.sampled_from(FIELDS), values),
+    st.builds(lambda f, ops: {f: ops}, st.sampled_from(FIELDS),
+              st.dictionaries(st.sampled_from(OPERATORS), values, min_size=1, max_size=2).map(
+                  lambda d: {k: ([v, v + 1] if k == "$in" else v) for k, v in d.items()})),
+)
+conditions = st.recursive(leaf, lambda children: st.one_of(
+    st.lists(children, min_size=1, max_size=4).map(lambda c: {"$and": c}),
+    st.lists(children, min_size=1, max_size=3).map(lambda c: {"$or": c}),
+), max_leaves=8)
+documents = st.fixed_dictionaries({f: st.one_of(st.none(), values) for f in FIELDS})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(conditions, min_size=1, max_size=5), st.lists(documents, min_size=1, max_size=12))
+def test_flattening_keeps_the_meaning(parts, docs):
+    match = {"$and": parts}
+    flat = flatten_match(match)
+    for document in docs:
+        assert _holds(document, flat) == _holds(document, match), (match, flat, document)
+
+
+def test_the_shapes_it_makes():
+    assert flatten_match({"$and": [{"org": 1}, {"d": {"$gte": 2}}, {"d": {"$lt": 5}}]}) == \
+        {"org": 1, "d": {"$gte": 2, "$lt": 5}}
+    assert flatten_match({"$and": [{"org": 1}, {"$and": [{"u": 2}, {"w": {"$in": [3]}}]}]}) == \
+        {"org": 1, "u": 2, "w": {"$in": [3]}}
+    # Same operator twice, a value twice, and top-level operators stay in a residual $and.
+    assert flatten_match({"$and": [{"d": {"$gte": 1}}, {"d": {"$gte": 2}}]}) == \
+        {"d": {"$gte": 1}, "$and": [{"d": {"$gte": 2}}]}
+    assert flatten_match({"$and": [{"a": 1}, {"a": 2}]}) == {"a": 1, "$and": [{"a": 2}]}
+    assert flatten_match({"$and": [{"a": 1}, {"$or": [{"b": 1}, {"c": 1}]}]}) == \
+        {"a": 1, "$and": [{"$or": [{"b": 1}, {"c": 1}]}]}
+    assert flatten_match({"a": 1}) == {"a": 1}
+
+
+@pytest.mark.django_db
+def test_the_engine_sends_flat_filters_and_finds_the_same_rows(organization, make_user):
+    from core.models import TaskRun
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    TaskRun.objects.bulk_create([TaskRun(name=f"job-{i % 3}", organization=organization,
+                                         started_at=start + dt.timedelta(hours=i)) for i in range(30)])
+    window = TaskRun.objects.filter(organization=organization, started_at__gte=start + dt.timedelta(hours=5),
+                                    started_at__lt=start + dt.timedelta(hours=20), name="job-1")
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(window.order_by("-started_at")[:50])
+    sent = queries.captured_queries[-1]["sql"]
+    assert "$and" not in sent and "'started_at': {'$gte'" in sent, sent
+    hours = sorted(int((row.started_at - start).total_seconds() // 3600) for row in rows)
+    assert hours == [h for h in range(5, 20) if h % 3 == 1]
+    assert window.count() == len(hours)
+    # Updates and deletes go through the same compilers.
+    assert window.update(message="seen") == len(hours)
+    assert TaskRun.objects.filter(organization=organization, message="seen").count() == len(hours)
+    assert window.delete()[0] == len(hours)
