@@ -1,5 +1,8 @@
 """Notifications: stored, pushed to the user's websocket group after commit, and emailed when HIGH
-or CRITICAL."""
+or CRITICAL. Each carries a link to the page a person opens to act on it (`action_url`, a page under
+/app/, never the API): given by the caller, or else derived from its metadata (`notification_link`:
+the journal entry, the send or the wallet, the booking review). Pages are found by their URL names,
+so this module imports no app above it."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
 
 from accounts.emails import email_send_after_commit
 from accounts.models import Notification, NotificationPriority, NotificationType
@@ -83,6 +87,40 @@ def metadata_check(metadata: dict) -> None:
         raise InvalidInput(ErrorCode.INVALID_METADATA, f"metadata {problem}.", {"field": "metadata"})
 
 
+# metadata key(s) -> (URL name of the page, its argument keys, anchor, link text); the first rule whose
+# keys are all in the metadata and whose page exists gives the link.
+LINK_RULES = (
+    (("journal_entry_id",), "ledger-entry-detail", ("journal_entry_id",), "", "Open journal entry"),
+    (("transaction_id",), "backoffice-transaction-drawer", ("transaction_id",), "", "Open transaction"),
+    (("transfer_id", "wallet_id"), "backoffice-wallet-detail", ("wallet_id",), "transfer-{transfer_id}",
+     "Open the send"),
+    (("wallet_id",), "backoffice-wallet-detail", ("wallet_id",), "", "Open wallet"),
+    (("booking_problems",), "ledger-review", (), "", "Open the booking review"),
+)
+
+
+def link_from_metadata(metadata: dict | None) -> tuple[str, str]:
+    """(page URL, link text) a notification's metadata points at, or ("", "")."""
+    metadata = metadata if isinstance(metadata, dict) else {}
+    for keys, url_name, arg_keys, anchor, text in LINK_RULES:
+        if not all(isinstance(metadata.get(key), str) and metadata.get(key) for key in keys):
+            continue
+        try:
+            url = reverse(url_name, args=[metadata[key] for key in arg_keys])
+        except NoReverseMatch:
+            continue
+        return (url + ("#" + anchor.format(**metadata) if anchor else "")), text
+    return "", ""
+
+
+def notification_link(notification) -> tuple[str, str]:
+    """(URL, text) of the page that acts on a notification: its own action_url, or the page its
+    metadata names (notifications stored before they carried links)."""
+    if notification.action_url:
+        return notification.action_url, notification.action_text or "Open"
+    return link_from_metadata(notification.metadata)
+
+
 def notification_create(
     *,
     user,
@@ -99,8 +137,11 @@ def notification_create(
         raise ValidationError({"type": f"unknown notification type {type!r}"})
     if priority not in NotificationPriority.values:
         raise ValidationError({"priority": f"unknown priority {priority!r}"})
-    action_url_check(action_url)
     metadata_check(metadata or {})
+    if not action_url:
+        action_url, derived_text = link_from_metadata(metadata)
+        action_text = action_text or derived_text
+    action_url_check(action_url)
     notification = Notification(
         user=user, title=title, message=message, type=type, priority=priority, action_url=action_url,
         action_text=action_text, metadata=metadata or {}, expires_at=expires_at,

@@ -9,18 +9,13 @@ eth_getLogs). Prints the figures.
 """
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from core import localstack  # noqa: E402
+from stack import bench_stack  # noqa: E402
 
 
 def main():
@@ -29,24 +24,8 @@ def main():
     parser.add_argument("--wallets", type=int, default=10)
     parser.add_argument("--transfers", type=int, default=100)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-monitor-"))
-    mongo_port, eth_port = localstack.free_port(), localstack.free_port()
-    servers = [localstack.start_embedded_mongodb(mongo_port, work / "db"), localstack.start_anvil(eth_port)]
-    try:
-        os.environ.update({
-            "MONGODB_URI": localstack.embedded_mongodb_uri(mongo_port), "MONGODB_NAME": "bench_monitor",
-            "ETH_RPC_URL": f"http://127.0.0.1:{eth_port}", "ETH_CHAIN_ID": "31337", "ETH_CONFIRMATIONS": "1",
-            "DATA_DIR": str(work), "LOG_TO_FILES": "false", "LOG_LEVEL": "WARNING", "HUEY_IMMEDIATE": "true",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        })
-        import django
-
-        django.setup()
+    with bench_stack("bench-monitor-", db_name="bench_monitor", confirmations=1):
         run(args)
-    finally:
-        for server in reversed(servers):
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args):

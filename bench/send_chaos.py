@@ -19,20 +19,18 @@ count per outcome: "exactly once" must equal the number of keys, with none stuck
 import argparse
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from core import localstack  # noqa: E402
+from stack import bench_stack  # noqa: E402
 
 CHILD = BASE_DIR / "tests" / "wallets" / "send_crash_child.py"
 POINTS = ("before_reservation", "after_signing", "after_record", "before_broadcast", "after_broadcast")
@@ -44,25 +42,9 @@ def main():
     parser.add_argument("--block-time", type=int, default=1)
     parser.add_argument("--seed", type=int, default=19)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-send-chaos-"))
-    mongo_port, eth_port = localstack.free_port(), localstack.free_port()
-    servers = [localstack.start_embedded_mongodb(mongo_port, work / "db"),
-               localstack.start_anvil(eth_port, block_time=args.block_time or None)]
-    try:
-        os.environ.update({
-            "MONGODB_URI": localstack.embedded_mongodb_uri(mongo_port), "MONGODB_NAME": "bench_send_chaos",
-            "ETH_RPC_URL": f"http://127.0.0.1:{eth_port}", "ETH_CHAIN_ID": "31337", "ETH_CONFIRMATIONS": "3",
-            "DATA_DIR": str(work), "LOG_TO_FILES": "false", "LOG_LEVEL": "ERROR", "HUEY_IMMEDIATE": "true",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        })
-        import django
-
-        django.setup()
+    with bench_stack("bench-send-chaos-", db_name="bench_send_chaos", confirmations=3, log_level="ERROR",
+                     block_time=args.block_time):
         run(args)
-    finally:
-        for server in reversed(servers):
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args):

@@ -81,8 +81,8 @@ def koinly_rows(size: int, seed: int = 7) -> str:
                 continue
             worth = (quantity * price[asset]).quantize(Decimal("0.01"))
             received = (worth / price[other]).quantize(Decimal("0.00000001"))
-            fee = (received / 1000).quantize(Decimal("0.00000001"))
-            lines.append(f"{stamp},{quantity},{asset},{received},{other},{fee},{other},{worth},USD,,swap {n},"
+            fee = (received / 1000).quantize(Decimal("0.00000001"))  # printed below with :f (no exponent)
+            lines.append(f"{stamp},{quantity},{asset},{received},{other},{fee:f},{other},{worth},USD,,swap {n},"
                          f"0xw{n:063x}")
             held[asset] -= quantity
             held[other] += received - fee

@@ -4,8 +4,10 @@ from django.urls import path
 
 from accounts.consumers import NotificationsConsumer
 from core import consumers
+from invoicing.consumers import PayPageConsumer
 
 websocket_urlpatterns = [
+    path("ws/pay/<str:token>/", PayPageConsumer.as_asgi()),
     path("ws/live/", consumers.LiveAreaConsumer.as_asgi()),
     path("ws/notifications/", NotificationsConsumer.as_asgi()),
     path("ws/admin/task-logs/", consumers.TaskLogsConsumer.as_asgi()),

@@ -205,6 +205,16 @@ if ETH_EMBEDDED:
     ETH_RPC_URL = f"http://127.0.0.1:{EMBEDDED_ETH_PORT}"
 ETH_CHAIN_ID = env_int("ETH_CHAIN_ID", env_int("GANACHE_CHAIN_ID", 31337))
 ETH_CONFIRMATIONS = env_int("ETH_CONFIRMATIONS", 3)
+# Other networks (wallets/networks.py): each appears when its node's URL is set; every node's chain id
+# is checked. CHAIN_NETWORKS (set in code) replaces the list entirely.
+ETH_EXPLORER_URL = env_str("ETH_EXPLORER_URL", "https://etherscan.io")
+POLYGON_RPC_URL = env_str("POLYGON_RPC_URL", "")
+POLYGON_CHAIN_ID = env_int("POLYGON_CHAIN_ID", 137)
+POLYGON_EXPLORER_URL = env_str("POLYGON_EXPLORER_URL", "https://polygonscan.com")
+BSC_RPC_URL = env_str("BSC_RPC_URL", "")
+BSC_CHAIN_ID = env_int("BSC_CHAIN_ID", 56)
+BSC_EXPLORER_URL = env_str("BSC_EXPLORER_URL", "https://bscscan.com")
+DEFAULT_NETWORK = env_str("DEFAULT_NETWORK", "ethereum")
 # `make run`'s anvil mines a block every EMBEDDED_ETH_BLOCK_TIME seconds, so sends reach ETH_CONFIRMATIONS
 # by themselves (0: a block only when a transaction arrives, as the tests' node does).
 EMBEDDED_ETH_BLOCK_TIME = env_int("EMBEDDED_ETH_BLOCK_TIME", 1)
@@ -278,10 +288,13 @@ PRICE_API_KEY = env_str("PRICE_API_KEY", "")
 PRICE_API_TIMEOUT_SECONDS = env_int("PRICE_API_TIMEOUT_SECONDS", 10)
 REPORTING_FIAT = env_str("REPORTING_FIAT", "USD")
 
-# --- AI (clients come in later issues) ------------------------------------------------------------
-LLM_BASE_URL = env_str("LLM_BASE_URL", "")
-LLM_API_KEY = env_str("LLM_API_KEY", "")
-LLM_MODEL_NAME = env_str("LLM_MODEL_NAME", "granite3.3")
+# --- Contracts, audits, news (ai_audit) ---------------------------------------------------------------
+SOLC_TIMEOUT_SECONDS = env_int("SOLC_TIMEOUT_SECONDS", 120)
+SLITHER_PYTHON = env_str("SLITHER_PYTHON", "")  # default: .venv-slither/bin/python (scripts/install-slither.sh)
+SLITHER_TIMEOUT_SECONDS = env_int("SLITHER_TIMEOUT_SECONDS", 180)
+AUDIT_MAX_UPLOAD_BYTES = env_int("AUDIT_MAX_UPLOAD_BYTES", 512 * 1024)
+NEWS_FETCH_TIMEOUT_SECONDS = env_int("NEWS_FETCH_TIMEOUT_SECONDS", 10)
+NEWS_MAX_FEED_BYTES = env_int("NEWS_MAX_FEED_BYTES", 2 * 1024 * 1024)
 
 # --- I18N, static -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -8,14 +8,23 @@ installation-wide group:
   closed with 4403) join that feed of their organization; platform superusers
   (`can_run_platform_tasks`) also join the platform's feed (installation-wide work);
 - /ws/notifications/ (accounts.consumers): the user's own group.
+/ws/admin/dashboard-stats/ sends the dashboard's figures (`dashboard.stats`) on connect (read fresh: a reconnecting client catches up), at least every
+`DASHBOARD_STATS_INTERVAL_SECONDS` (10-30 s), and, debounced, after `dashboard.changed` on its feed
+(reporting announces a change of the organization's transactions there). The figures come from a provider reporting registers (core imports no app):
+`dashboard_stats_provider_register(fn)`; app modules named `dashboard` are discovered on first use.
 Every socket also joins the user's control group: `access.changed` there (a move to another
 organization, a role or accountant change, a deactivation) closes it with 4409, and the client
 reconnects into the groups it may join now.
 """
 
+import asyncio
 import json
+import logging
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils.module_loading import autodiscover_modules
 
 from core import permissions
 from core.jsonapi.middleware import json_depth_exceeds
@@ -34,6 +43,8 @@ CLOSE_FORBIDDEN = 4403
 MAX_FRAME_CHARACTERS = 65536  # clients send small control messages; anything bigger is refused
 MAX_FRAME_DEPTH = 64
 CLOSE_ACCESS_CHANGED = 4409  # what the user may see changed: reconnect to join the right groups
+
+logger = logging.getLogger(__name__)
 
 
 class BaseLiveConsumer(AsyncJsonWebsocketConsumer):
@@ -125,8 +136,85 @@ class TaskLogsConsumer(StaffFeedConsumer):
     feed = StaffFeed.TASK_LOGS
 
 
+# --- the dashboard-stats feed's figures ------------------------------------------------------------------
+EVENT_DASHBOARD_STATS = "dashboard.stats"
+EVENT_DASHBOARD_CHANGED = "dashboard.changed"
+STATS_INTERVAL_BOUNDS = (10, 30)  # seconds (the spec: configurable 10-30 s)
+DEFAULT_STATS_INTERVAL = 15
+DEFAULT_STATS_DEBOUNCE = 2.0
+_stats_provider = None
+_discovered = False
+
+
+def dashboard_stats_provider_register(provider) -> None:
+    """`provider(user, fresh: bool) -> dict` (JSON-ready): the figures the feed sends to `user`."""
+    global _stats_provider
+    _stats_provider = provider
+
+
+def dashboard_stats_provider():
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("dashboard")
+        _discovered = True
+    return _stats_provider
+
+
+def stats_interval_seconds() -> float:
+    low, high = STATS_INTERVAL_BOUNDS
+    value = float(getattr(settings, "DASHBOARD_STATS_INTERVAL_SECONDS", DEFAULT_STATS_INTERVAL))
+    return min(max(value, low), high)
+
+
 class DashboardStatsConsumer(StaffFeedConsumer):
     feed = StaffFeed.DASHBOARD_STATS
+
+    ticker: asyncio.Task | None = None
+    pending: asyncio.TimerHandle | None = None
+
+    async def connect(self):
+        await super().connect()
+        if not self.joined_groups:
+            return  # refused
+        # Fresh on (re)connect: a client that was away catches up with what changed meanwhile. In the
+        # background, so the socket answers pings and forwards events while the figures are read.
+        self.ticker = asyncio.ensure_future(self._tick())
+
+    async def disconnect(self, code):
+        if self.ticker is not None:
+            self.ticker.cancel()
+        if self.pending is not None:
+            self.pending.cancel()
+        await super().disconnect(code)
+
+    async def _tick(self):
+        await self.send_stats(fresh=True)
+        while True:
+            await asyncio.sleep(stats_interval_seconds())
+            await self.send_stats(fresh=False)
+
+    async def send_stats(self, *, fresh: bool):
+        provider = await database_sync_to_async(dashboard_stats_provider)()
+        if provider is None:
+            return
+        try:
+            figures = await database_sync_to_async(provider)(self.scope["user"], fresh)
+        except Exception:  # a bad read must not drop the socket; the next tick tries again
+            logger.exception("dashboard figures failed for user %s", self.scope["user"].pk)
+            return
+        await self.send_json({"type": EVENT_DASHBOARD_STATS, "data": figures})
+
+    def _refresh_soon(self):
+        if self.pending is not None:
+            self.pending.cancel()
+        delay = float(getattr(settings, "DASHBOARD_STATS_DEBOUNCE_SECONDS", DEFAULT_STATS_DEBOUNCE))
+        loop = asyncio.get_running_loop()
+        self.pending = loop.call_later(delay, lambda: asyncio.ensure_future(self.send_stats(fresh=True)))
+
+    async def realtime_event(self, event):
+        await super().realtime_event(event)
+        if event["event_type"] == EVENT_DASHBOARD_CHANGED:
+            self._refresh_soon()
 
 
 class UserManagementConsumer(StaffFeedConsumer):

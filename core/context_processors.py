@@ -15,6 +15,7 @@ TEMPLATE_RULES = (
     "can_view_books",
     "can_manage_team",
     "can_manage_organization",
+    "can_view_automation",
 )
 
 

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pymongo
 
@@ -85,6 +86,10 @@ class ManagedProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     def wait_until(self, ready, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -209,6 +214,19 @@ class MailStore:
         self.messages.clear()
 
 
+def start_smtp_process(port: int, folder: Path | None = None, log_path: Path | None = None) -> ManagedProcess:
+    """The SMTP catcher as a child process of its own (`python -m core.localstack smtp ...`), so a
+    supervisor can restart it like the others."""
+    if port_open(port):
+        raise ServiceError(f"port {port} is already in use; is another SMTP server running?")
+    argv = [sys.executable, "-m", "core.localstack", "smtp", "--port", str(port)]
+    if folder is not None:
+        argv += ["--folder", str(folder)]
+    proc = ManagedProcess("SMTP catcher", argv, log_path).start()
+    proc.wait_until(lambda: port_open(port), timeout=30, what="SMTP port")
+    return proc
+
+
 def start_smtp_catcher(port: int, folder: Path | None = None):
     """A real SMTP server on loopback; returns (controller, store). Stop with controller.stop()."""
     from aiosmtpd.controller import Controller  # loaded only by the processes that run the catcher
@@ -217,3 +235,121 @@ def start_smtp_catcher(port: int, folder: Path | None = None):
     controller = Controller(store, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, store
+
+
+# --- supervision ------------------------------------------------------------------------------------
+class SupervisorGaveUp(ServiceError):
+    """A child crashed too many times in a row, each soon after its start."""
+
+
+@dataclass
+class _Child:
+    name: str
+    start: Callable[[], ManagedProcess]
+    stop_signal: int
+    process: ManagedProcess | None = None
+    started_at: float = 0.0
+    fast_crashes: int = 0  # consecutive crashes, each within `fast_seconds` of its start
+    restart_at: float | None = None  # a restart is scheduled for this monotonic time
+    restarts: int = 0
+
+
+class Supervisor:
+    """Keeps a set of child processes running: a child that exits is started again (same command, same
+    data folder) after a backoff that doubles with each consecutive fast crash (`backoff_first`,
+    x2, ... at most `backoff_max` seconds); after `max_fast_crashes` consecutive crashes each within
+    `fast_seconds` of its start, `poll()` raises SupervisorGaveUp. A child that ran longer than
+    `fast_seconds` before dying starts the count again. A start that fails (exits or does not
+    become ready) counts as a crash. `say(message)` reports every start, crash, restart and
+    give-up. Single-threaded: call `poll()` from the main loop."""
+
+    def __init__(self, say: Callable[[str], None], *, max_fast_crashes: int = 5, fast_seconds: float = 30.0,
+                 backoff_first: float = 0.5, backoff_max: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.say = say
+        self.max_fast_crashes = max_fast_crashes
+        self.fast_seconds = fast_seconds
+        self.backoff_first = backoff_first
+        self.backoff_max = backoff_max
+        self.clock = clock
+        self.children: list[_Child] = []
+
+    def add(self, name: str, start: Callable[[], ManagedProcess], stop_signal: int = signal.SIGTERM) -> ManagedProcess:
+        """Start a child now (a failure here is raised: the stack cannot come up) and supervise it."""
+        child = _Child(name, start, stop_signal)
+        child.process = start()
+        child.started_at = self.clock()
+        self.children.append(child)
+        self.say(f"supervisor: {name} running (pid {child.process.pid})")
+        return child.process
+
+    def process(self, name: str) -> ManagedProcess | None:
+        return next((c.process for c in self.children if c.name == name), None)
+
+    def poll(self) -> None:
+        now = self.clock()
+        for child in self.children:
+            if child.restart_at is None and child.process is not None and not child.process.alive():
+                self._crashed(child, f"exited with code {child.process.process.returncode}", now)
+            if child.restart_at is not None and now >= child.restart_at:
+                self._restart(child)
+                now = self.clock()
+
+    def _crashed(self, child: _Child, what: str, now: float) -> None:
+        lived = now - child.started_at
+        child.fast_crashes = child.fast_crashes + 1 if lived < self.fast_seconds else 1
+        if child.fast_crashes >= self.max_fast_crashes:
+            child.restart_at = None
+            message = (f"supervisor: GIVING UP on {child.name}: it {what}, crash {child.fast_crashes} in a row "
+                       f"each within {self.fast_seconds:g}s of its start; stopping the stack")
+            self.say(message)
+            raise SupervisorGaveUp(message + (child.process._log_tail() if child.process else ""))
+        delay = min(self.backoff_max, self.backoff_first * 2 ** (child.fast_crashes - 1))
+        child.restart_at = now + delay
+        self.say(f"supervisor: {child.name} {what} after {lived:.1f}s; restarting in {delay:g}s "
+                 f"(fast crash {child.fast_crashes} of at most {self.max_fast_crashes - 1})")
+
+    def _restart(self, child: _Child) -> None:
+        child.restart_at = None
+        began = self.clock()
+        try:
+            child.process = child.start()
+        except ServiceError as error:
+            child.started_at = began
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            self._crashed(child, f"failed to start again ({first_line})", self.clock())
+            return
+        child.started_at = self.clock()
+        child.restarts += 1
+        self.say(f"supervisor: {child.name} restarted (pid {child.process.pid}, restart {child.restarts}, "
+                 f"ready in {child.started_at - began:.1f}s)")
+
+    def stop_all(self) -> None:
+        """Stop every child, last added first."""
+        for child in reversed(self.children):
+            child.restart_at = None
+            if child.process is not None:
+                child.process.stop(child.stop_signal)
+
+
+def _serve_smtp(argv: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m core.localstack smtp")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--folder", type=Path)
+    args = parser.parse_args(argv)
+    controller, _ = start_smtp_catcher(args.port, args.folder)
+    stopping = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stopping.append(signum))
+    try:
+        while not stopping:
+            time.sleep(0.2)
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["smtp"]:
+        sys.exit("usage: python -m core.localstack smtp --port PORT [--folder DIR]")
+    _serve_smtp(sys.argv[2:])

@@ -124,3 +124,36 @@ class RealtimeEvent(models.Model):
     class Meta:
         db_table = "realtime_events"
         indexes = [models.Index(fields=["created_at"], name="realtime_events_created_idx")]
+
+
+class AutomationOutcome(models.TextChoices):
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    FAILED = "FAILED", "Failed"
+    SKIPPED = "SKIPPED", "Skipped (automation stopped)"
+
+
+class AutomationState(models.Model):
+    """The automation switch, stored so every worker process sees it and it holds across restarts
+    (core.scheduling): one document for the whole installation (`job` = ALL_JOBS) and one per periodic
+    job. A job runs on its schedule when both the installation's and its own are enabled. The job
+    documents also keep what the status page shows: the last run and its outcome, the last skip."""
+
+    ALL_JOBS = "*"
+
+    job = models.CharField(max_length=200, unique=True)
+    enabled = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=16, choices=AutomationOutcome.choices, blank=True, default="")
+    last_task_run = models.ForeignKey(TaskRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_skipped_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    skips = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "automation_states"
+        indexes = [models.Index(fields=["job"], name="automation_states_job_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job} ({'on' if self.enabled else 'off'})"

@@ -385,3 +385,56 @@ def can_edit_payslip(actor, payslip) -> bool:
 
 def can_unlock_logins(actor, member) -> bool:
     return _superuser(actor) or (is_org_admin(actor) and in_organization(actor, member.organization_id))
+
+
+# --- contracts (ai_audit, issue 14) ---
+# Every member of an organization reads its contract registry and runs read-only (view/pure) calls;
+# registering, editing and verifying contracts is a manager's or admin's work; a write call is
+# signed by a wallet key, so it follows can_send_from_wallet for that wallet.
+
+def can_view_contracts(actor) -> bool:
+    return _member(actor)
+
+
+def can_manage_contracts(actor) -> bool:
+    return is_org_manager(actor)
+
+
+# --- system: automation, periodic jobs, caches (issue 16) ---
+# Periodic jobs and the automation switch act on every organization's data: platform superusers.
+# An organization's admin reads the switch and the jobs' schedule and outcome, runs the jobs that have
+# a form for one organization (for their own), and clears their organization's cached figures.
+
+def can_view_automation(actor) -> bool:
+    return is_org_admin(actor) or _superuser(actor)
+
+
+def can_control_automation(actor) -> bool:
+    """Start and stop automation, run installation-wide jobs, clear every organization's caches."""
+    return _superuser(actor)
+
+
+def can_run_organization_jobs(actor) -> bool:
+    """Run a periodic job's organization form (and clear the caches) for their own organization."""
+    return is_org_admin(actor)
+
+
+# --- ai_audit: audits and news (issue 14) ---
+# Every member of an organization reads its contract audits and its crypto news. Running an audit
+# (the compiler and slither: CPU for seconds to minutes) is for those who work the books or run the
+# team (accountants, managers, admins); configuring the organization's news feeds is a manager's.
+
+def can_view_audits(actor) -> bool:
+    return _member(actor)
+
+
+def can_run_audits(actor) -> bool:
+    return can_work_books(actor)
+
+
+def can_view_news(actor) -> bool:
+    return _member(actor)
+
+
+def can_manage_news_feeds(actor) -> bool:
+    return is_org_manager(actor)

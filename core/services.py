@@ -23,8 +23,10 @@ from bson.errors import InvalidId
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from core import permissions
+from core.errors import ErrorCode, InvalidInput
 from core.models import TaskRun, TaskStatus
 from core.realtime import Audience, StaffFeed, organization_group, publish, staff_feed_group, user_group
 from core.selectors import task_run_readable
@@ -185,3 +187,54 @@ def task_run_fail(*, task_run_id, error: str) -> None:
         status=TaskStatus.FAILED, error=error[:5000], finished_at=timezone.now(),
     )
     _publish_update(task_run_id, status=TaskStatus.FAILED, error=error[:500])
+
+
+# --- named caches (the system's clear-cache endpoint) ---------------------------------------------------
+# The caches the app really has register here (core imports no app): `name` -> a description and
+# `clear(organization_id)` (None: every organization's entries). The dashboard's figures register
+# from reporting.dashboard.
+
+class CacheRegistration:
+    def __init__(self, name: str, description: str, clear):
+        self.name, self.description, self.clear = name, description, clear
+
+
+CACHES: dict[str, CacheRegistration] = {}
+_caches_discovered = False
+
+
+def caches_discover() -> dict[str, CacheRegistration]:
+    """The apps' `dashboard` modules register their caches when imported: import them once."""
+    global _caches_discovered
+    if not _caches_discovered:
+        autodiscover_modules("dashboard")
+        _caches_discovered = True
+    return CACHES
+
+
+def cache_register(name: str, description: str, clear) -> None:
+    CACHES[name] = CacheRegistration(name, description, clear)
+
+
+def caches_clear(*, actor, names: list[str] | None = None, installation_wide: bool = False) -> list[dict]:
+    """Clear the named caches (all registered ones when `names` is empty) of the actor's organization
+    (its admins), or of every organization (`installation_wide`: platform superusers)."""
+    if installation_wide:
+        permissions.require(permissions.can_control_automation(actor),
+                            "Clearing every organization's caches is for platform superusers.")
+    else:
+        permissions.require(permissions.can_run_organization_jobs(actor),
+                            "Clearing caches is for your organization's admins.")
+    caches_discover()
+    names = list(dict.fromkeys(names or sorted(CACHES)))
+    unknown = sorted(set(names) - set(CACHES))
+    if unknown:
+        raise InvalidInput(ErrorCode.UNKNOWN_CACHE, f"Unknown cache(s): {', '.join(unknown)}.",
+                           {"unknown": unknown, "caches": sorted(CACHES)})
+    organization_id = None if installation_wide else actor.organization_id
+    cleared = []
+    for name in names:
+        CACHES[name].clear(organization_id)
+        cleared.append({"name": name, "description": CACHES[name].description,
+                        "organization_id": None if organization_id is None else str(organization_id)})
+    return cleared

@@ -1,12 +1,19 @@
-"""Platform tasks: collection statistics (the example tracked task) and outbox pruning."""
+"""Platform tasks: collection statistics (the example tracked task), and the periodic pruning of the
+realtime outbox and of old task runs of periodic jobs."""
+
+import datetime as dt
 
 from bson import ObjectId
 from django.db import connection
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from django.utils import timezone
 
+from core.models import TaskRun
 from core.realtime import realtime_events_prune
+from core.scheduling import JOBS, cron, periodic_job
 from core.tasking import tracked_task
+
+# The runs of scheduled jobs (several a minute) are kept this long; runs people started are kept.
+PERIODIC_RUN_RETENTION = dt.timedelta(days=7)
 
 
 @tracked_task("collection_stats")
@@ -25,6 +32,16 @@ def collection_stats(reporter, organization_id=None):
             "organization_id": None if organization_id is None else str(organization_id)}
 
 
-@db_periodic_task(crontab(minute="17", hour="*"))
+@periodic_job("outbox_prune", cron(minute="17"),
+              description="Delete realtime events older than a day from the outbox.")
 def realtime_outbox_prune():
     return realtime_events_prune()
+
+
+@periodic_job("task_runs_prune", cron(minute="23", hour="3"),
+              description="Delete finished runs of scheduled jobs older than 7 days (runs people started stay).")
+def task_runs_prune():
+    deleted, _ = TaskRun.objects.filter(
+        name__in=sorted(JOBS), triggered_by__isnull=True, finished_at__lt=timezone.now() - PERIODIC_RUN_RETENTION,
+    ).delete()
+    return {"deleted": deleted}

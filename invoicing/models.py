@@ -11,14 +11,19 @@ Amounts are exact Decimals (Decimal128) in the invoice's `currency`; they are co
 invoicing.totals, never taken from the client.
 """
 
+from decimal import localcontext
+
 from django.conf import settings
 from django.db import models
 from django.db.models import UniqueConstraint
 from django_mongodb_backend.fields import EmbeddedModelArrayField
 from django_mongodb_backend.models import EmbeddedModel
 
-from core.money import FIAT_AMOUNT, TOKEN_AMOUNT
+from core.money import EXACT, FIAT_AMOUNT, TOKEN_AMOUNT, quantize_asset
 from core.tenancy import OrganizationOwned
+
+
+CRYPTO_QUOTE_PLACES = 8  # crypto amounts asked are rounded to 8 decimals (invoicing.services.crypto)
 
 
 class InvoiceStatus(models.TextChoices):
@@ -167,10 +172,12 @@ class Invoice(OrganizationOwned):
 
     @property
     def crypto_due(self):
-        if self.crypto_amount is None:
+        """The crypto still asked: the quoted amount of the total scaled by what is still due (so it
+        holds after partial payments, credit notes and a re-quote)."""
+        if self.crypto_amount is None or self.total_amount <= 0:
             return None
-        due = self.crypto_amount - self.crypto_received
-        return due if due > 0 else due * 0
+        with localcontext(EXACT):
+            return quantize_asset(self.crypto_amount * self.amount_due / self.total_amount, CRYPTO_QUOTE_PLACES)
 
 
 class InvoicePayment(OrganizationOwned):
@@ -214,8 +221,9 @@ class InvoicePayment(OrganizationOwned):
 
 
 class InvoiceCounter(OrganizationOwned):
-    """The last number an organization used for a series and year (key "<organization id>:INV-2026").
-    Incremented inside the issuing transaction: a failed issue rolls its number back (no gaps)."""
+    """The last number an organization used for a series and year (key "<organization id>:INV-2026"),
+    taken through core.counters inside the issuing transaction: a failed issue rolls its number back
+    (no gaps)."""
 
     key = models.CharField(max_length=64)
     last_number = models.PositiveIntegerField(default=0)

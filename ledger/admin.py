@@ -6,20 +6,45 @@ Every admin is scoped by organization (core.admin_base.OrganizationScopedAdmin: 
 organization's books, a platform superuser sees every organization's) and asks core.permissions:
 view = can_view_books, change the chart and drafts = can_work_books, post/reverse =
 can_post_entries, lock date = can_set_lock_date. Every write goes through ledger.services, which
-check the same rules again (a superuser's change to another organization's books is refused there)."""
+check the same rules again (a superuser's change to another organization's books is refused there).
+
+Dates and times are shown (and a draft's typed date read) on the viewer's ORGANIZATION's calendar
+(core.organizations.organization_zone), never the server's TIME_ZONE: every view renders inside
+that zone. "Add journal entry" opens the back-office line editor (/app/ledger/entries/new/), which
+is the one editor of entry lines. Booking problems (what the automatic journals could not book) are
+listed read-only."""
 
 from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core import money, permissions
 from core.admin_base import OrganizationScopedAdmin, fiat_column
+from core.organizations import organization_zone
 from ledger import selectors, services
-from ledger.models import EntryStatus, FinancialAccount, JournalEntry, LockDate
+from ledger.models import BookingProblem, EntryStatus, FinancialAccount, JournalEntry, LockDate
 from core.errors import DomainError
+
+
+def _viewer_zone(request):
+    """The time zone of the viewer's organization (UTC for someone without one)."""
+    organization_id = getattr(request.user, "organization_id", None)
+    books = selectors.organization_books(organization_id) if organization_id is not None else None
+    return organization_zone(books)
+
+
+def _rendered_in_zone(request, view):
+    """Run an admin view and render its response inside the organization's time zone (a
+    TemplateResponse renders lazily, after the view returns: render it here)."""
+    with timezone.override(_viewer_zone(request)):
+        response = view()
+        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            response.render()
+    return response
 
 
 class LedgerBooksAdmin(OrganizationScopedAdmin):
@@ -33,10 +58,18 @@ class LedgerBooksAdmin(OrganizationScopedAdmin):
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
         try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)
+            return _rendered_in_zone(request, lambda: super(LedgerBooksAdmin, self)._changeform_view(
+                request, object_id, form_url, extra_context))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        return _rendered_in_zone(request, lambda: super(LedgerBooksAdmin, self).changelist_view(request, extra_context))
+
+    def history_view(self, request, object_id, extra_context=None):
+        return _rendered_in_zone(request, lambda: super(LedgerBooksAdmin, self).history_view(
+            request, object_id, extra_context))
 
     def _delete_view(self, request, object_id, extra_context):
         try:
@@ -127,8 +160,8 @@ class FinancialAccountAdmin(LedgerBooksAdmin):
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(LedgerBooksAdmin):
-    list_display = ("number", "date", "description", "status", fiat_column("total_debit", currency_field="currency"),
-                    "created_by", "posted_by")
+    list_display = ("number", "entry_day", "description", "status", fiat_column("total_debit", currency_field="currency"),
+                    "created_by", "posted_by", "page_link")
     list_select_related = ("created_by", "posted_by")
     list_filter = ("status", "currency")
     search_fields = ("entry_id", "description", "reference", "transaction_hash")
@@ -142,8 +175,22 @@ class JournalEntryAdmin(LedgerBooksAdmin):
                        "reversed_by", "reversed_at", "reversal_of", "reversal_entry")
 
     def has_add_permission(self, request):
-        # Entries (with their lines) are made through the API and the automatic journals.
-        return False
+        # Those who work the books add entries; the lines are written in the back-office editor.
+        return permissions.can_work_books(request.user)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            return super().add_view(request, form_url, extra_context)  # the admin's own refusal
+        return HttpResponseRedirect(reverse("ledger-entry-new"))
+
+    @admin.display(description="Date", ordering="date")
+    def entry_day(self, obj):
+        """The entry's day on the organization's calendar (the view renders in its zone)."""
+        return timezone.localtime(obj.date).date().isoformat() if obj.date else ""
+
+    @admin.display(description="Open")
+    def page_link(self, obj):
+        return format_html('<a href="{}">page</a>', reverse("ledger-entry-detail", args=[obj.pk]))
 
     def has_change_permission(self, request, obj=None):
         # A posted entry is read-only: its change page renders as a view page.
@@ -250,3 +297,32 @@ class LockDateAdmin(LedgerBooksAdmin):
     def save_model(self, request, obj, form, change):
         services.ledger_lock_date_set(actor=request.user, lock_date=form.cleaned_data["lock_date"],
                                       organization_id=obj.pk, ip=request.META.get("REMOTE_ADDR"))
+
+
+@admin.register(BookingProblem)
+class BookingProblemAdmin(LedgerBooksAdmin):
+    """What the automatic journals could not book, and why (read-only: a problem goes away when its
+    transaction is fixed and the next sync books it). Also on /app/ledger/review/."""
+
+    list_display = ("trade_key", "reason_short", "first_seen", "last_seen", "review_link")
+    search_fields = ("trade_key", "reason")
+    ordering = ("-last_seen",)
+    fields = ("trade_key", "transaction", "reason", "first_seen", "last_seen")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Why it is not booked")
+    def reason_short(self, obj):
+        return obj.reason[:160]
+
+    @admin.display(description="Review")
+    def review_link(self, obj):
+        return format_html('<a href="{}">review page</a>', reverse("ledger-review"))

@@ -1,4 +1,4 @@
-"""Admin of payroll: periods, payslips, recurring payments (read-only here: they move through the
+"""Admin of payroll: periods, payslips, recurring payments and their occurrences (read-only here: they move through the
 API and the services), pay profiles (set through payroll.services.pay_profile_set) and withholding
 table versions (added through payroll.services.withholding_table_create; a version is never edited,
 a new one takes effect instead).
@@ -14,7 +14,8 @@ from core import permissions
 from core.admin_base import OrganizationScopedAdmin, fiat_column
 from core.errors import DomainError
 from payroll import services
-from payroll.models import PayProfile, PayrollPeriod, Payslip, RecurringPayment, WithholdingTable
+from payroll.models import (PayProfile, PayrollPeriod, Payslip, RecurringOccurrence, RecurringPayment,
+                            WithholdingTable)
 
 
 class PayrollAdmin(OrganizationScopedAdmin):
@@ -55,7 +56,8 @@ class PayrollPeriodAdmin(PayrollAdmin):
 class PayslipAdmin(PayrollAdmin):
     list_display = ("payslip_id", "employee_name", "approval_status", "payment_method", "payment_status",
                     fiat_column("gross_salary", currency_field="currency", description="gross"),
-                    fiat_column("net_salary", currency_field="currency", description="net"))
+                    fiat_column("net_salary", currency_field="currency", description="net"),
+                    "payout_amount", "payout_asset", "payment_transaction_hash")
     list_filter = ("approval_status", "payment_status", "payment_method")
     search_fields = ("payslip_id", "employee_name")
     ordering = ("-created_at",)
@@ -66,6 +68,14 @@ class RecurringPaymentAdmin(PayrollAdmin):
     list_display = ("payment_name", "recipient_name", "amount", "cryptocurrency", "frequency", "next_payment_date",
                     "total_payments_made", "is_active")
     list_filter = ("frequency", "is_active")
+
+
+@admin.register(RecurringOccurrence)
+class RecurringOccurrenceAdmin(PayrollAdmin):
+    """Each claimed occurrence of a recurring payment and its payout (read-only: the task moves them)."""
+    list_display = ("payment", "index", "due_date", "amount", "cryptocurrency", "status", "transfer")
+    list_filter = ("status",)
+    list_select_related = ("payment", "transfer")
 
 
 @admin.register(PayProfile)

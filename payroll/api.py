@@ -14,12 +14,13 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from accounts.membership import organization_members
+from accounts.selectors import user_session_get
 from core.errors import ErrorCode, NotFound
-from core.jsonapi.auth import api_auth
+from core.jsonapi.auth import BROWSER_SESSION_KEY, api_auth
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
 from core.jsonapi.schemas import StrictSchema
-from core.jsonapi.types import OBJECT_ID_PATTERN, FiatAmount, ObjectIdStr
+from core.jsonapi.types import OBJECT_ID_PATTERN, Amount, FiatAmount, ObjectIdStr
 from payroll import selectors, services
 from payroll.models import ApprovalStatus, PaymentMethod, PaymentStatus, PayrollPeriod, PeriodStatus
 from payroll.services.documents import pdf_filename
@@ -103,6 +104,17 @@ class PayslipOut(Schema):
     payment_reference: str
     payment_transaction_hash: str
     payout_intent_key: str
+    payout_wallet: ObjectIdStr | None
+    payout_asset: str
+    payout_amount: Amount | None = Field(description="crypto: the quantity sent, in the asset's decimals")
+    payout_rate: FiatAmount | None = Field(description="crypto: fiat per unit of the asset at processing")
+    payout_rate_source: str
+    payout_transfer: ObjectIdStr | None
+    payout_status: str | None = Field(description="crypto: the transfer's status (PREPARED, BROADCAST, STUCK, "
+                                                  "CONFIRMED, FAILED)")
+    payout_nonce: int | None
+    payout_error: str
+    gas_fee: Amount | None = Field(description="ETH paid for gas (borne by the company)")
     emailed_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -131,11 +143,17 @@ class PeriodUpdateIn(StrictSchema):
 class ProcessIn(StrictSchema):
     reference: str | None = Field(None, max_length=200, description="the bank batch or cash receipt, for every payslip")
     references: dict[str, str] | None = Field(None, description="{payslip_id: reference}, per payslip")
+    wallet_id: ObjectIdStr | None = Field(None, description="crypto payslips: the company wallet to pay from "
+                                                            "(default: the organization's payout wallet)")
 
 
 class ProcessOut(Schema):
     period: PeriodOut
     paid: list[PayslipOut]
+    processing: list[PayslipOut] = Field(description="crypto payslips whose transfer is on its way (paid once it "
+                                                     "has its confirmations)")
+    failed: list[PayslipOut] = Field(description="crypto payslips whose payout was refused (paid again only by "
+                                                 "process-payment)")
 
 
 class DeductionIn(StrictSchema):
@@ -168,7 +186,10 @@ class PayslipCreateIn(PayslipChangesIn):
 
 
 class PaymentIn(StrictSchema):
-    reference: str = Field(min_length=1, max_length=200, description="the bank transfer or cash receipt reference")
+    reference: str | None = Field(None, max_length=200,
+                                  description="bank or cash: the transfer or receipt reference (required)")
+    wallet_id: ObjectIdStr | None = Field(None, description="crypto: the company wallet to pay from (default: the "
+                                                            "organization's payout wallet)")
 
 
 class SendOut(Schema):
@@ -178,7 +199,7 @@ class SendOut(Schema):
 
 # --- serialisation -------------------------------------------------------------------------------------
 
-RELATIONS = ("period", "employee", "approved_by")
+RELATIONS = ("period", "employee", "approved_by", "payout_wallet", "payout_transfer")
 
 
 class Page:
@@ -194,7 +215,10 @@ class Page:
 def _payslip_out(payslip) -> dict:
     out = {name: getattr(payslip, name) for name in PayslipOut.model_fields
            if name not in RELATIONS and hasattr(payslip, name)}
+    transfer = payslip.payout_transfer if payslip.payout_transfer_id else None
     out.update(
+        payout_wallet=payslip.payout_wallet_id, payout_transfer=payslip.payout_transfer_id,
+        payout_status=transfer.status if transfer else None, payout_nonce=transfer.nonce if transfer else None,
         period=payslip.period_id, employee=payslip.employee_id, approved_by=payslip.approved_by_id,
         payroll_period_id=payslip.period.period_id,
         allowances={"housing": payslip.housing_allowance, "transport": payslip.transport_allowance,
@@ -209,6 +233,15 @@ def _period_out(period, payslips=None) -> dict:
     if payslips is not None:
         out["payslips"] = [_payslip_out(p) for p in payslips]
     return out
+
+
+def current_session(request):
+    """The login session of the request (API token or browser), for the confirm-password rule."""
+    session = getattr(request, "user_session", None)
+    if session is None and hasattr(request, "session"):
+        session_id = request.session.get(BROWSER_SESSION_KEY)
+        session = user_session_get(session_id=session_id) if session_id else None
+    return session
 
 
 def _period(request, period_id) -> PayrollPeriod:
@@ -263,15 +296,20 @@ def period_delete(request, period_id: str):
 
 
 @periods_router.post("/{oid:period_id}/process/", response=ProcessOut, auth=api_auth,
-                     summary="Pay every approved payslip of the period (bank and cash, with a reference; crypto: "
-                             "409 crypto_payout_unavailable, nothing paid)")
+                     summary="Pay every approved payslip of the period: bank and cash with a reference, crypto "
+                             "on chain exactly once from a company wallet (needs a session approved by "
+                             "confirm-password); nothing is paid when any payslip cannot be")
 def period_process(request, period_id: str, payload: ProcessIn | None = None):
     period = _period(request, period_id)
     payload = payload or ProcessIn()
-    paid = services.payroll_period_process(actor=request.user, period=period, reference=payload.reference,
-                                           references=payload.references)
+    acted = services.payroll_period_process(actor=request.user, period=period, reference=payload.reference,
+                                            references=payload.references, session=current_session(request),
+                                            wallet_id=payload.wallet_id)
     period.refresh_from_db()
-    return {"period": _period_out(period), "paid": [_payslip_out(p) for p in paid]}
+    acted = list(selectors.payslip_list_for(request.user).filter(pk__in=[p.pk for p in acted]).order_by("payslip_id"))
+    by_status = {status: [_payslip_out(p) for p in acted if p.payment_status == status] for status in PaymentStatus.values}
+    return {"period": _period_out(period), "paid": by_status[PaymentStatus.PAID],
+            "processing": by_status[PaymentStatus.PROCESSING], "failed": by_status[PaymentStatus.FAILED]}
 
 
 # --- /api/payslips/ ------------------------------------------------------------------------------------
@@ -336,12 +374,13 @@ def payslip_approve(request, payslip_id: str):
 
 
 @payslips_router.post("/{oid:payslip_id}/process-payment/", response=PayslipOut, auth=api_auth,
-                      summary="Pay one approved payslip: bank or cash with its reference (crypto: 409 "
-                              "crypto_payout_unavailable)")
+                      summary="Pay one approved payslip: bank or cash with its reference; crypto on chain "
+                              "exactly once (approved session; a failed payout is retried only here)")
 def payslip_process_payment(request, payslip_id: str, payload: PaymentIn):
     payslip = services.payslip_payment_process(actor=request.user, payslip=_payslip(request, payslip_id),
-                                               reference=payload.reference)
-    return _payslip_out(payslip)
+                                               reference=payload.reference, session=current_session(request),
+                                               wallet_id=payload.wallet_id)
+    return _payslip_out(_payslip(request, str(payslip.pk)))
 
 
 @payslips_router.post("/{oid:payslip_id}/send/", response=SendOut, auth=api_auth,

@@ -34,12 +34,23 @@ class GasFeeBearer(models.TextChoices):
     EMPLOYEE = "employee", "Employee (deducted from the payout)"
 
 
+class MissedOccurrences(models.TextChoices):
+    PAY = "pay", "Pay each missed occurrence once"
+    SKIP = "skip", "Skip missed occurrences (pay only the latest due)"
+
+
 class PayrollSettings(OrganizationOwned):
     """An organization's payroll rules that are not a withholding table (one document per
     organization, made on first use with the defaults)."""
 
     overtime_multiple = models.DecimalField(default="1.5", **MONEY)
     gas_fee_bearer = models.CharField(max_length=10, choices=GasFeeBearer.choices, default=GasFeeBearer.COMPANY)
+    # The company wallet crypto payslips and recurring payments are paid from when none is named.
+    payout_wallet = models.ForeignKey("wallets.Wallet", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    # After downtime, occurrences of a recurring payment that fell due meanwhile: paid once each, or skipped.
+    missed_recurring = models.CharField(max_length=10, choices=MissedOccurrences.choices,
+                                        default=MissedOccurrences.PAY)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -161,6 +172,7 @@ class ApprovalStatus(models.TextChoices):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"  # crypto: payout terms fixed, the transfer on its way
     PAID = "paid", "Paid"
     FAILED = "failed", "Failed"
 
@@ -233,6 +245,10 @@ class Payslip(OrganizationOwned):
     payout_rate_source = models.CharField(max_length=50, blank=True, default="")
     payout_intent_key = models.CharField(max_length=64, blank=True, default="")
     gas_fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
+    payout_transfer = models.ForeignKey("wallets.OutgoingTransfer", null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    payout_attempts = models.PositiveIntegerField(default=0)  # a failed payout is retried under a new intent key
+    payout_error = models.TextField(blank=True, default="")
     # books
     accrual_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="+")
@@ -265,8 +281,9 @@ class Payslip(OrganizationOwned):
 
 
 class RecurringPayment(OrganizationOwned):
-    """A payment repeated on a calendar (payroll.engine.calendar). The task that pays due occurrences
-    comes with the crypto payout machinery; this holds the schedule."""
+    """A payment repeated on a calendar (payroll.engine.calendar), paid from `wallet` (else the
+    organization's payout wallet) by the periodic task (payroll.services.recurring): each due
+    occurrence once (RecurringOccurrence), on the authority of `user` (the manager who made it)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     payment_name = models.CharField(max_length=200)
@@ -280,6 +297,8 @@ class RecurringPayment(OrganizationOwned):
     next_payment_date = models.DateField(null=True, blank=True)
     last_payment_date = models.DateField(null=True, blank=True)
     total_payments_made = models.PositiveIntegerField(default=0)
+    occurrences_claimed = models.PositiveIntegerField(default=0)  # paid or skipped: the next occurrence's index
+    wallet = models.ForeignKey("wallets.Wallet", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     is_active = models.BooleanField(default=True)
     description = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -292,3 +311,39 @@ class RecurringPayment(OrganizationOwned):
 
     def __str__(self) -> str:
         return self.payment_name
+
+
+class OccurrenceStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # claimed: its payout is on its way
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class RecurringOccurrence(OrganizationOwned):
+    """One occurrence of a recurring payment, claimed once: (payment, index) is unique, and the claim
+    moves the schedule's `next_payment_date` / `total_payments_made` in the same transaction. Its
+    payout's intent key is `recurring:<payment>:<index>` (wallets.transfers.payout_send)."""
+
+    payment = models.ForeignKey(RecurringPayment, on_delete=models.PROTECT, related_name="occurrences")
+    index = models.PositiveIntegerField()
+    due_date = models.DateField()
+    amount = models.DecimalField(**TOKEN_AMOUNT)
+    cryptocurrency = models.CharField(max_length=20)
+    recipient_wallet = models.CharField(max_length=42)
+    status = models.CharField(max_length=10, choices=OccurrenceStatus.choices, default=OccurrenceStatus.PENDING)
+    intent_key = models.CharField(max_length=100)
+    transfer = models.ForeignKey("wallets.OutgoingTransfer", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "recurring_occurrences"
+        ordering = ["payment", "index"]
+        constraints = [UniqueConstraint(fields=["payment", "index"], name="recurring_occurrence_uniq")]
+        indexes = [models.Index(fields=["organization", "status"], name="recurring_occ_org_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}#{self.index}"

@@ -25,7 +25,7 @@ def period_list_for(actor, *, status: str | None = None) -> QuerySet[PayrollPeri
 
 def payslip_list_for(actor, *, period_id=None, employee_id=None, approval_status: str | None = None,
                      payment_status: str | None = None) -> QuerySet[Payslip]:
-    payslips = Payslip.objects.for_actor(actor).select_related("period")
+    payslips = Payslip.objects.for_actor(actor).select_related("period", "payout_transfer")
     if not permissions.can_view_payroll(actor):
         payslips = payslips.filter(employee_id=actor.pk)
     if period_id is not None:
@@ -51,7 +51,8 @@ def payslips_of_employee_for(actor, employee_id) -> QuerySet[Payslip]:
 
 
 def period_payslips(period: PayrollPeriod) -> QuerySet[Payslip]:
-    return Payslip.objects.for_organization(period.organization_id).filter(period=period).order_by("payslip_id")
+    return (Payslip.objects.for_organization(period.organization_id).filter(period=period)
+            .select_related("payout_transfer").order_by("payslip_id"))
 
 
 def recurring_payment_list_for(actor) -> QuerySet[RecurringPayment]:

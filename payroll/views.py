@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from core import permissions
 from core.errors import DomainError
 from payroll import selectors, services
+from payroll.api import current_session
+from wallets.models import Wallet, WalletType
 
 
 def _require_payroll(request) -> None:
@@ -58,8 +60,12 @@ def period_page(request, period_id):
     payslips = list(selectors.period_payslips(period))
     for payslip in payslips:
         payslip.editable = (payslip.approval_status == "draft" and permissions.can_edit_payslip(request.user, payslip))
+    can_manage = permissions.can_manage_payroll(request.user)
+    wallets = [w for w in Wallet.objects.for_organization(period.organization_id).filter(
+        wallet_type=WalletType.PRIVATE_KEY, is_active=True).order_by("name")
+        if permissions.can_send_from_wallet(request.user, w)] if can_manage else []
     return render(request, "payroll/period.html", {
-        "period": period, "payslips": payslips, "can_manage": permissions.can_manage_payroll(request.user)})
+        "period": period, "payslips": payslips, "can_manage": can_manage, "wallets": wallets})
 
 
 def _act(request, work, success: str):
@@ -98,9 +104,12 @@ def payslip_approve(request, payslip_id):
 def period_process(request, period_id):
     _require_manager(request)
     period = _period(request, period_id)
+    wallet_id = request.POST.get("wallet_id", "").strip() or None
     _act(request, lambda: services.payroll_period_process(actor=request.user, period=period,
-                                                          reference=request.POST.get("reference", "")),
-         f"Approved payslips of {period.period_id} paid.")
+                                                          reference=request.POST.get("reference", ""),
+                                                          session=current_session(request), wallet_id=wallet_id),
+         f"Approved payslips of {period.period_id} processed: bank and cash paid, crypto payouts sent "
+         f"(paid once confirmed on chain).")
     return redirect("payroll-period", period_id=period.pk)
 
 

@@ -29,6 +29,7 @@ if ! stamp_ok package-lock.json node_modules/.package-lock.sha256; then
     npm ci --no-audit --no-fund --loglevel=error
     stamp_write package-lock.json node_modules/.package-lock.sha256
 fi
+bash scripts/install-slither.sh  # slither in its own venv (.venv-slither; it pins web3<8)
 
 if [ "${1:-}" = "--test" ]; then
     bash scripts/install-debian-packages.sh

@@ -1,5 +1,5 @@
-"""Admin for wallets, cryptocurrencies, transactions, prices and price alerts. A wallet's encrypted
-private key is never shown, searched or exported here.
+"""Admin for wallets, cryptocurrencies, transactions, sends, prices and price alerts. A wallet's
+encrypted private key is never shown, searched or exported here, nor a send's signed bytes.
 
 Wallets, transactions and price alerts belong to an organization: their admins are
 OrganizationScopedAdmin (staff see their own organization's rows, platform superusers every one).
@@ -20,8 +20,8 @@ from core.admin_base import BackofficeModelAdmin, OrganizationScopedAdmin, fiat_
 from core.errors import DomainError
 from core.http_status import http_status_of
 from wallets.imports import ImportRejected, transactions_import_universal
-from wallets.models import Cryptocurrency, PriceAlert, PriceQuote, Transaction, Wallet
-from wallets.services import price_alert_update
+from wallets.models import Cryptocurrency, OutgoingTransfer, PriceAlert, PriceQuote, Transaction, Wallet
+from wallets.services import price_alert_update, transfer_fee_bump_request
 
 
 @admin.register(Cryptocurrency)
@@ -199,3 +199,63 @@ class PriceAlertAdmin(OrganizationScopedAdmin):
         if refused:
             self.message_user(request, f"{refused} alert(s) of another organization were left as they are.",
                               messages.WARNING)
+
+
+@admin.register(OutgoingTransfer)
+class OutgoingTransferAdmin(_OrganizationColumnForSuperusers, OrganizationScopedAdmin):
+    """Sends, read-only: what was asked, its nonce, hash, status and fee. Never the signed raw
+    transaction (it is the payment itself) nor anything of the key. Sends are made by
+    wallets.transfers; the one change here is the fee bump of an open send (the same payment and
+    nonce re-signed with a higher fee, so only one of the two can be mined), through
+    wallets.services.transfer_fee_bump_request, which checks the member may send from the wallet."""
+
+    list_display = ("created_at", "wallet", "user", "asset", quantity_column("amount"), "to_address", "status",
+                    "nonce", "tx_hash", "kind")
+    list_filter = ("status", "kind")
+    search_fields = ("tx_hash", "to_address")
+    ordering = ("-created_at",)
+    fields = ("wallet", "user", "kind", "asset", "amount", "to_address", "status", "error", "chain_id", "nonce",
+              "gas_limit", "max_fee_per_gas", "max_priority_fee_per_gas", "tx_hash", "replaced_hashes",
+              "block_number", "fee", "transaction", "broadcast_at", "created_at", "updated_at")
+    readonly_fields = fields
+    actions = ("fee_bump",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cryptocurrency", "wallet", "user")
+
+    # Managers and admins of the organization (core.permissions), not a model permission of a role.
+    def has_module_permission(self, request):
+        return permissions.is_org_manager(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.is_org_manager(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_fee_bump_permission(self, request):
+        return permissions.is_org_manager(request.user)
+
+    @admin.display(description="Asset")
+    def asset(self, obj):
+        return obj.cryptocurrency.symbol
+
+    @admin.action(description="Raise the fee of the selected open sends (same payment, same nonce)",
+                  permissions=["fee_bump"])
+    def fee_bump(self, request, queryset):
+        bumped = 0
+        for transfer in queryset:
+            try:
+                transfer_fee_bump_request(actor=request.user, transfer=transfer)
+            except DomainError as exc:
+                self.message_user(request, f"{transfer.tx_hash[:12]}…: {exc.message}", messages.ERROR)
+            else:
+                bumped += 1
+        if bumped:
+            self.message_user(request, f"Raised the fee of {bumped} send(s).", messages.SUCCESS)

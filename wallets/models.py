@@ -218,6 +218,9 @@ class TransferKind(models.TextChoices):
     PAYMENT = "payment", "Payment"
     # A 0-ETH send to itself that fills a nonce no stored intent holds (so later sends can be mined).
     NONCE_FILLER = "nonce_filler", "Nonce filler"
+    # A write call to a smart contract (ai_audit.contracts): `to_address` is the contract, `amount`
+    # the native coin sent with it, `call_data` the ABI-encoded call.
+    CONTRACT_CALL = "contract_call", "Contract call"
 
 
 class OutgoingTransfer(OrganizationOwned):
@@ -257,6 +260,11 @@ class OutgoingTransfer(OrganizationOwned):
     fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)  # ETH actually paid for gas
     error = models.TextField(blank=True, default="")
     transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Contract calls (kind CONTRACT_CALL): the call data (0x hex), the function's signature and the
+    # network's name (wallets.networks); payments leave them empty.
+    call_data = models.TextField(blank=True, default="")
+    call_function = models.CharField(max_length=300, blank=True, default="")
+    network = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

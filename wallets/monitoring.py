@@ -9,6 +9,11 @@ checkpoint advances by compare-and-set after each chunk. Our own sends are match
 replaced signature's hash) and, for a token, the log's real index read from the receipt, then settled
 in place through wallets.transfers.transfer_settle (confirmed or failed, with the fee actually paid,
 whatever step the sender died at): no second row, no orphan pending row.
+
+After each scan, the balances of the wallets whose movements it recorded or settled are read from
+the node, stored, and pushed to open pages (`wallet.balance_changed`, wallets.services
+`wallet_balances_record`). Each recorded movement notifies the owner with a link to the wallet's
+page.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError
+from django.urls import reverse
 from web3 import Web3
 
 from accounts.models import NotificationPriority, NotificationType
@@ -41,6 +47,7 @@ from wallets.models import (
     TransferStatus,
     Wallet,
 )
+from wallets.services import wallet_balances_record
 from wallets.signals import transactions_changed_announce
 
 logger = logging.getLogger(__name__)
@@ -58,6 +65,8 @@ class ScanReport:
     notes: list[str] = field(default_factory=list)
     head: int | None = None  # the chain's head when the scan began
     users_changed: set = field(default_factory=set)  # ids of users with new or confirmed transactions
+    wallets_changed: set = field(default_factory=set)  # ids of wallets with new or settled movements
+    balances_recorded: int = 0
 
 
 def _checkpoint_key() -> str:
@@ -107,6 +116,8 @@ def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
             break
         last_done = chunk_end
     _sync_journals(report)
+    if report.wallets_changed:
+        report.balances_recorded = wallet_balances_record(wallet_ids=report.wallets_changed)
     return report
 
 
@@ -182,6 +193,7 @@ def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, 
                 status=TransferStatus.CONFIRMED if status == TransactionStatus.CONFIRMED else TransferStatus.FAILED)
             report.confirmed_sends += 1
             report.users_changed.add(wallet.user_id)
+            report.wallets_changed.add(wallet.pk)
             if confirmed:
                 mine.refresh_from_db()
                 transaction_event("transaction.confirmed", mine)
@@ -213,9 +225,11 @@ def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, 
         message=f"{wallet.name}: {'to' if outgoing else 'from'} {receiver if outgoing else sender} "
                 f"(block {receipt['blockNumber']}).",
         metadata={"tx_hash": tx_hash, "wallet_id": str(wallet.pk)},
+        action_url=reverse("backoffice-wallet-detail", args=[wallet.pk]), action_text="Open wallet",
     )
     report.recorded += 1
     report.users_changed.add(wallet.user_id)
+    report.wallets_changed.add(wallet.pk)
     transaction_event("transaction.created", recorded)
 
 
@@ -230,6 +244,7 @@ def _settle_own_send(w3, report, wallet, asset, tx_hash: str, receipt) -> bool:
     if transfers.transfer_settle(transfer, w3=w3, receipt=receipt, head=report.head):
         report.confirmed_sends += 1
         report.users_changed.add(wallet.user_id)
+        report.wallets_changed.add(wallet.pk)
     else:
         report.skipped_duplicates += 1
     return transfer.kind == TransferKind.PAYMENT

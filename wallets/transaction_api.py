@@ -16,12 +16,18 @@ from core.jsonapi.schemas import MessageOut, StrictSchema
 from core.jsonapi.types import Amount, FiatAmount, ObjectIdStr
 from wallets import imports, services
 from wallets.models import TransactionType
+from wallets.services.transactions import TransactionCategory, TransactionLabel
 from wallets.selectors import transaction_get_for, transaction_history_for, transaction_list_for
 from wallets.wallet_api import visible_wallet
 
 transactions_router = Router(tags=["transactions"])
 
 TransactionTypeIn = Literal[tuple(TransactionType.values)]
+LabelIn = Literal[tuple(TransactionLabel.values)]
+CategoryIn = Literal[tuple(TransactionCategory.values)]
+LABEL_HELP = ("what the transaction is: " + ", ".join(TransactionLabel.values) + ". Sets transaction_type and "
+              "tax_category in the ledger's vocabulary and re-books the journal entry; allowed on chain rows")
+CATEGORY_HELP = "business, personal or trading (with label, or alone to change the category of a labelled row)"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
@@ -43,7 +49,12 @@ class TransactionOut(Schema):
     source: str
     block_number: int | None
     gas_fee: Amount | None
+    label: str = Field(description="the label in force (" + ", ".join(TransactionLabel.values) + "), or empty")
+    category: str = Field(description="business, personal, trading, or empty")
     ai_category: str
+    ai_confidence: Decimal | None = Field(description="confidence of the label in [0, 1] (1: set by a person)")
+    ai_description: str = Field(description="why: the classifier's reason, or who labelled it")
+    is_classified: bool
     business_purpose: str
     tax_category: str
     is_business_expense: bool | None
@@ -51,6 +62,14 @@ class TransactionOut(Schema):
     @staticmethod
     def resolve_asset(obj):
         return obj.cryptocurrency.symbol
+
+    @staticmethod
+    def resolve_label(obj):
+        return obj.ai_subcategory
+
+    @staticmethod
+    def resolve_category(obj):
+        return obj.ai_category
 
 
 class TransactionIn(StrictSchema):
@@ -71,6 +90,8 @@ class TransactionIn(StrictSchema):
 
 
 class TransactionUpdateIn(StrictSchema):
+    label: LabelIn | None = Field(None, description=LABEL_HELP)
+    category: CategoryIn | None = Field(None, description=CATEGORY_HELP)
     transaction_type: TransactionTypeIn | None = None
     amount: Decimal | None = Field(None, gt=0, max_digits=34)
     transaction_date: datetime | None = None
@@ -169,7 +190,7 @@ def transaction_detail(request, transaction_id: str):
 
 
 @transactions_router.put("/{oid:transaction_id}/", response=TransactionOut, auth=api_auth,
-                         summary="Update a transaction (chain rows: business fields only)")
+                         summary="Update a transaction (chain rows: label, category and business fields only)")
 def transaction_put(request, transaction_id: str, payload: TransactionUpdateIn):
     return services.transaction_update(actor=request.user, transaction=_visible_transaction(request, transaction_id),
                                        **payload.dict(exclude_unset=True))

@@ -9,6 +9,9 @@ Public entry points (the only ones other modules and apps call):
 - `transfer_settle(...)`: completes a mined send (status, fee, its transaction row); the monitor, the
   reconciler (wallets.reconciler) and the status read call it.
 - `transfer_fee_bump(*, transfer, actor)`: the way out of a STUCK send (same nonce, higher fee).
+- `contract_call_send(*, user, session, wallet, network, to, data, value_wei, function, idempotency_key)`
+  -> (transfer, created): a contract write call (kind CONTRACT_CALL) on any configured network
+  (wallets.networks), by the same steps below: the intent and the signed bytes stored before broadcast.
 
 How "exactly once" holds (each step survives a kill -9 of the process at any point):
 1. Check, then derive the nonce from the node and the stored records: max(the node's pending count,
@@ -44,7 +47,7 @@ from accounts.sessions import require_approved_session
 from core import permissions
 from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, InvalidRequest, NotFound, Unavailable
 from core.money import quantize_fiat
-from wallets import chain, external_ids, gas
+from wallets import chain, external_ids, gas, networks
 from wallets.addresses import address_normalise
 from wallets.erc20 import TRANSFER_TOPIC, erc20_contract
 from wallets.events import transaction_event
@@ -79,12 +82,23 @@ def _fingerprint(**request) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def sender_key(address: str) -> str:
-    return f"{settings.ETH_CHAIN_ID}:{address}"
+def sender_key(address: str, chain_id: int | None = None) -> str:
+    return f"{chain_id or settings.ETH_CHAIN_ID}:{address}"
 
 
-def nonce_key(address: str, nonce: int) -> str:
-    return f"{settings.ETH_CHAIN_ID}:{address}:{int(nonce)}"
+def nonce_key(address: str, nonce: int, chain_id: int | None = None) -> str:
+    return f"{chain_id or settings.ETH_CHAIN_ID}:{address}:{int(nonce)}"
+
+
+def _client_for_chain(chain_id: int | None) -> Web3:
+    """The node of `chain_id`: the default chain's client (wallets.chain) or the configured network
+    of that chain id (chain id checked). A ChainError or Unavailable when it does not answer."""
+    if not chain_id or int(chain_id) == int(settings.ETH_CHAIN_ID):
+        return chain.web3_client()
+    network = networks.network_for_chain_id(chain_id)
+    if network is None:
+        raise chain.ChainError(f"No network with chain id {chain_id} is configured.")
+    return networks.web3_for(network)
 
 
 # --- public entry points --------------------------------------------------------------------------------
@@ -207,12 +221,12 @@ def _call_of(w3: Web3, token: Cryptocurrency, to: str, raw_amount: int) -> tuple
     return to, raw_amount, b""
 
 
-def next_nonce(w3: Web3, address: str) -> int:
+def next_nonce(w3: Web3, address: str, chain_id: int | None = None) -> int:
     """The nonce of the next send from `address`: after every nonce the node has (mined or pending)
     and every nonce a stored transfer holds. Read at signing time; the unique `nonce_key` of the
     insert that follows settles a race."""
     chain_pending = w3.eth.get_transaction_count(address, "pending")
-    last = (OutgoingTransfer.objects.filter(sender=sender_key(address), nonce_key__isnull=False)
+    last = (OutgoingTransfer.objects.filter(sender=sender_key(address, chain_id), nonce_key__isnull=False)
             .order_by("-nonce").only("nonce").first())
     return max(chain_pending, last.nonce + 1 if last is not None else 0)
 
@@ -252,10 +266,10 @@ def transfer_broadcast(transfer: OutgoingTransfer) -> None:
     bytes can never be mined). A network error or timeout is ambiguous: it stays PREPARED and the
     retry or the reconciler sends the same bytes again."""
     try:
-        w3 = chain.web3_client()
+        w3 = _client_for_chain(transfer.chain_id)
         w3.eth.send_raw_transaction(transfer.signed_raw_transaction)
     except Web3RPCError as exc:
-        if node_knows(transfer.tx_hash):  # already received (a rebroadcast): not a second payment
+        if node_knows(transfer.tx_hash, transfer.chain_id):  # already received (a rebroadcast): not a second payment
             _mark_broadcast(transfer)
             return
         reason = str(exc)
@@ -269,9 +283,9 @@ def transfer_broadcast(transfer: OutgoingTransfer) -> None:
     _mark_broadcast(transfer)
 
 
-def node_knows(tx_hash: str) -> bool:
+def node_knows(tx_hash: str, chain_id: int | None = None) -> bool:
     try:
-        return chain.web3_client().eth.get_transaction(tx_hash) is not None
+        return _client_for_chain(chain_id).eth.get_transaction(tx_hash) is not None
     except Exception:
         return False
 
@@ -340,6 +354,129 @@ def pending_row_ensure(transfer: OutgoingTransfer) -> Transaction | None:
     if created:
         transaction_event("transaction.created", row)
     return row
+
+
+# --- contract write calls ------------------------------------------------------------------------------
+def contract_call_send(*, user, session, wallet: Wallet, network: networks.Network, to: str, data: bytes,
+                       value_wei: int = 0, function: str = "", idempotency_key: str) -> tuple[OutgoingTransfer, bool]:
+    """`user` calls contract `to` on `network` with call data `data` (and `value_wei` of the network's
+    native coin), signed by `wallet`'s key, in a session approved by password: the same rules as
+    `transfer_send` (exactly once per (user, Idempotency-Key); the intent, its nonce and the signed
+    bytes stored in one insert before broadcast; a repeat returns the stored record, rebroadcasting
+    bytes that never left). A call the node says would revert is refused before anything is signed
+    (InvalidInput CALL_REVERTED with the node's reason). Returns (transfer, created)."""
+    permissions.require_own(user, wallet)
+    permissions.require(permissions.can_send_from_wallet(user, wallet),
+                        "Only the wallet's owner or a manager can sign with it.")
+    require_approved_session(session)
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise InvalidRequest(ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "Send an Idempotency-Key header (1-200 characters).")
+    scoped_key = f"{user.pk}:{idempotency_key}"
+    to = address_normalise(to)
+    value_wei = int(value_wei)
+    fingerprint = _fingerprint(kind=TransferKind.CONTRACT_CALL, wallet=str(wallet.pk), network=network.name, to=to,
+                               data=data.hex(), value=str(value_wei))
+    existing = OutgoingTransfer.objects.filter(idempotency_key=scoped_key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint), False
+    if wallet.wallet_type != WalletType.PRIVATE_KEY or not wallet.encrypted_private_key:
+        raise Conflict(ErrorCode.WATCH_ONLY_WALLET, "This wallet holds no key: sign the transaction in your own wallet.")
+    if value_wei < 0:
+        raise InvalidInput(ErrorCode.INVALID_AMOUNT, "The value sent with a call cannot be negative.")
+    coin = (Cryptocurrency.objects.filter(symbol=network.native_asset, contract_address="").first()
+            or Cryptocurrency.objects.filter(symbol="ETH", contract_address="").first())
+    if coin is None:
+        raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{network.native_asset} is not a tracked asset.")
+    w3 = networks.web3_for(network)
+    try:
+        max_fee, priority_fee = fee_quote(w3)
+        try:
+            estimate = w3.eth.estimate_gas({"from": wallet.address, "to": to, "data": data, "value": value_wei})
+        except Exception as exc:
+            raise InvalidInput(ErrorCode.CALL_REVERTED, "The node says this call would fail.",
+                               {"reason": str(exc)[:300]}) from None
+        gas_limit = int(estimate * 1.2)
+        balance = w3.eth.get_balance(wallet.address)
+        if balance < value_wei + gas_limit * max_fee:
+            raise InvalidInput(ErrorCode.INSUFFICIENT_FUNDS, "The balance does not cover the value plus the maximum fee.",
+                               {"balance": str(chain.wei_to_eth(balance)),
+                                "needed": str(chain.wei_to_eth(value_wei + gas_limit * max_fee))})
+        sender = sender_key(wallet.address, network.chain_id)
+        _rebroadcast_unsent(sender)
+        key = private_key_decrypt(wallet.encrypted_private_key)
+        for _ in range(NONCE_ATTEMPTS):
+            nonce = next_nonce(w3, wallet.address, network.chain_id)
+            signed = Account.sign_transaction(
+                {"to": to, "value": value_wei, "data": data, "nonce": nonce, "gas": gas_limit,
+                 "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee, "chainId": network.chain_id,
+                 "type": 2}, key)
+            transfer = OutgoingTransfer(
+                user=user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=coin,
+                to_address=to, amount=chain.wei_to_eth(value_wei), idempotency_key=scoped_key,
+                request_fingerprint=fingerprint, chain_id=network.chain_id, nonce=nonce, gas_limit=gas_limit,
+                max_fee_per_gas=max_fee, max_priority_fee_per_gas=priority_fee,
+                signed_raw_transaction=signed.raw_transaction.to_0x_hex(), tx_hash=signed.hash.to_0x_hex(),
+                sender=sender, nonce_key=nonce_key(wallet.address, nonce, network.chain_id),
+                kind=TransferKind.CONTRACT_CALL, call_data="0x" + data.hex(), call_function=function[:300],
+                network=network.name,
+            )
+            try:
+                transfer.save()  # the reservation and the record: one insert, before anything leaves
+                break
+            except IntegrityError:
+                existing = OutgoingTransfer.objects.filter(idempotency_key=scoped_key).first()
+                if existing is not None:
+                    return _replay(existing, fingerprint), False
+                continue
+        else:
+            raise Conflict(ErrorCode.SEND_BUSY, "Too many sends from this wallet at once; try again.")
+        del key
+    except chain.ChainError as exc:
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    transfer_broadcast(transfer)
+    transfer.refresh_from_db()
+    return transfer, True
+
+
+def _contract_call_of(transfer: OutgoingTransfer) -> tuple[str, int, bytes]:
+    """(recipient, wei value, call data) of a stored contract call (for signing it again)."""
+    value = int(Decimal(transfer.amount).scaleb(18))
+    return Web3.to_checksum_address(transfer.to_address), value, bytes.fromhex(transfer.call_data.removeprefix("0x"))
+
+
+def transfer_refresh(transfer: OutgoingTransfer) -> OutgoingTransfer:
+    """Read the receipt of a send from its own chain's node and settle it if mined (any network;
+    the reconciler covers the default chain every minute). A node that does not answer changes nothing."""
+    if transfer.status not in OPEN_TRANSFER_STATUSES:
+        return transfer
+    try:
+        w3 = _client_for_chain(transfer.chain_id)
+        receipt = receipt_of(w3, transfer)
+        if receipt is not None:
+            transfer_settle(transfer, w3=w3, receipt=receipt, head=w3.eth.block_number)
+    except (chain.ChainError, DomainError) as exc:
+        logger.info("refresh of transfer %s deferred: %s", transfer.pk, exc)
+        return transfer
+    transfer.refresh_from_db()
+    return transfer
+
+
+def sends_refresh_other_chains() -> dict:
+    """The reconciler's work for sends on the other configured networks (wallets.reconciler follows
+    the default chain only): stored bytes the node never got are sent again (the same bytes), mined
+    ones are settled. Returns counts."""
+    counts = {"rebroadcast": 0, "settled": 0}
+    open_sends = OutgoingTransfer.objects.filter(status__in=OPEN_TRANSFER_STATUSES).exclude(chain_id=settings.ETH_CHAIN_ID)
+    for transfer in open_sends.order_by("sender", "nonce"):
+        if transfer.status == TransferStatus.PREPARED and not node_knows(transfer.tx_hash, transfer.chain_id):
+            try:
+                transfer_broadcast(transfer)
+                counts["rebroadcast"] += 1
+            except DomainError:
+                continue  # refused: recorded on the transfer (FAILED), its nonce freed
+        if transfer_refresh(transfer).status not in OPEN_TRANSFER_STATUSES:
+            counts["settled"] += 1
+    return counts
 
 
 # --- settling a mined send ------------------------------------------------------------------------------
@@ -473,15 +610,22 @@ def transfer_fee_bump(*, transfer: OutgoingTransfer, actor=None) -> OutgoingTran
         raise Conflict(ErrorCode.TRANSFER_NOT_OPEN, f"A {transfer.status} transfer cannot be bumped.")
     wallet = transfer.wallet
     try:
-        w3 = chain.web3_client()
+        w3 = _client_for_chain(transfer.chain_id)
+        # A block already holds it: a new signature of the nonce would be refused ("nonce too low")
+        # and the mined payment marked failed; the reconciler settles it instead.
+        mined = receipt_of(w3, transfer) is not None
         quote_max, quote_tip = fee_quote(w3)
         token = transfer.cryptocurrency
         raw_amount = int(Decimal(transfer.amount).scaleb(token.decimals))
         recipient, value, data = _call_of(w3, token, transfer.to_address, raw_amount)
     except chain.ChainError as exc:
         raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    if mined:
+        raise Conflict(ErrorCode.TRANSFER_NOT_OPEN, "A block already holds this send; it settles by itself.")
     if transfer.kind == TransferKind.NONCE_FILLER:
         recipient, value, data = wallet.address, 0, b""
+    elif transfer.kind == TransferKind.CONTRACT_CALL:
+        recipient, value, data = _contract_call_of(transfer)
     old_tip, old_max = int(transfer.max_priority_fee_per_gas), int(transfer.max_fee_per_gas)
     tip = max(math.ceil(old_tip * (100 + FEE_BUMP_PERCENT) / 100), quote_tip)
     max_fee = max(math.ceil(old_max * (100 + FEE_BUMP_PERCENT) / 100), quote_max, tip)

@@ -1,5 +1,7 @@
 """/api/wallets/: a member's wallets (every wallet of the organization for managers and
-accountants), their balances from the node, monitoring and proof of ownership.
+accountants), their balances from the node, monitoring, proof of ownership, and the fee bump of a
+stuck send (`POST /transfers/{transfer}/fee-bump/`: not in the specification, added by
+issue 11 beside `manage.py transfer_fee_bump`).
 
 Every object is looked up among those the caller may see (wallets.selectors: their organization's,
 and for a plain member only their own), so another organization's id, or a colleague's for a plain
@@ -18,7 +20,7 @@ from core.jsonapi.pagination import LimitOffsetNoCount
 from core.jsonapi.schemas import MessageOut, StrictSchema
 from core.jsonapi.types import Amount, ObjectIdStr
 from wallets import services
-from wallets.models import WalletType
+from wallets.models import OutgoingTransfer, WalletType
 from wallets.selectors import wallet_list_for
 
 router = Router(tags=["wallets"])
@@ -131,3 +133,23 @@ class SignatureIn(StrictSchema):
 def wallet_verify_ownership(request, wallet_id: str, payload: SignatureIn):
     return services.wallet_ownership_verify(actor=request.user, wallet=visible_wallet(request, wallet_id),
                                             signature=payload.signature)
+
+
+class FeeBumpOut(Schema):
+    id: ObjectIdStr
+    tx_hash: str = Field(description="the new signature's hash (the same payment and nonce)")
+    replaced_hashes: list[str] = Field(description="earlier signatures of this send; at most one is ever mined")
+    status: str
+    nonce: int
+    max_fee_per_gas: Amount
+    max_priority_fee_per_gas: Amount
+
+
+@router.post("/transfers/{oid:transfer_id}/fee-bump/", response=FeeBumpOut, auth=api_auth,
+             summary="Raise the fee of an open (BROADCAST or STUCK) send: the same payment and nonce re-signed")
+def transfer_fee_bump(request, transfer_id: str):
+    """A send of a wallet the caller may see (404 otherwise); the wallet's owner or a manager may
+    bump it (403 otherwise); a send a block already holds, or a settled one, is a 409."""
+    transfer = get_object_or_404(OutgoingTransfer.objects.for_actor(request.user), transfer_id)
+    visible_wallet(request, transfer.wallet_id)
+    return services.transfer_fee_bump_request(actor=request.user, transfer=transfer)

@@ -56,7 +56,9 @@ def error_statuses(path: str, method: str, operation: dict) -> list[int]:
     if method in WRITE_METHODS:
         statuses.add(409)
     if "/auth/" in path:
-        statuses.add(429)
+        # Every auth endpoint is rate limited, and the public ones that take credentials (login,
+        # refresh, reset, verification) answer 401 to wrong ones.
+        statuses |= {401, 429}
     return sorted(statuses)
 
 

@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.money import plain
+from invoicing.models import CRYPTO_QUOTE_PLACES
 from invoicing.totals import crypto_amount as crypto_amount_for
 from wallets import prices
 from wallets.models import Cryptocurrency, PriceQuote, Wallet
 
-QUOTE_PLACES = 8
+QUOTE_PLACES = CRYPTO_QUOTE_PLACES
 DUST = Decimal(1).scaleb(-QUOTE_PLACES)
 QUOTE_VALID_SECONDS = getattr(settings, "INVOICE_CRYPTO_QUOTE_SECONDS", 24 * 3600)
 
@@ -65,6 +66,13 @@ def quote(*, organization_id, symbol: str, fiat: str, total: Decimal) -> dict:
     return {"asset": asset, "rate": rate, "source": source, "at": now,
             "valid_until": now + dt.timedelta(seconds=QUOTE_VALID_SECONDS),
             "amount": crypto_amount_for(total, rate, decimals=asset.decimals, places=QUOTE_PLACES)}
+
+
+def quote_expired(invoice, now: dt.datetime | None = None) -> bool:
+    """Whether the invoice's crypto quote is past its validity window (no quote: False)."""
+    if invoice.crypto_amount is None or invoice.crypto_valid_until is None:
+        return False
+    return (now or timezone.now()) >= invoice.crypto_valid_until
 
 
 def slot_of(address: str, symbol: str, amount: Decimal) -> str:

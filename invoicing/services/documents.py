@@ -37,7 +37,9 @@ def document_context(invoice: Invoice) -> dict:
     template = invoice.template or template_resolve(invoice.organization_id, None)
     uri = ""
     due = crypto_due(invoice)
-    if invoice.crypto_amount is not None and invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED):
+    open_ = invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED)
+    expired = open_ and crypto.quote_expired(invoice)  # an expired quote is not offered (re-quote first)
+    if invoice.crypto_amount is not None and open_ and not expired:
         asset = crypto.payment_asset_get(invoice.crypto_currency)
         uri = crypto.eip681_uri(address=invoice.crypto_payment_address, asset=asset, amount=due or invoice.crypto_amount)
     logo = ""
@@ -48,7 +50,7 @@ def document_context(invoice: Invoice) -> dict:
             "payment_uri": uri, "qr_png": crypto.qr_png_data_uri(uri) if uri else "", "crypto_due": due,
             "payment_url": payment_page_url(invoice), "primary": organization.primary_color or "#1f3a5f",
             "secondary": organization.secondary_color or "#e8eef5",
-            "title": "Credit note" if invoice.is_credit_note else "Invoice"}
+            "title": "Credit note" if invoice.is_credit_note else "Invoice", "quote_expired": expired}
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:

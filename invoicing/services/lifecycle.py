@@ -28,6 +28,7 @@ from core.errors import Conflict, ErrorCode
 from core.models import Organization
 from core.realtime import Audience, organization_group, publish
 from core.transactions import after_commit, in_transaction
+from invoicing.events import pay_publish
 from invoicing.models import Invoice, InvoiceStatus, OPEN_STATUSES
 import invoicing.services.books as books
 import invoicing.services.crypto as crypto
@@ -65,10 +66,12 @@ def organization_today(organization_id) -> dt.date:
 
 
 def invoice_event(invoice: Invoice, event_type: str) -> None:
-    """Live event to those who may read invoices (the books audience), after the commit."""
+    """Live event to those who may read invoices (the books audience) and to the invoice's public
+    payment page (invoicing.events), after the commit."""
     publish(organization_group(invoice.organization_id, Audience.BOOKS), event_type, {
         "id": invoice.pk, "invoice_number": invoice.invoice_number, "status": invoice.status,
         "total_amount": invoice.total_amount, "amount_due": invoice.amount_due, "currency": invoice.currency})
+    pay_publish(invoice, event_type)
 
 
 def _taken_slots(organization_id, exclude_pk) -> set[str]:
@@ -141,6 +144,46 @@ def issue(*, actor, invoice: Invoice) -> Invoice:
                     pk=invoice.pk).exists():
                 continue  # another invoice took that amount a moment ago: nudge and try again
             raise
+    raise Conflict(ErrorCode.CONFLICT, "Could not reserve a distinct payment amount; try again.")
+
+
+def requote(*, actor, invoice: Invoice) -> Invoice:
+    """A new crypto quote for an open invoice whose quote expired: the rate of this moment, its
+    source, a new validity window and the amount of the total at that rate (nudged like at issue, so
+    open amounts on one address stay distinct). What is still due in crypto follows from it
+    (invoicing.services.payments.crypto_due). Refused while the quote still holds (409
+    quote_not_expired): a payer may be paying it. A compare-and-set on the old validity: of two
+    re-quotes at once, one applies and the other answers 409."""
+    organization_id = permissions.acting_organization_id(actor, permissions.can_issue_invoices, invoice.organization_id,
+                                                         refused=ISSUE_REFUSED, system_allowed=False)
+    if invoice.status not in OPEN_STATUSES or invoice.is_credit_note:
+        raise Conflict(ErrorCode.INVOICE_NOT_OPEN, f"The invoice is {invoice.status}: there is nothing to quote.",
+                       {"status": str(invoice.status)})
+    if invoice.crypto_amount is None or not invoice.crypto_payment_address:
+        raise Conflict(ErrorCode.NO_CRYPTO_TERMS, "The invoice has no crypto payment terms to re-quote.", {})
+    if not crypto.quote_expired(invoice):
+        raise Conflict(ErrorCode.QUOTE_NOT_EXPIRED, "The crypto quote still holds; re-quote once it has expired.",
+                       {"valid_until": invoice.crypto_valid_until.isoformat()})
+    quote = crypto.quote(organization_id=organization_id, symbol=invoice.crypto_currency, fiat=invoice.currency,
+                         total=invoice.total_amount)
+    symbol = quote["asset"].symbol
+    for _ in range(SLOT_ATTEMPTS):
+        amount = crypto.free_amount(_taken_slots(organization_id, invoice.pk), invoice.crypto_payment_address, symbol,
+                                    quote["amount"])
+        try:
+            changed = Invoice.objects.for_organization(organization_id).filter(
+                pk=invoice.pk, status__in=OPEN_STATUSES, crypto_valid_until=invoice.crypto_valid_until).update(
+                crypto_amount=amount, crypto_rate=quote["rate"], crypto_rate_source=quote["source"],
+                crypto_rate_at=quote["at"], crypto_valid_until=quote["valid_until"], updated_at=timezone.now(),
+                payment_slot=crypto.slot_of(invoice.crypto_payment_address, symbol, amount))
+        except IntegrityError:
+            continue  # another invoice took that amount a moment ago: nudge and try again
+        fresh = Invoice.objects.get(pk=invoice.pk)
+        if not changed:
+            raise Conflict(ErrorCode.CONFLICT, "The invoice changed meanwhile (paid, cancelled or re-quoted).",
+                           {"status": str(fresh.status)})
+        invoice_event(fresh, "invoice.requoted")
+        return fresh
     raise Conflict(ErrorCode.CONFLICT, "Could not reserve a distinct payment amount; try again.")
 
 

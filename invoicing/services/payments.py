@@ -3,7 +3,9 @@
 Settlement by the chain monitor (`invoices_settle_transfers`, a periodic task): the wallet monitor
 records every confirmed incoming transfer of a monitored wallet as a Transaction (source "chain",
 direction "in"). For every open invoice with crypto terms, the transfers into its wallet in its asset,
-recorded after it was issued and not yet applied, are matched one by one (oldest first):
+recorded after it was issued (and quoted) and paid while its quote held, not yet applied, are
+matched one by one (oldest first); a transfer paid after the quote expired is not matched (see
+`quote_covers`; the invoice is re-quoted at the current rate, invoicing.services.lifecycle.requote):
 
   1. exact match first: the open invoice of that wallet and asset whose crypto amount still due equals
      the transfer's amount (unique for fresh invoices: see invoicing.services.crypto, amounts of open
@@ -21,24 +23,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
+from pymongo.errors import PyMongoError
 
-from accounts.models import NotificationPriority, NotificationType
+from accounts.models import NotificationPriority, NotificationType, User
 from accounts.notifications import notification_create
 from core import permissions
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.models import Organization
-from core.money import EXACT, ZERO, format_fiat, quantize_asset
-from core.transactions import after_commit, in_transaction
+from core.money import EXACT, ZERO, format_fiat
+from core.transactions import after_commit as run_after_commit, in_transaction, is_transient
+import invoicing.events as events
 from invoicing.models import Invoice, InvoiceKind, InvoicePayment, InvoiceStatus, OPEN_STATUSES, PaymentMethod
 import invoicing.services.books as books
-from invoicing.services.crypto import QUOTE_PLACES
 from invoicing.services.lifecycle import ISSUE_REFUSED, invoice_event
 from invoicing.totals import cents
 from wallets import prices
@@ -58,10 +62,18 @@ def _day_of(organization_id, moment: dt.datetime) -> dt.date:
 
 def crypto_due(invoice: Invoice) -> Decimal | None:
     """The crypto still asked: the quoted amount scaled by what is still due (credits, partial payments)."""
-    if invoice.crypto_amount is None or invoice.total_amount <= 0:
-        return None
-    with localcontext(EXACT):
-        return quantize_asset(invoice.crypto_amount * invoice.amount_due / invoice.total_amount, QUOTE_PLACES)
+    return invoice.crypto_due
+
+
+def quote_covers(invoice: Invoice, transfer) -> bool:
+    """Whether the invoice's current quote was valid when the transfer was paid: recorded after the
+    invoice was issued and quoted, and paid on chain before the quote expired. A transfer paid after
+    expiry is never matched at the old rate (it stays unapplied on the wallet); the invoice is
+    re-quoted (invoicing.services.lifecycle.requote) and later transfers match the new quote."""
+    since = max(d for d in (invoice.issued_at, invoice.crypto_rate_at) if d is not None)
+    if transfer.created_at < since:
+        return False
+    return invoice.crypto_valid_until is None or transfer.transaction_date < invoice.crypto_valid_until
 
 
 def choose_invoice(amount: Decimal, invoices: list[Invoice]) -> Invoice | None:
@@ -133,7 +145,9 @@ def _apply(*, organization_id, invoice_id, method: str, external_id: str, receiv
             payment.journal_entry = entry
         invoice_event(invoice, "invoice.paid" if paid else "invoice.payment")
         if paid:
-            after_commit(lambda: _notify_paid(invoice), robust=True)
+            # In the transaction: the "paid" notice is written exactly once with the payment (a worker
+            # killed after the commit loses at most the live push of it).
+            _notify_paid(invoice)
         return payment
 
     try:
@@ -213,7 +227,7 @@ def invoices_settle_transfers() -> SettlementReport:
                 continue
             candidates = [i for i in Invoice.objects.for_organization(organization_id).filter(
                 status__in=OPEN_STATUSES, kind=InvoiceKind.INVOICE, payment_wallet_id=wallet_id,
-                crypto_currency=symbol, crypto_amount__isnull=False) if i.issued_at <= transfer.created_at]
+                crypto_currency=symbol, crypto_amount__isnull=False) if quote_covers(i, transfer)]
             invoice = choose_invoice(transfer.amount, candidates)
             if invoice is None:
                 report.skipped += 1
@@ -227,9 +241,77 @@ def invoices_settle_transfers() -> SettlementReport:
             except Conflict:
                 report.skipped += 1  # the invoice closed meanwhile; the next run matches the transfer again
                 continue
+            except (DatabaseError, PyMongoError) as exc:
+                if not (is_transient(exc) or isinstance(exc, IntegrityError)):
+                    raise
+                # Its documents (or its payment's unique key) are taken, e.g. by the open transaction
+                # of a worker killed mid-way, which the server ends after its lifetime (60 s): the
+                # next run settles it; the other transfers go on now.
+                logger.warning("invoice %s: settling %s deferred: %s", invoice.pk, transfer.external_id, exc)
+                report.skipped += 1
+                continue
             if payment is None:
                 report.skipped += 1
                 continue
             report.applied += 1
             report.payments.append(str(payment.pk))
     return report
+
+
+_announcing = threading.local()
+
+
+def payments_seen_announce(organization_id) -> int:
+    """Tell the payment pages of the organization's open crypto invoices about incoming transfers the
+    monitor recorded that the matching rule gives them and settlement has not applied yet
+    (`payment.seen`; settlement confirms them within a minute). Returns how many were announced."""
+    invoices = list(Invoice.objects.for_organization(organization_id).filter(
+        status__in=OPEN_STATUSES, kind=InvoiceKind.INVOICE, payment_wallet__isnull=False, crypto_amount__isnull=False,
+        payment_token__isnull=False))
+    if not invoices:
+        return 0
+    announced = 0
+    by_wallet: dict[tuple, list[Invoice]] = {}
+    for invoice in invoices:
+        by_wallet.setdefault((invoice.payment_wallet_id, invoice.crypto_currency), []).append(invoice)
+    assets = {a.symbol: a for a in Cryptocurrency.objects.filter(symbol__in=sorted({k[1] for k in by_wallet}))}
+    for (wallet_id, symbol), group in by_wallet.items():
+        if symbol not in assets:
+            continue
+        transfers = list(Transaction.objects.for_organization(organization_id).filter(
+            wallet_id=wallet_id, cryptocurrency_id=assets[symbol].pk, source=TransactionSource.CHAIN,
+            direction=TransferDirection.IN, status=TransactionStatus.CONFIRMED, external_id__isnull=False,
+            created_at__gte=min(i.issued_at for i in group)))
+        done = set(InvoicePayment.objects.for_organization(organization_id).filter(
+            external_id__in=[t.external_id for t in transfers]).values_list("external_id", flat=True))
+        for transfer in transfers:
+            if transfer.external_id in done or transfer.amount <= 0:
+                continue
+            invoice = choose_invoice(transfer.amount, [i for i in group if quote_covers(i, transfer)])
+            if invoice is not None:
+                events.payment_seen_publish(invoice, amount=transfer.amount, tx_hash=transfer.hash)
+                announced += 1
+    return announced
+
+
+def on_transactions_changed(sender, user_id=None, organization_id=None, after_commit=True, **kwargs):
+    """wallets.signals.transactions_changed (the monitor recorded transfers): announce the payments
+    seen to their invoices' payment pages once the change is committed. Cheap when the organization
+    has no open crypto invoice; never raises into the sender."""
+    def run():
+        if getattr(_announcing, "active", False):
+            return
+        _announcing.active = True
+        try:
+            org = organization_id or User.objects.filter(pk=user_id).values_list("organization_id", flat=True).first()
+            if org:
+                payments_seen_announce(org)
+        except Exception:  # a live hint only: settlement does the real work
+            logger.exception("announcing seen payments of %s failed", organization_id or user_id)
+        finally:
+            _announcing.active = False
+
+    if after_commit:
+        run_after_commit(run, robust=True)
+    else:
+        run()

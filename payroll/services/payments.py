@@ -10,44 +10,47 @@
     payment (dated the payment):   Dr Payroll liabilities / Cr Bank or Cash (net pay)
   Each entry has a source key per payslip (`payroll:<payslip>:accrual` / `:payment`), so it is in the
   books once; the status moves by a conditional update (pending -> paid), so a payslip is paid once.
-- Crypto payslips are refused with 409 `crypto_payout_unavailable`: the exactly-once on-chain payout
-  (intent with nonce and signed transaction stored before broadcast, wallets/transfers.py) is not yet
-  connected to payroll. A batch containing one pays nothing. The payslip already carries what that
-  payout needs: payout_wallet, payout_asset, payout_amount (asset decimals), payout_rate and its
-  source, gas_fee, and payout_intent_key (the payslip's id) as the idempotency key.
+- Crypto payslips are paid on chain, exactly once: payroll.services.crypto_payouts (the accrual
+  above when their terms are fixed; the payment entry when the transfer confirms). The entry points
+  that choose between the two are in payroll.services.processing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.utils import timezone
 
 from accounts.models import NotificationType
 from accounts.notifications import notification_create
-from core import permissions
-from core.errors import Conflict, ErrorCode, InvalidInput
+from core.errors import Conflict, ErrorCode
 from core.realtime import Audience, organization_group, publish, user_group
 from core.transactions import after_commit, in_transaction
 from ledger.services import chart_account_get, journal_entries_post_batch
+from ledger.services import numbering as ledger_numbering
 from payroll.models import ApprovalStatus, PaymentMethod, PaymentStatus, PayrollPeriod, PeriodStatus, Payslip
-from payroll.services.common import MANAGERS_ONLY
 
-CRYPTO_UNAVAILABLE = ("Paying in crypto is not available yet: the exactly-once on-chain payout (a payout intent "
-                      "with its nonce and signed transaction stored before broadcast) is not connected to payroll. "
-                      "Nothing was paid. Pay these payslips by bank or cash, or wait for the crypto payout.")
+def journal_counters_ensure(organization_id, *days) -> None:
+    """The ledger's entry-number counters of the years these entries may fall in exist BEFORE the
+    transaction that posts them (ledger.services.numbering: a counter is never made inside one).
+    The day after and before too: an entry's year is the organization's calendar's."""
+    now = timezone.now().date()
+    years = {d.year for day in (*days, now) for d in (day - dt.timedelta(days=1), day, day + dt.timedelta(days=1))}
+    for year in sorted(years):
+        ledger_numbering.counter_ensure(organization_id, year)
 
 
-def _accounts(organization_id) -> dict[str, str]:
+def accounts_of(organization_id) -> dict[str, str]:
     return {key: chart_account_get(key=key, organization_id=organization_id).account_code
-            for key in ("salaries", "payroll_liabilities", "tax_payable", "bank", "cash")}
+            for key in ("salaries", "payroll_liabilities", "tax_payable", "bank", "cash", "general_expenses")}
 
 
 def _lines(*lines):
     return [line for line in lines if (line.get("debit_amount") or line.get("credit_amount"))]
 
 
-def _accrual_spec(payslip: Payslip, period: PayrollPeriod, codes: dict) -> dict | None:
+def accrual_spec(payslip: Payslip, period: PayrollPeriod, codes: dict) -> dict | None:
     gross, employer = Decimal(payslip.gross_salary), Decimal(payslip.employer_insurance)
     if gross + employer == 0:
         return None
@@ -82,16 +85,10 @@ def _payment_spec(payslip: Payslip, codes: dict, reference: str, moment) -> dict
     }
 
 
-def _refuse_crypto(payslips) -> None:
-    crypto = [p.payslip_id for p in payslips if p.payment_method == PaymentMethod.CRYPTO]
-    if crypto:
-        raise Conflict(ErrorCode.CRYPTO_PAYOUT_UNAVAILABLE, CRYPTO_UNAVAILABLE,
-                       {"payslips": crypto, "missing": "the on-chain payout of payslips (wallets/transfers.py)"})
-
-
-def _pay(*, actor, period: PayrollPeriod, payslips: list[Payslip], references: dict[str, str]) -> list[Payslip]:
+def pay_by_reference(*, actor, period: PayrollPeriod, payslips: list[Payslip], references: dict[str, str]) -> list[Payslip]:
     """Pay `payslips` (approved, pending, bank or cash) of `period` in one transaction."""
-    codes = _accounts(period.organization_id)
+    codes = accounts_of(period.organization_id)
+    journal_counters_ensure(period.organization_id, period.pay_date)
 
     def work():
         now = timezone.now()
@@ -102,7 +99,7 @@ def _pay(*, actor, period: PayrollPeriod, payslips: list[Payslip], references: d
         specs, owners = [], []
         for payslip in current:
             if payslip.accrual_entry_id is None:
-                spec = _accrual_spec(payslip, period, codes)
+                spec = accrual_spec(payslip, period, codes)
                 if spec:
                     specs.append(spec)
                     owners.append((payslip.pk, "accrual_entry"))
@@ -132,7 +129,7 @@ def _pay(*, actor, period: PayrollPeriod, payslips: list[Payslip], references: d
         PayrollPeriod.objects.filter(pk=period.pk).update(**fields)
         paid = list(Payslip.objects.filter(pk__in=[p.pk for p in current]).order_by("payslip_id"))
         for payslip in paid:
-            after_commit(lambda p=payslip: _announce_paid(p), robust=True)
+            after_commit(lambda p=payslip: announce_paid(p), robust=True)
         publish(organization_group(period.organization_id, Audience.BOOKS), "payroll.payslips_paid",
                 {"period": str(period.pk), "payslips": [str(p.pk) for p in paid]})
         return paid
@@ -140,7 +137,7 @@ def _pay(*, actor, period: PayrollPeriod, payslips: list[Payslip], references: d
     return in_transaction(work)
 
 
-def _announce_paid(payslip: Payslip) -> None:
+def announce_paid(payslip: Payslip) -> None:
     notification_create(user=payslip.employee, type=NotificationType.PAYROLL, title="Your salary was paid",
                         message=f"Payslip {payslip.payslip_id}: net {payslip.net_salary} {payslip.currency} paid "
                                 f"by {payslip.get_payment_method_display().lower()}.",
@@ -150,49 +147,3 @@ def _announce_paid(payslip: Payslip) -> None:
                                                                        "payslip_id": payslip.payslip_id})
 
 
-def _reference(reference: str | None) -> str:
-    reference = (reference or "").strip()
-    if not reference:
-        raise InvalidInput(ErrorCode.PAYMENT_REFERENCE_REQUIRED,
-                           "A bank or cash payment is marked paid with its reference (bank batch, receipt).",
-                           {"field": "reference"})
-    return reference[:200]
-
-
-def payroll_period_process(*, actor, period: PayrollPeriod, reference: str | None = None,
-                           references: dict[str, str] | None = None) -> list[Payslip]:
-    """Pay every approved, unpaid payslip of the period (managers and admins). `reference` applies
-    to every payslip, `references` ({payslip_id: reference}) names one per payslip. Nothing is paid
-    when any of them cannot be (a crypto payslip, a missing reference)."""
-    permissions.require(permissions.can_manage_payroll(actor), MANAGERS_ONLY)
-    permissions.require_own(actor, period)
-    if period.status in (PeriodStatus.PAID, PeriodStatus.CANCELLED):
-        raise Conflict(ErrorCode.PAYROLL_PERIOD_CLOSED, f"Period {period.period_id} is {period.status}.",
-                       {"status": period.status})
-    payslips = list(Payslip.objects.for_organization(period.organization_id).filter(
-        period=period, approval_status=ApprovalStatus.APPROVED, payment_status=PaymentStatus.PENDING)
-        .order_by("payslip_id"))
-    if not payslips:
-        raise Conflict(ErrorCode.NO_APPROVED_PAYSLIPS, "No approved payslip of this period is waiting for payment.")
-    _refuse_crypto(payslips)
-    references = references or {}
-    chosen = {p.payslip_id: _reference(references.get(p.payslip_id) or reference) for p in payslips}
-    return _pay(actor=actor, period=period, payslips=payslips, references=chosen)
-
-
-def payslip_payment_process(*, actor, payslip: Payslip, reference: str | None = None) -> Payslip:
-    """Pay one approved payslip (managers and admins)."""
-    permissions.require(permissions.can_manage_payroll(actor), MANAGERS_ONLY)
-    permissions.require_own(actor, payslip)
-    payslip = Payslip.objects.get(pk=payslip.pk)  # the stored state decides, not the caller's copy
-    period = PayrollPeriod.objects.get(pk=payslip.period_id)
-    if period.status == PeriodStatus.CANCELLED:
-        raise Conflict(ErrorCode.PAYROLL_PERIOD_CLOSED, f"Period {period.period_id} is cancelled.")
-    if payslip.payment_status == PaymentStatus.PAID:
-        raise Conflict(ErrorCode.PAYSLIP_ALREADY_PAID, f"Payslip {payslip.payslip_id} is already paid.",
-                       {"payment_reference": payslip.payment_reference})
-    if payslip.approval_status != ApprovalStatus.APPROVED:
-        raise Conflict(ErrorCode.PAYSLIP_NOT_APPROVED, "A payslip is approved before it is paid.",
-                       {"approval_status": payslip.approval_status})
-    _refuse_crypto([payslip])
-    return _pay(actor=actor, period=period, payslips=[payslip], references={payslip.payslip_id: _reference(reference)})[0]

@@ -211,3 +211,155 @@ def test_docs_page_is_served_offline(client):
     assert response.status_code == 200
     assert b"/static/ninja/swagger-ui-bundle.js" in response.content
     assert b"cdn" not in response.content.lower()
+
+
+# --- run-tasks, clear-cache, automation (issue 16) -------------------------------------------------
+from accounts.models import AuditLogEntry  # noqa: E402
+from core.models import AutomationState, RealtimeEvent  # noqa: E402
+from core.realtime import StaffFeed, staff_feed_group  # noqa: E402
+from core.scheduling import JOBS  # noqa: E402
+
+PERIODIC_JOBS = {"wallet_monitor", "sends_reconcile", "prices_refresh", "price_alerts", "journals_sync",
+                 "rate_limits_prune", "outbox_prune", "task_runs_prune"}
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user(role="ADMIN", is_superuser=True)
+
+
+def post(client, user, path, body):
+    client.force_login(user)
+    return client.post(path, body, content_type="application/json")
+
+
+@pytest.mark.django_db
+def test_every_periodic_job_is_registered_with_a_schedule(client, superuser):
+    client.force_login(superuser)
+    body = client.get("/api/system/automation/status/").json()
+    assert body["enabled"] is True
+    jobs = {job["name"]: job for job in body["jobs"]}
+    assert PERIODIC_JOBS <= set(jobs), sorted(jobs)
+    assert jobs["prices_refresh"]["schedule"] == "*/10 * * * *"
+    assert all(job["next_run_at"] and not job["paused"] for job in jobs.values())
+    assert jobs["journals_sync"]["organization_form"] and not jobs["wallet_monitor"]["organization_form"]
+
+
+@pytest.mark.django_db
+def test_superuser_runs_a_job_as_a_tracked_installation_wide_run(client, superuser):
+    response = post(client, superuser, "/api/system/run-tasks/", {"jobs": ["outbox_prune"]})
+    assert response.status_code == 202, response.content
+    (run,) = response.json()["task_runs"]
+    assert run["name"] == "outbox_prune" and run["status"] == "SUCCEEDED" and run["organization_id"] is None
+    stored = TaskRun.objects.get(pk=run["id"])
+    assert stored.triggered_by == superuser and stored.result == 0
+    status = {j["name"]: j for j in client.get("/api/system/automation/status/").json()["jobs"]}
+    assert status["outbox_prune"]["last_outcome"] == "SUCCEEDED" and status["outbox_prune"]["runs"] == 1
+    assert status["outbox_prune"]["last_task_run_id"] == run["id"]
+
+
+@pytest.mark.django_db
+def test_unknown_jobs_are_422_with_the_list(client, superuser):
+    response = post(client, superuser, "/api/system/run-tasks/", {"jobs": ["outbox_prune", "make_coffee"]})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "unknown_job" and error["details"]["unknown"] == ["make_coffee"]
+    assert PERIODIC_JOBS <= set(error["details"]["jobs"])
+    assert not TaskRun.objects.exists()  # nothing queued when one name is wrong
+    assert post(client, superuser, "/api/system/run-tasks/", {"jobs": []}).status_code == 422
+    assert post(client, superuser, "/api/system/run-tasks/", {"jobs": ["x"], "extra": 1}).status_code == 422
+
+
+@pytest.mark.django_db
+def test_an_organization_admin_runs_the_organization_form_for_their_own_organization(client, make_user, organization):
+    admin = make_user(role="ADMIN")
+    response = post(client, admin, "/api/system/run-tasks/", {"jobs": ["journals_sync"]})
+    assert response.status_code == 202, response.content
+    (run,) = response.json()["task_runs"]
+    assert run["organization_id"] == str(organization.pk) and run["status"] == "SUCCEEDED"
+    # Installation-wide jobs are not theirs.
+    refused = post(client, admin, "/api/system/run-tasks/", {"jobs": ["wallet_monitor"]})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "job_has_no_organization_form"
+    # Nor are the automation switch and the other organizations' caches.
+    assert post(client, admin, "/api/system/automation/stop/", {}).status_code == 403
+    assert post(client, admin, "/api/system/clear-cache/", {"installation_wide": True}).status_code == 403
+    assert client.get("/api/system/automation/status/").status_code == 200  # reading is allowed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", [{"role": "USER"}, {"role": "USER", "is_accountant": True}, {"role": "MANAGER"}])
+def test_system_controls_are_not_for_members_accountants_or_managers(client, make_user, fields):
+    user = make_user(**fields)
+    for path, body in [("/api/system/run-tasks/", {"jobs": ["journals_sync"]}), ("/api/system/clear-cache/", {}),
+                       ("/api/system/automation/start/", {}), ("/api/system/automation/stop/", {})]:
+        response = post(client, user, path, body)
+        assert response.status_code == 403, (path, response.content)
+    assert client.get("/api/system/automation/status/").status_code == 403
+    assert not TaskRun.objects.exists() and not AutomationState.objects.exists()
+
+
+@pytest.mark.django_db
+def test_system_controls_need_a_login(client):
+    assert client.post("/api/system/run-tasks/", {"jobs": ["x"]}, content_type="application/json").status_code == 401
+    assert client.get("/api/system/automation/status/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_stop_and_start_one_job_and_all_are_stored_audited_and_announced(client, superuser):
+    stopped = post(client, superuser, "/api/system/automation/stop/", {"job": "prices_refresh"})
+    assert stopped.status_code == 200, stopped.content
+    jobs = {j["name"]: j for j in stopped.json()["jobs"]}
+    assert jobs["prices_refresh"]["paused"] and not jobs["prices_refresh"]["enabled"]
+    assert jobs["prices_refresh"]["next_run_at"] is None and not jobs["price_alerts"]["paused"]
+    everything = post(client, superuser, "/api/system/automation/stop/", {}).json()
+    assert everything["enabled"] is False and all(j["paused"] for j in everything["jobs"])
+    started = post(client, superuser, "/api/system/automation/start/", {}).json()
+    jobs = {j["name"]: j for j in started["jobs"]}
+    assert started["enabled"] is True and jobs["prices_refresh"]["paused"] and not jobs["price_alerts"]["paused"]
+    post(client, superuser, "/api/system/automation/start/", {"job": "prices_refresh"})
+    assert AutomationState.objects.get(job="prices_refresh").enabled is True
+    assert list(AuditLogEntry.objects.filter(actor=superuser).order_by("created_at").values_list("action", flat=True)) \
+        == ["automation_stop", "automation_stop", "automation_start", "automation_start"]
+    events = RealtimeEvent.objects.filter(group=staff_feed_group(None, StaffFeed.TASK_LOGS),
+                                          event_type="automation.changed")
+    assert [(e.payload["job"], e.payload["enabled"]) for e in events.order_by("id")] == [
+        ("prices_refresh", False), (None, False), (None, True), ("prices_refresh", True)]
+    unknown = post(client, superuser, "/api/system/automation/stop/", {"job": "nope"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_job"
+
+
+@pytest.mark.django_db
+def test_a_stopped_job_is_skipped_on_its_schedule_but_runs_when_asked(superuser):
+    from core.scheduling import automation_set, job_enqueue
+
+    automation_set(enabled=False)
+    JOBS["outbox_prune"].task()  # what the scheduler enqueues (immediate mode runs it here)
+    state = AutomationState.objects.get(job="outbox_prune")
+    assert state.skips == 1 and state.runs == 0 and not TaskRun.objects.exists()
+    run = job_enqueue("outbox_prune", triggered_by=superuser)  # a person's explicit request
+    assert run.status == "SUCCEEDED"
+    automation_set(enabled=True)
+    JOBS["outbox_prune"].task()
+    state.refresh_from_db()
+    assert state.runs == 2 and TaskRun.objects.filter(name="outbox_prune").count() == 2
+
+
+@pytest.mark.django_db
+def test_clear_cache_lists_what_it_cleared(client, make_user, superuser, organization):
+    admin = make_user(role="ADMIN")
+    response = post(client, admin, "/api/system/clear-cache/", {})
+    assert response.status_code == 200, response.content
+    cleared = response.json()["cleared"]
+    assert [c["name"] for c in cleared] == ["dashboard"] and cleared[0]["organization_id"] == str(organization.pk)
+    everywhere = post(client, superuser, "/api/system/clear-cache/", {"installation_wide": True}).json()["cleared"]
+    assert everywhere[0]["organization_id"] is None
+    unknown = post(client, admin, "/api/system/clear-cache/", {"caches": ["dashboard", "nope"]})
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"] == {"unknown": ["nope"],
+                                                                               "caches": ["dashboard"]}
+
+
+def test_openapi_lists_the_new_system_and_dashboard_endpoints(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    for path in ["/api/system/run-tasks/", "/api/system/clear-cache/", "/api/system/automation/status/",
+                 "/api/system/automation/start/", "/api/system/automation/stop/", "/api/dashboard/"]:
+        assert path in paths, path

@@ -49,7 +49,7 @@ def _get(url):
 
 def _stop(process):
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-    return process.wait(timeout=60)
+    return process.wait(timeout=180)
 
 
 def test_run_stop_and_restart_keeps_data():
@@ -72,7 +72,7 @@ def test_run_stop_and_restart_keeps_data():
 
     process = _start(env, log_path)
     try:
-        output = _wait_for("Press Ctrl-C", log_path, process, timeout=180)
+        output = _wait_for("Press Ctrl-C", log_path, process, timeout=600)  # migrate + demo load on a loaded CI box
         assert "loading demo data" in output
         status, body = _get(f"{base}/api/system/health/")
         assert status == 200, body
@@ -93,7 +93,7 @@ def test_run_stop_and_restart_keeps_data():
     process = _start(env, log_path)
     try:
         # (how fast the second start is belongs to bench/, not to a test: loaded CI machines vary)
-        output = _wait_for("Press Ctrl-C", log_path, process, timeout=300)
+        output = _wait_for("Press Ctrl-C", log_path, process, timeout=600)
         assert "loading demo data" not in output  # the data survived: no second demo load
         assert _get(f"{base}/api/system/health/")[0] == 200
     finally:

@@ -81,7 +81,11 @@ class _CommandCounter(pymongo.monitoring.CommandListener):
         pass
 
 
-_counter = None
+# Registered when this conftest is imported, before any test opens the database client, so the
+# listener reaches the one client every test shares (closing that client to add a listener left
+# other code holding a closed client: the live-socket tests met it on a shared worker).
+_counter = _CommandCounter()
+pymongo.monitoring.register(_counter)
 
 
 @pytest.fixture
@@ -90,12 +94,6 @@ def mongo_commands(db):
     import contextlib
 
     from django.db import connection
-
-    global _counter
-    if _counter is None:
-        _counter = _CommandCounter()
-        pymongo.monitoring.register(_counter)  # applies to clients made from now on
-    connection.close_pool()  # the next query opens a new client, which has the listener
 
     @contextlib.contextmanager
     def capture():

@@ -128,15 +128,16 @@ def test_processing_a_period(team, api_as, period):
     assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "no_approved_payslips"
     for person in (team.alice, team.bob, team.carol):
         assert manager("POST", f"/api/payslips/{_payslip_of(period, person)['id']}/approve/").status_code == 200
-    crypto = manager("POST", path, {"reference": "B-1"})
-    assert crypto.status_code == 409
-    error = crypto.json()["error"]
-    assert error["code"] == "crypto_payout_unavailable" and "Nothing was paid" in error["message"]
-    assert error["details"]["payslips"] == [_payslip_of(period, team.carol)["payslip_id"]]
+    crypto = manager("POST", path, {"reference": "B-1"})  # a crypto payslip spends from a key: approved session
+    assert crypto.status_code == 403 and crypto.json()["error"]["code"] == "session_not_approved"
     assert not Payslip.objects.filter(payment_status="paid").exists()
     carol = _payslip_of(period, team.carol)["id"]
     single = manager("POST", f"/api/payslips/{carol}/process-payment/", {"reference": "x"})
-    assert single.status_code == 409 and single.json()["error"]["code"] == "crypto_payout_unavailable"
+    assert single.status_code == 403 and single.json()["error"]["code"] == "session_not_approved"
+    assert manager("POST", "/api/auth/confirm-password/", {"password": "Passw0rd!long"}).status_code == 200
+    no_wallet = manager("POST", path, {"reference": "B-1"})
+    assert no_wallet.status_code == 422 and no_wallet.json()["error"]["code"] == "payout_wallet_required"
+    assert not Payslip.objects.filter(payment_status="paid").exists()
     # pay carol by bank instead: back to a draft is not possible once approved, so cancel and recreate
     Payslip.objects.filter(pk=carol).update(payment_method="bank")  # (a manager's decision, made in the data here)
     missing = manager("POST", path, {})

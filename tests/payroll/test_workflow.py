@@ -156,19 +156,28 @@ def test_processing_pays_approved_bank_and_cash_payslips_and_books_them(team, ja
     assert Notification.objects.filter(user=team.alice, type="PAYROLL").count() == 1
 
 
-def test_a_batch_with_a_crypto_payslip_pays_nothing(team, january):
+def test_a_batch_with_a_crypto_payslip_that_cannot_be_paid_pays_nothing(team, january):
+    """No approved session, then no company wallet: refused before anything is written."""
+    from accounts.sessions import session_approve, session_login
+
     slips = _slips(january)
     for slip in slips.values():
         services.payslip_approve(actor=team.manager, payslip=slip)
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Forbidden) as exc:
         services.payroll_period_process(actor=team.manager, period=january, reference="B")
-    assert exc.value.code == "crypto_payout_unavailable"
-    assert exc.value.details["payslips"] == [slips["carol"].payslip_id]
+    assert exc.value.code == "session_not_approved"
+    _, session, _ = session_login(login=team.manager.username, password="Passw0rd!long", ip=None)
+    with pytest.raises(Forbidden):  # logged in, not confirmed by password
+        services.payroll_period_process(actor=team.manager, period=january, reference="B", session=session)
+    session_approve(session=session, password="Passw0rd!long", ip=None)
+    with pytest.raises(InvalidInput) as exc:
+        services.payroll_period_process(actor=team.manager, period=january, reference="B", session=session)
+    assert exc.value.code == "payout_wallet_required"
     assert not Payslip.objects.filter(payment_status="paid").exists()
     assert balances(team.organization.pk) == {}
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Forbidden) as exc:
         services.payslip_payment_process(actor=team.manager, payslip=slips["carol"], reference="x")
-    assert exc.value.code == "crypto_payout_unavailable"
+    assert exc.value.code == "session_not_approved"
 
 
 def test_paying_one_payslip_then_the_rest_closes_the_period(team, january):

@@ -285,7 +285,10 @@ def test_wallet_and_transaction_events_go_to_the_owner_and_the_books(make_user, 
     tx = transaction_create(actor=user, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
                             price_at_transaction=D("2000"), transaction_date=WHEN)
     books = organization_group(user.organization_id, Audience.BOOKS)
-    events = {(e.group, e.event_type) for e in RealtimeEvent.objects.all()}
+    # The staff feeds' own events (the classification run's task_run.updated, dashboard.changed) are
+    # other tests' business: these are the wallet's and the transaction's, and the books'.
+    events = {(e.group, e.event_type) for e in RealtimeEvent.objects.all()
+              if e.event_type.split(".")[0] in ("wallet", "transaction", "ledger")}
     assert events == {(user_group(user.pk), "wallet.created"), (books, "wallet.created"),
                       (user_group(user.pk), "transaction.created"), (books, "transaction.created"),
                       (books, "ledger.entries_posted")}  # the valued buy is booked at once (tasks run inline)

@@ -136,3 +136,31 @@ def test_other_users_transactions_are_invisible(setup, make_user):
     assert call("post", "/api/transactions/", {"wallet_id": str(stranger_wallet.pk), "asset": "ETH",
                                                "transaction_type": "BUY", "amount": "1", "price_at_transaction": "2000",
                                                "transaction_date": "2026-03-01T12:00:00Z"}).status_code == 404
+
+
+def test_labels_are_business_fields_of_chain_rows_documented_with_their_values(setup, client):
+    _, wallet, eth, call = setup
+    row = Transaction.objects.create(transaction_type="TRANSFER", wallet=wallet, cryptocurrency=eth, direction="in",
+                                     amount=Decimal("1"), usd_value=Decimal("2000"), source="chain",
+                                     transaction_date="2026-01-01T00:00:00Z", hash="0x" + "2" * 64,
+                                     from_address="0x" + "ab" * 20, to_address=wallet.address,
+                                     external_id="chain:y:-1:z")
+    labelled = call("put", f"/api/transactions/{row.pk}/", {"label": "staking reward", "category": "business"})
+    assert labelled.status_code == 200, labelled.content
+    body = labelled.json()
+    assert (body["label"], body["category"], body["transaction_type"], body["tax_category"]) == (
+        "staking reward", "business", "INCOME", "staking")
+    assert body["is_classified"] is True and Decimal(body["ai_confidence"]) == 1
+    assert call("put", f"/api/transactions/{row.pk}/", {"category": "trading"}).json()["category"] == "trading"
+    assert call("put", f"/api/transactions/{row.pk}/", {"label": "bribe"}).status_code == 422
+    assert call("put", f"/api/transactions/{row.pk}/", {"label": "gift", "transaction_type": "SELL"}).status_code == 422
+    # a gas-only chain row (amount 0) can be labelled too
+    gas = Transaction.objects.create(transaction_type="TRANSFER", wallet=wallet, cryptocurrency=eth, direction="out",
+                                     amount=Decimal("0"), fee=Decimal("0.001"), source="chain",
+                                     transaction_date="2026-01-02T00:00:00Z", hash="0x" + "3" * 64,
+                                     from_address=wallet.address, to_address="0x" + "cd" * 20,
+                                     external_id="chain:g:-1:z")
+    assert call("put", f"/api/transactions/{gas.pk}/", {"label": "fee"}).json()["label"] == "fee"
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["TransactionUpdateIn"]["properties"]
+    assert "staking reward" in str(schema["label"]) and "own transfer" in str(schema["label"])
+    assert "trading" in str(schema["category"])

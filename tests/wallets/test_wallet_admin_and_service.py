@@ -136,3 +136,107 @@ def test_managers_view_the_ledger_but_do_not_write_it(client, make_user, ledger_
     assert client.get("/admin/wallets/cryptocurrency/add/").status_code == 403
     row = Transaction.objects.first()
     assert client.post(f"/admin/wallets/transaction/{row.pk}/change/", {"amount": "9"}).status_code == 403
+
+
+# --- issue 11: sends in the admin (read-only, no signed bytes), the fee bump (admin action, API) ------
+
+from accounts.sessions import session_approve, session_login  # noqa: E402
+from wallets import chain  # noqa: E402
+from wallets.models import OutgoingTransfer, TransferStatus  # noqa: E402
+from wallets.transfers import transaction_status, transfer_send  # noqa: E402
+
+SENDS = "/admin/wallets/outgoingtransfer/"
+
+
+def _funded_wallet(owner):
+    """A funded key wallet of `owner` and a session of theirs approved by password."""
+    Cryptocurrency.objects.get_or_create(symbol="ETH", defaults={"name": "Ethereum", "decimals": 18})
+    wallet = wallet_create(user=owner, name="ops", wallet_type=WalletType.PRIVATE_KEY)
+    chain.eth_send_from_dev_account(to=wallet.address, amount_wei=chain.eth_to_wei(Decimal("1")))
+    _, session, _ = session_login(login=owner.username, password="Passw0rd!long", ip="127.0.0.1", device_info="t")
+    return wallet, session_approve(session=session, password="Passw0rd!long", ip="127.0.0.1")
+
+
+def _send(owner, wallet, session, key):
+    transfer, _ = transfer_send(user=owner, session=session, wallet=wallet, to=Account.create().address,
+                                amount=Decimal("0.1"), asset="ETH", idempotency_key=key)
+    return transfer
+
+
+def _funded_send(owner, *, key="k1"):
+    wallet, session = _funded_wallet(owner)
+    return wallet, _send(owner, wallet, session, key)
+
+
+def _rpc(method, *params):
+    return chain.web3_client().provider.make_request(method, list(params))
+
+
+def test_sends_are_read_only_in_the_admin_without_signed_bytes(client, make_user, make_organization, eth_node):
+    manager = make_user(role="MANAGER")
+    wallet, transfer = _funded_send(make_user())
+    client.force_login(manager)
+    listing = client.get(SENDS)
+    assert listing.status_code == 200 and transfer.tx_hash in listing.content.decode()
+    page = client.get(f"{SENDS}{transfer.pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200 and transfer.tx_hash in html and 'name="_save"' not in html
+    raw = OutgoingTransfer.objects.get(pk=transfer.pk).signed_raw_transaction
+    for secret in (raw, raw[2:66], wallet.encrypted_private_key):
+        assert secret not in html and secret not in listing.content.decode()
+    assert client.get(f"{SENDS}add/").status_code == 403
+    assert client.post(f"{SENDS}{transfer.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.force_login(make_user(role="MANAGER", organization=make_organization("Globex")))
+    assert transfer.tx_hash not in client.get(SENDS).content.decode()
+    client.force_login(make_user(is_accountant=True))
+    assert client.get(SENDS).status_code in (302, 403)  # not staff: the admin's login page
+
+
+def test_fee_bump_replaces_a_pending_send_and_only_one_is_mined(client, make_user, eth_node, settings,
+                                                                access_token_for):
+    settings.ETH_CONFIRMATIONS = 1
+    owner = make_user()
+    wallet, session = _funded_wallet(owner)
+    token = access_token_for(owner)
+    _rpc("evm_setAutomine", False)
+    try:
+        transfer = _send(owner, wallet, session, "bump")
+        assert transfer.status == TransferStatus.BROADCAST
+        response = client.post(f"/api/wallets/transfers/{transfer.pk}/fee-bump/",
+                               HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["replaced_hashes"] == [transfer.tx_hash] and body["tx_hash"] != transfer.tx_hash
+        assert int(body["max_fee_per_gas"]) > int(transfer.max_fee_per_gas)
+    finally:
+        _rpc("evm_setAutomine", True)
+    _rpc("evm_mine")
+    status = transaction_status(tx_hash=body["tx_hash"])
+    transfer.refresh_from_db()
+    assert status["status"] == "confirmed" and transfer.status == TransferStatus.CONFIRMED
+    assert chain.web3_client().eth.get_transaction_count(wallet.address) == 1  # one payment
+
+
+def test_fee_bump_of_a_mined_send_is_refused_and_leaves_it_alone(client, make_user, make_organization, eth_node,
+                                                                 settings, access_token_for):
+    settings.ETH_CONFIRMATIONS = 3
+    owner = make_user()
+    wallet, transfer = _funded_send(owner, key="mined")  # automine: in a block, not yet confirmed
+    assert transfer.status == TransferStatus.BROADCAST
+    manager = make_user(role="MANAGER")
+    client.force_login(manager)
+    response = client.post(SENDS, {"action": "fee_bump", "_selected_action": [str(transfer.pk)]}, follow=True)
+    assert any("already in block" in str(m) for m in response.context["messages"])
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.BROADCAST and transfer.replaced_hashes == []
+    api = client.post(f"/api/wallets/transfers/{transfer.pk}/fee-bump/",
+                      HTTP_AUTHORIZATION=f"Bearer {access_token_for(owner)}")
+    assert api.status_code == 409 and api.json()["error"]["code"] == "transfer_not_open"
+    accountant = make_user(is_accountant=True)
+    refused = client.post(f"/api/wallets/transfers/{transfer.pk}/fee-bump/",
+                          HTTP_AUTHORIZATION=f"Bearer {access_token_for(accountant)}")
+    assert refused.status_code == 403
+    stranger = make_user(role="MANAGER", organization=make_organization("Globex"))
+    hidden = client.post(f"/api/wallets/transfers/{transfer.pk}/fee-bump/",
+                         HTTP_AUTHORIZATION=f"Bearer {access_token_for(stranger)}")
+    assert hidden.status_code == 404

@@ -25,11 +25,14 @@ from wallets.services.price_alerts import (
 )
 from wallets.services.transactions import transaction_create, transaction_delete, transaction_update
 from wallets.services.wallets import (
+    transfer_fee_bump_request,
     wallet_balance_refresh,
+    wallet_balances_record,
     wallet_create,
     wallet_delete,
     wallet_keys_rotate,
     wallet_monitoring_enable,
+    wallet_receive_request,
     wallet_update,
 )
 
@@ -42,12 +45,15 @@ __all__ = [
     "transaction_create",
     "transaction_delete",
     "transaction_update",
+    "transfer_fee_bump_request",
     "wallet_balance_refresh",
+    "wallet_balances_record",
     "wallet_create",
     "wallet_delete",
     "wallet_keys_rotate",
     "wallet_monitoring_enable",
     "wallet_ownership_challenge",
     "wallet_ownership_verify",
+    "wallet_receive_request",
     "wallet_update",
 ]

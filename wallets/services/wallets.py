@@ -1,10 +1,14 @@
 """Wallets: create (a new or imported key, or a watch-only address), rename and (de)activate,
-delete, read balances from the node, switch on monitoring, rotate the key envelopes."""
+delete, read balances from the node (and record them after the monitor saw them change, pushing
+`wallet.balance_changed` to open pages), switch on monitoring, rotate the key envelopes; the fee
+bump of a member's stuck send (wallets.transfers does the signing)."""
 
 from __future__ import annotations
 
 import logging
+from decimal import Decimal, InvalidOperation
 
+import segno
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models.deletion import ProtectedError
@@ -14,11 +18,11 @@ from eth_account import Account
 from accounts.employees import employee_can_hold_funds
 from core import permissions
 from core.errors import Conflict, ErrorCode, Forbidden, InvalidInput, Unavailable
-from wallets import chain, keystore
+from wallets import chain, keystore, transfers
 from wallets.addresses import address_normalise
 from wallets.erc20 import erc20_balance
 from wallets.events import wallet_event
-from wallets.models import Cryptocurrency, Wallet, WalletType
+from wallets.models import Cryptocurrency, OutgoingTransfer, TransferStatus, Wallet, WalletType
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +135,13 @@ def wallet_balance_refresh(*, actor, wallet: Wallet) -> dict:
     Anyone who may see the wallet may refresh it (it reads public chain facts)."""
     permissions.require_own(actor, wallet)
     permissions.require(permissions.can_view_wallet(actor, wallet), "You cannot see this wallet.")
+    balances = _balances_from_node(wallet)
+    Wallet.objects.filter(pk=wallet.pk).update(balance=balances["eth"])
+    return balances
+
+
+def _balances_from_node(wallet: Wallet) -> dict:
+    """ETH and every active tracked ERC-20 balance of the wallet's address, read from the node."""
     try:
         eth = chain.eth_balance(wallet.address)
         tokens = []
@@ -139,10 +150,50 @@ def wallet_balance_refresh(*, actor, wallet: Wallet) -> dict:
                            "decimals": token.decimals,
                            "balance": erc20_balance(token_address=token.contract_address, holder=wallet.address,
                                                     decimals=token.decimals)})
-    except chain.ChainError as exc:
-        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
-    Wallet.objects.filter(pk=wallet.pk).update(balance=eth)
+    except Exception as exc:  # ChainError, or a token call the node cannot answer
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)[:300]) from None
     return {"address": wallet.address, "eth": eth, "tokens": tokens, "as_of": timezone.now()}
+
+
+def wallet_balances_record(*, wallet_ids) -> int:
+    """System work (the monitor, after it recorded or settled movements of these wallets): read each
+    wallet's balances from the node, store the ETH balance, and push `wallet.balance_changed` (the
+    wallet's id, after the write commits) to the owner and the organization's books
+    roles, so open wallet pages refresh that wallet. A wallet the node cannot be asked about now is
+    skipped (the next scan or a refresh catches up). Returns how many were recorded."""
+    recorded = 0
+    for wallet in Wallet.objects.filter(pk__in=list(wallet_ids)):
+        try:
+            balances = _balances_from_node(wallet)
+        except Unavailable as exc:
+            logger.warning("balance of wallet %s not recorded: %s", wallet.pk, exc.message)
+            continue
+        Wallet.objects.filter(pk=wallet.pk).update(balance=balances["eth"])
+        wallet.balance = balances["eth"]
+        wallet_event("wallet.balance_changed", wallet)
+        recorded += 1
+    return recorded
+
+
+def transfer_fee_bump_request(*, actor, transfer: OutgoingTransfer) -> OutgoingTransfer:
+    """A member (the wallet's owner or a manager of its organization) replaces a BROADCAST or STUCK
+    send by the same payment and nonce with a higher fee (wallets.transfers.transfer_fee_bump: only
+    one of the two can ever be mined). The admin action, the page and the API call this."""
+    permissions.require_own(actor, transfer)
+    permissions.require(permissions.can_send_from_wallet(actor, transfer.wallet),
+                        "Only the wallet's owner or a manager can change this send.")
+    if transfer.status in (TransferStatus.BROADCAST, TransferStatus.STUCK):
+        # A send a block already holds waits for confirmations, not for a fee: re-signing its nonce
+        # would only be refused by the node (and must never mark the mined payment failed).
+        try:
+            mined = transfers.receipt_of(chain.web3_client(), transfer)
+        except chain.ChainError as exc:
+            raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+        if mined is not None:
+            raise Conflict(ErrorCode.TRANSFER_NOT_OPEN, f"This send is already in block {mined['blockNumber']}: it "
+                           "is waiting for its confirmations, a higher fee would change nothing.",
+                           {"block_number": mined["blockNumber"]})
+    return transfers.transfer_fee_bump(transfer=transfer, actor=actor)
 
 
 def wallet_monitoring_enable(*, wallet: Wallet, from_block: int | None = None, actor=None) -> Wallet:
@@ -178,3 +229,35 @@ def wallet_keys_rotate() -> tuple[int, int]:
         rotated += Wallet.objects.filter(pk=wallet.pk, encrypted_private_key=old).update(
             encrypted_private_key=keystore.envelope_rewrap(old))
     return rotated, current
+
+
+def wallet_receive_request(*, wallet: Wallet, asset: str = "ETH", amount=None) -> dict:
+    """What a payer needs to pay into the wallet: its address, the EIP-681 payment URI (ETH
+    `ethereum:<address>@<chain id>[?value=<wei>]`; an ERC-20 `ethereum:<token>@<chain id>/transfer?
+    address=<address>[&uint256=<units>]`) and that URI as a QR code (SVG, segno). Public facts of a
+    wallet the caller may already see; an unknown asset or a bad amount is invalid input."""
+    symbol = (asset or "ETH").upper()
+    token = Cryptocurrency.objects.filter(symbol=symbol, is_active=True).first()
+    if token is None and symbol == "ETH":
+        token = Cryptocurrency(symbol="ETH", decimals=18, contract_address="")  # the chain's own coin
+    if token is None:
+        raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{asset!r} is not a tracked asset.")
+    units = None
+    if amount not in (None, ""):
+        try:
+            value = Decimal(str(amount).strip())
+        except (InvalidOperation, ValueError):
+            raise InvalidInput(ErrorCode.INVALID_AMOUNT, "The amount is not a number.") from None
+        if not value.is_finite() or value <= 0 or value != value.quantize(Decimal(1).scaleb(-token.decimals)):
+            raise InvalidInput(ErrorCode.INVALID_AMOUNT,
+                               f"The amount must be positive with at most {token.decimals} decimals.")
+        units = int(value.scaleb(token.decimals))
+    chain_id = settings.ETH_CHAIN_ID
+    if token.contract_address:
+        uri = f"ethereum:{token.contract_address}@{chain_id}/transfer?address={wallet.address}"
+        uri += f"&uint256={units}" if units is not None else ""
+    else:
+        uri = f"ethereum:{wallet.address}@{chain_id}" + (f"?value={units}" if units is not None else "")
+    qr = segno.make(uri, error="m")
+    return {"address": wallet.address, "asset": token.symbol, "uri": uri,
+            "qr_svg": qr.svg_inline(scale=4, dark="#111827", title=f"Pay {token.symbol} to {wallet.address}")}

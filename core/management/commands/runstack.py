@@ -5,9 +5,16 @@ EMBEDDED_ETH_BLOCK_TIME seconds, SMTP catcher), migrates, loads demo data into a
 reconciles stored sends with the node once (a send cut short by the last stop is rebroadcast or
 settled), then runs the huey consumer and daphne until Ctrl-C, and stops every process it started, in
 reverse order. Data lives under DATA_DIR (var/).
+
+Every child is supervised (core.localstack.Supervisor): one that dies is started again, on the same
+data, after a backoff (0.5 s doubling to 30 s); each start, crash and restart is a `supervisor:` line
+on the output (and a warning in the app log). After RUNSTACK_MAX_FAST_CRASHES (5) crashes in a row of
+one child, each within RUNSTACK_FAST_CRASH_SECONDS (30) of its start, runstack gives up loudly: it
+stops everything and exits 1.
 """
 
 import logging
+import os
 import signal
 import sys
 import time
@@ -24,6 +31,20 @@ from core.demo import demo_login_lines
 logger = logging.getLogger(__name__)
 
 
+def _env_number(name: str, default: float) -> float:
+    """A supervision knob from the environment (only runstack reads these)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise CommandError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise CommandError(f"{name} must be positive, not {raw!r}")
+    return value
+
+
 class Command(BaseCommand):
     help = "Run the whole back-office: embedded services, migrations, demo data, task consumer, daphne."
 
@@ -34,30 +55,43 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         data_dir = Path(settings.DATA_DIR)
         log_dir = Path(settings.LOG_DIR)
-        started: list = []
-        smtp_controller = None
         stopping = False
 
         def request_stop(signum, frame):
             nonlocal stopping
             stopping = True
 
+        def say(message: str) -> None:
+            # Crashes, restarts and giving up go to the app log (file and console, with a time);
+            # the first start of each child to the output, like the other start-up lines.
+            if "running (pid" not in message and logger.isEnabledFor(logging.WARNING):
+                (logger.error if "GIVING UP" in message else logger.warning)("%s", message)
+            else:
+                self.stdout.write(message)
+                self.stdout.flush()
+
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+        supervisor = localstack.Supervisor(
+            say, max_fast_crashes=int(_env_number("RUNSTACK_MAX_FAST_CRASHES", 5)),
+            fast_seconds=_env_number("RUNSTACK_FAST_CRASH_SECONDS", 30),
+            backoff_first=_env_number("RUNSTACK_BACKOFF_SECONDS", 0.5),
+            backoff_max=_env_number("RUNSTACK_BACKOFF_MAX_SECONDS", 30),
+        )
         began = time.monotonic()
         try:
             if settings.MONGODB_EMBEDDED:
                 self.stdout.write(f"starting embedded MongoDB on 127.0.0.1:{settings.EMBEDDED_MONGODB_PORT} "
                                   f"(data: {data_dir / 'mongodb'})")
-                started.append(localstack.start_embedded_mongodb(
+                supervisor.add("embedded MongoDB", lambda: localstack.start_embedded_mongodb(
                     settings.EMBEDDED_MONGODB_PORT,
-                    data_dir / "mongodb",
+                    data_dir / "mongodb",  # the same storage on every restart: the data is kept
                     log_path=log_dir / "mongodb.log",
                     sync_on_commit=settings.EMBEDDED_MONGODB_SYNC_ON_COMMIT,
                 ))
             if settings.ETH_EMBEDDED:
                 self.stdout.write(f"starting anvil on {settings.ETH_RPC_URL} (state: {data_dir / 'chain'})")
-                started.append(localstack.start_anvil(
+                supervisor.add("anvil", lambda: localstack.start_anvil(
                     settings.EMBEDDED_ETH_PORT,
                     state_path=data_dir / "chain" / "state.json",
                     log_path=log_dir / "anvil.log",
@@ -67,42 +101,44 @@ class Command(BaseCommand):
             if settings.EMAIL_EMBEDDED:
                 self.stdout.write(f"starting SMTP catcher on 127.0.0.1:{settings.EMAIL_PORT} "
                                   f"(mail: {data_dir / 'mail'})")
-                smtp_controller, _ = localstack.start_smtp_catcher(settings.EMAIL_PORT, data_dir / "mail")
+                supervisor.add("SMTP catcher", lambda: localstack.start_smtp_process(
+                    settings.EMAIL_PORT, data_dir / "mail", log_path=log_dir / "smtp.log"))
 
             call_command("migrate", interactive=False, verbosity=0)
             self._load_demo_if_empty(options["no_demo"])
             self._reconcile_sends()
 
             python = sys.executable
-            started.append(localstack.ManagedProcess(
+            # huey finishes running tasks on SIGINT; the others stop cleanly on SIGTERM
+            # (anvil writes its state file, the database closes WiredTiger).
+            supervisor.add("huey consumer", lambda: localstack.ManagedProcess(
                 "huey consumer",
                 [python, "manage.py", "run_huey", "--workers", str(options["workers"])],
                 log_path=log_dir / "huey.log",
-            ).start())
-            daphne = localstack.ManagedProcess(
-                "daphne",
-                [str(Path(python).with_name("daphne")), "-b", settings.APP_HOST, "-p", str(settings.APP_PORT),
-                 "--access-log", str(log_dir / "access.log"), "config.asgi:application"],
-                log_path=log_dir / "daphne.log",
-            ).start()
-            started.append(daphne)
-            daphne.wait_until(lambda: localstack.port_open(settings.APP_PORT, settings.APP_HOST),
-                              timeout=60, what="HTTP port")
+            ).start(), stop_signal=signal.SIGINT)
+
+            def start_daphne():
+                daphne = localstack.ManagedProcess(
+                    "daphne",
+                    [str(Path(python).with_name("daphne")), "-b", settings.APP_HOST, "-p", str(settings.APP_PORT),
+                     "--access-log", str(log_dir / "access.log"), "config.asgi:application"],
+                    log_path=log_dir / "daphne.log",
+                ).start()
+                daphne.wait_until(lambda: localstack.port_open(settings.APP_PORT, settings.APP_HOST),
+                                  timeout=60, what="HTTP port")
+                return daphne
+
+            supervisor.add("daphne", start_daphne)
 
             self._print_ready(time.monotonic() - began)
             while not stopping:
-                for process in started:
-                    if not process.alive():
-                        raise CommandError(f"{process.name} stopped unexpectedly; see {log_dir}")
+                supervisor.poll()
                 time.sleep(0.5)
+        except localstack.SupervisorGaveUp as error:
+            raise CommandError(f"{error}\nsee the logs in {log_dir}") from error
         finally:
             self.stdout.write("stopping...")
-            for process in reversed(started):
-                # huey finishes running tasks on SIGINT; the others stop cleanly on SIGTERM
-                # (anvil writes its state file, the database closes WiredTiger).
-                process.stop(signal.SIGINT if process.name == "huey consumer" else signal.SIGTERM)
-            if smtp_controller is not None:
-                smtp_controller.stop()
+            supervisor.stop_all()
             self.stdout.write("stopped.")
 
     def _load_demo_if_empty(self, no_demo: bool) -> None:

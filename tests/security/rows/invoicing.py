@@ -1,11 +1,11 @@
-"""Access-matrix rows of invoicing (issue 12): the nine /api/invoices/ endpoints and the public
-payment page. Invoices are the books' (core.permissions.can_view_invoices / can_edit_invoices):
+"""Access-matrix rows of invoicing (issue 12): the nine /api/invoices/ endpoints, the back-office
+pages under /app/invoices/ and the public payment page. Invoices are the books' (core.permissions.can_view_invoices / can_edit_invoices):
 accountants, managers and admins read them and work drafts; sending and status changes (issuing posts
 to the books) are the staff's (can_issue_invoices). The payment page needs no login: its token is the
 capability, so it is not one of A's secret ids; the page shows the receiving address (public chain
 data) and no name of A."""
 
-from tests.security.access_table import BOOKS, STAFF, Rule
+from tests.security.access_table import BOOKS, NOBODY, STAFF, Rule
 from tests.security.world import SECRET
 
 INVOICE = "/api/invoices/{invoice_id}/"
@@ -30,9 +30,39 @@ API = {
     ("PUT", INVOICE + "status/"): Rule(STAFF, obj="invoice", body={"status": "SENT"}, destructive=True),
 }
 
+# The payment page's socket needs no login; the token in its path is the capability. The matrix opens
+# the route as written ("<str:token>" is no token), so nobody of A or B may join it: every caller is
+# closed with 4404 (tests/realtime/test_invoice_pay_socket.py covers a real token and its events).
+WEBSOCKETS = {"/ws/pay/<str:token>/": NOBODY}
+
+PAGE = "/app/invoices/{invoice_id}/"
+
+
+def _form(marker: str = "matrix", secret: str = "") -> dict:
+    return {"client_name": f"{marker} client {secret}", "client_email": "client@outside.test", "tax_rate": "10",
+            "line_description": [f"{marker} work {secret}"], "line_quantity": ["2"], "line_unit_price": ["125.00"],
+            "line_tax_rate": [""]}
+
+
 PAGES = {
     ("GET", "/pay/{token}/"): Rule(public=True, obj="invoice_token", extra={"chain_data": True}),
     ("GET", "/pay/{token}/status/"): Rule(public=True, obj="invoice_token", extra={"chain_data": True}),
+    ("GET", "/app/invoices/"): Rule(BOOKS),
+    ("GET", "/app/invoices/new/"): Rule(BOOKS),
+    ("POST", "/app/invoices/new/"): Rule(BOOKS, body=_form()),  # B makes its own draft
+    ("POST", "/app/invoices/totals/"): Rule(BOOKS, body=_form()),
+    ("GET", PAGE): Rule(BOOKS, obj="invoice"),
+    ("GET", PAGE + "edit/"): Rule(BOOKS, obj="invoice"),
+    ("POST", PAGE + "edit/"): Rule(BOOKS, obj="invoice", body=_form("edited"), destructive=True),
+    ("GET", PAGE + "pdf/"): Rule(BOOKS, obj="invoice"),
+    ("POST", PAGE + "issue/"): Rule(STAFF, obj="invoice", body={}, destructive=True),
+    ("POST", PAGE + "send/"): Rule(STAFF, obj="invoice", body={}, destructive=True, note="issues and emails"),
+    ("POST", PAGE + "cancel/"): Rule(STAFF, obj="invoice", body={}, destructive=True),
+    ("POST", PAGE + "credit-note/"): Rule(STAFF, obj="issued_invoice", body={"reason": "matrix"}, destructive=True),
+    ("POST", PAGE + "requote/"): Rule(STAFF, obj="crypto_invoice", body={}, destructive=True),
+    ("POST", PAGE + "payment/"): Rule(STAFF, obj="issued_invoice", body={"amount": "10", "method": "BANK"},
+                                      destructive=True),
+    ("POST", PAGE + "delete/"): Rule(BOOKS, obj="invoice", body={}, destructive=True),
 }
 
 
@@ -43,15 +73,25 @@ def make_fresh(kit) -> dict:
         body = kit.ok(accountant.api(kit.client, "POST", "/api/invoices/", _body("fresh")), "invoice")
         return kit.remember("invoice", body["id"])
 
-    def new_payment_request():
-        body = kit.ok(accountant.api(kit.client, "POST", "/api/invoices/", {
-            **_body("crypto"), "payment_wallet_id": kit.objects["wallet"], "crypto_currency": "ETH"}), "crypto invoice")
-        kit.remember("crypto_invoice", body["id"])
+    def issued(body_extra: dict, kind: str):
+        body = kit.ok(accountant.api(kit.client, "POST", "/api/invoices/", {**_body(kind), **body_extra}), kind)
         issued = kit.ok(manager.api(kit.client, "PUT", f"/api/invoices/{body['id']}/status/", {"status": "SENT"}),
-                        "issue crypto invoice")
-        token = issued["payment_url"].rstrip("/").rsplit("/", 1)[-1]
+                        f"issue {kind}")
+        kit.remember(kind, body["id"])
+        return issued
+
+    def new_issued_invoice():
+        return issued({}, "issued_invoice")["id"]
+
+    def new_crypto_invoice():
+        return issued({"payment_wallet_id": kit.objects["wallet"], "crypto_currency": "ETH"}, "crypto_invoice")["id"]
+
+    def new_payment_request():
+        invoice = issued({"payment_wallet_id": kit.objects["wallet"], "crypto_currency": "ETH"}, "crypto_invoice")
+        token = invoice["payment_url"].rstrip("/").rsplit("/", 1)[-1]
         # The token is the payer's capability (shared with whoever pays), not one of A's hidden ids.
         kit.objects.setdefault("invoice_token", token)
         return token
 
-    return {"invoice": new_invoice, "invoice_token": new_payment_request}
+    return {"invoice": new_invoice, "issued_invoice": new_issued_invoice, "crypto_invoice": new_crypto_invoice,
+            "invoice_token": new_payment_request}
