@@ -73,6 +73,6 @@ def live_url(transactional_db):
         except Exception:
             return False
 
-    server.wait_until(ready, timeout=30, what="HTTP")
+    server.wait_until(ready, timeout=180, what="HTTP")  # generous: a loaded CI machine starts daphne slowly
     yield url
     server.stop()
