@@ -36,8 +36,9 @@ from core.jsonapi.auth import auth_requiring, client_ip
 from core.jsonapi.schemas import StrictSchema
 from core.services import caches_clear
 from core.jsonapi.objects import get_object_or_404
-from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.pagination import NewestFirstWindow
 from core.jsonapi.types import ObjectIdStr
+from core.models import TaskRun
 from core.selectors import task_run_list
 
 router = Router(tags=["system"])
@@ -87,7 +88,7 @@ class TaskRunDetailOut(TaskRunOut):
 
 
 @router.get("/task-runs/", response=list[TaskRunOut], auth=task_runs_auth, summary="List task runs")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="created_at", scope=TaskRun.time_index_scope)
 def task_runs(request):
     return task_run_list(actor=request.user)
 

@@ -5,7 +5,7 @@ from django.db import models
 from django_mongodb_backend.fields import EmbeddedModelArrayField
 from django_mongodb_backend.models import EmbeddedModel
 
-from core.tenancy import OrganizationManager
+from core.time_indexed import TimeIndexed, TimeIndexedQuerySet
 
 
 class CostBasisMethod(models.TextChoices):
@@ -71,8 +71,11 @@ class TaskLogLine(EmbeddedModel):
     message = models.TextField()
 
 
-class TaskRun(models.Model):
+class TaskRun(TimeIndexed, models.Model):
     """One execution of a long task: what progress bars and the task-logs feed read."""
+
+    # Runs per organization and day, for the list's first-page window (core.time_indexed).
+    time_index_scope, time_index_field = "task_runs", "created_at"
 
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.QUEUED)
@@ -91,7 +94,7 @@ class TaskRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OrganizationManager()
+    objects = TimeIndexedQuerySet.as_manager()
 
     class Meta:
         db_table = "task_runs"

@@ -125,8 +125,11 @@ def tax_trades_for(organization, *, transactions=None, own_addresses=None, skip_
         base.for_organization(organization.pk).filter(status=TransactionStatus.CONFIRMED)
         # prefetch, not select_related: the backend's $lookup comes before the $match (bench/README.md)
         .prefetch_related("wallet", "cryptocurrency")
-        .order_by("transaction_date", "id")
+        # Unsorted, then sorted here: the server sorts a whole history before sending the first row
+        # (half the read at 4k rows, issue 17); Python sorts 100k rows in a few hundredths of a second.
+        .order_by()
     )
+    rows.sort(key=lambda tx: (tx.transaction_date, tx.pk))
     result.transactions_read = len(rows)
     needs_price = {tx.cryptocurrency.symbol for tx in rows if tx.usd_value is None} | {"ETH"}
     last_day = max((tx.transaction_date.astimezone(zone).date() for tx in rows), default=None)
@@ -291,7 +294,7 @@ def _one_sided_trade(tx, fiat: str, valuer: _Valuer, *, fee: dict, common: dict)
     incoming = _is_incoming(tx)
     if tx.transaction_type == TransactionType.INCOME and not label:
         label = "income"
-    if tx.transaction_type == TransactionType.EXPENSE and label not in ("cost", "payment", "gift", "lost"):
+    if tx.transaction_type == TransactionType.EXPENSE and label not in ("cost", "payment", "salary", "gift", "lost"):
         label = "cost"
     if tx.transaction_type == TransactionType.TRANSFER and not incoming and not label:
         label = "transfer"  # a withdrawal to another wallet of the organization's: no disposal

@@ -1,0 +1,22 @@
+"""Issue 17: the per-organization day counts behind the task-runs list's first-page window
+(`core/time_index.py`), built from the runs already stored; later writes keep them (`core/time_indexed.py`)."""
+
+from django.db import migrations
+
+
+def count_existing_runs(apps, schema_editor):
+    from core.time_index import time_index_ensure, time_index_rebuild
+
+    time_index_ensure()
+    time_index_rebuild(scope="task_runs", collection="task_runs", date_field="created_at")
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('core', '0004_automation'),
+    ]
+
+    operations = [
+        migrations.RunPython(count_existing_runs, migrations.RunPython.noop),
+    ]
