@@ -5,6 +5,7 @@ from django.db import models
 
 from core.permissions import Role
 from core.tenancy import OrganizationManager, OrganizationOwned
+from core.time_indexed import TimeIndexed, TimeIndexedQuerySet
 
 
 class User(AbstractUser):
@@ -118,7 +119,11 @@ class NotificationPriority(models.TextChoices):
     CRITICAL = "CRITICAL", "Critical"
 
 
-class Notification(models.Model):
+class Notification(TimeIndexed, models.Model):
+    # A person's notifications per day, for their list's first-page window (core.time_indexed).
+    time_index_scope, time_index_field, time_index_owner = "notifications", "created_at", "user_id"
+    objects = TimeIndexedQuerySet.as_manager()
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     type = models.CharField(max_length=16, choices=NotificationType.choices, default=NotificationType.SYSTEM)
     title = models.CharField(max_length=200)
@@ -135,7 +140,8 @@ class Notification(models.Model):
     class Meta:
         db_table = "notifications"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["created_at"], name="notifications_created_idx")]
+        indexes = [models.Index(fields=["created_at"], name="notifications_created_idx"),
+                   models.Index(fields=["user", "-created_at"], name="notifications_user_created_idx")]
 
     def __str__(self) -> str:
         return self.title

@@ -151,6 +151,8 @@ class AutomationState(models.Model):
     last_outcome = models.CharField(max_length=16, choices=AutomationOutcome.choices, blank=True, default="")
     last_task_run = models.ForeignKey(TaskRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_skipped_at = models.DateTimeField(null=True, blank=True)
+    # The schedule slot (a matching minute) of the last scheduled run: one run per slot across consumers.
+    last_slot = models.DateTimeField(null=True, blank=True)
     runs = models.PositiveIntegerField(default=0)
     skips = models.PositiveIntegerField(default=0)
 

@@ -14,7 +14,8 @@ an organization-scoped form (`per_organization=fn(organization_id)`): an organiz
 for their own organization only; its TaskRun belongs to that organization.
 
 Two runs of one job never overlap (a huey lock per job); the later one fails its TaskRun as "already
-running".
+running". With several consumers (each with its own scheduler) a job runs once per schedule slot: the
+first run to claim the slot on the job's state document does the work, the others return at once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import F
+from django.db import IntegrityError
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from huey.contrib.djhuey import HUEY, db_periodic_task
@@ -113,6 +115,24 @@ class cron:
             moment += dt.timedelta(minutes=1)
         return None
 
+    def latest_at_or_before(self, when: dt.datetime, *, horizon_days: int = 31) -> dt.datetime | None:
+        """The last whole minute at or before `when` that matches (None within the horizon): the
+        schedule slot a run started at `when` belongs to."""
+        moment = when.replace(second=0, microsecond=0)
+        limit = moment - dt.timedelta(days=horizon_days)
+        while moment > limit:
+            if not (moment.month in self.sets["month"] and moment.day in self.sets["day"]
+                    and moment.isoweekday() % 7 in self.sets["day_of_week"]):
+                moment = moment.replace(hour=23, minute=59) - dt.timedelta(days=1)
+                continue
+            if moment.hour not in self.sets["hour"]:
+                moment = moment.replace(minute=59) - dt.timedelta(hours=1)
+                continue
+            if moment.minute in self.sets["minute"]:
+                return moment
+            moment -= dt.timedelta(minutes=1)
+        return None
+
     @property
     def text(self) -> str:
         return " ".join(self.specs[name] for name, _, _ in _FIELDS)
@@ -155,14 +175,35 @@ def automation_allows(name: str) -> bool:
     return states.get(ALL_JOBS, True) and states.get(name, True)
 
 
+def _state_ensure(name: str) -> None:
+    try:
+        AutomationState.objects.create(job=name)
+    except IntegrityError:  # created by another worker meanwhile (unique job)
+        pass
+
+
 def _state_update(name: str, **fields) -> None:
     updated = AutomationState.objects.filter(job=name).update(**fields)
     if not updated:
-        try:
-            AutomationState.objects.create(job=name)
-        except Exception:  # created by another worker meanwhile (unique job)
-            pass
+        _state_ensure(name)
         AutomationState.objects.filter(job=name).update(**fields)
+
+
+def _slot_claim(name: str, schedule: cron, now: dt.datetime) -> bool:
+    """Whether this scheduled run is the first of its schedule slot (the latest matching minute): with
+    several consumers, each one's scheduler enqueues the job, and only one run per slot does the work.
+    A conditional update on the job's state document decides, whichever process comes first."""
+    slot = schedule.latest_at_or_before(now.astimezone(dt.timezone.utc).replace(tzinfo=None))
+    if slot is None:
+        return True
+    slot = slot.replace(tzinfo=dt.timezone.utc)
+    if not AutomationState.objects.filter(job=name).exists():
+        _state_ensure(name)  # the document the claim updates
+    claimed = AutomationState.objects.filter(job=name).filter(Q(last_slot__isnull=True) | Q(last_slot__lt=slot))
+    if claimed.update(last_slot=slot):
+        return True
+    logger.info("periodic job %s: the run of slot %s is another consumer's", name, slot.isoformat())
+    return False
 
 
 def _record_skip(name: str) -> None:
@@ -206,6 +247,8 @@ def periodic_job(name: str, schedule: cron, *, description: str, per_organizatio
             scheduled = task_run_id is None
             if scheduled and not automation_allows(name):
                 _record_skip(name)
+                return None
+            if scheduled and not _slot_claim(name, schedule, timezone.now()):
                 return None
             if scheduled:
                 task_run_id = services.task_run_create(name=name, organization_id=None).pk

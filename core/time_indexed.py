@@ -9,7 +9,9 @@ A model declares its scope and date field:
         time_index_scope, time_index_field = "transactions", "transaction_date"
         objects = TimeIndexedQuerySet.as_manager()
 
-and its list endpoint pages with `NewestFirstWindow(date_field=..., scope=...)`. The counts only
+and its list endpoint pages with `NewestFirstWindow(date_field=..., scope=...)`. Rows are counted per
+organization; a list that is one person's (notifications) counts per `time_index_owner = "user_id"`
+and pages with `NewestFirstWindow(..., owner_attribute="pk")`. The counts only
 choose where a first page's window starts: a count that drifts (a raw write, a crash between the
 commit and the count) costs a wider read, never a missing row, and the daily `time_indexes_rebuild`
 job recounts every scope from the data.
@@ -36,9 +38,9 @@ def _moment(value) -> dt.datetime | None:
     return models.DateTimeField().to_python(value)
 
 
-def _counted(model, organization_id, moments, sign: int = 1) -> None:
-    time_index_add(scope=model.time_index_scope, organization_id=organization_id,
-                   moments=[_moment(m) for m in moments], sign=sign)
+def _counted(model, owner_id, moments, sign: int = 1) -> None:
+    time_index_add(scope=model.time_index_scope, organization_id=owner_id, moments=[_moment(m) for m in moments],
+                   sign=sign)
 
 
 def _grouped(rows) -> dict:
@@ -51,16 +53,16 @@ def _grouped(rows) -> dict:
 class TimeIndexedQuerySet(OrganizationQuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
-        field = self.model.time_index_field
-        for organization_id, moments in _grouped((row.organization_id, getattr(row, field)) for row in created).items():
-            _counted(self.model, organization_id, moments)
+        field, owner = self.model.time_index_field, self.model.time_index_owner
+        for owner_id, moments in _grouped((getattr(row, owner), getattr(row, field)) for row in created).items():
+            _counted(self.model, owner_id, moments)
         return created
 
     def delete(self):
-        doomed = list(self.values_list("organization_id", self.model.time_index_field))
+        doomed = list(self.values_list(self.model.time_index_owner, self.model.time_index_field))
         result = super().delete()
-        for organization_id, moments in _grouped(doomed).items():
-            _counted(self.model, organization_id, moments, sign=-1)
+        for owner_id, moments in _grouped(doomed).items():
+            _counted(self.model, owner_id, moments, sign=-1)
         return result
 
     delete.alters_data = True
@@ -70,10 +72,10 @@ class TimeIndexedQuerySet(OrganizationQuerySet):
         field = self.model.time_index_field
         if field not in kwargs:
             return super().update(**kwargs)
-        moved = list(self.values_list("organization_id", field))
+        moved = list(self.values_list(self.model.time_index_owner, field))
         result = super().update(**kwargs)
-        for organization_id, old in moved:
-            time_index_move(scope=self.model.time_index_scope, organization_id=organization_id, old=_moment(old),
+        for owner_id, old in moved:
+            time_index_move(scope=self.model.time_index_scope, organization_id=owner_id, old=_moment(old),
                             new=_moment(kwargs[field]))
         return result
 
@@ -85,6 +87,7 @@ class TimeIndexed(models.Model):
 
     time_index_scope: str = ""
     time_index_field: str = ""
+    time_index_owner: str = "organization_id"  # whose rows are counted together
 
     class Meta:
         abstract = True
@@ -93,11 +96,12 @@ class TimeIndexed(models.Model):
         field = self.time_index_field
         adding = self._state.adding
         super().save(*args, **kwargs)
+        owner_id = getattr(self, self.time_index_owner)
         if adding:
-            _counted(type(self), self.organization_id, [getattr(self, field)])
+            _counted(type(self), owner_id, [getattr(self, field)])
         elif "_time_index_stored" in self.__dict__ and field in self.__dict__ \
                 and getattr(self, field) != self._time_index_stored:
-            time_index_move(scope=self.time_index_scope, organization_id=self.organization_id,
+            time_index_move(scope=self.time_index_scope, organization_id=owner_id,
                             old=_moment(self._time_index_stored), new=_moment(getattr(self, field)))
         if field in self.__dict__:
             self._time_index_stored = getattr(self, field)
@@ -105,7 +109,7 @@ class TimeIndexed(models.Model):
     def delete(self, *args, **kwargs):
         moment = getattr(self, self.time_index_field)
         result = super().delete(*args, **kwargs)
-        _counted(type(self), self.organization_id, [moment], sign=-1)
+        _counted(type(self), getattr(self, self.time_index_owner), [moment], sign=-1)
         return result
 
     @classmethod
@@ -122,6 +126,8 @@ def time_indexed_models() -> list[type[TimeIndexed]]:
 
 def time_indexes_rebuild() -> dict[str, int]:
     """Recount every scope from its data (the daily job, and after an upgrade): days counted per scope."""
-    return {model.time_index_scope: time_index_rebuild(scope=model.time_index_scope, collection=model._meta.db_table,
-                                                       date_field=model._meta.get_field(model.time_index_field).column)
-            for model in time_indexed_models()}
+    return {model.time_index_scope: time_index_rebuild(
+        scope=model.time_index_scope, collection=model._meta.db_table,
+        date_field=model._meta.get_field(model.time_index_field).column,
+        organization_field=model._meta.get_field(model.time_index_owner.removesuffix("_id")).column)
+        for model in time_indexed_models()}

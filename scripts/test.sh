@@ -7,12 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
-# The live-socket tests (async consumers on the channel layer) run apart, in one process: on a shared
-# worker they met a database client another test's file had left closed (seen once on a clean clone).
-SOCKET_TESTS=(tests/realtime tests/security/test_issue_reproductions.py)
-.venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "${SOCKET_TESTS[@]/#/--ignore=}" "$@" \
-    || status=$?
-.venv/bin/python -m pytest "${SOCKET_TESTS[@]}" || status=$?
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "$@" || status=$?
 BROWSER_TESTS=1 DJANGO_ALLOW_ASYNC_UNSAFE=true .venv/bin/python -m pytest tests/browser -p no:asyncio \
     -W ignore::pytest.PytestConfigWarning || status=$?
 exit $status

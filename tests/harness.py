@@ -159,3 +159,40 @@ def pytest_sessionstart(session):
     from django.test import testcases
 
     testcases.TransactionTestCase._fixture_teardown = _fast_fixture_teardown
+
+
+# --- Longest files first --------------------------------------------------------------------------------
+# pytest-xdist (`--dist loadfile`) hands whole files to the workers in collection order; a long file
+# collected last leaves one worker busy while the others idle. These files (measured with
+# `--durations`, longest first; each over about 20 s) are collected first, so the short ones fill in
+# around them. A file missing from the list only runs in its usual place.
+LONGEST_FILES = (
+    "tests/security/test_access_matrix.py",
+    "tests/integration/test_runstack.py",
+    "tests/fuzz/test_openapi_fuzz.py",
+    "tests/payroll/test_payroll_chaos.py",
+    "tests/invoicing/test_settle_crash.py",
+    "tests/wallets/test_send_crash.py",
+    "tests/integration/test_runstack_supervision.py",
+    "tests/cluster/test_several_processes.py",
+    "tests/wallets/test_send_chaos_loop.py",
+    "tests/ops/test_backup_restore.py",
+    "tests/tasks/test_automation_switch.py",
+    "tests/config/test_production_settings.py",
+    "tests/wallets/test_monitoring.py",
+    "tests/payroll/test_crypto_payouts.py",
+    "tests/payroll/test_recurring_payouts.py",
+    "tests/ledger/test_cost_basis_properties.py",
+    "tests/ai_audit/audits/test_audit_known_contracts.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {path: index for index, path in enumerate(LONGEST_FILES)}
+    position = {id(item): index for index, item in enumerate(items)}
+
+    def key(item):
+        path = item.nodeid.split("::", 1)[0]
+        return rank.get(path, len(rank)), position[id(item)]
+
+    items.sort(key=key)

@@ -18,7 +18,7 @@ from accounts.sessions import auth_rate_limits
 from core import permissions
 from core.jsonapi.auth import api_auth, client_ip
 from core.jsonapi.objects import get_object_or_404
-from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.pagination import NewestFirstWindow
 from core.jsonapi.schemas import MessageOut, StrictSchema
 from core.jsonapi.types import ObjectIdStr
 from core.models import CostBasisMethod, LotScope
@@ -86,7 +86,7 @@ def _own_notifications(request):
 
 
 @notifications_router.get("/", response=list[NotificationOut], auth=api_auth, summary="Your notifications")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="created_at", scope=Notification.time_index_scope, owner_attribute="pk")
 def notification_list(request, unread: bool = False):
     queryset = _own_notifications(request)
     if unread:

@@ -85,9 +85,11 @@ class NewestFirstWindow(PaginationBase):
 
     items_attribute = "items"
 
-    def __init__(self, *, date_field: str, scope: str, **kwargs):
+    def __init__(self, *, date_field: str, scope: str, owner_attribute: str = "organization_id", **kwargs):
         super().__init__(**kwargs)
-        self.date_field, self.scope = date_field, scope
+        # owner_attribute: the caller's attribute keying the counts (their organization; "pk" for a
+        # list of their own, counted per person: core.time_indexed's time_index_owner).
+        self.date_field, self.scope, self.owner_attribute = date_field, scope, owner_attribute
 
     def paginate_queryset(self, queryset, pagination: Input, request: HttpRequest, **params):
         limit, offset = pagination.limit, pagination.offset
@@ -95,7 +97,7 @@ class NewestFirstWindow(PaginationBase):
             return LimitOffsetNoCount().paginate_queryset(queryset, LimitOffsetNoCount.Input(limit=limit, offset=offset),
                                                           request)
         after = cursor_decode(pagination.cursor) if pagination.cursor is not None else None
-        organization_id = getattr(getattr(request, "auth", None) or request.user, "organization_id", None)
+        organization_id = getattr(getattr(request, "auth", None) or request.user, self.owner_attribute, None)
         rows = self._window_page(queryset, limit=limit, after=after, organization_id=organization_id)
         has_next = len(rows) > limit
         rows = rows[:limit]

@@ -1,53 +1,15 @@
 """The contract registry in chromium against a real daphne and anvil: register a token, verify its
 source (a wrong setting first, then the right one), and read a function from its ABI form."""
 
-import os
-import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from playwright.sync_api import expect
 
 from accounts.models import Role
 from tests.browser.test_backoffice_in_chromium import csp_violations
 from tests.browser.test_reports_in_chromium import log_in
-from core import localstack
 from wallets.erc20 import ARTIFACT, erc20_deploy_demo_token
-
-SERVER_START_SECONDS = 300  # daphne imports every app; on a loaded shared machine that took 150 s
-
-
-@pytest.fixture
-def live_url(transactional_db):
-    """tests/browser/conftest.py's live_url with a start-up deadline fit for a loaded machine."""
-    port = localstack.free_port()
-    env = {
-        "MONGODB_URI": settings.DATABASES["default"]["HOST"], "MONGODB_NAME": connection.settings_dict["NAME"],
-        "DATA_DIR": str(settings.DATA_DIR), "EMBEDDED_SMTP_PORT": str(settings.EMAIL_PORT),
-        "ETH_RPC_URL": settings.ETH_RPC_URL, "ETH_CHAIN_ID": str(settings.ETH_CHAIN_ID), "HUEY_IMMEDIATE": "true",
-        "DEBUG": "true", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-    server = localstack.ManagedProcess(
-        "daphne", [str(localstack.Path(os.sys.executable).with_name("daphne")), "-b", "127.0.0.1", "-p", str(port),
-                   "config.asgi:application"],
-        log_path=localstack.Path(settings.DATA_DIR) / "log" / f"daphne-{port}.log", env=env,
-    ).start()
-    url = f"http://127.0.0.1:{port}"
-
-    def ready():
-        try:
-            with urllib.request.urlopen(f"{url}/api/system/health/", timeout=1):
-                return True
-        except urllib.error.HTTPError:
-            return True
-        except Exception:
-            return False
-
-    server.wait_until(ready, timeout=SERVER_START_SECONDS, what="HTTP")
-    yield url
-    server.stop()
 
 
 def test_register_verify_and_read_a_contract(live_url, page, eth_node):

@@ -3,18 +3,15 @@
 it is back, and catches up with what changed meanwhile, without a reload (static/backoffice/live.js)."""
 
 import datetime as dt
-import os
-import urllib.request
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from playwright.sync_api import expect
 
 from accounts.models import Role
 from accounts.services import user_create
 from core import localstack
+from tests.browser.conftest import daphne_start
 from wallets.models import Cryptocurrency, WalletType
 from wallets.prices import price_record
 from wallets.services import transaction_create, wallet_create
@@ -27,29 +24,11 @@ def restartable_server(transactional_db):
     """A daphne like tests/browser/conftest.py's `live_url`, that the test can stop and start again on
     the same port."""
     port = localstack.free_port()
-    env = {"MONGODB_URI": settings.DATABASES["default"]["HOST"], "MONGODB_NAME": connection.settings_dict["NAME"],
-           "DATA_DIR": str(settings.DATA_DIR), "EMBEDDED_SMTP_PORT": str(settings.EMAIL_PORT),
-           "ETH_RPC_URL": settings.ETH_RPC_URL, "ETH_CHAIN_ID": str(settings.ETH_CHAIN_ID),
-           "HUEY_IMMEDIATE": "true", "DEBUG": "true", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     url = f"http://127.0.0.1:{port}"
     servers = []
 
-    def ready():
-        try:
-            with urllib.request.urlopen(f"{url}/api/system/health/", timeout=1):
-                return True
-        except urllib.error.HTTPError:
-            return True
-        except Exception:
-            return False
-
     def start():
-        server = localstack.ManagedProcess(
-            "daphne", [str(localstack.Path(os.sys.executable).with_name("daphne")), "-b", "127.0.0.1", "-p", str(port),
-                       "config.asgi:application"],
-            log_path=localstack.Path(settings.DATA_DIR) / "log" / f"daphne-{port}-{len(servers)}.log", env=env).start()
-        servers.append(server)
-        server.wait_until(ready, timeout=60, what="HTTP")
+        servers.append(daphne_start(port, log_suffix=f"-{len(servers)}")[0])
 
     def stop():
         servers[-1].stop()

@@ -1,6 +1,7 @@
 """The production shape on one machine (issue 17, "beyond one machine"): Redis for the task queue,
 the channel layer and the cache; two daphne processes and two huey consumers against one database.
-An event raised in a worker reaches WebSocket clients connected to either server."""
+An event raised in a worker reaches WebSocket clients connected to either server, and a periodic job
+that both consumers' schedulers enqueue runs once per schedule slot."""
 
 import json
 import os
@@ -81,7 +82,7 @@ def cluster(tmp_path, db):
            "MONGODB_URI": settings.DATABASES["default"]["HOST"], "MONGODB_NAME": connection.settings_dict["NAME"],
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "ETH_RPC_URL": settings.ETH_RPC_URL,
            "EMAIL_HOST": settings.EMAIL_HOST, "EMAIL_PORT": str(settings.EMAIL_PORT), "HUEY_IMMEDIATE": "false",
-           "LOAD_DEMO_DATA": "false", "PYTHONUNBUFFERED": "1"}
+           "LOAD_DEMO_DATA": "false", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO", "LOG_TO_FILES": "false"}
     try:
         _wait(lambda: socket.create_connection(("127.0.0.1", redis_port), timeout=1).close() or True, "redis",
               running.processes)
@@ -162,3 +163,22 @@ def test_an_event_raised_in_a_worker_reaches_clients_of_either_server(cluster, m
     finally:
         for listener in listeners:
             listener.close()
+
+
+def test_a_periodic_job_runs_once_per_slot_across_two_consumers(cluster):
+    """Both consumers' schedulers enqueue every-minute jobs at each minute; for each slot one run does
+    the work and the other sees the slot taken (core.scheduling._slot_claim)."""
+    from core.models import TaskRun
+
+    huey_logs = [Path(log) for process, log in cluster.processes if "run_huey" in " ".join(map(str, process.args))]
+    assert len(huey_logs) == 2
+    taken = "price_alerts: the run of slot"
+    _wait(lambda: any(taken in log.read_text() for log in huey_logs), "a slot claimed by the other consumer",
+          cluster.processes, timeout=DEADLINE + 120)  # the next minute boundary, on a loaded machine
+    runs = list(TaskRun.objects.filter(name="price_alerts").order_by("created_at"))
+    refused = sum(log.read_text().count(taken) for log in huey_logs)
+    assert runs and refused >= 1
+    # Never two runs of one slot: the slots each run claimed are distinct.
+    slots = [line.split(taken, 1)[1].split()[0] for log in huey_logs for line in log.read_text().splitlines()
+             if taken in line]
+    assert len(set(slots)) == len(slots)

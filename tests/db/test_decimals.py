@@ -1,6 +1,6 @@
 """core.mongodb.decimals: the fast Decimal128 -> Decimal gives exactly what bson's to_decimal()
-gives (sign, digits and exponent, not only the value) for every kind of value, and the engine reads
-decimals through it."""
+gives (sign, digits and exponent, not only the value) for every kind of value, the fast
+Decimal -> Decimal128 the same 128 bits as bson's Decimal128(), and the engine converts through both."""
 
 import struct
 from decimal import Decimal
@@ -9,7 +9,7 @@ import pytest
 from bson.decimal128 import Decimal128
 from hypothesis import example, given, settings, strategies as st
 
-from core.mongodb.decimals import decimal128_to_decimal
+from core.mongodb.decimals import decimal128_to_decimal, decimal_to_decimal128
 
 
 def same(value: Decimal128):
@@ -49,6 +49,34 @@ def test_the_same_decimal_for_any_128_bits(low, high):
 @pytest.mark.parametrize("text", ["NaN", "-NaN", "sNaN", "Infinity", "-Infinity"])
 def test_special_values(text):
     same(Decimal128(text))
+    assert decimal_to_decimal128(Decimal(text)).bid == Decimal128(Decimal(text)).bid
+
+
+def same_bits(value: Decimal):
+    try:
+        expected = Decimal128(value).bid
+    except Exception as error:  # bson refuses it (inexact, overflow): so must the fast path
+        with pytest.raises(type(error)):
+            decimal_to_decimal128(value)
+        return
+    assert decimal_to_decimal128(value).bid == expected, value
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+@example(Decimal("0"))
+@example(Decimal("-0"))
+@example(Decimal("-0E+5"))
+@example(Decimal("1E-6176"))
+@example(Decimal("1E-6177"))
+@example(Decimal("1E+6111"))
+@example(Decimal("1E+6112"))
+@example(Decimal("9" * 34))
+@example(Decimal("9" * 35))
+@example(Decimal("123.456000"))
+def test_the_same_bits_as_bson_for_every_value(value):
+    """Including values bson has to clamp (large exponents), and those it refuses (too many digits)."""
+    same_bits(value)
 
 
 @pytest.mark.django_db
@@ -62,3 +90,5 @@ def test_the_engine_reads_decimals_through_it(organization):
         Decimal("-12.3400").as_tuple()
     assert connection.ops.convert_decimalfield_value(3, None, connection) == Decimal(3)
     assert connection.ops.convert_decimalfield_value(None, None, connection) is None
+    assert connection.ops.adapt_decimalfield_value(Decimal("-12.3400")).bid == Decimal128("-12.3400").bid
+    assert connection.ops.adapt_decimalfield_value(None) is None
