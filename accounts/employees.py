@@ -31,13 +31,13 @@ from accounts.invitations import invitation_create
 from accounts.membership import organization_members
 from accounts.models import Invitation, NotificationPriority, NotificationType, User
 from accounts.notifications import notification_create
-from accounts.services import user_create
+from accounts.services import people_event_publish, user_create
 from accounts.sessions import sessions_end_all, token_hash
 from core import permissions
 from core.errors import Conflict, ErrorCode, NotFound
 from core.models import Organization
 from core.permissions import Role, require
-from core.realtime import StaffFeed, access_changed_publish, publish, staff_feed_group
+from core.realtime import access_changed_publish
 from core.transactions import in_transaction
 
 INVITATION_TTL = dt.timedelta(days=3)  # of the set-password link of a newly created employee
@@ -93,10 +93,7 @@ def _require_can_manage(actor: User, employee: User) -> None:
 
 
 def _announce(event: str, employee: User) -> None:
-    payload = {"id": str(employee.pk), "username": employee.username, "manager": str(employee.manager_id or ""),
-               "is_active": employee.is_active, "is_verified_by_manager": employee.is_verified_by_manager}
-    publish(staff_feed_group(employee.organization_id, StaffFeed.USER_MANAGEMENT), event, payload)
-    publish(staff_feed_group(employee.organization_id, StaffFeed.MANAGER_VERIFICATION), event, payload)
+    people_event_publish(event, employee)
 
 
 def employee_invite(*, actor: User, username: str, email: str, first_name: str, last_name: str,
@@ -223,6 +220,8 @@ def employee_update(*, actor: User, employee: User, ip: str | None = None, is_ac
         employee.save(update_fields=[*fields, "updated_at"])
     if "is_accountant" in fields:
         access_changed_publish(employee.pk, reason="accountant")
+        people_event_publish("user.role_changed", employee, role=employee.role, previous_role=employee.role,
+                             is_accountant=employee.is_accountant)
         audit_record(action="accountant_granted" if is_accountant else "accountant_revoked", actor=actor,
                      target=employee, ip=ip)
     if changes:

@@ -16,7 +16,7 @@ from accounts.invitations import (invitation_accept_on_registration, invitation_
 from accounts.models import User
 from accounts.ratelimits import rate_limit_hit
 from accounts.selectors import user_get_active
-from accounts.services import user_create
+from accounts.services import people_event_publish, user_create
 from accounts.sessions import auth_rate_limits, token_hash
 from accounts.validators import email_validate
 from core.errors import Conflict, ErrorCode, InvalidRequest
@@ -68,6 +68,8 @@ def user_register(*, username: str, email: str, password: str, first_name: str, 
                            last_name=last_name, email_verified=False, **profile)
         _send_verification(user, _verification_token_issue(user))
         audit_record(action="register", actor=user, target=user, ip=ip)
+        people_event_publish("user.registered", user, role=user.role, email_verified=False, invited=False,
+                             platform=True)  # a new organization: the platform's superusers hear of it
         return user
     organization = Organization.objects.get(pk=invitation.organization_id)
     def register_write():
@@ -78,6 +80,7 @@ def user_register(*, username: str, email: str, password: str, first_name: str, 
         return user
     user = in_transaction(register_write)
     audit_record(action="register", actor=user, target=user, ip=ip, invitation=str(invitation.pk))
+    people_event_publish("user.registered", user, role=user.role, email_verified=True, invited=True)
     return user
 
 
@@ -99,6 +102,7 @@ def email_verify(*, token: str, ip: str | None) -> User:
         raise invalid
     audit_record(action="email_verified", actor=user, target=user, ip=ip)
     user.refresh_from_db()
+    people_event_publish("user.email_verified", user, email_verified=True)
     return user
 
 

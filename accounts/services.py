@@ -16,7 +16,7 @@ from core.errors import DomainError
 from core.models import Organization
 from core.organizations import organization_create, organization_name_for
 from core.permissions import Role
-from core.realtime import access_changed_publish, publish, user_group
+from core.realtime import StaffFeed, access_changed_publish, publish, staff_feed_group, user_group
 from core.transactions import in_transaction
 
 
@@ -82,6 +82,22 @@ def user_create(
     return in_transaction(create)
 
 
+def people_event_publish(event: str, user: User, *, platform: bool = False, **extra) -> None:
+    """A people event (registration, verification, role change, employee added or removed) on the
+    staff feeds of the user's organization, /ws/admin/user-management/ and manager-verification/, after
+    commit; `platform`: also on the platform's user-management feed (superusers: a new organization).
+    Who and what changed, never an email address, token or secret."""
+    if user.organization_id is None:
+        return
+    payload = {"id": str(user.pk), "username": user.username, "manager": str(user.manager_id or ""),
+               "is_active": user.is_active, "is_verified_by_manager": user.is_verified_by_manager,
+               "organization": str(user.organization_id), **extra}
+    for feed in (StaffFeed.USER_MANAGEMENT, StaffFeed.MANAGER_VERIFICATION):
+        publish(staff_feed_group(user.organization_id, feed), event, payload)
+    if platform:
+        publish(staff_feed_group(None, StaffFeed.USER_MANAGEMENT), event, payload)
+
+
 def user_set_role(*, user: User, role: str, actor: User | None, previous_role: str | None = None,
                   ip: str | None = None) -> User:
     """Set a user's role: the field, the role group and the staff flag move together. Only an admin of
@@ -101,6 +117,7 @@ def user_set_role(*, user: User, role: str, actor: User | None, previous_role: s
         _sync_role_group(user)
         if role != previous:
             access_changed_publish(user.pk, reason="role")
+            people_event_publish("user.role_changed", user, role=role, previous_role=previous)
     in_transaction(role_write)
     if role != previous:
         audit_record(action="role_changed", actor=actor, target=user, ip=ip, previous=previous, role=role)

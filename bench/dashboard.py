@@ -5,9 +5,9 @@ organization admin whose books hold 1k, then 100k transactions, on the embedded 
     .venv/bin/python bench/dashboard.py                    # sizes 1000,100000
     .venv/bin/python bench/dashboard.py --sizes 1000       # quick
 
-Rows are inserted in bulk with pymongo `insert_many`, each document cloned from one ORM-saved
-transaction (buys, sells, income and expenses, one a minute from 2024-01-01, each with its fiat value,
-a fee paid in ETH on the sells); one current ETH price is stored. The dashboard is measured uncached
+Rows are inserted with the ORM's `bulk_create` in batches, as bench/run.py does (buys, sells, income
+and expenses, one a minute from 2024-01-01, each with its fiat value, a fee paid in ETH on the sells);
+one current ETH price is stored. The dashboard is measured uncached
 (`DASHBOARD_CACHE_SECONDS=0`: every request runs the read and the cost-basis engine, as the first
 request after a change does) and cached (what the dashboard-stats feed and a reload get within the
 cache's lifetime). Prints the DB queries of one request and the median / min / max of `--requests`
@@ -42,40 +42,32 @@ def parse_args(argv=None):
 
 
 def seed_transactions(size: int, wallet, eth) -> float:
-    from django.db import connection
+    """Grow the wallet's transactions to `size` with the ORM's `bulk_create` in batches, as bench/run.py
+    seeds its rows (no hand-copied documents)."""
+    from decimal import Decimal
 
     from wallets.models import Transaction
 
-    collection = connection.get_collection(Transaction._meta.db_table)
     existing = Transaction.objects.filter(wallet=wallet).count()
-    template_row = Transaction.objects.create(
-        transaction_type="BUY", wallet=wallet, user=wallet.user, organization_id=wallet.organization_id,
-        cryptocurrency=eth, amount="0.1", price_at_transaction="3000", usd_value="300",
-        transaction_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), description="bench row", source="import")
-    template = collection.find_one({"_id": template_row.pk})
-    collection.delete_one({"_id": template_row.pk})
-    del template["_id"]
     # Mostly buys, so a sale never sells more than is held; prices drift between 2000 and 3999.
     types = ["BUY", "BUY", "SELL", "INCOME", "BUY", "EXPENSE"]
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
-    def insert():
-        from bson.decimal128 import Decimal128
+    def row(n: int) -> Transaction:
+        kind = types[n % len(types)]
+        price = 2000 + (n * 37) % 2000
+        small = kind in ("SELL", "EXPENSE")
+        return Transaction(
+            transaction_type=kind, wallet=wallet, user=wallet.user, organization_id=wallet.organization_id,
+            cryptocurrency=eth, amount=Decimal("0.01" if small else "0.1"), price_at_transaction=Decimal(price),
+            usd_value=Decimal(price * (1 if small else 10)) / 100, fee=Decimal("0.0001" if kind == "SELL" else "0"),
+            transaction_date=start + dt.timedelta(minutes=n), description="bench row", source="import",
+            hash="0x" + f"{n:064x}", external_id=f"bench:{n}", is_classified=n % 3 == 0)
 
+    def insert():
         for first in range(existing, size, BATCH):
-            batch = []
-            for n in range(first, min(first + BATCH, size)):
-                doc = dict(template)
-                kind = types[n % len(types)]
-                price = 2000 + (n * 37) % 2000
-                amount = "0.01" if kind in ("SELL", "EXPENSE") else "0.1"
-                doc.update(transaction_type=kind, transaction_date=start + dt.timedelta(minutes=n),
-                           hash="0x" + f"{n:064x}", external_id=f"bench:{n}", amount=Decimal128(amount),
-                           price_at_transaction=Decimal128(str(price)),
-                           usd_value=Decimal128(str(price * (1 if amount == "0.01" else 10) / 100)),
-                           fee=Decimal128("0.0001" if kind == "SELL" else "0"), is_classified=n % 3 == 0)
-                batch.append(doc)
-            collection.insert_many(batch, ordered=False)
+            Transaction.objects.bulk_create([row(n) for n in range(first, min(first + BATCH, size))],
+                                            batch_size=BATCH)
 
     seconds, _ = timed(insert)
     assert Transaction.objects.filter(wallet=wallet).count() == size

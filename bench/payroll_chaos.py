@@ -1,9 +1,9 @@
 """Chaos run of crypto payroll (issue 13): kill -9 the payroll worker at each step of a period's
 payouts, restart, retry; count the payments on chain per payslip.
 
-    .venv/bin/python bench/payroll_chaos.py [--runs 50] [--people 3] [--seed N]
+    .venv/bin/python bench/payroll_chaos.py [--runs 50] [--people 3] [--seed N] [--employee-gas]
 
-Starts its own embedded MongoDB and anvil (one block per transaction; blocks mined on demand), one
+Runs on bench/stack.py's own embedded MongoDB and anvil (one block per transaction; blocks mined on demand), one
 organization with a manager, a funded company wallet and --people crypto employees, then for each
 run a new period (fresh employee addresses), every payslip approved, and one worker killed with
 SIGKILL (tests/payroll/payroll_crash_child.py) in turn at each step: terms fixed, intent stored,
@@ -19,20 +19,18 @@ per outcome: "exactly once" must equal the number of payslips.
 import argparse
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from core import localstack  # noqa: E402
+from stack import bench_stack  # noqa: E402
 
 CHILD = BASE_DIR / "tests" / "payroll" / "payroll_crash_child.py"
 PROCESS_POINTS = ("after_terms", "after_intent", "before_broadcast", "after_broadcast", "after_link")
@@ -45,30 +43,15 @@ def main():
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--people", type=int, default=3)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--employee-gas", action="store_true",
+                        help="the organization's employees bear the gas (the fee deducted from each payout)")
     parser.add_argument("--max-seconds", type=float, default=0,
                         help="start no new run after this long (then settle and count what ran)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-payroll-chaos-"))
-    mongo_port, eth_port = localstack.free_port(), localstack.free_port()
-    servers = [localstack.start_embedded_mongodb(mongo_port, work / "db"), localstack.start_anvil(eth_port)]
-    try:
-        os.environ.update({
-            "MONGODB_URI": localstack.embedded_mongodb_uri(mongo_port), "MONGODB_NAME": "bench_payroll_chaos",
-            "ETH_RPC_URL": f"http://127.0.0.1:{eth_port}", "ETH_CHAIN_ID": "31337", "ETH_CONFIRMATIONS": "3",
-            "DATA_DIR": str(work), "LOG_TO_FILES": "false", "LOG_LEVEL": "ERROR",
-            # Tasks are queued, not run inline (no consumer): the ledger's journal sync of every changed
-            # transaction stays out of the timing; payroll settles on wallets' signal, inline.
-            "HUEY_IMMEDIATE": "false",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        })
-        import django
-
-        django.setup()
+    # bench/stack.py: its own on-disk database and anvil (one block per transaction, blocks mined on
+    # demand), Django set up; tasks run inline (the ledger's journal sync too, so the books are complete).
+    with bench_stack("bench-payroll-chaos-", db_name="bench_payroll_chaos", confirmations=3, log_level="ERROR"):
         run(args)
-    finally:
-        for server in reversed(servers):
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args):
@@ -83,8 +66,10 @@ def run(args):
     from accounts.sessions import session_approve, session_login
     from core.organizations import organization_create
     from ledger.models import JournalEntry
+    from ledger.transaction_journals import transaction_journals_sync
     from payroll import services
-    from payroll.models import PayrollPeriod, PeriodStatus, Payslip
+    from payroll.models import GasFeeBearer, PayrollPeriod, PayrollSettings, PeriodStatus, Payslip
+    from payroll.services.common import payroll_settings_get
     from payroll.services import crypto_payouts
     from wallets import chain
     from wallets.models import Cryptocurrency, OutgoingTransfer, TransferKind, WalletType
@@ -109,6 +94,9 @@ def run(args):
     manager = person("manager", Role.MANAGER)
     people = [person(f"employee{n}", manager=manager, is_verified_by_manager=True) for n in range(args.people)]
     services.withholding_example_install(actor=manager)
+    if args.employee_gas:
+        payroll_settings_get(organization.pk)
+        PayrollSettings.objects.filter(organization_id=organization.pk).update(gas_fee_bearer=GasFeeBearer.EMPLOYEE)
     fiat = organization.reporting_fiat
     price_record(symbol="ETH", price=Decimal("2000"), fiat=fiat, organization=organization)
     for day in (timezone.now().date() - dt.timedelta(days=1), timezone.now().date()):
@@ -182,6 +170,8 @@ def run(args):
         mine_and_settle(1)
         time.sleep(0.5)
 
+    transaction_journals_sync(organization=organization)  # whatever sync a kill interrupted
+
     paid, amounts = Counter(), Counter()
     for number in range(start_block, w3.eth.block_number + 1):
         for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
@@ -193,10 +183,23 @@ def run(args):
     books = Counter()
     for payslip in Payslip.objects.all():
         count, wei = paid[payslip.wallet_address], chain.eth_to_wei(Decimal(payslip.payout_amount or 0))
-        outcome["exactly once" if count == 1 and amounts[payslip.wallet_address] == wei else
-                "never" if count == 0 else "more than once" if count > 1 else "wrong amount"] += 1
+        net_units = chain.eth_to_wei(Decimal(payslip.payout_net_amount or 0))
+        fee_units = chain.eth_to_wei(Decimal(payslip.gas_fee_charged or 0))
+        outcome["exactly once" if count == 1 and amounts[payslip.wallet_address] == wei and wei + fee_units == net_units
+                else "never" if count == 0 else "more than once" if count > 1 else "wrong amount"] += 1
+        # The transfer is booked by the ledger's salary rule; payroll posts a payment entry only for a fee
+        # charged to the employee (or an exchange difference): at most one.
         entries = JournalEntry.objects.filter(source_key=f"payroll:{payslip.pk}:payment").count()
-        books["one payment entry" if entries == 1 else f"{entries} payment entries"] += 1
+        expected = 1 if payslip.gas_fee_charged else 0
+        books["payment entries as expected" if entries == expected else f"{entries} payment entries"] += 1
+    owed = Decimal(0)
+    for entry in JournalEntry.objects.filter(status="posted"):
+        for line in entry.line_items:
+            if line.account_code == "2200":
+                owed += Decimal(line.credit_amount) - Decimal(line.debit_amount)
+    withheld = sum((Decimal(p.insurance) + Decimal(p.employer_insurance) + Decimal(p.other_deductions_total)
+                    for p in Payslip.objects.all()), Decimal(0))
+    books["payroll liabilities = withheld insurance only" if owed == withheld else f"payroll liabilities off by {owed - withheld}"] += 1
     statuses = Counter(Payslip.objects.values_list("payment_status", flat=True))
     transfers = OutgoingTransfer.objects.filter(wallet=wallet, kind=TransferKind.PAYMENT).count()
     print(f"runs: {runs} periods x {args.people} crypto payslips = {sum(outcome.values())} payslips "
@@ -208,7 +211,8 @@ def run(args):
           "| periods paid:", PayrollPeriod.objects.filter(status=PeriodStatus.PAID).count())
     print("nonces: latest", w3.eth.get_transaction_count(wallet.address), "pending",
           w3.eth.get_transaction_count(wallet.address, "pending"))
-    ok = outcome["exactly once"] == sum(outcome.values()) and books["one payment entry"] == sum(books.values())
+    ok = outcome["exactly once"] == sum(outcome.values()) and set(books) == {
+        "payment entries as expected", "payroll liabilities = withheld insurance only"}
     sys.exit(0 if ok else 1)
 
 

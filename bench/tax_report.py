@@ -9,7 +9,8 @@ For each size: a Koinly universal CSV of N rows is generated (seeded: buys, sell
 fees, staking income; three assets), imported with `manage.py import_transactions` (timed), then
 `manage.py tax_report --method fifo --totals` is run over the whole history (timed, split into reading
 the trades and the engine), against a plain pymongo scan of the user's transaction documents
-(`list(find({"user_id": ...}))`) - the floor any report over every row is compared with. A fresh
+(`list(find({"user_id": ...}))`) - the floor any report over every row is compared with. The import
+is compared with inserting the same documents raw (`insert_many` in batches of 5000). A fresh
 user per size. Server start-up and Django set-up are bench/run.py's.
 """
 
@@ -94,6 +95,22 @@ def koinly_rows(size: int, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tax_report_peak_rss_mb(username: str, root: Path) -> float:
+    """The same report in its own process (Django start-up included), for its peak memory."""
+    import os
+    import resource
+    import subprocess
+
+    from django.db import connection
+
+    env = {**os.environ, "MONGODB_URI": connection.settings_dict["HOST"], "MONGODB_NAME": connection.settings_dict["NAME"],
+           "HUEY_IMMEDIATE": "false", "LOG_TO_FILES": "false"}
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "tax_report", "--user", username, "--method", "fifo",
+                    "--start", "1970-01-01", "--end", "2100-12-31", "--totals", "--output",
+                    str(root / f"rss-{username}.csv")], env=env, check=True, capture_output=True)
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
 def bench_size(size: int, root: Path, journals: bool) -> dict:
     from django.core.management import call_command
     from django.db import connection
@@ -117,6 +134,12 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
     collection = connection.get_collection(Transaction._meta.db_table)
     scan_s, scanned = timed(lambda: list(collection.find({"user_id": user.pk})))
     assert len(scanned) == documents
+    # The import's floor: inserting the same documents raw, in batches, into a scratch collection.
+    scratch = connection.get_collection(f"bench_raw_insert_{size}")
+    copies = [{key: value for key, value in doc.items() if key != "_id"} for doc in scanned]
+    raw_insert_s, _ = timed(lambda: [scratch.insert_many(copies[i:i + 5000], ordered=False)
+                                     for i in range(0, len(copies), 5000)])
+    scratch.drop()
     read_s, tax_input = timed(lambda: tax_trades_for(organization))
     engine_s, summary = timed(lambda: tax_summary_for(organization, method="fifo", start=dt.date(1970, 1, 1),
                                                       end=dt.date(2100, 12, 31), tax_input=tax_input))
@@ -125,6 +148,7 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
                                               "1970-01-01", "--end", "2100-12-31", "--totals", "--output",
                                               str(output), stderr=io.StringIO()))
     years = len(output.read_text().splitlines()) - 1
+    peak_rss_mb = tax_report_peak_rss_mb(username, root)
     journal = {}
     if journals:
         from ledger.transaction_journals import transaction_journals_sync, transaction_journals_sync_all
@@ -143,9 +167,10 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
     return {
         "rows": size, "documents": documents, "trades": len(tax_input.trades), "disposals": len(summary.disposals),
         "years": years, "import_s": round(import_s, 2), "import_rows_per_s": round(size / import_s),
+        "raw_insert_s": round(raw_insert_s, 2), "import_vs_raw_insert": round(import_s / raw_insert_s, 1),
         "scan_s": round(scan_s, 2), "scan_docs_per_s": round(documents / scan_s),
         "read_trades_s": round(read_s, 2), "engine_s": round(engine_s, 2), "tax_report_s": round(command_s, 2),
-        "tax_report_vs_scan": round(command_s / scan_s, 1), **journal,
+        "tax_report_vs_scan": round(command_s / scan_s, 1), "tax_report_peak_rss_mb": peak_rss_mb, **journal,
     }
 
 
@@ -165,9 +190,10 @@ def main(argv=None) -> int:
             results["sizes"].append(bench_size(size, root, journals=size <= args.journals_up_to))
     print_table("tax_report --method fifo --totals over the whole history, vs a plain scan", results["sizes"], [
         ("rows", "rows"), ("documents", "documents"), ("trades", "trades"), ("disposals", "disposals"),
-        ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("scan_s", "scan s"),
+        ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("raw_insert_s", "raw insert s"),
+        ("import_vs_raw_insert", "x raw insert"), ("scan_s", "scan s"),
         ("read_trades_s", "read trades s"), ("engine_s", "engine s"), ("tax_report_s", "tax_report s"),
-        ("tax_report_vs_scan", "x scan"),
+        ("tax_report_vs_scan", "x scan"), ("tax_report_peak_rss_mb", "peak RSS MB (own process)"),
     ])
     print_table("automatic journals (one posted entry per trade), first sync and a second one", [
         r for r in results["sizes"] if "journal_entries" in r], [

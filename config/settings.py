@@ -214,6 +214,9 @@ POLYGON_EXPLORER_URL = env_str("POLYGON_EXPLORER_URL", "https://polygonscan.com"
 BSC_RPC_URL = env_str("BSC_RPC_URL", "")
 BSC_CHAIN_ID = env_int("BSC_CHAIN_ID", 56)
 BSC_EXPLORER_URL = env_str("BSC_EXPLORER_URL", "https://bscscan.com")
+# Confirmations on those networks (0: as ETH_CONFIRMATIONS); wallets.networks.confirmations_for.
+POLYGON_CONFIRMATIONS = env_int("POLYGON_CONFIRMATIONS", 0)
+BSC_CONFIRMATIONS = env_int("BSC_CONFIRMATIONS", 0)
 DEFAULT_NETWORK = env_str("DEFAULT_NETWORK", "ethereum")
 # `make run`'s anvil mines a block every EMBEDDED_ETH_BLOCK_TIME seconds, so sends reach ETH_CONFIRMATIONS
 # by themselves (0: a block only when a transaction arrives, as the tests' node does).
@@ -295,6 +298,7 @@ SLITHER_TIMEOUT_SECONDS = env_int("SLITHER_TIMEOUT_SECONDS", 180)
 AUDIT_MAX_UPLOAD_BYTES = env_int("AUDIT_MAX_UPLOAD_BYTES", 512 * 1024)
 NEWS_FETCH_TIMEOUT_SECONDS = env_int("NEWS_FETCH_TIMEOUT_SECONDS", 10)
 NEWS_MAX_FEED_BYTES = env_int("NEWS_MAX_FEED_BYTES", 2 * 1024 * 1024)
+NEWS_FEEDS_ALLOW_PRIVATE_ADDRESSES = env_bool("NEWS_FEEDS_ALLOW_PRIVATE_ADDRESSES", False)  # loopback/private feeds (tests, dev)
 
 # --- I18N, static -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -365,3 +369,4 @@ LOGGING = {
 
 # --- Admin (unfold) ---------------------------------------------------------------------------------
 from config.unfold import UNFOLD  # noqa: E402,F401  (kept in its own module: it is long)
+UNFOLD["DASHBOARD_CALLBACK"] = "config.admin_dashboard.dashboard_callback"  # the admin's index is the dashboard

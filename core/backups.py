@@ -20,6 +20,11 @@ database as of T0. If something did, it copies again (up to `attempts` times) an
 size, SHA-256 and document count, and refuses (`BackupError`, nothing touched) on any difference. It
 refuses a database that holds any document unless `force=True` (which drops its collections first).
 
+**Point-in-time recovery** (core/oplog_replay.py) starts from a backup: the manifest's
+`consistent_as_of.oplog_ts` is the oplog position the copy is exactly, and each collection's `uuid`
+(when the server reports one) lets the replay check that an oplog archive belongs to this database.
+Backups without `uuid` (made before it was recorded) restore as before and replay without that check.
+
 No Django import: the commands pass a pymongo `Database`.
 """
 
@@ -159,6 +164,9 @@ def _copy_consistently(db: Database, folder: Path, attempts: int) -> tuple[dict,
             entry = _copy_collection(db, name, folder)
             entry["options"] = _to_json(info.get("options", {}))
             entry["indexes"] = _to_json(_index_specs(db, name))
+            uuid = (info.get("info") or {}).get("uuid")
+            if uuid is not None:  # the collection's identity in the oplog (`ui`): for point-in-time recovery
+                entry["uuid"] = bytes(uuid).hex()
             collections[name] = entry
         if head is None:
             raise BackupError("the server has no oplog (not a replica set): a consistent backup needs one; "
@@ -283,33 +291,39 @@ def restore_database(db: Database, source: str | Path, *, force: bool = False, b
     `force`, which drops its collections (every one, also those the backup does not have)."""
     manifest, folder, scratch = read_backup(source)
     try:
-        if not database_is_empty(db):
-            if not force:
-                raise BackupError(f"database {db.name!r} is not empty; restore into an empty database, or pass "
-                                  "--force to drop what it holds first")
-        for info in _collections(db):
-            db.drop_collection(info["name"])
-        total = size = 0
-        for name, entry in manifest["collections"].items():
-            options = _from_json(entry["options"])
-            db.command({"create": name, **options})
-            indexes = _from_json(entry["indexes"])
-            if indexes:
-                db.command({"createIndexes": name, "indexes": indexes})
-            data = (folder / f"{name}.bson").read_bytes()
-            collection = db.get_collection(name, codec_options=RAW)
-            pending = []
-            for document in _documents(data, folder / f"{name}.bson"):
-                pending.append(document)
-                if len(pending) >= batch:
-                    collection.insert_many(pending, ordered=True)
-                    pending = []
-            if pending:
-                collection.insert_many(pending, ordered=True)
-            total += entry["documents"]
-            size += entry["bytes"]
-        return BackupSummary(path=Path(source), collections=len(manifest["collections"]), documents=total,
-                             bytes=size, consistent_as_of=manifest["consistent_as_of"]["wall"], attempts=1)
+        return restore_verified(db, manifest, folder, source, force=force, batch=batch)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def restore_verified(db: Database, manifest: dict, folder: Path, source: str | Path, *, force: bool = False,
+                     batch: int = 1000) -> BackupSummary:
+    """The writing half of `restore_database`, for a backup `read_backup` has already verified."""
+    if not database_is_empty(db):
+        if not force:
+            raise BackupError(f"database {db.name!r} is not empty; restore into an empty database, or pass "
+                              "--force to drop what it holds first")
+    for info in _collections(db):
+        db.drop_collection(info["name"])
+    total = size = 0
+    for name, entry in manifest["collections"].items():
+        options = _from_json(entry["options"])
+        db.command({"create": name, **options})
+        indexes = _from_json(entry["indexes"])
+        if indexes:
+            db.command({"createIndexes": name, "indexes": indexes})
+        data = (folder / f"{name}.bson").read_bytes()
+        collection = db.get_collection(name, codec_options=RAW)
+        pending = []
+        for document in _documents(data, folder / f"{name}.bson"):
+            pending.append(document)
+            if len(pending) >= batch:
+                collection.insert_many(pending, ordered=True)
+                pending = []
+        if pending:
+            collection.insert_many(pending, ordered=True)
+        total += entry["documents"]
+        size += entry["bytes"]
+    return BackupSummary(path=Path(source), collections=len(manifest["collections"]), documents=total,
+                         bytes=size, consistent_as_of=manifest["consistent_as_of"]["wall"], attempts=1)

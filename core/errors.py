@@ -168,7 +168,6 @@ class ErrorCode(StrEnum):
     INVALID_OCCURRENCE = "invalid_occurrence"
     PAYOUT_WALLET_REQUIRED = "payout_wallet_required"
     PAYOUT_IN_FLIGHT = "payout_in_flight"
-    GAS_BEARER_UNSUPPORTED = "gas_bearer_unsupported"
     # contracts
     COMPILER_UNAVAILABLE = "compiler_unavailable"
     UNSUPPORTED_COMPILER = "unsupported_compiler"
@@ -200,6 +199,11 @@ class ErrorCode(StrEnum):
     JOB_HAS_NO_ORGANIZATION_FORM = "job_has_no_organization_form"
     # pagination
     INVALID_CURSOR = "invalid_cursor"
+    UNAPPLIED_PAYMENT_NOT_OPEN = "unapplied_payment_not_open"
+    INVALID_FEE_TIER = "invalid_fee_tier"
+    GAS_EXCEEDS_NET_PAY = "gas_exceeds_net_pay"
+    GAS_FEE_RATE_UNAVAILABLE = "gas_fee_rate_unavailable"
+    NETWORK_NOT_SUPPORTED = "network_not_supported"
 
 
 class DomainError(Exception):

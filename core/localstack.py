@@ -113,11 +113,19 @@ def embedded_mongodb_uri(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
 
+# Under DATA_DIR: where runstack has the embedded server archive its oplog (point-in-time recovery,
+# core/oplog_replay.py), next to its storage in DATA_DIR/mongodb.
+OPLOG_ARCHIVE_FOLDER = "mongodb-oplog"
+
+
 def start_embedded_mongodb(
-    port: int, storage_path: str | Path, log_path: Path | None = None, sync_on_commit: bool = False
+    port: int, storage_path: str | Path, log_path: Path | None = None, sync_on_commit: bool = False,
+    oplog_archive_dir: Path | None = None, oplog_max_entries: int | None = None,
 ) -> ManagedProcess:
     """Start SecantusDB; `storage_path=":memory:"` for tests. Never `--standalone`: transactions
-    need the single-node replica-set advertisement."""
+    need the single-node replica-set advertisement. With `oplog_archive_dir` the server writes every
+    oplog row it prunes (past one hour or `oplog_max_entries`, default 100,000) to segment files
+    there before dropping it: the history point-in-time recovery replays."""
     if port_open(port):
         raise ServiceError(f"port {port} is already in use; is another embedded MongoDB running?")
     if storage_path != ":memory:":
@@ -131,6 +139,11 @@ def start_embedded_mongodb(
     ]
     if sync_on_commit:
         argv.append("--sync-on-commit")
+    if oplog_archive_dir is not None:
+        Path(oplog_archive_dir).mkdir(parents=True, exist_ok=True)
+        argv += ["--oplog-archive-dir", str(oplog_archive_dir)]
+    if oplog_max_entries is not None:
+        argv += ["--oplog-max-entries", str(oplog_max_entries)]
     proc = ManagedProcess("embedded MongoDB (SecantusDB)", argv, log_path).start()
     proc.wait_until(lambda: _mongo_ping(port), timeout=60, what="ping")
     return proc
@@ -157,7 +170,10 @@ def start_anvil(
     log_path: Path | None = None,
     chain_id: int = ANVIL_DEV_CHAIN_ID,
     block_time: int | None = None,
+    name: str = "anvil",
 ) -> ManagedProcess:
+    """An anvil node answering `chain_id` (31337 for ethereum; runstack's stand-ins for polygon and
+    bsc answer 137 and 56), funded by the dev mnemonic, its state kept in `state_path`."""
     if not ANVIL_BINARY.exists():
         raise ServiceError(f"anvil is not installed at {ANVIL_BINARY}: run `make setup`")
     if port_open(port):
@@ -176,7 +192,7 @@ def start_anvil(
         argv += ["--state", str(state_path), "--state-interval", "30"]  # and every 30 s, against a kill
     if block_time:
         argv += ["--block-time", str(block_time)]
-    proc = ManagedProcess("anvil", argv, log_path).start()
+    proc = ManagedProcess(name, argv, log_path).start()
     proc.wait_until(lambda: eth_chain_id(f"http://127.0.0.1:{port}") is not None, timeout=30, what="eth_chainId")
     return proc
 

@@ -132,3 +132,13 @@ def time_index_rebuild(*, scope: str, collection: str, date_field: str, organiza
     if operations:
         target.bulk_write(operations, ordered=False)
     return len(operations)
+
+
+def time_index_total(*, scope: str, organization_id) -> tuple[int, int]:
+    """(rows counted, days with rows) of one owner's scope, in one query: a cheap fingerprint that moves
+    with every insert, delete or date change a TimeIndexed model counts."""
+    found = list(_collection().aggregate([
+        {"$match": {"s": scope, "o": organization_id}},
+        {"$group": {"_id": None, "n": {"$sum": "$n"}, "days": {"$sum": {"$cond": [{"$gt": ["$n", 0]}, 1, 0]}}}},
+    ]))
+    return (int(found[0]["n"]), int(found[0]["days"])) if found else (0, 0)

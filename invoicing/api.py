@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from core.errors import ErrorCode, NotFound
 from core.jsonapi.auth import api_auth
 from core.jsonapi.objects import get_object_or_404
 from core.jsonapi.pagination import LimitOffsetNoCount
@@ -70,6 +71,10 @@ class StatusChangeIn(StrictSchema):
     reference: str = Field("", max_length=200, description="for PAID: the bank reference")
 
 
+class DismissIn(StrictSchema):
+    reason: str = Field(min_length=1, max_length=500, description="why it is not applied, e.g. refunded to the payer")
+
+
 class SendIn(StrictSchema):
     resend: bool = Field(False, description="email it again even if it was sent already")
 
@@ -96,6 +101,24 @@ class PaymentOut(Schema):
     received_at: dt.datetime
     reference: str
     journal_entry_id: ObjectIdStr | None
+
+
+class UnappliedPaymentOut(Schema):
+    id: ObjectIdStr
+    transaction_id: ObjectIdStr
+    external_id: str
+    tx_hash: str
+    asset: str
+    amount: Amount
+    mined_at: dt.datetime
+    seen_at: dt.datetime
+    reason: str = Field(description="QUOTE_EXPIRED, INVOICE_PAID or INVOICE_CANCELLED")
+    status: str = Field(description="OPEN (staff decide), APPLIED or DISMISSED")
+    decided_by_id: ObjectIdStr | None
+    decided_at: dt.datetime | None
+    applied_rate: FiatAmount | None = Field(description="fiat per unit it was applied at (the day it was mined)")
+    payment_id: ObjectIdStr | None
+    dismiss_reason: str
 
 
 class InvoiceOut(Schema):
@@ -157,11 +180,18 @@ class InvoiceOut(Schema):
 
 class InvoiceDetailOut(InvoiceOut):
     payments: list[PaymentOut]
+    unapplied_payments: list[UnappliedPaymentOut] = Field(
+        description="transfers into the invoice's address that settlement could not apply (paid after the quote "
+                    "expired, or to a paid or cancelled invoice); OPEN ones are applied or dismissed by staff")
     allowed_statuses: list[str] = Field(description="statuses PUT /status/ accepts from the current one")
 
     @staticmethod
     def resolve_payments(obj):
         return selectors.payments_of(obj)
+
+    @staticmethod
+    def resolve_unapplied_payments(obj):
+        return selectors.unapplied_payments_of(obj)
 
     @staticmethod
     def resolve_allowed_statuses(obj):
@@ -255,3 +285,29 @@ def invoice_status(request, invoice_id: str, payload: StatusChangeIn):
     invoice = _invoice(request, invoice_id)
     return _detail(services.invoice_status_set(actor=request.user, invoice=invoice, status=payload.status,
                                                reference=payload.reference))
+
+
+def _unapplied(invoice, unapplied_id):
+    row = selectors.unapplied_payment_get(invoice, unapplied_id)
+    if row is None:
+        raise NotFound(ErrorCode.NOT_FOUND, "No such unapplied payment on this invoice.")
+    return row
+
+
+@router.post("/{oid:invoice_id}/unapplied-payments/{oid:unapplied_id}/apply/", response=InvoiceDetailOut,
+             auth=api_auth, summary="Apply an unapplied payment to its open invoice at the market rate of the day it "
+                                    "was mined (managers, admins); 409 once decided or when the invoice is closed")
+def unapplied_payment_apply(request, invoice_id: str, unapplied_id: str):
+    invoice = _invoice(request, invoice_id)
+    services.unapplied_payment_apply(actor=request.user, unapplied=_unapplied(invoice, unapplied_id))
+    return _detail(_invoice(request, invoice_id))
+
+
+@router.post("/{oid:invoice_id}/unapplied-payments/{oid:unapplied_id}/dismiss/", response=InvoiceDetailOut,
+             auth=api_auth, summary="Dismiss an unapplied payment with a reason, e.g. refunded outside (managers, "
+                                    "admins); 409 once decided")
+def unapplied_payment_dismiss(request, invoice_id: str, unapplied_id: str, payload: DismissIn):
+    invoice = _invoice(request, invoice_id)
+    services.unapplied_payment_dismiss(actor=request.user, unapplied=_unapplied(invoice, unapplied_id),
+                                       reason=payload.reason)
+    return _detail(_invoice(request, invoice_id))

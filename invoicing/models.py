@@ -235,3 +235,55 @@ class InvoiceCounter(OrganizationOwned):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last_number}"
+
+
+class UnappliedReason(models.TextChoices):
+    QUOTE_EXPIRED = "QUOTE_EXPIRED", "Paid after the crypto quote expired"
+    INVOICE_PAID = "INVOICE_PAID", "The invoice was already paid"
+    INVOICE_CANCELLED = "INVOICE_CANCELLED", "The invoice was cancelled"
+
+
+class UnappliedStatus(models.TextChoices):
+    OPEN = "OPEN", "Open (staff decide)"
+    APPLIED = "APPLIED", "Applied to the invoice"
+    DISMISSED = "DISMISSED", "Dismissed (e.g. refunded outside)"
+
+
+class UnappliedPayment(OrganizationOwned):
+    """An incoming transfer into an invoice's receiving address, in its asset, that settlement could
+    not apply (paid after the quote expired, or to an invoice already PAID or CANCELLED): recorded
+    against the invoice once (`external_id`, the transaction's, unique in the organization), shown to
+    staff, who apply it (invoicing.services.payments.unapplied_payment_apply: a normal payment at the
+    market rate of the day it was mined) or dismiss it with a reason (e.g. refunded outside)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="unapplied_payments")
+    transaction = models.ForeignKey("wallets.Transaction", on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(max_length=200)
+    tx_hash = models.CharField(max_length=66, blank=True, default="")
+    asset = models.CharField(max_length=20)
+    amount = models.DecimalField(**TOKEN_AMOUNT)
+    mined_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+    reason = models.CharField(max_length=20, choices=UnappliedReason.choices)
+    status = models.CharField(max_length=10, choices=UnappliedStatus.choices, default=UnappliedStatus.OPEN)
+    # The decision: who, when, the rate applied (fiat per unit) and its payment, or why it was dismissed.
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    applied_rate = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
+    payment = models.ForeignKey(InvoicePayment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    dismiss_reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        db_table = "invoice_unapplied_payments"
+        ordering = ["mined_at"]
+        constraints = [UniqueConstraint(fields=["organization", "external_id"],
+                                        name="invoice_unapplied_org_ext_uniq")]
+        indexes = [
+            models.Index(fields=["organization", "external_id"], name="invoice_unapplied_org_ext_idx"),
+            models.Index(fields=["organization", "invoice", "status"], name="invoice_unapplied_org_inv_idx"),
+            models.Index(fields=["organization", "status"], name="invoice_unapplied_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.asset} unapplied on {self.invoice_id} ({self.status})"

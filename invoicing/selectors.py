@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from core import permissions
-from invoicing.models import Invoice, InvoiceKind, InvoicePayment, InvoiceStatus, InvoiceTemplate
+from invoicing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoicePayment,
+    InvoiceStatus,
+    InvoiceTemplate,
+    UnappliedPayment,
+    UnappliedStatus,
+)
 from invoicing.services.templates import templates_ensure
 
 VIEW_REFUSED = "Invoices are for accountants, managers and admins of the organization."
@@ -43,6 +51,27 @@ def payments_of(invoice: Invoice) -> list[InvoicePayment]:
     return list(InvoicePayment.objects.for_organization(invoice.organization_id).filter(invoice_id=invoice.pk))
 
 
+def unapplied_payments_of(invoice: Invoice) -> list[UnappliedPayment]:
+    """The transfers settlement recorded against the invoice without applying them, oldest first."""
+    return list(UnappliedPayment.objects.for_organization(invoice.organization_id).filter(invoice_id=invoice.pk)
+                .order_by("mined_at", "external_id"))
+
+
+def unapplied_payment_get(invoice: Invoice, unapplied_id) -> UnappliedPayment | None:
+    """One unapplied payment of that invoice (None when missing or another invoice's)."""
+    return UnappliedPayment.objects.for_organization(invoice.organization_id).filter(
+        pk=unapplied_id, invoice_id=invoice.pk).first()
+
+
+def unapplied_open_counts(organization_id, invoice_ids) -> dict:
+    """How many open unapplied payments each of these invoices has (one query; absent: none)."""
+    counts: dict = {}
+    for invoice_id in UnappliedPayment.objects.for_organization(organization_id).filter(
+            invoice_id__in=list(invoice_ids), status=UnappliedStatus.OPEN).values_list("invoice_id", flat=True):
+        counts[invoice_id] = counts.get(invoice_id, 0) + 1
+    return counts
+
+
 def template_list_for(actor) -> QuerySet:
     permissions.require(permissions.can_view_invoices(actor), VIEW_REFUSED)
     templates_ensure(actor.organization_id)
@@ -63,7 +92,8 @@ class TimelineStep:
     detail: str = ""
 
 
-def invoice_timeline(invoice: Invoice, payments: list[InvoicePayment], credit_notes: list[Invoice]) -> list[TimelineStep]:
+def invoice_timeline(invoice: Invoice, payments: list[InvoicePayment], credit_notes: list[Invoice],
+                     unapplied: list[UnappliedPayment] | None = None) -> list[TimelineStep]:
     """What happened to an invoice, oldest first, from the moments it records (the status history)."""
     steps = [TimelineStep(invoice.created_at, "Draft created")]
     if invoice.issued_at:
@@ -89,6 +119,9 @@ def invoice_timeline(invoice: Invoice, payments: list[InvoicePayment], credit_no
         steps.append(TimelineStep(invoice.due_date + dt.timedelta(days=1), "Overdue"))
     if invoice.last_reminder_at:
         steps.append(TimelineStep(invoice.last_reminder_at, "Reminder emailed"))
+    for row in unapplied or ():
+        steps.append(TimelineStep(row.mined_at, f"Unapplied payment ({row.get_reason_display().lower()})",
+                                  f"{row.amount} {row.asset}, tx {row.tx_hash}, {row.get_status_display().lower()}"))
     if invoice.paid_at:
         steps.append(TimelineStep(invoice.paid_at, "Paid"))
     if invoice.cancelled_at:

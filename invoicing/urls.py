@@ -20,4 +20,8 @@ urlpatterns = [
     path("app/invoices/<oid:invoice_id>/requote/", views.invoice_requote_action, name="invoice-requote"),
     path("app/invoices/<oid:invoice_id>/payment/", views.invoice_payment_action, name="invoice-payment"),
     path("app/invoices/<oid:invoice_id>/delete/", views.invoice_delete_action, name="invoice-delete"),
+    path("app/invoices/<oid:invoice_id>/unapplied/<oid:unapplied_id>/apply/", views.unapplied_apply_action,
+         name="invoice-unapplied-apply"),
+    path("app/invoices/<oid:invoice_id>/unapplied/<oid:unapplied_id>/dismiss/", views.unapplied_dismiss_action,
+         name="invoice-unapplied-dismiss"),
 ]

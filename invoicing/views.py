@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import permissions
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode, InvalidInput
 from core.organizations import organization_today
 from invoicing import selectors, services
 from invoicing.models import Invoice, InvoiceKind, InvoiceStatus, OPEN_STATUSES, PaymentMethod
@@ -102,16 +102,6 @@ def _invoice(request, invoice_id) -> Invoice:
     return invoice
 
 
-def _act(request, work, success: str) -> bool:
-    try:
-        work()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return False
-    messages.success(request, success)
-    return True
-
-
 def _to_detail(invoice_id):
     return redirect("invoice-detail", invoice_id=invoice_id)
 
@@ -144,9 +134,11 @@ def invoice_list_page(request):
     invoices = list(rows.select_related("template")[start:start + PAGE_ROWS + 1])
     has_next = len(invoices) > PAGE_ROWS
     invoices = invoices[:PAGE_ROWS]
+    unapplied = selectors.unapplied_open_counts(request.user.organization_id, [i.pk for i in invoices])
     for invoice in invoices:
         invoice.is_late = (invoice.status in OPEN_STATUSES and invoice.due_date is not None
                            and invoice.due_date < today)
+        invoice.unapplied_open = unapplied.get(invoice.pk, 0)
     query = {"status": status, "client": client, "overdue": "1" if overdue else ""}
     context = {"invoices": invoices, "statuses": InvoiceStatus.choices, "status": status, "client": client,
                "overdue": overdue, "page": page, "has_next": has_next, "has_previous": page > 1,
@@ -276,6 +268,7 @@ def invoice_detail_page(request, invoice_id):
     invoice = _invoice(request, invoice_id)
     payments = selectors.payments_of(invoice)
     notes = selectors.credit_notes_of(invoice)
+    unapplied = selectors.unapplied_payments_of(invoice)
     can_issue = permissions.can_issue_invoices(request.user)
     status = invoice.status
     is_invoice = invoice.kind == InvoiceKind.INVOICE
@@ -289,10 +282,12 @@ def invoice_detail_page(request, invoice_id):
         "credit_note": can_issue and is_invoice and status in (*OPEN_STATUSES, InvoiceStatus.PAID),
         "requote": can_issue and is_invoice and status in OPEN_STATUSES and invoice.crypto_amount is not None,
         "payment": can_issue and is_invoice and status in OPEN_STATUSES,
+        "unapplied_apply": can_issue and is_invoice and status in OPEN_STATUSES,
+        "unapplied_dismiss": can_issue,
     }
     return render(request, "invoicing/invoice_detail.html", {
-        "invoice": invoice, "payments": payments, "credit_notes": notes, "actions": actions,
-        "timeline": selectors.invoice_timeline(invoice, payments, notes), "crypto_due": crypto_due(invoice),
+        "invoice": invoice, "payments": payments, "credit_notes": notes, "actions": actions, "unapplied": unapplied,
+        "timeline": selectors.invoice_timeline(invoice, payments, notes, unapplied), "crypto_due": crypto_due(invoice),
         "quote_expired": crypto.quote_expired(invoice) if status in OPEN_STATUSES else False,
         "payment_url": documents.payment_page_url(invoice), "methods": [PaymentMethod.BANK, PaymentMethod.CASH]})
 
@@ -307,91 +302,115 @@ def invoice_pdf_page(request, invoice_id):
     return response
 
 
+def _invoice_action(request, invoice_id, work, success: str, *, require=_require_issue, after=None):
+    """The one shape of the detail page's actions: check the page rule (403), load the invoice
+    through the scoped selector (another organization's: 404), run `work(invoice)` (a service call),
+    show its refusal (DomainError) or `success`, and go back to the detail page; `after(result)`
+    may add a message or answer another page once the work went through. Actions are plain POST
+    forms, or HTMX posts that swap the page's <main> with the page this answers."""
+    require(request)
+    invoice = _invoice(request, invoice_id)
+    try:
+        result = work(invoice)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _to_detail(invoice.pk)
+    messages.success(request, success)
+    response = after(result) if after is not None else None
+    return response or _to_detail(invoice.pk)
+
+
 @login_required
 @require_POST
 def invoice_issue_action(request, invoice_id):
-    _require_issue(request)
-    invoice = _invoice(request, invoice_id)
-    _act(request, lambda: services.invoice_issue(actor=request.user, invoice=invoice), "Invoice issued.")
-    return _to_detail(invoice.pk)
+    return _invoice_action(request, invoice_id, lambda invoice: services.invoice_issue(actor=request.user, invoice=invoice),
+                           "Invoice issued.")
 
 
 @login_required
 @require_POST
 def invoice_send_action(request, invoice_id):
-    _require_issue(request)
-    invoice = _invoice(request, invoice_id)
     resend = request.POST.get("resend") == "1"
-    outcome = {}
 
-    def work():
-        outcome["emailed"] = documents.invoice_send(actor=request.user, invoice=invoice, resend=resend)[1]
+    def emailed_before(emailed: bool):
+        if not emailed:
+            messages.info(request, "It was emailed before; tick \u201csend again\u201d to resend.")
 
-    if _act(request, work, "Invoice emailed.") and not outcome["emailed"]:
-        messages.info(request, "It was emailed before; tick \u201csend again\u201d to resend.")
-    return _to_detail(invoice.pk)
+    return _invoice_action(
+        request, invoice_id,
+        lambda invoice: documents.invoice_send(actor=request.user, invoice=invoice, resend=resend)[1],
+        "Invoice emailed.", after=emailed_before)
 
 
 @login_required
 @require_POST
 def invoice_cancel_action(request, invoice_id):
-    _require_issue(request)
-    invoice = _invoice(request, invoice_id)
-    _act(request, lambda: services.invoice_cancel(actor=request.user, invoice=invoice), "Invoice cancelled.")
-    return _to_detail(invoice.pk)
+    return _invoice_action(request, invoice_id, lambda invoice: services.invoice_cancel(actor=request.user, invoice=invoice),
+                           "Invoice cancelled.")
 
 
 @login_required
 @require_POST
 def invoice_credit_note_action(request, invoice_id):
-    _require_issue(request)
-    invoice = _invoice(request, invoice_id)
-    made = {}
-
-    def work():
-        made["note"] = services.credit_note_create(actor=request.user, invoice=invoice,
-                                                   reason=request.POST.get("reason", "").strip()[:500])
-
-    if _act(request, work, "Credit note issued."):
-        return _to_detail(made["note"].pk)
-    return _to_detail(invoice.pk)
+    reason = request.POST.get("reason", "").strip()[:500]
+    return _invoice_action(
+        request, invoice_id, lambda invoice: services.credit_note_create(actor=request.user, invoice=invoice, reason=reason),
+        "Credit note issued.", after=lambda note: _to_detail(note.pk))
 
 
 @login_required
 @require_POST
 def invoice_requote_action(request, invoice_id):
-    _require_issue(request)
-    invoice = _invoice(request, invoice_id)
-    _act(request, lambda: services.invoice_requote(actor=request.user, invoice=invoice),
-         "Crypto amount re-quoted at the current rate.")
-    return _to_detail(invoice.pk)
+    return _invoice_action(request, invoice_id,
+                           lambda invoice: services.invoice_requote(actor=request.user, invoice=invoice),
+                           "Crypto amount re-quoted at the current rate.")
+
+
+def _amount_from(value: str) -> Decimal:
+    try:
+        amount = Decimal(value.strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise InvalidInput(ErrorCode.INVALID_AMOUNT, "The amount is not a number.")
+    return amount
 
 
 @login_required
 @require_POST
 def invoice_payment_action(request, invoice_id):
-    _require_issue(request)
-    invoice = _invoice(request, invoice_id)
-    method = request.POST.get("method", PaymentMethod.BANK)
-    try:
-        amount = Decimal(request.POST.get("amount", "").strip())
-    except (InvalidOperation, ValueError):
-        messages.error(request, "The amount is not a number.")
-        return _to_detail(invoice.pk)
-    if not amount.is_finite():
-        messages.error(request, "The amount is not a number.")
-        return _to_detail(invoice.pk)
-    _act(request, lambda: services.payment_record_manual(
-        actor=request.user, invoice=invoice, amount=amount, method=method,
-        reference=request.POST.get("reference", "").strip()[:200]), "Payment recorded.")
-    return _to_detail(invoice.pk)
+    post = request.POST
+    return _invoice_action(request, invoice_id, lambda invoice: services.payment_record_manual(
+        actor=request.user, invoice=invoice, amount=_amount_from(post.get("amount", "")),
+        method=post.get("method", PaymentMethod.BANK), reference=post.get("reference", "").strip()[:200]),
+        "Payment recorded.")
 
 
 @login_required
 @require_POST
 def invoice_delete_action(request, invoice_id):
-    _require_edit(request)
-    invoice = _invoice(request, invoice_id)
-    if _act(request, lambda: services.invoice_delete(actor=request.user, invoice=invoice), "Draft deleted."):
-        return redirect(reverse("invoice-list"))
-    return _to_detail(invoice.pk)
+    return _invoice_action(request, invoice_id, lambda invoice: services.invoice_delete(actor=request.user, invoice=invoice),
+                           "Draft deleted.", require=_require_edit, after=lambda _: redirect(reverse("invoice-list")))
+
+
+def _unapplied_of(invoice, unapplied_id):
+    row = selectors.unapplied_payment_get(invoice, unapplied_id)
+    if row is None:
+        raise Http404("No such unapplied payment on this invoice.")
+    return row
+
+
+@login_required
+@require_POST
+def unapplied_apply_action(request, invoice_id, unapplied_id):
+    return _invoice_action(request, invoice_id, lambda invoice: services.unapplied_payment_apply(
+        actor=request.user, unapplied=_unapplied_of(invoice, unapplied_id)),
+        "Payment applied at the market rate of the day it was paid.")
+
+
+@login_required
+@require_POST
+def unapplied_dismiss_action(request, invoice_id, unapplied_id):
+    reason = request.POST.get("reason", "")
+    return _invoice_action(request, invoice_id, lambda invoice: services.unapplied_payment_dismiss(
+        actor=request.user, unapplied=_unapplied_of(invoice, unapplied_id), reason=reason), "Payment dismissed.")

@@ -21,12 +21,13 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold.admin import TabularInline
 
 from core import money, permissions
 from core.admin_base import OrganizationScopedAdmin, fiat_column
 from core.organizations import organization_zone
 from ledger import selectors, services
-from ledger.models import BookingProblem, EntryStatus, FinancialAccount, JournalEntry, LockDate
+from ledger.models import BookingProblem, EntryStatus, FinancialAccount, JournalAttachment, JournalEntry, LockDate
 from core.errors import DomainError
 
 
@@ -158,8 +159,43 @@ class FinancialAccountAdmin(LedgerBooksAdmin):
         services.account_delete(actor=request.user, account=obj)
 
 
+class JournalAttachmentInline(TabularInline):
+    """An entry's attachments, read only here: they are added and removed on the entry's page
+    (ledger.services.attachments checks the type, the size and that the entry is a draft)."""
+
+    model = JournalAttachment
+    extra = 0
+    can_delete = False
+    fields = ("attachment", "kind", "content_type", "size", "uploaded_by", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return JournalAttachment.objects.for_admin(request.user).select_related("uploaded_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_view_books(request.user)
+
+    @admin.display(description="Attachment")
+    def attachment(self, obj):
+        if obj.kind == "file":
+            return format_html('<a href="{}">{}</a>', reverse("ledger-attachment-download", args=[obj.pk]),
+                               obj.original_name)
+        return obj.reference
+
+
 @admin.register(JournalEntry)
 class JournalEntryAdmin(LedgerBooksAdmin):
+    inlines = (JournalAttachmentInline,)
+
+    def get_inlines(self, request, obj):
+        # Shown, never saved: a save of the entry reads no attachment formset (nothing in it is editable).
+        return self.inlines if request.method in ("GET", "HEAD") else ()
     list_display = ("number", "entry_day", "description", "status", fiat_column("total_debit", currency_field="currency"),
                     "created_by", "posted_by", "page_link")
     list_select_related = ("created_by", "posted_by")

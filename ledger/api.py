@@ -16,11 +16,11 @@ from core import permissions
 from core.errors import ErrorCode, InvalidInput
 from core.jsonapi.auth import api_auth, client_ip
 from core.jsonapi.objects import get_object_or_404
-from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.pagination import LimitOffsetNoCount, NewestFirstWindow
 from core.jsonapi.schemas import MessageOut, StrictSchema
 from core.jsonapi.types import Amount, FiatAmount, ObjectIdStr
 from ledger import selectors, services
-from ledger.models import AccountType, EntryStatus
+from ledger.models import AccountType, EntryStatus, JournalEntry
 from wallets.models import Transaction
 
 accounts_router = Router(tags=["chart of accounts"])
@@ -276,7 +276,7 @@ def _source_transaction(request, transaction_id):
 
 @journal_entries_router.get("/", response=list[EntryOut], auth=api_auth,
                             summary="List journal entries (those who may view the books)")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="date", scope=JournalEntry.time_index_scope)
 def entry_list(request, status: EntryStatusIn | None = None,
                date_from: dt.date | None = None, date_to: dt.date | None = None,
                account_code: str | None = None, transaction_hash: str | None = None):

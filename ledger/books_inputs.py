@@ -14,7 +14,9 @@ The inputs and who bumps their mark (receivers connected in LedgerConfig.ready()
 from __future__ import annotations
 
 from accounts.models import User
-from core.change_marks import mark_changed
+from core.change_marks import mark_changed, marks_read
+from core.time_index import time_index_total
+from wallets.models import Transaction
 
 TOPICS = ("transactions", "prices", "books_settings")
 INSTALLATION_TOPICS = ("prices",)
@@ -35,3 +37,12 @@ def on_price_quote_changed(sender, instance, **kwargs) -> None:
 
 def on_organization_saved(sender, instance, **kwargs) -> None:
     mark_changed(organization_id=instance.pk, topic="books_settings")
+
+
+def inputs_fingerprint(organization_id) -> tuple:
+    """A key that moves whenever an input of the organization's books moves: its change marks and its
+    transactions' row counts per day (core.time_index, moved by every insert, delete and date change
+    even without an announcement). Two small reads; read it before the data it keys (core.memo)."""
+    marks = marks_read(organization_id=organization_id, topics=TOPICS, installation_topics=INSTALLATION_TOPICS)
+    rows = time_index_total(scope=Transaction.time_index_scope, organization_id=organization_id)
+    return (str(organization_id), tuple(sorted(marks.items())), rows)

@@ -15,6 +15,11 @@ fee's fiat value, c the cost the engine matched):
     receive Dr crypto:X  fair value + F (or fv) Cr equity fair value (an unlabelled deposit: owner
                                                 contribution); Cr bank F for a fiat fee
     spend   Dr general_expenses (value - fee)   Cr crypto:X c,  gain or loss
+    salary  Dr payroll_liabilities value        Cr crypto:X c,  gain or loss on value - c
+            (a spend labelled "salary": payroll's payout of net pay it accrued as a liability. The coins
+            settle the liability at their full value; the network fee is the company's, booked to
+            gas_fees as for any send, so it is not also taken off the value: the books' gain is the
+            tax engine's gain plus the fee, which the tax report counts as a cost of the disposal)
     gift, uk/acb (a disposal at market value, rule 10.1)
             Dr general_expenses (value - fee)   Cr crypto:X c,  gain or loss (the gift given away at
                                                 its market value)
@@ -188,6 +193,9 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
             lines.append(PlannedLine(account, debit, credit, asset, quantity, description))
 
     words = []
+    label = (trade.label or "").strip().lower()
+    # The fee a spend's proceeds were lowered by (its crypto fee's value, or a fiat fee): a salary gives it back.
+    fee_value = sum((op.proceeds for op in ops if isinstance(op, Dispose) and op.kind == "fee"), ZERO) + fiat_fee
     for n, op in enumerate(ops):
         if isinstance(op, Acquire):
             add(f"crypto:{op.asset}", debit=op.cost, asset=op.asset, quantity=op.quantity,
@@ -205,14 +213,19 @@ def _plan(trade: Trade, key: str, ops: list, costs: dict[int, Decimal], fiat: st
                 words.append(f"Buy {_q(op.quantity)} {op.asset}")
         elif isinstance(op, Dispose):
             cost = costs[n]
+            salary = op.kind == "spend" and label == "salary"
+            proceeds = op.proceeds + fee_value if salary else op.proceeds
             add(f"crypto:{op.asset}", credit=cost, asset=op.asset, quantity=op.quantity,
                 description=f"{_q(op.quantity)} {op.asset} out at cost" + (" (fee)" if op.kind == "fee" else ""))
-            gain = op.proceeds - cost
+            gain = proceeds - cost
             if gain > 0:
                 add("realised_gains", credit=gain, description=f"gain on {op.asset}")
             elif gain < 0:
                 add("realised_losses", debit=-gain, description=f"loss on {op.asset}")
-            if op.kind == "spend":
+            if salary:
+                add("payroll_liabilities", debit=proceeds, description=f"net pay settled in {op.asset}")
+                words.append(f"Salary of {_q(op.quantity)} {op.asset}")
+            elif op.kind == "spend":
                 add("general_expenses", debit=op.proceeds, description=f"paid in {op.asset}")
                 words.append(f"{(trade.label or 'payment').capitalize()} of {_q(op.quantity)} {op.asset}")
             elif op.kind == "gift":  # uk / acb: given away at market value (rule 10.1)

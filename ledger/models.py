@@ -11,12 +11,16 @@ it is summed from posted entries (ledger.selectors), so it can never drift from 
 from django.conf import settings
 from django.db import models
 from django.db.models import UniqueConstraint
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django_mongodb_backend.fields import EmbeddedModelArrayField
 from django_mongodb_backend.models import EmbeddedModel
 
 from core.models import Organization
 from core.money import FIAT_AMOUNT, TOKEN_AMOUNT
 from core.tenancy import OrganizationOwned
+from core.transactions import after_commit
+from core.time_indexed import TimeIndexed, TimeIndexedQuerySet
 
 # Same precision as the fiat values elsewhere (core.money.FIAT_AMOUNT): 8 decimals inside.
 MONEY = FIAT_AMOUNT
@@ -100,8 +104,12 @@ class JournalLine(EmbeddedModel):
         return f"{self.account_code} {side}"
 
 
-class JournalEntry(OrganizationOwned):
+class JournalEntry(TimeIndexed, OrganizationOwned):
     """One document per entry, lines embedded: creating, editing or posting an entry is one write."""
+
+    # Entries per organization and day, for the list's first-page window (core.time_indexed).
+    time_index_scope, time_index_field = "journal_entries", "date"
+    objects = TimeIndexedQuerySet.as_manager()
 
     # JE-<year>-<6 digits>, assigned at posting (drafts have none): gap-free per organization and year.
     entry_id = models.CharField(max_length=20, null=True, blank=True, editable=False)
@@ -213,3 +221,48 @@ class BookingProblem(OrganizationOwned):
 
     def __str__(self) -> str:
         return f"{self.trade_key}: {self.reason[:80]}"
+
+
+class AttachmentKind(models.TextChoices):
+    FILE = "file", "File"
+    REFERENCE = "reference", "Reference"
+
+
+def attachment_path(attachment, filename: str) -> str:
+    """Stored under the organization (and the entry): `ledger/attachments/<organization>/<entry>/<name>`."""
+    return f"ledger/attachments/{attachment.organization_id}/{attachment.entry_id}/{filename}"
+
+
+class JournalAttachment(OrganizationOwned):
+    """A supporting document of a journal entry (issue 11): a file (PDF, PNG, JPEG or CSV, its type
+    sniffed from its bytes, stored in the media storage under the organization) or a reference text
+    (where the document is kept). Added and removed only while the entry is a draft
+    (ledger.services.attachments); a posted entry's attachments are as immutable as its lines."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=16, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=300, blank=True)
+    original_name = models.CharField(max_length=255, blank=True, default="")
+    content_type = models.CharField(max_length=100, blank=True, default="")  # sniffed, never the client's
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    reference = models.CharField(max_length=500, blank=True, default="")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "journal_attachments"
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["organization", "entry"], name="journal_attach_org_entry_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name or self.reference[:80]
+
+
+@receiver(post_delete, sender=JournalAttachment, dispatch_uid="ledger_attachment_file_delete")
+def _attachment_file_delete(sender, instance, **kwargs) -> None:
+    """An attachment's file goes with its row (removed on its own, or with its draft), once the
+    deletion commits: never a file without a row, never a row without its file."""
+    if instance.file:
+        name, storage = instance.file.name, instance.file.storage
+        after_commit(lambda: storage.delete(name), robust=True)

@@ -34,10 +34,18 @@ from django.db.models import QuerySet
 
 from accounts.models import AuditLogEntry
 from core import permissions
+from core.errors import ErrorCode, NotFound
 from core.models import Organization
 from core.organizations import organization_day_end
 from ledger.double_entry import EXACT, ZERO, account_tree, balances_rolled_up, signed
-from ledger.models import BOOKED_STATUSES, LOCK_DATE_AUDIT_ACTION, BookingProblem, FinancialAccount, JournalEntry
+from ledger.models import (
+    BOOKED_STATUSES,
+    LOCK_DATE_AUDIT_ACTION,
+    BookingProblem,
+    FinancialAccount,
+    JournalAttachment,
+    JournalEntry,
+)
 
 
 def as_object_id(organization_id) -> ObjectId:
@@ -260,7 +268,9 @@ def _entries_filtered(queryset, *, status=None, date_from=None, date_to=None, ac
         queryset = queryset.filter(line_items__account_code=account_code)
     if transaction_hash:
         queryset = queryset.filter(transaction_hash=transaction_hash.lower())
-    return queryset.select_related("created_by", "posted_by", "reversed_by").order_by("-date", "-created_at", "-id")
+    # prefetch, not select_related: the backend's $lookup runs before the $match, joining every entry
+    # of the collection (bench/README.md). Newest first by date then id: the paged window's order.
+    return queryset.prefetch_related("created_by", "posted_by", "reversed_by").order_by("-date", "-id")
 
 
 def journal_entry_list_for(actor, *, status: str | None = None, date_from: dt.date | None = None,
@@ -361,3 +371,23 @@ def booking_problem_list_for(actor):
 def booking_problem_count(*, organization_id) -> int:
     _require_organization(organization_id)
     return BookingProblem.objects.for_organization(organization_id).count()
+
+
+# --- attachments of journal entries (written by ledger.services.attachments) --------------------------
+def journal_attachment_list_for(actor, entry: JournalEntry) -> QuerySet[JournalAttachment]:
+    """The attachments of an entry of the actor's organization (nothing for who may not view the books)."""
+    queryset = JournalAttachment.objects.for_actor(actor).filter(entry_id=entry.pk)
+    if not permissions.can_view_books(actor):
+        return queryset.none()
+    return queryset.order_by("created_at", "id")
+
+
+def journal_attachment_get_for(actor, attachment_id) -> JournalAttachment:
+    """One attachment the actor may read: of their organization's books (another organization's, or
+    someone who may not view the books: 404, no existence oracle)."""
+    attachment = None
+    if permissions.can_view_books(actor):
+        attachment = JournalAttachment.objects.for_actor(actor).filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(ErrorCode.NOT_FOUND, "Not found.")
+    return attachment

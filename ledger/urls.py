@@ -15,4 +15,12 @@ urlpatterns = [
     path("app/ledger/entries/<oid:entry_id>/reverse/", views.journal_entry_reverse_action,
          name="ledger-entry-reverse"),
     path("app/ledger/entries/<oid:entry_id>/delete/", views.journal_entry_delete_action, name="ledger-entry-delete"),
+    path("app/ledger/transactions/<oid:transaction_id>/books/", views.transaction_books_panel,
+         name="ledger-transaction-books"),
+    path("app/ledger/entries/<oid:entry_id>/attachments/", views.journal_attachment_add_action,
+         name="ledger-entry-attach"),
+    path("app/ledger/attachments/<oid:attachment_id>/", views.journal_attachment_download,
+         name="ledger-attachment-download"),
+    path("app/ledger/attachments/<oid:attachment_id>/delete/", views.journal_attachment_delete_action,
+         name="ledger-attachment-delete"),
 ]

@@ -8,18 +8,21 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import permissions
-from core.errors import DomainError, ErrorCode, InvalidInput
+from core.errors import DomainError, ErrorCode, InvalidInput, TooLarge
 from core.http_status import http_status_of
 from core.organizations import organization_day, organization_today, organization_zone
 from ledger import selectors, services
 from ledger.models import EntryStatus, JournalEntry
+from ledger.services.attachments import ATTACHMENT_MAX_BYTES
+from ledger.transaction_books import transaction_books_for
+from wallets.selectors import transaction_get_for
 
 
 def _as_of(request) -> tuple[dt.date | None, str]:
@@ -187,6 +190,7 @@ def _editor_context(request, *, entry=None, form=None, lines=None, error="", boo
                 "transaction_hash": entry.transaction_hash if entry else ""}
     return {"entry": entry, "form": form, "lines": lines, "accounts": accounts, "error": error, "books": books,
             "currency": entry.currency if entry else books.reporting_fiat,
+            **(_attachments_context(request, entry) if entry else {}),
             "can_post": permissions.can_post_entries(request.user)}
 
 
@@ -276,6 +280,7 @@ def _detail_context(request, entry, error=""):
     related = {e.pk: e for e in JournalEntry.objects.for_actor(request.user).filter(
         pk__in=[pk for pk in (entry.reversal_of_id, entry.reversal_entry_id) if pk])}
     return {"entry": entry, "error": error, "reversal_of": related.get(entry.reversal_of_id),
+            **_attachments_context(request, entry),
             "reversal_entry": related.get(entry.reversal_entry_id),
             "can_work": permissions.can_work_books(request.user),
             "can_post": permissions.can_post_entries(request.user)}
@@ -325,3 +330,108 @@ def journal_entry_delete_action(request, entry_id):
         services.journal_entry_delete(entry=entry, actor=request.user)
         return None
     return _entry_action(request, entry_id, delete, require=_require_work)
+
+
+# =====================================================================================================
+# The transactions page's drawer asks for a transaction's books here (wallets never imports the
+# ledger): the journal entry that books it, with its lines and a link, and its cost basis and gain
+# (a disposal) or its open lot (an acquisition), from ledger.transaction_books.
+# =====================================================================================================
+
+@login_required
+@require_GET
+def transaction_books_panel(request, transaction_id):
+    _require_view(request.user)
+    transaction = transaction_get_for(request.user, transaction_id)
+    if transaction is None:
+        raise Http404
+    try:
+        books, error = transaction_books_for(request.user, transaction), ""
+    except DomainError as exc:
+        books, error = None, exc.message
+    return _render_in_zone(request, "ledger/_transaction_books.html", {"tx": transaction, "tb": books, "error": error})
+
+
+# =====================================================================================================
+# Attachments of an entry (files or reference texts): listed on the entry's page and in the editor,
+# added and removed while it is a draft (ledger.services.attachments checks who, what and when),
+# downloaded by those who may view the books. Another organization's entry or attachment is a 404.
+# =====================================================================================================
+
+def _attachments_context(request, entry, *, attachment_error: str = "", attachment_notice: str = "") -> dict:
+    return {"attachments": list(selectors.journal_attachment_list_for(request.user, entry).select_related("uploaded_by")),
+            "attachment_error": attachment_error, "attachment_notice": attachment_notice,
+            "can_attach": entry.status == EntryStatus.DRAFT and permissions.can_work_books(request.user),
+            "attachment_max_mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+
+
+def _attachments_answer(request, entry, *, error: str = "", notice: str = "", status: int = 200):
+    context = {"entry": entry, **_attachments_context(request, entry, attachment_error=error,
+                                                      attachment_notice=notice)}
+    if request.htmx:  # htmx swaps only 2xx answers: the panel shows the error
+        return _render_in_zone(request, "ledger/_journal_attachments.html", context)
+    if error:  # a plain post: the entry's page with the error at its attachments
+        detail = {**_detail_context(request, entry), **context}
+        return _render_in_zone(request, "ledger/journal_entry_detail.html", detail, status=status)
+    return redirect("ledger-entry-detail", entry_id=entry.pk)
+
+
+@login_required
+@require_POST
+def journal_attachment_add_action(request, entry_id):
+    """A file (`file`) or a reference text (`reference`) onto a draft."""
+    _require_work(request.user)
+    entry = _visible_entry(request, entry_id)
+    upload = request.FILES.get("file")
+    try:
+        if upload is not None:
+            if upload.size > ATTACHMENT_MAX_BYTES:  # refused before reading it into memory
+                raise TooLarge(ErrorCode.PAYLOAD_TOO_LARGE,
+                               f"The file is larger than {ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB.")
+            attachment = services.journal_attachment_add_file(actor=request.user, entry=entry, name=upload.name,
+                                                              data=upload.read())
+            notice = f"Attached {attachment.original_name}."
+        else:
+            services.journal_attachment_add_reference(actor=request.user, entry=entry,
+                                                      reference=request.POST.get("reference", ""))
+            notice = "Reference added."
+    except DomainError as exc:
+        entry.refresh_from_db()
+        return _attachments_answer(request, entry, error=exc.message, status=http_status_of(exc))
+    return _attachments_answer(request, entry, notice=notice)
+
+
+@login_required
+@require_POST
+def journal_attachment_delete_action(request, attachment_id):
+    _require_work(request.user)
+    attachment = _visible_attachment(request, attachment_id)
+    entry = _visible_entry(request, attachment.entry_id)
+    try:
+        services.journal_attachment_delete(actor=request.user, attachment=attachment)
+    except DomainError as exc:
+        entry.refresh_from_db()
+        return _attachments_answer(request, entry, error=exc.message, status=http_status_of(exc))
+    return _attachments_answer(request, entry, notice="Attachment removed.")
+
+
+def _visible_attachment(request, attachment_id):
+    try:
+        return selectors.journal_attachment_get_for(request.user, attachment_id)
+    except DomainError:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def journal_attachment_download(request, attachment_id):
+    """The file as it was attached (always a download, with the sniffed type), for those who may view
+    the books of its organization."""
+    _require_view(request.user)
+    attachment = _visible_attachment(request, attachment_id)
+    if not attachment.file:
+        raise Http404
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -57,7 +57,7 @@ class PayslipAdmin(PayrollAdmin):
     list_display = ("payslip_id", "employee_name", "approval_status", "payment_method", "payment_status",
                     fiat_column("gross_salary", currency_field="currency", description="gross"),
                     fiat_column("net_salary", currency_field="currency", description="net"),
-                    "payout_amount", "payout_asset", "payment_transaction_hash")
+                    "payout_amount", "gas_fee_charged", "payout_asset", "payment_transaction_hash")
     list_filter = ("approval_status", "payment_status", "payment_method")
     search_fields = ("payslip_id", "employee_name")
     ordering = ("-created_at",)

@@ -114,7 +114,17 @@ class PayslipOut(Schema):
                                                   "CONFIRMED, FAILED)")
     payout_nonce: int | None
     payout_error: str
-    gas_fee: Amount | None = Field(description="ETH paid for gas (borne by the company)")
+    gas_fee: Amount | None = Field(description="ETH the transfer actually paid for gas (known at confirmation)")
+    gas_fee_bearer: str = Field(description="crypto: who bears the gas, fixed with the terms: company | employee")
+    payout_net_amount: Amount | None = Field(description="crypto: the net pay in the asset; payout_amount + "
+                                                         "gas_fee_charged = payout_net_amount")
+    gas_fee_charged: Amount | None = Field(description="crypto, gas borne by the employee: the network fee "
+                                                       "deducted from the payout, in the asset (fixed before "
+                                                       "signing: gas limit x max fee per gas)")
+    gas_fee_charged_fiat: FiatAmount | None = Field(description="that fee at the processing rate")
+    gas_charge_limit: int | None
+    gas_charge_max_fee_per_gas: int | None = Field(description="wei")
+    gas_charge_eth_rate: FiatAmount | None = Field(description="token payouts: fiat per ETH used for the fee")
     emailed_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -244,7 +244,18 @@ class Payslip(OrganizationOwned):
     payout_rate = models.DecimalField(null=True, blank=True, **MONEY)  # fiat per whole unit of the asset
     payout_rate_source = models.CharField(max_length=50, blank=True, default="")
     payout_intent_key = models.CharField(max_length=64, blank=True, default="")
-    gas_fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)
+    gas_fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)  # ETH the transfer actually paid
+    # Who bears the gas, fixed with the terms (the organization's setting at that moment). Employee: the
+    # fee charged (payroll.engine.gas) is stored here BEFORE anything is signed and never recomputed;
+    # payout_amount (sent) + gas_fee_charged = payout_net_amount, to the asset's last digit.
+    gas_fee_bearer = models.CharField(max_length=10, blank=True, default="")
+    payout_net_amount = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)  # the net pay in the asset
+    gas_fee_charged = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)  # in the payout asset
+    gas_fee_charged_eth = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)  # gas limit x max fee, in ETH
+    gas_fee_charged_fiat = models.DecimalField(null=True, blank=True, **MONEY)  # fee x payout rate, in cents
+    gas_charge_limit = models.PositiveIntegerField(null=True, blank=True)
+    gas_charge_max_fee_per_gas = models.PositiveBigIntegerField(null=True, blank=True)  # wei
+    gas_charge_eth_rate = models.DecimalField(null=True, blank=True, **MONEY)  # token payouts: fiat per ETH
     payout_transfer = models.ForeignKey("wallets.OutgoingTransfer", null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="+")
     payout_attempts = models.PositiveIntegerField(default=0)  # a failed payout is retried under a new intent key

@@ -32,6 +32,7 @@ the engine does not know): then nothing sensible can be said.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import zoneinfo
@@ -42,8 +43,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput
+from core.memo import RecentResults
+from core.permissions import can_view_all_wallets
 from core.money import ZERO
 from core.organizations import organization_today, organization_zone
+from ledger import books_inputs
 from ledger.cost_basis import IN_TRANSIT, Result, Trade, TradeError, compute_skipping
 from ledger.tax_trades import tax_trades_for
 from wallets.models import TransactionStatus
@@ -167,14 +171,36 @@ def _problem(key: str, when: dt.datetime, sources: list, assets: list[str], reas
             "reason": re.sub(r"^trade #\d+(?: ref='[^']*')?: ", "", reason)}
 
 
+# --- the read, remembered while its inputs stand still -----------------------------------------------
+# Reading a whole history is the cost of every portfolio figure (issue 16: 301 s at 100k rows on a
+# loaded machine). The read is kept in this process (core.memo) under the books' inputs
+# (ledger.books_inputs.inputs_fingerprint: change marks and row counts), the wallets the actor sees,
+# whose rows they see, and the day; any change of those makes a new key.
+_remembered = RecentResults(seconds=600, entries=8)
+
+
 def portfolio_data_for(actor) -> PortfolioData:
     organization = actor.organization if actor.organization_id else None
     if organization is None:
         return PortfolioData(None, settings.REPORTING_FIAT.upper(), organization_zone(None), "fifo", "all")
+    wallets = dict(wallet_list_for(actor).values_list("address", "name"))
+    scope = "all" if can_view_all_wallets(actor) else str(actor.pk)
+    key = (books_inputs.inputs_fingerprint(organization.pk), scope, tuple(sorted(wallets.items())),
+           organization_today(organization))  # read before the data: never a key newer than its data
+    data = _remembered.get_or_compute(key, lambda: _portfolio_read(actor, organization, wallets))
+    # The current prices (latest quotes move every few minutes) are read again by each request.
+    return dataclasses.replace(data, _book=None)
+
+
+def portfolio_memo_clear() -> None:
+    """Forget every remembered read of this process (the system's clear-cache, tests)."""
+    _remembered.clear()
+
+
+def _portfolio_read(actor, organization, wallets: dict) -> PortfolioData:
     method = organization.cost_basis_method
     data = PortfolioData(organization, organization.reporting_fiat.upper(), organization_zone(organization), method,
                          "all" if method == "uk" else organization.cost_basis_lot_scope)
-    wallets = dict(wallet_list_for(actor).values_list("address", "name"))
     visible = transaction_queryset_for(actor)
     tax_input = tax_trades_for(organization, transactions=visible, own_addresses=wallets, skip_bad=True)
     data.trades, data.keys, data.sources = tax_input.trades, tax_input.keys, tax_input.sources

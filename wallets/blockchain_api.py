@@ -4,7 +4,7 @@ read from the node, and switching on wallet monitoring."""
 from datetime import datetime
 from decimal import Decimal
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from accounts.selectors import user_session_get
 from core.errors import ErrorCode, InvalidInput
@@ -23,6 +23,9 @@ class SendIn(StrictSchema):
     to: str = Field(max_length=42)
     amount: Decimal = Field(gt=0, max_digits=34)
     asset: str = Field("ETH", max_length=20, description="ETH or a tracked ERC-20 symbol")
+    fee_tier: str = Field("normal", max_length=20, description="slow, normal or fast (the tiers of "
+                          "/estimate-gas/): the tip the send is signed with. Not part of the request's "
+                          "identity: a repeat with the same Idempotency-Key returns the stored transfer")
 
 
 class TransferOut(Schema):
@@ -62,8 +65,11 @@ def send(request, payload: SendIn):
     wallet = visible_wallet(request, payload.wallet_id)
     transfer, created = transfers.transfer_send(
         user=request.user, session=_current_session(request), wallet=wallet, to=payload.to, amount=payload.amount,
-        asset=payload.asset, idempotency_key=request.headers.get("Idempotency-Key", ""))
+        asset=payload.asset, idempotency_key=request.headers.get("Idempotency-Key", ""), fee_tier=payload.fee_tier)
     return Status(201 if created else 200, _transfer_out(transfer))
+
+
+NETWORK_HELP = "which network's node to ask (ethereum, polygon, bsc, ...; default: the default network)"
 
 
 class TxStatusOut(Schema):
@@ -84,14 +90,14 @@ class TxStatusOut(Schema):
 
 @blockchain_router.get("/transaction/{txhash:tx_hash}/", response=TxStatusOut, auth=api_auth,
                        summary="Transaction details from the node")
-def chain_transaction_detail(request, tx_hash: str):
-    return transfers.transaction_status(tx_hash=tx_hash)
+def chain_transaction_detail(request, tx_hash: str, network: str | None = Query(None, max_length=40, description=NETWORK_HELP)):
+    return transfers.transaction_status(tx_hash=tx_hash, network=network)
 
 
 @blockchain_router.get("/transaction-status/{txhash:tx_hash}/", response=TxStatusOut, auth=api_auth,
                        summary="Pending, confirmed (with confirmations) or failed, and the fee paid")
-def chain_transaction_status(request, tx_hash: str):
-    return transfers.transaction_status(tx_hash=tx_hash)
+def chain_transaction_status(request, tx_hash: str, network: str | None = Query(None, max_length=40, description=NETWORK_HELP)):
+    return transfers.transaction_status(tx_hash=tx_hash, network=network)
 
 
 class FeeTierOut(Schema):
@@ -113,11 +119,13 @@ class GasEstimateOut(Schema):
 
 
 @blockchain_router.get("/estimate-gas/", response=GasEstimateOut, auth=api_auth, summary="Estimate gas and fee tiers (eth_feeHistory percentiles 10/50/90, with the expected wait)")
-def estimate_gas(request, from_address: str, to: str, amount: Decimal, asset: str = "ETH"):
+def estimate_gas(request, from_address: str, to: str, amount: Decimal, asset: str = "ETH",
+                 network: str | None = Query(None, max_length=40, description=NETWORK_HELP)):
     if amount <= 0:
         raise InvalidInput(ErrorCode.INVALID_AMOUNT, "The amount must be positive.")
     return transfers.gas_estimate(from_address=from_address, to=to, amount=amount, asset=asset,
-                                  fiat=organization_fiat(request.user), organization=request.user.organization_id)
+                                  fiat=organization_fiat(request.user), organization=request.user.organization_id,
+                                  network=network)
 
 
 class WalletMonitoringIn(StrictSchema):

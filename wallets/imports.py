@@ -199,12 +199,14 @@ def _unit_price(value: Decimal | None, amount: Decimal) -> Decimal | None:
     return price if price.adjusted() < 26 else None
 
 
-def transactions_export_universal(*, user) -> str:
+def transactions_export_universal(*, user, transactions=None) -> str:
     """The transactions `user` may see (their own; the organization's for books roles), values in
-    the organization's reporting fiat."""
+    the organization's reporting fiat. `transactions`: only these (a queryset read through
+    wallets.selectors.transaction_list_for(user, ...), e.g. the transactions page's filters)."""
     fiat = organization_fiat(user)
     rows = []
-    queryset = transaction_queryset_for(user).select_related("cryptocurrency", "wallet")
+    base = transaction_queryset_for(user) if transactions is None else transactions
+    queryset = base.select_related("cryptocurrency", "wallet")
     for tx in queryset.order_by("transaction_date", "id"):
         asset, amount = tx.cryptocurrency.symbol, money.plain(tx.amount)
         value = money.plain(tx.usd_value) if tx.usd_value is not None else ""

@@ -17,6 +17,8 @@ from django.db.models import Q
 from core import permissions
 from core.money import FIAT_AMOUNT, TOKEN_AMOUNT
 from core.tenancy import OrganizationOwned, OrganizationQuerySet
+from core.time_indexed import TimeIndexed, TimeIndexedQuerySet
+from wallets.networks import default_network_name
 
 # Decimal128 holds 34 significant digits: 16 integer digits + 18 decimals covers every ERC-20 amount
 # we track; fiat keeps 8 decimals inside and is rounded only when printed (core.money).
@@ -47,6 +49,20 @@ class Cryptocurrency(models.Model):
     def __str__(self) -> str:
         return self.symbol
 
+    @classmethod
+    def native_of(cls, network) -> "Cryptocurrency":
+        """The native coin of `network` (a wallets.networks.Network): the tracked coin of its symbol
+        without a contract (ETH on ethereum, POL on polygon, BNB on bsc), made on first use for a
+        network other than ethereum (a chain fact, like the tokens; its price comes from the price
+        sources). On ethereum None when ETH is not tracked (nothing native is recorded then)."""
+        coin = cls.objects.filter(symbol=network.native_asset, contract_address="").first()
+        if coin is None and network.name != "ethereum":
+            coin, _ = cls.objects.get_or_create(
+                symbol=network.native_asset,
+                defaults={"name": network.label or network.name.title(), "contract_address": "", "decimals": 18,
+                          "network": network.name})
+        return coin
+
 
 class WalletType(models.TextChoices):
     PRIVATE_KEY = "Private Key", "Private Key"
@@ -56,8 +72,11 @@ class WalletType(models.TextChoices):
 
 class Wallet(OrganizationOwned):
     name = models.CharField(max_length=100)
-    # EIP-55 checksum form; unique per organization (two organizations may watch the same address).
+    # EIP-55 checksum form; unique per organization and network (two organizations may watch the same
+    # address; one key may be a wallet on ethereum and on polygon).
     address = models.CharField(max_length=42)
+    # The network's name in wallets.networks: the node it is monitored on, sends from it are signed for.
+    network = models.CharField(max_length=40, default=default_network_name)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallets")
     wallet_type = models.CharField(max_length=20, choices=WalletType.choices)
     # AES-256-GCM envelope (wallets.keystore); empty for watch-only wallets. Never serialised.
@@ -83,7 +102,8 @@ class Wallet(OrganizationOwned):
             models.Index(fields=["organization", "user"], name="wallets_org_user_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "address"], name="wallets_org_address_unique"),
+            models.UniqueConstraint(fields=["organization", "network", "address"],
+                                    name="wallets_org_network_address_unique"),
             models.UniqueConstraint(fields=["organization", "user", "slot"], name="wallets_org_user_slot_unique"),
         ]
 
@@ -125,12 +145,18 @@ class TransferDirection(models.TextChoices):
     OUT = "out", "Out"
 
 
-class Transaction(OrganizationOwned):
+class Transaction(TimeIndexed, OrganizationOwned):
+    # Rows per organization and day, for the list's first-page window (core.time_indexed).
+    time_index_scope, time_index_field = "transactions", "transaction_date"
+    objects = TimeIndexedQuerySet.as_manager()
+
     transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
     # The owner. Rows imported from an exchange export belong to a user without being in a wallet.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
                              related_name="transactions")
     wallet = models.ForeignKey(Wallet, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    # The wallet's network (set on save from the wallet; the default network for rows without one).
+    network = models.CharField(max_length=40, default=default_network_name)
     cryptocurrency = models.ForeignKey(Cryptocurrency, on_delete=models.PROTECT, related_name="transactions")
     amount = models.DecimalField(**TOKEN_AMOUNT)
     price_at_transaction = models.DecimalField(null=True, blank=True, **FIAT_AMOUNT)
@@ -177,6 +203,7 @@ class Transaction(OrganizationOwned):
             models.Index(fields=["organization", "-transaction_date"], name="tx_org_date_idx"),
             models.Index(fields=["organization", "user", "-transaction_date"], name="tx_org_user_date_idx"),
             models.Index(fields=["organization", "wallet"], name="tx_org_wallet_idx"),
+            models.Index(fields=["organization", "network", "-transaction_date"], name="tx_org_network_date_idx"),
             models.Index(fields=["organization", "external_id"], name="tx_org_external_id_idx"),
             models.Index(fields=["hash"], name="tx_hash_idx"),
         ]
@@ -186,14 +213,28 @@ class Transaction(OrganizationOwned):
     def __str__(self) -> str:
         return f"{self.transaction_type} {self.amount} {self.cryptocurrency_id}"
 
+    def __init__(self, *args, **kwargs):
+        # A transaction's network is its wallet's: taken from the wallet object it is built with, so
+        # rows written by bulk_create (imports, demo data) carry it too; `save` reads it for a row
+        # given only a wallet id.
+        super().__init__(*args, **kwargs)
+        wallet = kwargs.get("wallet")
+        if wallet is not None and "network" not in kwargs:
+            self.network = wallet.network
+
     def save(self, *args, **kwargs):
         # A row in a wallet belongs to the wallet's owner and organization; a row without one to its
         # user's organization.
-        if self.wallet_id is not None and (self.user_id is None or self.organization_id is None):
-            owner = Wallet.objects.filter(pk=self.wallet_id).only("user_id", "organization_id").first()
+        cached = self._state.fields_cache.get("wallet")
+        if cached is not None and cached.pk == self.wallet_id:
+            self.network = cached.network
+        if self.wallet_id is not None and (self.user_id is None or self.organization_id is None
+                                           or (self._state.adding and cached is None)):
+            owner = Wallet.objects.filter(pk=self.wallet_id).only("user_id", "organization_id", "network").first()
             if owner is not None:
                 self.user_id = self.user_id or owner.user_id
                 self.organization_id = self.organization_id or owner.organization_id
+                self.network = owner.network
         if self.organization_id is None and self.user_id is not None:
             member = get_user_model().objects.filter(pk=self.user_id).only("organization_id").first()
             self.organization_id = member.organization_id if member is not None else None
@@ -260,11 +301,11 @@ class OutgoingTransfer(OrganizationOwned):
     fee = models.DecimalField(null=True, blank=True, **TOKEN_AMOUNT)  # ETH actually paid for gas
     error = models.TextField(blank=True, default="")
     transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # Contract calls (kind CONTRACT_CALL): the call data (0x hex), the function's signature and the
-    # network's name (wallets.networks); payments leave them empty.
+    # Contract calls (kind CONTRACT_CALL): the call data (0x hex) and the function's signature;
+    # payments leave them empty. Every send: the network's name (wallets.networks) of `chain_id`.
     call_data = models.TextField(blank=True, default="")
     call_function = models.CharField(max_length=300, blank=True, default="")
-    network = models.CharField(max_length=40, blank=True, default="")
+    network = models.CharField(max_length=40, blank=True, default=default_network_name)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -283,7 +324,7 @@ class OutgoingTransfer(OrganizationOwned):
 class ChainCheckpoint(models.Model):
     """How far the wallet monitor has scanned (advanced by compare-and-set)."""
 
-    key = models.CharField(max_length=100, unique=True)  # "monitor:<chain id>"
+    key = models.CharField(max_length=100, unique=True)  # "monitor:<chain id>", one per network
     last_block = models.BigIntegerField(default=-1)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,11 +1,19 @@
-"""The wallet monitor: records ETH transfers and ERC-20 Transfer logs of monitored wallets.
+"""The wallet monitor: records native-coin transfers (ETH, POL, BNB) and ERC-20 Transfer logs of
+monitored wallets, on every configured network (wallets.networks).
 
-Only blocks with ETH_CONFIRMATIONS confirmations are scanned, so a reorg within that depth cannot
+Each network is scanned on its own node (`web3_for`, chain id checked), with its own checkpoint
+(`monitor:<chain id>`) and its own confirmations (`networks.confirmations_for`): a wallet is watched
+on its network only, its rows carry that network, and the tokens looked for are that network's
+(`Cryptocurrency.network`). A network with no monitored wallet is not asked anything (the default
+one still advances its checkpoint); one whose node does not answer is skipped with a note, the others
+still scanned (the default network's failure is raised after them).
+
+Only blocks with the network's confirmations are scanned, so a reorg within that depth cannot
 leave a ghost row. Each transfer is recorded once per monitored wallet (two organizations watching
 one address each get their own row, in their own organization) through the external_id
-`chain:<tx hash>:<log index or -1>:<wallet address>`, unique within an organization, however often
-the scan runs or crashes; the
-checkpoint advances by compare-and-set after each chunk. Our own sends are matched by hash (or a
+(wallets.external_ids: `chain:[<network>:]<tx hash>:<log index or -1>:<wallet address>`, so one hash
+on two chains makes two rows), unique within an organization, however often the scan runs or
+crashes; the checkpoint advances by compare-and-set after each chunk. Our own sends are matched by hash (or a
 replaced signature's hash) and, for a token, the log's real index read from the receipt, then settled
 in place through wallets.transfers.transfer_settle (confirmed or failed, with the fee actually paid,
 whatever step the sender died at): no second row, no orphan pending row.
@@ -23,7 +31,6 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError
 from django.urls import reverse
 from web3 import Web3
@@ -31,7 +38,7 @@ from web3 import Web3
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from core.money import format_quantity
-from wallets import chain, external_ids, transfers
+from wallets import chain, external_ids, networks, transfers
 from wallets.erc20 import TRANSFER_TOPIC
 from wallets.events import transaction_event
 from wallets.models import (
@@ -67,10 +74,23 @@ class ScanReport:
     users_changed: set = field(default_factory=set)  # ids of users with new or confirmed transactions
     wallets_changed: set = field(default_factory=set)  # ids of wallets with new or settled movements
     balances_recorded: int = 0
+    # The whole scan's report: from_block, to_block and head are the default network's; each scanned
+    # network's own report by name.
+    networks: dict = field(default_factory=dict)
+
+    def add(self, part: "ScanReport", *, primary: bool) -> None:
+        if primary:
+            self.from_block, self.to_block, self.head = part.from_block, part.to_block, part.head
+        self.recorded += part.recorded
+        self.confirmed_sends += part.confirmed_sends
+        self.skipped_duplicates += part.skipped_duplicates
+        self.notes += part.notes
+        self.users_changed |= part.users_changed
+        self.wallets_changed |= part.wallets_changed
 
 
-def _checkpoint_key() -> str:
-    return f"monitor:{settings.ETH_CHAIN_ID}"
+def _checkpoint_key(network: networks.Network) -> str:
+    return f"monitor:{network.chain_id}"
 
 
 def _topic_address(address: str) -> str:
@@ -78,21 +98,51 @@ def _topic_address(address: str) -> str:
 
 
 def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
+    """Scan every configured network with monitored wallets (and the default one in any case)."""
     report = ScanReport()
-    # address -> the monitored wallets with it (one per organization watching it). System work over
-    # every organization: each row is written into its wallet's organization.
-    wallets: dict[str, list[Wallet]] = {}
+    # network -> address -> the monitored wallets with it (one per organization watching it). System
+    # work over every organization: each row is written into its wallet's organization.
+    monitored: dict[str, dict[str, list[Wallet]]] = {}
     for wallet in Wallet.objects.filter(monitoring_enabled=True).select_related("user"):
-        wallets.setdefault(wallet.address, []).append(wallet)
-    w3 = chain.web3_client()
+        monitored.setdefault(wallet.network, {}).setdefault(wallet.address, []).append(wallet)
+    configured = networks.networks()
+    for name in sorted(set(monitored) - {network.name for network in configured}):
+        report.notes.append(f"wallets on {name!r} are not scanned: no such network is configured")
+    failure = None
+    for index, network in enumerate(configured):
+        wallets = monitored.get(network.name, {})
+        if not wallets and index:
+            continue
+        part = ScanReport()
+        try:
+            _scan_network(network, wallets, part, max_blocks=max_blocks)
+        except Exception as exc:  # one node's trouble never stops the others
+            if not index:
+                failure = exc
+            else:
+                logger.warning("monitor: %s not scanned: %s", network.name, exc)
+                part.notes.append(f"{network.name}: {type(exc).__name__}: {exc}"[:300])
+        report.networks[network.name] = part
+        report.add(part, primary=not index)
+    _sync_journals(report)
+    if report.wallets_changed:
+        report.balances_recorded = wallet_balances_record(wallet_ids=report.wallets_changed)
+    if failure is not None:
+        raise failure
+    return report
+
+
+def _scan_network(network: networks.Network, wallets: dict[str, list[Wallet]], report: ScanReport, *,
+                  max_blocks: int) -> None:
+    w3 = networks.web3_for(network)
     report.head = w3.eth.block_number
-    safe_head = report.head - settings.ETH_CONFIRMATIONS + 1
+    safe_head = report.head - networks.confirmations_for(network) + 1
     for same in wallets.values():
         for wallet in same:
             if wallet.monitor_from_block is None:  # monitored from when it was added (the node was down then)
                 Wallet.objects.filter(pk=wallet.pk, monitor_from_block__isnull=True).update(monitor_from_block=report.head)
                 wallet.monitor_from_block = report.head
-    checkpoint, _ = ChainCheckpoint.objects.get_or_create(key=_checkpoint_key())
+    checkpoint, _ = ChainCheckpoint.objects.get_or_create(key=_checkpoint_key(network))
     if not wallets:
         start = max(checkpoint.last_block + 1, 0)
     else:
@@ -100,25 +150,22 @@ def monitor_scan(*, max_blocks: int = 1000) -> ScanReport:
         start = max(checkpoint.last_block + 1, 0) if checkpoint.last_block >= earliest else earliest
     end = min(safe_head, start + max_blocks - 1)
     if end < start:
-        return report
+        return
     report.from_block, report.to_block = start, end
-    tokens = {t.contract_address.lower(): t for t in Cryptocurrency.objects.exclude(contract_address="")}
-    eth = Cryptocurrency.objects.filter(symbol="ETH").first()
+    tokens = {t.contract_address.lower(): t
+              for t in Cryptocurrency.objects.filter(network=network.name).exclude(contract_address="")}
+    native = Cryptocurrency.native_of(network)
     last_done = checkpoint.last_block
     for chunk_start in range(start, end + 1, CHUNK_BLOCKS):
         chunk_end = min(chunk_start + CHUNK_BLOCKS - 1, end)
         if wallets:
-            _scan_chunk(w3, chunk_start, chunk_end, wallets, tokens, eth, report)
-        advanced = ChainCheckpoint.objects.filter(key=_checkpoint_key(), last_block=last_done).update(
+            _scan_chunk(w3, chunk_start, chunk_end, wallets, tokens, native, report)
+        advanced = ChainCheckpoint.objects.filter(key=_checkpoint_key(network), last_block=last_done).update(
             last_block=chunk_end)
         if not advanced:
-            report.notes.append("another monitor advanced the checkpoint; stopping")
+            report.notes.append(f"{network.name}: another monitor advanced the checkpoint; stopping")
             break
         last_done = chunk_end
-    _sync_journals(report)
-    if report.wallets_changed:
-        report.balances_recorded = wallet_balances_record(wallet_ids=report.wallets_changed)
-    return report
 
 
 def _sync_journals(report: ScanReport) -> None:
@@ -172,7 +219,8 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
 
 def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
     tx_hash = tx["hash"].to_0x_hex()
-    external_id = external_ids.chain_external_id(tx_hash=tx_hash, log_index=log_index, address=wallet.address)
+    external_id = external_ids.chain_external_id(tx_hash=tx_hash, log_index=log_index, address=wallet.address,
+                                                 network=wallet.network)
     outgoing = sender == wallet.address
     if outgoing and _settle_own_send(w3, report, wallet, asset, tx_hash, receipt):
         return
@@ -201,13 +249,13 @@ def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, 
             report.skipped_duplicates += 1
         return
     internal = Wallet.objects.for_organization(wallet.organization_id).filter(
-        user_id=wallet.user_id, address__in=[sender, receiver]).count() == 2
+        user_id=wallet.user_id, network=wallet.network, address__in=[sender, receiver]).count() == 2
     try:
         # One document, no multi-document transaction: a monitor killed here leaves no open
         # transaction (and its locks) behind for the next run to trip over.
         recorded = Transaction.objects.create(
             transaction_type=TransactionType.TRANSFER, user_id=wallet.user_id,
-            organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=asset,
+            organization_id=wallet.organization_id, wallet=wallet, network=wallet.network, cryptocurrency=asset,
             amount=amount, transaction_date=when, hash=tx_hash, log_index=None if log_index < 0 else log_index,
             from_address=sender, to_address=receiver or "", source=TransactionSource.CHAIN, external_id=external_id,
             direction=TransferDirection.OUT if outgoing else TransferDirection.IN,

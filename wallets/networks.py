@@ -7,6 +7,13 @@ registry when set. Otherwise the registry is:
 - "bsc": when BSC_RPC_URL is set (BSC_CHAIN_ID, default 56; BSC_EXPLORER_URL).
 The default network is "ethereum" (DEFAULT_NETWORK overrides). Every client `web3_for` hands out
 has been checked to answer the network's chain id: a node on another chain is refused, never used.
+
+Wallets, their transactions and their sends carry the name of their network (`Wallet.network`, ...):
+the monitor scans each network's node with its own checkpoint and its own number of confirmations
+(`confirmations_for`: `<NAME>_CONFIRMATIONS` in settings or a `confirmations` key of CHAIN_NETWORKS,
+else ETH_CONFIRMATIONS); sends sign with the network's chain id and go to its node; the reconciler
+walks every configured network. A network's name never starts with "0x" (wallets.external_ids
+tells a network segment from a transaction hash by it).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class Network:
     explorer_url: str = ""
     native_asset: str = "ETH"
     label: str = ""
+    confirmations: int | None = None  # None: <NAME>_CONFIRMATIONS in settings, else ETH_CONFIRMATIONS
 
     def as_dict(self) -> dict:
         return {"name": self.name, "label": self.label or self.name.title(), "chain_id": self.chain_id,
@@ -84,6 +92,21 @@ def network_get(name: str | None) -> Network:
                        {"field": "network", "choices": [n.name for n in found]})
 
 
+def confirmations_for(network: Network | str | None) -> int:
+    """Blocks (counting its own) that must hold a transaction of `network` before it counts as
+    confirmed: the network's own `confirmations`, else the `<NAME>_CONFIRMATIONS` setting, else
+    ETH_CONFIRMATIONS (read at call time, so a change of settings applies at once)."""
+    if not isinstance(network, Network):
+        network = network_get(network)
+    if network.confirmations:
+        return int(network.confirmations)
+    if network.name != "ethereum":
+        own = _setting(f"{network.name.upper()}_CONFIRMATIONS", None)
+        if own:
+            return int(own)
+    return int(settings.ETH_CONFIRMATIONS)
+
+
 def network_for_chain_id(chain_id: int) -> Network | None:
     for network in networks():
         if network.chain_id == int(chain_id):
@@ -111,6 +134,16 @@ def web3_for(network: Network | str | None) -> Web3:
     return w3
 
 
+def network_of_chain_id(chain_id: int) -> Network:
+    """The configured network of `chain_id`; Unavailable(CHAIN_UNAVAILABLE) when none is (a send
+    stored for a network the settings no longer list)."""
+    network = network_for_chain_id(chain_id)
+    if network is None:
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, f"No network with chain id {chain_id} is configured.",
+                          {"chain_id": int(chain_id)})
+    return network
+
+
 def network_status() -> list[dict]:
     """Each network with whether its node answers on the right chain (for pages and health)."""
     result = []
@@ -123,3 +156,14 @@ def network_status() -> list[dict]:
             entry["block_number"], entry["ok"], entry["problem"] = None, False, error.message
         result.append(entry)
     return result
+
+
+def default_network_required(wallet, what: str) -> None:
+    """Refuse a wallet of another network where only the default network's payments are built yet
+    (invoices paid in crypto, payroll payouts: their assets, rates and gas are the default chain's):
+    422 `network_not_supported`, naming both networks, before anything is written."""
+    default = networks()[0].name
+    if (getattr(wallet, "network", "") or default) != default:
+        raise InvalidInput(ErrorCode.NETWORK_NOT_SUPPORTED,
+                           f"{what} are paid on {default}; wallet {wallet.address} is on {wallet.network}.",
+                           {"network": wallet.network, "supported": [default]})

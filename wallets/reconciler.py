@@ -1,9 +1,17 @@
-"""The send reconciler: each key's stored intents against the node, at start-up (`runstack`) and
-every minute (huey task `sends_reconcile`); by hand `manage.py reconcile_sends`.
+"""The send reconciler: each key's stored intents against its network's node, at start-up
+(`runstack`) and every minute (huey task `sends_reconcile`); by hand `manage.py reconcile_sends`.
+
+It walks every configured network (wallets.networks: ethereum, polygon, bsc, ...) with open sends,
+each against its own node (chain id checked): payments, nonce fillers and contract calls
+(TransferKind.CONTRACT_CALL, signed by ai_audit.contracts) alike. A network whose node does not answer
+is skipped with a note and the others still reconciled (the default network's failure is raised
+after them, as before networks existed); open sends of a chain id no network is configured for are
+left alone, with a note.
 
 For every key (chain + address) with open transfers (PREPARED, BROADCAST, STUCK), in nonce order:
 - mined (a receipt for its hash or a replaced signature's): settled through
-  wallets.transfers.transfer_settle (CONFIRMED/FAILED at ETH_CONFIRMATIONS, with the fee and its row);
+  wallets.transfers.transfer_settle (CONFIRMED/FAILED at the network's confirmations, with the fee and
+  its row);
 - not mined and its nonce already used on chain by another transaction: FAILED (those bytes can
   never be mined; nothing is signed again);
 - unknown to the node (lost from its pool, a node restart, a sender killed before broadcasting):
@@ -31,7 +39,7 @@ from eth_account import Account
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from core.errors import DomainError
-from wallets import chain, keystore, transfers
+from wallets import keystore, networks, transfers
 from wallets.models import (
     OPEN_TRANSFER_STATUSES,
     Cryptocurrency,
@@ -60,27 +68,43 @@ class ReconcileReport:
 
 
 def sends_reconcile() -> ReconcileReport:
-    """Every key with open transfers on this chain (system work across organizations)."""
+    """Every key with open transfers, on every configured network (system work across organizations)."""
     report = ReconcileReport()
-    w3 = chain.web3_client()
-    senders = {
-        sender for sender in OutgoingTransfer.objects.filter(
-            chain_id=settings.ETH_CHAIN_ID, status__in=OPEN_TRANSFER_STATUSES).values_list("sender", flat=True)
-        if sender
-    }
-    for sender in sorted(senders):
-        report.senders += 1
+    open_senders: dict[int, set[str]] = {}
+    for chain_id, sender in OutgoingTransfer.objects.filter(status__in=OPEN_TRANSFER_STATUSES).values_list(
+            "chain_id", "sender"):
+        if sender:
+            open_senders.setdefault(int(chain_id), set()).add(sender)
+    failure = None
+    for index, network in enumerate(networks.networks()):
+        senders = open_senders.pop(int(network.chain_id), set())
+        if not senders and index:
+            continue  # nothing open there: its node is not asked anything
         try:
-            sender_reconcile(w3, sender, report)
-        except Exception as exc:  # one key's trouble never stops the others
-            logger.exception("reconciling %s failed", sender)
-            report.notes.append(f"{sender}: {type(exc).__name__}: {exc}"[:300])
+            w3 = networks.web3_for(network)
+        except DomainError as exc:
+            if not index:
+                failure = exc
+            logger.warning("send reconciler: %s skipped: %s", network.name, exc.message)
+            report.notes.append(f"{network.name}: {exc.message}"[:300])
+            continue
+        for sender in sorted(senders):
+            report.senders += 1
+            try:
+                sender_reconcile(w3, sender, report, network=network)
+            except Exception as exc:  # one key's trouble never stops the others
+                logger.exception("reconciling %s failed", sender)
+                report.notes.append(f"{sender}: {type(exc).__name__}: {exc}"[:300])
+    for chain_id in sorted(open_senders):
+        report.notes.append(f"open sends on chain {chain_id} left alone: no network with that chain id is configured")
     if any((report.settled, report.rebroadcast, report.failed, report.stuck, report.fillers)):
         logger.info("send reconciler: %s", report.as_dict())
+    if failure is not None:
+        raise failure
     return report
 
 
-def sender_reconcile(w3, sender: str, report: ReconcileReport) -> None:
+def sender_reconcile(w3, sender: str, report: ReconcileReport, *, network: networks.Network) -> None:
     address = sender.split(":", 1)[1]
     head = w3.eth.block_number
     mined_count = w3.eth.get_transaction_count(address, "latest")  # read before the receipts
@@ -98,7 +122,7 @@ def sender_reconcile(w3, sender: str, report: ReconcileReport) -> None:
             report.failed += 1
             continue
         transfers.pending_row_ensure(transfer)
-        if not transfers.node_knows(transfer.tx_hash):
+        if not transfers.node_knows(transfer.tx_hash, transfer.chain_id):
             try:
                 transfers.transfer_broadcast(transfer)
                 report.rebroadcast += 1
@@ -119,7 +143,7 @@ def sender_reconcile(w3, sender: str, report: ReconcileReport) -> None:
             report.stuck += marked
             if marked:
                 _stuck_notify(transfer, since)
-    _fill_gaps(w3, sender, address, report)
+    _fill_gaps(w3, sender, address, report, network)
 
 
 def _stuck_notify(transfer: OutgoingTransfer, since) -> None:
@@ -133,7 +157,7 @@ def _stuck_notify(transfer: OutgoingTransfer, since) -> None:
     )
 
 
-def _fill_gaps(w3, sender: str, address: str, report: ReconcileReport) -> None:
+def _fill_gaps(w3, sender: str, address: str, report: ReconcileReport, network: networks.Network) -> None:
     mined_count = w3.eth.get_transaction_count(address, "latest")
     held = set(OutgoingTransfer.objects.filter(sender=sender, nonce_key__isnull=False, nonce__gte=mined_count)
                .values_list("nonce", flat=True))
@@ -141,31 +165,35 @@ def _fill_gaps(w3, sender: str, address: str, report: ReconcileReport) -> None:
         return
     for nonce in range(mined_count, max(held)):
         if nonce not in held:
-            if _filler_send(w3, address, nonce, report):
+            if _filler_send(w3, address, nonce, report, network):
                 report.fillers += 1
 
 
-def _filler_send(w3, address: str, nonce: int, report: ReconcileReport) -> bool:
-    wallet = (Wallet.objects.filter(address=address).exclude(encrypted_private_key="")
-              .select_related("user").order_by("created_at").first())
-    eth = Cryptocurrency.objects.filter(symbol="ETH").first()
-    if wallet is None or eth is None:
+def _filler_send(w3, address: str, nonce: int, report: ReconcileReport, network: networks.Network) -> bool:
+    # The key is the address's whatever network its wallet row names (one key signs on every chain);
+    # a wallet on this network first.
+    keyed = Wallet.objects.filter(address=address).exclude(encrypted_private_key="").select_related("user")
+    wallet = (keyed.filter(network=network.name).order_by("created_at").first()
+              or keyed.order_by("created_at").first())
+    coin = Cryptocurrency.native_of(network)
+    if wallet is None or coin is None:
         report.notes.append(f"{address}: nonce {nonce} is a gap but no stored key can fill it")
         return False
+    chain_id = network.chain_id
     max_fee, tip = transfers.fee_quote(w3)
-    attempt = OutgoingTransfer.objects.filter(kind=TransferKind.NONCE_FILLER, sender=transfers.sender_key(address),
-                                              nonce=nonce).count()
+    attempt = OutgoingTransfer.objects.filter(kind=TransferKind.NONCE_FILLER,
+                                              sender=transfers.sender_key(address, chain_id), nonce=nonce).count()
     signed = Account.sign_transaction(
         {"to": address, "value": 0, "data": b"", "nonce": nonce, "gas": transfers.ETH_TRANSFER_GAS,
-         "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "chainId": settings.ETH_CHAIN_ID, "type": 2},
+         "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip, "chainId": chain_id, "type": 2},
         keystore.private_key_decrypt(wallet.encrypted_private_key))
     filler = OutgoingTransfer(
-        user=wallet.user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=eth, to_address=address,
-        amount=0, idempotency_key=f"filler:{settings.ETH_CHAIN_ID}:{address}:{nonce}:{attempt}",
-        request_fingerprint="", chain_id=settings.ETH_CHAIN_ID, nonce=nonce, gas_limit=transfers.ETH_TRANSFER_GAS,
+        user=wallet.user, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=coin, to_address=address,
+        amount=0, idempotency_key=f"filler:{chain_id}:{address}:{nonce}:{attempt}",
+        request_fingerprint="", chain_id=chain_id, nonce=nonce, gas_limit=transfers.ETH_TRANSFER_GAS,
         max_fee_per_gas=max_fee, max_priority_fee_per_gas=tip, signed_raw_transaction=signed.raw_transaction.to_0x_hex(),
-        tx_hash=signed.hash.to_0x_hex(), sender=transfers.sender_key(address),
-        nonce_key=transfers.nonce_key(address, nonce), kind=TransferKind.NONCE_FILLER,
+        tx_hash=signed.hash.to_0x_hex(), sender=transfers.sender_key(address, chain_id),
+        nonce_key=transfers.nonce_key(address, nonce, chain_id), kind=TransferKind.NONCE_FILLER, network=network.name,
     )
     try:
         filler.save()

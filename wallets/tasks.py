@@ -37,3 +37,4 @@ def prices_refresh():
 def price_alerts_check():
     """Every minute: fire price alerts whose threshold the current stored price has crossed (once each)."""
     return price_alerts_check_now()
+

@@ -6,16 +6,16 @@ from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from core.errors import ErrorCode, InvalidInput, NotFound, TooLarge
 from core.jsonapi.auth import api_auth
-from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.pagination import LimitOffsetNoCount, NewestFirstWindow
 from core.jsonapi.schemas import MessageOut, StrictSchema
 from core.jsonapi.types import Amount, FiatAmount, ObjectIdStr
-from wallets import imports, services
-from wallets.models import TransactionType
+from wallets import imports, networks, services
+from wallets.models import Transaction, TransactionType
 from wallets.services.transactions import TransactionCategory, TransactionLabel
 from wallets.selectors import transaction_get_for, transaction_history_for, transaction_list_for
 from wallets.wallet_api import visible_wallet
@@ -35,6 +35,7 @@ class TransactionOut(Schema):
     id: ObjectIdStr
     transaction_type: str
     wallet_id: ObjectIdStr | None
+    network: str = Field(description="the network of its wallet (ethereum, polygon, bsc, ...)")
     asset: str
     amount: Amount
     price_at_transaction: FiatAmount | None
@@ -113,14 +114,17 @@ def _visible_transaction(request, transaction_id):
 
 
 @transactions_router.get("/", response=list[TransactionOut], auth=api_auth, summary="List transactions")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="transaction_date", scope=Transaction.time_index_scope)
 def transaction_list(request, wallet_id: ObjectIdStr | None = None, asset: str | None = None,
                      transaction_type: str | None = None, status: str | None = None, category: str | None = None,
                      date_from: datetime | None = None, date_to: datetime | None = None,
-                     ordering: Literal["date", "-date", "amount", "-amount"] = "-date"):
-    return transaction_list_for(request.user, wallet_id=wallet_id, asset=asset, transaction_type=transaction_type,
+                     ordering: Literal["date", "-date", "amount", "-amount"] = "-date",
+                     network: str | None = Query(None, max_length=40,
+                                                 description="only this network's (unknown: 422 unknown_network)")):
+    rows = transaction_list_for(request.user, wallet_id=wallet_id, asset=asset, transaction_type=transaction_type,
                                 status=status, category=category, date_from=date_from, date_to=date_to,
                                 ordering=ordering)
+    return rows.filter(network=networks.network_get(network).name) if network else rows
 
 
 @transactions_router.post("/", response={201: TransactionOut}, auth=api_auth, summary="Record a transaction")
@@ -178,7 +182,7 @@ def transaction_history(request):
 
 @transactions_router.get("/category/{category}/", response=list[TransactionOut], auth=api_auth,
                          summary="Transactions of a category (AI or tax category)")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="transaction_date", scope=Transaction.time_index_scope)
 def transaction_by_category(request, category: str):
     return transaction_list_for(request.user, category=category[:64])
 

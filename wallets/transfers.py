@@ -103,14 +103,17 @@ def _client_for_chain(chain_id: int | None) -> Web3:
 
 # --- public entry points --------------------------------------------------------------------------------
 def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, asset: str = "ETH",
-                  idempotency_key: str) -> tuple[OutgoingTransfer, bool]:
+                  idempotency_key: str, fee_tier: str = "normal") -> tuple[OutgoingTransfer, bool]:
     """`user` (the acting member: the wallet's owner or a manager of its organization) sends `amount`
     of `asset` (ETH or a tracked ERC-20 symbol) from `wallet` to `to`, in a session approved by
     password. Exactly once per (user, idempotency_key): a repeat with the same key and the same
     request returns the stored transfer (rebroadcasting its bytes if it never left), with a different
     request it is a Conflict. Returns (transfer, created); `created` is False for a repeat.
     Status: PREPARED (stored, not yet accepted by the node), BROADCAST (the node has it), STUCK,
-    CONFIRMED or FAILED (settled after ETH_CONFIRMATIONS blocks)."""
+    CONFIRMED or FAILED (settled after ETH_CONFIRMATIONS blocks).
+    `fee_tier` (slow/normal/fast, wallets.gas) sets the tip it is signed with; it is not part of the
+    request's identity: a repeat returns the stored transfer and its bytes, whatever tier it names."""
+    fee_tier_check(fee_tier)
     permissions.require_own(user, wallet)
     permissions.require(permissions.can_send_from_wallet(user, wallet),
                         "Only the wallet's owner or a manager can send from it.")
@@ -118,7 +121,7 @@ def transfer_send(*, user, session, wallet: Wallet, to: str, amount: Decimal, as
     if not idempotency_key or len(idempotency_key) > 200:
         raise InvalidRequest(ErrorCode.IDEMPOTENCY_KEY_REQUIRED, "Send an Idempotency-Key header (1-200 characters).")
     return _send(requested_by=user, wallet=wallet, to=to, amount=amount, asset=asset,
-                 scoped_key=f"{user.pk}:{idempotency_key}")
+                 scoped_key=f"{user.pk}:{idempotency_key}", fee_tier=fee_tier)
 
 
 def payout_send(*, organization_id, wallet: Wallet, to: str, amount: Decimal, asset: str = "ETH",
@@ -144,7 +147,7 @@ def payout_send(*, organization_id, wallet: Wallet, to: str, amount: Decimal, as
 
 
 # --- the send -------------------------------------------------------------------------------------------
-def _send(*, requested_by, wallet: Wallet, to: str, amount, asset: str, scoped_key: str):
+def _send(*, requested_by, wallet: Wallet, to: str, amount, asset: str, scoped_key: str, fee_tier: str = "normal"):
     fingerprint = _fingerprint(wallet=str(wallet.pk), to=to, amount=str(amount), asset=asset)
     existing = OutgoingTransfer.objects.filter(idempotency_key=scoped_key).first()
     if existing is not None:
@@ -153,17 +156,16 @@ def _send(*, requested_by, wallet: Wallet, to: str, amount, asset: str, scoped_k
     if wallet.wallet_type != WalletType.PRIVATE_KEY or not wallet.encrypted_private_key:
         raise Conflict(ErrorCode.WATCH_ONLY_WALLET, "This wallet holds no key: sign the transaction in your own wallet.")
     to = address_normalise(to)
-    token = Cryptocurrency.objects.filter(symbol=asset.upper(), is_active=True).first()
-    if token is None:
-        raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{asset!r} is not a tracked asset.")
+    network = networks.network_get(wallet.network)  # the wallet's network: its chain id, its node
+    token = _asset_on(network, asset)
     amount = Decimal(amount)
     if amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-token.decimals)):
         raise InvalidInput(ErrorCode.INVALID_AMOUNT, f"The amount must be positive with at most {token.decimals} decimals.")
     raw_amount = int(amount.scaleb(token.decimals))
 
     try:
-        w3 = chain.web3_client()
-        max_fee, priority_fee = fee_quote(w3)
+        w3 = _client_for_chain(network.chain_id)
+        max_fee, priority_fee = fee_quote(w3, fee_tier)
         if token.contract_address:
             contract = erc20_contract(w3, token.contract_address)
             token_balance = contract.functions.balanceOf(wallet.address).call()
@@ -178,21 +180,23 @@ def _send(*, requested_by, wallet: Wallet, to: str, amount, asset: str, scoped_k
             raise InvalidInput(ErrorCode.INSUFFICIENT_FUNDS, "The balance does not cover the amount plus the maximum fee.",
                                {"balance_eth": str(chain.wei_to_eth(eth_balance)),
                                 "needed_eth": str(chain.wei_to_eth(value + gas_limit * max_fee))})
-        _rebroadcast_unsent(sender_key(wallet.address))
+        _rebroadcast_unsent(sender_key(wallet.address, network.chain_id))
         key = private_key_decrypt(wallet.encrypted_private_key)
+        # next_nonce(w3, address) is the default chain's (the form crash tests wrap); another network's names it.
+        other_chain = () if int(network.chain_id) == int(settings.ETH_CHAIN_ID) else (network.chain_id,)
         for _ in range(NONCE_ATTEMPTS):
-            nonce = next_nonce(w3, wallet.address)
+            nonce = next_nonce(w3, wallet.address, *other_chain)
             signed = Account.sign_transaction(
                 {"to": recipient, "value": value, "data": data, "nonce": nonce, "gas": gas_limit,
-                 "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee, "chainId": settings.ETH_CHAIN_ID,
+                 "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority_fee, "chainId": network.chain_id,
                  "type": 2}, key)
             transfer = OutgoingTransfer(
                 user=requested_by, organization_id=wallet.organization_id, wallet=wallet, cryptocurrency=token,
                 to_address=to, amount=amount, idempotency_key=scoped_key, request_fingerprint=fingerprint,
-                chain_id=settings.ETH_CHAIN_ID, nonce=nonce, gas_limit=gas_limit, max_fee_per_gas=max_fee,
+                chain_id=network.chain_id, nonce=nonce, gas_limit=gas_limit, max_fee_per_gas=max_fee,
                 max_priority_fee_per_gas=priority_fee, signed_raw_transaction=signed.raw_transaction.to_0x_hex(),
-                tx_hash=signed.hash.to_0x_hex(), sender=sender_key(wallet.address),
-                nonce_key=nonce_key(wallet.address, nonce),
+                tx_hash=signed.hash.to_0x_hex(), sender=sender_key(wallet.address, network.chain_id),
+                nonce_key=nonce_key(wallet.address, nonce, network.chain_id), network=network.name,
             )
             try:
                 transfer.save()  # the reservation and the record: one insert, before anything leaves
@@ -213,6 +217,22 @@ def _send(*, requested_by, wallet: Wallet, to: str, amount, asset: str, scoped_k
     return transfer, True
 
 
+def _asset_on(network: networks.Network, asset: str) -> Cryptocurrency:
+    """The tracked asset `asset` as sent on `network`: its native coin (ETH, POL, BNB:
+    Cryptocurrency.native_of) or an active ERC-20 token of that network (Cryptocurrency.network)."""
+    symbol = (asset or "").upper()
+    if symbol == network.native_asset.upper():
+        token = Cryptocurrency.native_of(network)
+    else:
+        token = Cryptocurrency.objects.filter(symbol=symbol, network=network.name).exclude(contract_address="").first()
+    if token is not None and not token.is_active:
+        token = None
+    if token is None:
+        raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{asset!r} is not a tracked asset on {network.name} "
+                           f"(its coin is {network.native_asset}).", {"network": network.name})
+    return token
+
+
 def _call_of(w3: Web3, token: Cryptocurrency, to: str, raw_amount: int) -> tuple[str, int, bytes]:
     """(recipient of the transaction, wei value, call data) of sending `raw_amount` of `token`."""
     if token.contract_address:
@@ -231,11 +251,19 @@ def next_nonce(w3: Web3, address: str, chain_id: int | None = None) -> int:
     return max(chain_pending, last.nonce + 1 if last is not None else 0)
 
 
-def fee_quote(w3: Web3) -> tuple[int, int]:
-    """(max fee per gas, priority fee) in wei for a send: the normal tier (at least 1 gwei tip)."""
+def fee_tier_check(fee_tier: str) -> None:
+    if fee_tier not in gas.TIER_NAMES:
+        raise InvalidInput(ErrorCode.INVALID_FEE_TIER, f"The fee tier must be one of {', '.join(gas.TIER_NAMES)}.",
+                           {"field": "fee_tier", "given": str(fee_tier)[:20]})
+
+
+def fee_quote(w3: Web3, fee_tier: str = "normal") -> tuple[int, int]:
+    """(max fee per gas, priority fee) in wei for a send at `fee_tier` (wallets.gas.TIER_NAMES; at
+    least a 1 gwei tip)."""
+    fee_tier_check(fee_tier)
     quote = fee_tiers_from_node(w3)
-    normal = quote["tiers"][1]
-    tip = max(normal.max_priority_fee_per_gas, PRIORITY_FEE_WEI)
+    chosen = quote["tiers"][gas.TIER_NAMES.index(fee_tier)]
+    tip = max(chosen.max_priority_fee_per_gas, PRIORITY_FEE_WEI)
     return 2 * quote["base_fee_per_gas"] + tip, tip
 
 
@@ -315,8 +343,9 @@ def _pending_external_id(transfer: OutgoingTransfer, tx_hash: str | None = None)
     tx_hash = tx_hash or transfer.tx_hash
     address = transfer.wallet.address
     if transfer.cryptocurrency.contract_address:
-        return external_ids.chain_pending_external_id(tx_hash=tx_hash, address=address)
-    return external_ids.chain_external_id(tx_hash=tx_hash, log_index=external_ids.NATIVE_LOG_INDEX, address=address)
+        return external_ids.chain_pending_external_id(tx_hash=tx_hash, address=address, network=transfer.network)
+    return external_ids.chain_external_id(tx_hash=tx_hash, log_index=external_ids.NATIVE_LOG_INDEX, address=address,
+                                          network=transfer.network)
 
 
 def pending_row_ensure(transfer: OutgoingTransfer) -> Transaction | None:
@@ -446,7 +475,7 @@ def _contract_call_of(transfer: OutgoingTransfer) -> tuple[str, int, bytes]:
 
 def transfer_refresh(transfer: OutgoingTransfer) -> OutgoingTransfer:
     """Read the receipt of a send from its own chain's node and settle it if mined (any network;
-    the reconciler covers the default chain every minute). A node that does not answer changes nothing."""
+    the reconciler covers every network every minute). A node that does not answer changes nothing."""
     if transfer.status not in OPEN_TRANSFER_STATUSES:
         return transfer
     try:
@@ -461,35 +490,26 @@ def transfer_refresh(transfer: OutgoingTransfer) -> OutgoingTransfer:
     return transfer
 
 
-def sends_refresh_other_chains() -> dict:
-    """The reconciler's work for sends on the other configured networks (wallets.reconciler follows
-    the default chain only): stored bytes the node never got are sent again (the same bytes), mined
-    ones are settled. Returns counts."""
-    counts = {"rebroadcast": 0, "settled": 0}
-    open_sends = OutgoingTransfer.objects.filter(status__in=OPEN_TRANSFER_STATUSES).exclude(chain_id=settings.ETH_CHAIN_ID)
-    for transfer in open_sends.order_by("sender", "nonce"):
-        if transfer.status == TransferStatus.PREPARED and not node_knows(transfer.tx_hash, transfer.chain_id):
-            try:
-                transfer_broadcast(transfer)
-                counts["rebroadcast"] += 1
-            except DomainError:
-                continue  # refused: recorded on the transfer (FAILED), its nonce freed
-        if transfer_refresh(transfer).status not in OPEN_TRANSFER_STATUSES:
-            counts["settled"] += 1
-    return counts
-
-
 # --- settling a mined send ------------------------------------------------------------------------------
 def confirmations_of(receipt, head: int) -> int:
     return max(0, head - receipt["blockNumber"] + 1)
 
 
-def chain_status(receipt, head: int) -> str:
-    """The one notion of a transaction's status: PENDING until ETH_CONFIRMATIONS blocks hold it
-    (counting its own), then CONFIRMED, or FAILED if it reverted."""
-    if receipt is None or confirmations_of(receipt, head) < settings.ETH_CONFIRMATIONS:
+def chain_status(receipt, head: int, confirmations: int | None = None) -> str:
+    """The one notion of a transaction's status: PENDING until `confirmations` blocks (default
+    ETH_CONFIRMATIONS; a send's network's own: `send_confirmations`) hold it (counting its own), then
+    CONFIRMED, or FAILED if it reverted."""
+    if receipt is None or confirmations_of(receipt, head) < (confirmations or settings.ETH_CONFIRMATIONS):
         return TransactionStatus.PENDING
     return TransactionStatus.CONFIRMED if receipt["status"] == 1 else TransactionStatus.FAILED
+
+
+def send_confirmations(transfer: OutgoingTransfer) -> int:
+    """The confirmations a send's network asks for (wallets.networks.confirmations_for)."""
+    try:
+        return networks.confirmations_for(transfer.network or networks.network_of_chain_id(transfer.chain_id))
+    except DomainError:  # a network the settings no longer list
+        return settings.ETH_CONFIRMATIONS
 
 
 def receipt_of(w3: Web3, transfer: OutgoingTransfer):
@@ -524,7 +544,7 @@ def transfer_settle(transfer: OutgoingTransfer, *, w3: Web3, receipt, head: int)
     updates): the monitor, the reconciler and the status read may race. Returns True when this call
     settled it."""
     mined_hash = receipt["transactionHash"].to_0x_hex()
-    status = chain_status(receipt, head)
+    status = chain_status(receipt, head, send_confirmations(transfer))
     if mined_hash != transfer.tx_hash:  # a replaced signature of this same intent was mined
         OutgoingTransfer.objects.filter(pk=transfer.pk).update(tx_hash=mined_hash)
         _row_rehash(transfer, mined_hash)
@@ -567,7 +587,8 @@ def _row_settle(transfer: OutgoingTransfer, row: Transaction, *, w3: Web3, recei
         if log_index is not None:
             facts["log_index"] = log_index
             facts["external_id"] = external_ids.chain_external_id(
-                tx_hash=transfer.tx_hash, log_index=log_index, address=transfer.wallet.address)
+                tx_hash=transfer.tx_hash, log_index=log_index, address=transfer.wallet.address,
+                network=transfer.network)
     rows = Transaction.objects.for_organization(transfer.organization_id)
     try:
         changed = rows.filter(pk=row.pk, status=TransactionStatus.PENDING).update(**facts)
@@ -651,13 +672,23 @@ def transfer_fee_bump(*, transfer: OutgoingTransfer, actor=None) -> OutgoingTran
 
 
 # --- reads from the node --------------------------------------------------------------------------------
-def transaction_status(*, tx_hash: str) -> dict:
-    """PENDING until ETH_CONFIRMATIONS blocks hold it, then CONFIRMED, or FAILED if it reverted (in
-    lower case), with the confirmation count and the fee paid. A send of ours that this read finds
-    settled is settled in the books at once (the same rule the monitor applies), so the stored row
-    and this answer agree."""
+def _reader(network: str | None) -> tuple[Web3, int]:
+    """The node of `network` (None: the default one, as before networks) and its confirmations."""
+    if not network:
+        return chain.web3_client(), int(settings.ETH_CONFIRMATIONS)
+    found = networks.network_get(network)
+    return networks.web3_for(found), networks.confirmations_for(found)
+
+
+def transaction_status(*, tx_hash: str, network: str | None = None) -> dict:
+    """PENDING until the network's confirmations (ETH_CONFIRMATIONS on ethereum) hold it, then
+    CONFIRMED, or FAILED if it reverted (in lower case), with the confirmation count and the fee paid.
+    A send of ours that this read finds settled is settled in the books at once (the same rule the
+    monitor applies), so the stored row and this answer agree. `network`: which node to ask (default:
+    the default network)."""
+    w3, confirmations = None, None
     try:
-        w3 = chain.web3_client()
+        w3, confirmations = _reader(network)
         try:
             tx = w3.eth.get_transaction(tx_hash)
         except Exception:
@@ -671,10 +702,10 @@ def transaction_status(*, tx_hash: str) -> dict:
         head = w3.eth.block_number
     except chain.ChainError as exc:
         raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
-    status = chain_status(receipt, head)
+    status = chain_status(receipt, head, confirmations)
     result = {"hash": tx_hash, "from_address": tx["from"], "to_address": tx.get("to"),
               "value_eth": chain.wei_to_eth(tx["value"]), "nonce": tx["nonce"], "block_number": tx.get("blockNumber"),
-              "status": status.lower(), "confirmations": 0, "required_confirmations": settings.ETH_CONFIRMATIONS,
+              "status": status.lower(), "confirmations": 0, "required_confirmations": confirmations,
               "gas_used": None, "effective_gas_price": None, "fee_eth": None}
     if receipt is not None:
         result.update(
@@ -704,17 +735,20 @@ def fee_tiers_from_node(w3: Web3, blocks: int = FEE_HISTORY_BLOCKS) -> dict:
 
 
 def gas_estimate(*, from_address: str, to: str, amount: Decimal, asset: str = "ETH", fiat: str = "USD",
-                 organization=None) -> dict:
+                 organization=None, network: str | None = None) -> dict:
     """Gas limit of the transfer and slow/normal/fast fee tiers (wallets.gas: eth_feeHistory reward
     percentiles 10/50/90 over recent blocks) with the expected wait of each, in ETH and in `fiat` (the
     organization's) at the current ETH price it sees (no fiat figure without one). The cost of a tier
     is what it would pay at the next block's base fee (gas x (base fee + tip))."""
     from_address, to = address_normalise(from_address), address_normalise(to)
-    token = Cryptocurrency.objects.filter(symbol=asset.upper()).first()
-    if token is None:
-        raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{asset!r} is not a tracked asset.")
+    if network:  # the network's coin or one of its tokens, on its node
+        token = _asset_on(networks.network_get(network), asset)
+    else:
+        token = Cryptocurrency.objects.filter(symbol=asset.upper()).first()
+        if token is None:
+            raise InvalidInput(ErrorCode.UNKNOWN_ASSET, f"{asset!r} is not a tracked asset.")
     try:
-        w3 = chain.web3_client()
+        w3, _ = _reader(network)
         if token.contract_address:
             raw = int(Decimal(amount).scaleb(token.decimals))
             gas_limit = erc20_contract(w3, token.contract_address).functions.transfer(to, raw).estimate_gas(

@@ -5,6 +5,8 @@ from wallets import transaction_views, views, wallet_views
 urlpatterns = [
     path("app/transactions/", transaction_views.transaction_list_page, name="backoffice-transactions"),
     path("app/transactions/label/", transaction_views.transaction_bulk_label, name="backoffice-transactions-bulk-label"),
+    path("app/transactions/import/", transaction_views.transaction_import, name="backoffice-transactions-import"),
+    path("app/transactions/export/", transaction_views.transaction_export, name="backoffice-transactions-export"),
     path("app/transactions/<oid:transaction_id>/", transaction_views.transaction_drawer,
          name="backoffice-transaction-drawer"),
     path("app/transactions/<oid:transaction_id>/label/", transaction_views.transaction_label_edit,

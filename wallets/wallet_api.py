@@ -35,6 +35,7 @@ class WalletOut(Schema):
     id: ObjectIdStr
     name: str
     address: str
+    network: str = Field(description="the network it is on (wallets.networks: ethereum, polygon, bsc as configured)")
     wallet_type: str
     is_active: bool
     balance: Amount
@@ -52,6 +53,8 @@ class WalletIn(StrictSchema):
                              description="Private Key, MetaMask or Hardware")
     address: str = Field("", max_length=42, description="watch-only wallets; optional check for imports")
     private_key: str = Field("", max_length=66, description="import an existing key (Private Key wallets)")
+    network: str = Field("", max_length=40, description="a configured network (ethereum, polygon, bsc, ...); "
+                         "empty: the default one. Unknown: 422 unknown_network")
 
 
 class WalletUpdateIn(StrictSchema):

@@ -36,7 +36,7 @@ from core import permissions
 from core.errors import DomainError, ErrorCode, InvalidInput
 from core.http_status import http_status_of
 from core.jsonapi.auth import BROWSER_SESSION_KEY, client_ip
-from wallets import services, transfers
+from wallets import gas, networks, services, transfers
 from wallets.addresses import address_normalise
 from wallets.models import OPEN_TRANSFER_STATUSES, Cryptocurrency, OutgoingTransfer, TransferStatus, WalletType
 from wallets.prices import price_current
@@ -92,7 +92,7 @@ def _recent_transfers(request, wallet) -> list[OutgoingTransfer]:
 
 def _send_context(request, wallet, *, form=None, error="", field_errors=None) -> dict:
     return {"wallet": wallet, "assets": _assets(), "form": form or {}, "error": error,
-            "field_errors": field_errors or {}, "idempotency_key": uuid.uuid4().hex,
+            "field_errors": field_errors or {}, "idempotency_key": uuid.uuid4().hex, "fee_tiers": gas.TIER_NAMES,
             "session_approved": _session_approved(_browser_session(request)),
             "can_send": wallet.has_private_key and permissions.can_send_from_wallet(request.user, wallet)}
 
@@ -116,21 +116,23 @@ def wallet_create_page(request):
     form = {"mode": "generate", "wallet_type": WalletType.METAMASK}
     error, status = "", 200
     if request.method == "POST":
-        form = {name: request.POST.get(name, "").strip() for name in ("name", "mode", "address", "wallet_type")}
+        form = {name: request.POST.get(name, "").strip()
+                for name in ("name", "mode", "address", "wallet_type", "network")}
         mode = form["mode"] if form["mode"] in CREATE_MODES else "generate"
         try:
             if mode == "watch":
                 if form["wallet_type"] not in WATCH_TYPES:
                     raise InvalidInput(ErrorCode.VALIDATION_ERROR, "Pick MetaMask or Hardware for a watched address.")
                 wallet = services.wallet_create(user=request.user, name=form["name"], wallet_type=form["wallet_type"],
-                                                address=form["address"])
+                                                address=form["address"], network=form["network"])
             else:
                 private_key = request.POST.get("private_key", "") if mode == "import" else ""
                 if mode == "import" and not private_key.strip():
                     raise InvalidInput(ErrorCode.INVALID_PRIVATE_KEY, "Paste the private key to import.")
                 wallet = services.wallet_create(user=request.user, name=form["name"],
                                                 wallet_type=WalletType.PRIVATE_KEY, private_key=private_key,
-                                                address=form["address"] if mode == "import" else "")
+                                                address=form["address"] if mode == "import" else "",
+                                                network=form["network"])
         except DomainError as exc:
             error, status = exc.message, http_status_of(exc)
         else:
@@ -141,7 +143,8 @@ def wallet_create_page(request):
                 return response
             return redirect(url)
     return render(request, "wallets/wallet_new.html",
-                  {"form": form, "error": error, "modes": CREATE_MODES, "watch_types": WATCH_TYPES},
+                  {"form": form, "error": error, "modes": CREATE_MODES, "watch_types": WATCH_TYPES,
+                   "networks": networks.networks()},
                   status=status if not request.htmx else 200)
 
 
@@ -263,7 +266,9 @@ def wallet_gas(request, wallet_id):
                                                             organization=request.user.organization_id)
         except DomainError:
             context["amount_fiat"] = None
-        context.update(fiat=fiat, asset=asset, amount=amount)
+        chosen = data.get("fee_tier") or "normal"
+        context.update(fiat=fiat, asset=asset, amount=amount,
+                       fee_tier=chosen if chosen in gas.TIER_NAMES else "normal")
     except DomainError as exc:
         context["error"], status = exc.message, _status(request, exc)
     return render(request, "wallets/_wallet_gas.html", context, status=status)
@@ -278,7 +283,7 @@ def wallet_send(request, wallet_id):
     if not permissions.can_send_from_wallet(request.user, wallet):
         raise PermissionDenied("Only the wallet's owner or a manager can send from it.")
     data = request.POST
-    form = {name: data.get(name, "").strip() for name in ("asset", "amount", "to")}
+    form = {name: data.get(name, "").strip() for name in ("asset", "amount", "to", "fee_tier")}
     field_errors: dict[str, str] = {}
     try:
         amount, to = _amount(form["amount"]), _recipient(form["to"])
@@ -297,7 +302,8 @@ def wallet_send(request, wallet_id):
             raise InvalidInput(ErrorCode.SESSION_NOT_APPROVED, "Enter your password to approve this send.",
                                {"field": "password"})
         transfer, _ = transfers.transfer_send(user=request.user, session=session, wallet=wallet, to=to, amount=amount,
-                                              asset=form["asset"] or "ETH", idempotency_key=key)
+                                              asset=form["asset"] or "ETH", idempotency_key=key,
+                                              fee_tier=form["fee_tier"] or "normal")
     except DomainError as exc:
         field = (exc.details or {}).get("field") if isinstance(exc.details, dict) else None
         if field:

@@ -20,13 +20,14 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from ai_audit.classification.engine import Learner, Suggestion, TxFacts, classify
+from ai_audit.classification.engine.calls import abi_functions_by_selector, call_decode
 from ai_audit.classification.engine.llm import build_prompt, parse_answer
-from ai_audit.models import ClassifierState, SuggestionState, TransactionClassification
+from ai_audit.models import ClassifierState, Contract, SuggestionState, TransactionClassification
 from ai_audit.models.classification import REVIEW_STATES, TAUGHT_STATES
 from core import permissions
 from core.errors import ErrorCode, InvalidInput, NotFound
 from core.llm import LlmUnavailable, chat_completion, llm_configured, parse_json_object
-from wallets import chain
+from wallets import networks
 from wallets.models import OutgoingTransfer, Transaction, TransactionSource, Wallet
 from wallets.services.transactions import (
     LabelHow,
@@ -57,29 +58,60 @@ def classifier_state_for(organization_id) -> ClassifierState:
 
 
 # --- facts ------------------------------------------------------------------------------------------------
-class _SelectorReader:
-    """Method selectors of our wallets' calls: the stored send's call data, else the node (read once
-    per transaction and kept on its record; a node that does not answer is not asked again in this batch)."""
+class _CallReader:
+    """What the node has of a transaction: the address it called and its input data. Read once per
+    hash in a batch (a transaction recorded as several rows is asked once) on the transaction's
+    network; a node that does not answer is not asked again in this batch."""
 
     def __init__(self):
-        self.w3 = None
-        self.down = False
+        self.clients, self.down, self.seen = {}, set(), {}
 
-    def read(self, tx_hash: str) -> str | None:
-        if self.down or not tx_hash:
+    def read(self, tx_hash: str, network: str) -> tuple[str, bytes] | None:
+        if not tx_hash or network in self.down:
             return None
+        if tx_hash in self.seen:
+            return self.seen[tx_hash]
         try:
-            self.w3 = self.w3 or chain.web3_client()
-            data = bytes(self.w3.eth.get_transaction(tx_hash)["input"])
+            if network not in self.clients:
+                self.clients[network] = networks.web3_for(network)
+            found = self.clients[network].eth.get_transaction(tx_hash)
         except Exception as exc:  # noqa: BLE001 (any node failure: classify without it)
-            logger.info("method selector of %s not read: %s", tx_hash, exc)
-            self.down = True
+            logger.info("call data of %s not read: %s", tx_hash, exc)
+            self.down.add(network)
             return None
-        return "0x" + data[:4].hex() if len(data) >= 4 else ""
+        self.seen[tx_hash] = ((found.get("to") or "").lower(), bytes(found.get("input") or b""))
+        return self.seen[tx_hash]
+
+
+class _RegisteredContracts:
+    """The organization's registered contracts, read in one query per batch: address -> network ->
+    (name, the ABI's functions by selector)."""
+
+    def __init__(self, organization_id):
+        self.by_address: dict[str, dict[str, tuple[str, dict]]] = {}
+        for contract in Contract.objects.for_organization(organization_id).only("address", "network", "name", "abi"):
+            self.by_address.setdefault(contract.address.lower(), {})[contract.network] = (
+                contract.name, abi_functions_by_selector(contract.abi))
+
+    def get(self, address: str, network: str) -> tuple[str, dict] | None:
+        return self.by_address.get((address or "").lower(), {}).get(network)
+
+    def __contains__(self, address: str) -> bool:
+        return (address or "").lower() in self.by_address
+
+
+def _network_of(tx: Transaction) -> str:
+    return getattr(tx, "network", "") or networks.default_network_name()
 
 
 def facts_for(organization_id, transactions: list[Transaction], records: dict | None = None) -> dict[str, TxFacts]:
-    """What the engine reads of each transaction (the facts known when it arrived, never its label)."""
+    """What the engine reads of each transaction (the facts known when it arrived, never its label).
+
+    The call: the app's own sends keep their call data (decoded in full). Other chain transactions
+    are read from the node once, when first classified: the outgoing ones (as before) and those
+    received from one of the organization's registered contracts (a reward, a claim); only the
+    method selector is kept on the classification record, so a later classification names the
+    function from the selector without its arguments and without asking the node again."""
     records = records or {}
     own = {a.lower() for a in Wallet.objects.for_organization(organization_id).values_list("address", flat=True)}
     ids = [tx.pk for tx in transactions]
@@ -89,31 +121,55 @@ def facts_for(organization_id, transactions: list[Transaction], records: dict | 
             "tx_hash", "transaction", "idempotency_key", "call_data", "to_address"):
         sends[transfer.tx_hash] = transfer
     purposes = transaction_purposes(organization_id, ids)
-    reader = _SelectorReader()
+    contracts = _RegisteredContracts(organization_id)
+    reader = _CallReader()
     result = {}
     for tx in transactions:
         incoming = transaction_incoming(tx)
         direction = "in" if incoming else "out"
         counterparty = (tx.from_address if incoming else tx.to_address).lower()
+        network = _network_of(tx)
         send = sends.get(tx.hash)
         matched = purposes.get(str(tx.pk), "")
         if not matched and send is not None and PAYROLL_INTENT in send.idempotency_key:
             matched = "payroll"
         record = records.get(tx.pk)
         selector = record.method_selector if record is not None else None
+        called, data = "", ""
         if send is not None and send.call_data:
+            called, data = send.to_address.lower(), send.call_data
             selector = send.call_data[:10].lower()
-        elif selector is None and tx.source == TransactionSource.CHAIN and not incoming:
-            selector = reader.read(tx.hash)
-            if selector is not None and record is not None:
-                TransactionClassification.objects.filter(pk=record.pk).update(method_selector=selector)
-                record.method_selector = selector
+        elif selector is None and tx.source == TransactionSource.CHAIN and (not incoming or counterparty in contracts):
+            read = reader.read(tx.hash, network)
+            if read is not None:
+                called, data = read
+                selector = "0x" + data[:4].hex() if len(data) >= 4 else ""
+                if record is not None:
+                    TransactionClassification.objects.filter(pk=record.pk).update(method_selector=selector)
+                    record.method_selector = selector
+        # The registered contract: the called address when known; else the counterparty (a contract
+        # that paid us, or that our wallet paid), else, for a token we sent, the token's contract.
+        if called:
+            candidates = (called,)
+        elif incoming:
+            candidates = (counterparty,)
+        else:
+            candidates = (counterparty, (tx.cryptocurrency.contract_address or "").lower())
+        contract, call = None, None
+        for candidate in candidates:
+            contract = contracts.get(candidate, network) if candidate else None
+            if contract is not None:
+                called = candidate
+                break
+        if contract is not None and (selector or data):
+            call = call_decode(None, selector or "", data, functions=contract[1])
         result[str(tx.pk)] = TxFacts(
             direction=direction, asset=tx.cryptocurrency.symbol, amount=tx.amount, when=tx.transaction_date,
             fiat_value=tx.usd_value, fee=tx.fee or 0, counterparty=counterparty,
             counterparty_is_own=bool(counterparty) and counterparty in own and tx.wallet_id is not None,
-            method_selector=selector or "", called_contract=(send.to_address.lower() if send and send.call_data else ""),
-            description=tx.description, source=tx.source, matched_by=matched)
+            method_selector=selector or "", called_contract=called if (call is not None or data or contract) else "",
+            description=tx.description, source=tx.source, matched_by=matched,
+            contract_name=contract[0] if contract is not None else "", call=call)
     return result
 
 

@@ -5,6 +5,10 @@ deduplicated per organization and stored with the assets each item mentions.
 Fetching is bounded: `NEWS_FETCH_TIMEOUT_SECONDS` (default 10) per connection and per read, and
 `NEWS_MAX_FEED_BYTES` (2 MB) per feed; a feed that is down, slow, too big or not a feed is reported
 in its `last_status` and the others go on.
+
+A feed's URL may not reach private addresses (ai_audit.news.feed_urls): refused when the feed is
+added (422 invalid_feed_url) and checked again on every connection of every fetch, redirects
+included, against the address actually connected to.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from django.utils import timezone
 
 from ai_audit.models import NewsFeed, NewsItem
 from ai_audit.news.assets import assets_mentioned, known_assets
+from ai_audit.news.feed_urls import FeedUrlRefused, feed_url_check, guarded_session
 from core import permissions
 from core.errors import Conflict, ErrorCode, InvalidInput
 from wallets.models import Cryptocurrency
@@ -73,12 +78,14 @@ def _when(entry) -> dt.datetime | None:
 
 
 def download(url: str) -> bytes:
-    """The feed's bytes (time- and size-limited)."""
+    """The feed's bytes (time- and size-limited; only public addresses, redirects included)."""
     deadline = time.monotonic() + fetch_timeout() * 3
     try:
-        with requests.get(url, timeout=fetch_timeout(), stream=True, allow_redirects=True,
-                          headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, "
-                                   "application/xml;q=0.9, */*;q=0.5"}) as response:
+        feed_url_check(url)
+        with guarded_session() as session, session.get(
+                url, timeout=fetch_timeout(), stream=True, allow_redirects=True,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, "
+                         "application/xml;q=0.9, */*;q=0.5"}) as response:
             if response.status_code != 200:
                 raise FeedError(f"HTTP {response.status_code}")
             chunks, size = [], 0
@@ -90,6 +97,10 @@ def download(url: str) -> bytes:
                     raise FeedError(f"took longer than {fetch_timeout() * 3:.0f} s")
                 chunks.append(chunk)
             return b"".join(chunks)
+    except FeedUrlRefused as refused:
+        raise FeedError(f"refused: {refused}") from None
+    except requests.TooManyRedirects:
+        raise FeedError("too many redirects") from None
     except requests.Timeout:
         raise FeedError(f"no answer within {fetch_timeout():.0f} s") from None
     except requests.RequestException as error:
@@ -178,6 +189,7 @@ def news_feed_create(*, actor, name: str, url: str) -> NewsFeed:
     except ValidationError:
         raise InvalidInput(ErrorCode.INVALID_FEED_URL, "The feed address must be an http(s) URL.",
                            {"field": "url"}) from None
+    feed_url_allowed(url)
     if NewsFeed.objects.for_actor(actor).filter(url=url).exists():
         raise Conflict(ErrorCode.FEED_EXISTS, "This feed is already configured.", {"field": "url"})
     name = (name or "").strip()[:120] or url.split("//", 1)[-1].split("/", 1)[0]
@@ -185,6 +197,14 @@ def news_feed_create(*, actor, name: str, url: str) -> NewsFeed:
         return NewsFeed.objects.create(organization_id=actor.organization_id, name=name, url=url)
     except IntegrityError:
         raise Conflict(ErrorCode.FEED_EXISTS, "This feed is already configured.", {"field": "url"}) from None
+
+
+def feed_url_allowed(url: str) -> str:
+    """`url` if its host resolves only to addresses feeds may reach; InvalidInput(invalid_feed_url) if not."""
+    try:
+        return feed_url_check(url)
+    except FeedUrlRefused as refused:
+        raise InvalidInput(ErrorCode.INVALID_FEED_URL, str(refused), {"field": "url"}) from None
 
 
 def news_feed_delete(*, actor, feed: NewsFeed) -> None:

@@ -4,20 +4,13 @@ a next page exists."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
-from core.errors import ErrorCode, InvalidInput
-from core.time_index import time_index_lower_bounds
+from core.windows import cursor_decode, cursor_encode, newest_first_rows  # noqa: F401 (cursor_encode: re-exported)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -114,38 +107,8 @@ class NewestFirstWindow(PaginationBase):
         return tuple(queryset.query.order_by) in ((f"-{self.date_field}", "-id"), (f"-{self.date_field}", "-pk"))
 
     def _window_page(self, queryset, *, limit, after, organization_id):
-        date = self.date_field
-        if after is not None:
-            moment, pk = after
-            queryset = queryset.filter(Q(**{f"{date}__lt": moment}) | Q(**{date: moment, "pk__lt": pk}),
-                                       **{f"{date}__lte": moment})
-        bounds = time_index_lower_bounds(scope=self.scope, organization_id=organization_id,
-                                         before=after[0] if after else None, wanted=limit + 1)
-        for lower in bounds:
-            window = queryset if lower is None else queryset.filter(**{f"{date}__gte": lower})
-            rows = list(window[: limit + 1])
-            if len(rows) > limit or lower is None:
-                return rows
-        return []
-
-
-def cursor_encode(moment, pk) -> str:
-    raw = f"{moment.isoformat()}|{pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def cursor_decode(cursor: str):
-    """(moment, ObjectId) from a cursor; a cursor this API did not make is invalid input."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment_text, pk_text = raw.split("|")
-        moment = dt.datetime.fromisoformat(moment_text)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, ObjectId(pk_text)
-    except (ValueError, UnicodeDecodeError, binascii.Error, InvalidId):
-        raise InvalidInput(ErrorCode.INVALID_CURSOR, "This cursor is not one a previous page gave.",
-                           {"cursor": cursor}) from None
+        return newest_first_rows(queryset, date_field=self.date_field, scope=self.scope, owner_id=organization_id,
+                                 limit=limit, after=after)
 
 
 def _cursor_url(request: HttpRequest, limit: int, cursor: str) -> str:

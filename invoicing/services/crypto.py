@@ -13,7 +13,7 @@ the same moment cannot ask the same amount: an exact transfer identifies exactly
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import segno
 from django.conf import settings
@@ -23,7 +23,7 @@ from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.money import plain
 from invoicing.models import CRYPTO_QUOTE_PLACES
 from invoicing.totals import crypto_amount as crypto_amount_for
-from wallets import prices
+from wallets import networks, payment_requests, prices
 from wallets.models import Cryptocurrency, PriceQuote, Wallet
 
 QUOTE_PLACES = CRYPTO_QUOTE_PLACES
@@ -46,6 +46,7 @@ def payment_wallet_get(organization_id, wallet_id) -> Wallet:
     if wallet is None:
         raise InvalidInput(ErrorCode.UNKNOWN_WALLET, "No such active wallet in the organization.",
                            {"payment_wallet_id": str(wallet_id)})
+    networks.default_network_required(wallet, "Invoices")
     return wallet
 
 
@@ -86,18 +87,13 @@ def free_amount(taken_slots: set[str], address: str, symbol: str, amount: Decima
     return amount
 
 
-def to_base_units(amount: Decimal, decimals: int) -> int:
-    return int(amount.scaleb(decimals))
-
-
 def eip681_uri(*, address: str, asset: Cryptocurrency, amount: Decimal, chain_id: int | None = None) -> str:
-    """The payment request (EIP-681): ETH `ethereum:<to>@<chain>?value=<wei>`; an ERC-20
-    `ethereum:<token>@<chain>/transfer?address=<to>&uint256=<units>`."""
-    chain_id = chain_id or settings.ETH_CHAIN_ID
-    units = to_base_units(amount, asset.decimals)
-    if asset.contract_address:
-        return f"ethereum:{asset.contract_address}@{chain_id}/transfer?address={address}&uint256={units}"
-    return f"ethereum:{address}@{chain_id}?value={units}"
+    """The invoice's payment request in the one EIP-681 format (wallets.payment_requests), asking
+    `amount` of `asset` in its base units (cut to the asset's decimals, as a wallet can send)."""
+    whole = amount.quantize(Decimal(1).scaleb(-asset.decimals), rounding=ROUND_DOWN)
+    return payment_requests.eip681_uri(to=address, chain_id=chain_id or settings.ETH_CHAIN_ID,
+                                       token_contract=asset.contract_address or "",
+                                       units=payment_requests.units_of(whole, asset.decimals))
 
 
 def invoice_payment_uri(invoice) -> str:

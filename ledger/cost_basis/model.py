@@ -11,7 +11,7 @@ LOT_SCOPES = ("all", "wallet")
 
 # Labels (case-insensitive) that decide what a one-sided trade is.
 INCOME_LABELS = frozenset({"income", "reward", "airdrop", "mining", "staking"})
-SPEND_LABELS = frozenset({"cost", "payment"})
+SPEND_LABELS = frozenset({"cost", "payment", "salary"})  # salary: payroll's payouts (ledger.journal_rules)
 NO_GAIN_LABELS = frozenset({"gift", "lost"})  # on a send: leaves at cost, no gain row (a gift: US methods only)
 GIFT_LABELS = frozenset({"gift"})  # on a send
 # Methods under which a gift (sent) is a disposal at market value: HMRC CRYPTO22100 (uk), Canada's

@@ -10,9 +10,15 @@ One module per part of the books, re-exported here (callers use `ledger.services
 - `default_chart`: the default chart every organization starts with, the accounts found by role;
 - `lock_date`: closing the books up to a day;
 - `entries`: journal entries (drafts, posting, reversal, the automatic journals' batches);
-- `numbering`: the counter documents behind entry numbers and account-tree moves.
+- `numbering`: the counter documents behind entry numbers and account-tree moves;
+- `attachments`: files and reference texts on journal entries (their reads are in ledger.selectors).
 """
 
+from ledger.services.attachments import (
+    journal_attachment_add_file,
+    journal_attachment_add_reference,
+    journal_attachment_delete,
+)
 from ledger.services.chart import account_create, account_delete, account_update, currency_clean
 from ledger.services.default_chart import (
     DEFAULT_CHART,
@@ -42,6 +48,9 @@ __all__ = [
     "chart_of_accounts_ensure_default",
     "crypto_asset_account_get_or_create",
     "currency_clean",
+    "journal_attachment_add_file",
+    "journal_attachment_add_reference",
+    "journal_attachment_delete",
     "journal_entries_post_batch",
     "journal_entry_create",
     "journal_entry_delete",

@@ -16,6 +16,7 @@ created or lost between the payslips, the period and the journal.
 """
 
 from payroll.engine.calendar import Frequency, add_months, next_occurrence, occurrence, occurrences_due
+from payroll.engine.gas import GasCharge, employee_gas_charge
 from payroll.engine.payout import token_amount
 from payroll.engine.payslip import (
     Deduction,
@@ -30,7 +31,7 @@ from payroll.engine.rounding import PayrollError, cents, to_money
 from payroll.engine.withholding import EXAMPLE_TABLE, Bracket, WithholdingTable, table_in_force, withheld_tax
 
 __all__ = [
-    "EXAMPLE_TABLE", "Bracket", "Deduction", "Frequency", "PayInputs", "PayrollError", "PayslipFigures",
+    "EXAMPLE_TABLE", "Bracket", "Deduction", "Frequency", "GasCharge", "employee_gas_charge", "PayInputs", "PayrollError", "PayslipFigures",
     "PeriodTotals", "WithholdingTable", "add_months", "cents", "compute_payslip", "next_occurrence", "occurrence",
     "occurrences_due", "period_totals", "prorate_fraction", "table_in_force", "to_money", "token_amount",
     "withheld_tax",

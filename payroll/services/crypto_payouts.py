@@ -25,15 +25,21 @@ ETH_CONFIRMATIONS blocks and fills nonce gaps. Payroll adds, per payslip:
    `transactions_changed` (the ledger's hook); payroll connects to it (payroll/apps.py) and settles
    that organization's payslips, and the periodic task `payroll_payouts` catches up whatever a crash
    or a missed signal left (it also sends payslips whose process died before their send).
-   Paying posts, in the same transaction as the status change (source key `payroll:<id>:payment`,
-   so once): Dr Payroll liabilities (net pay) / Cr General expenses (net pay). The automatic journal
-   of the transfer books the coins leaving (Dr General expenses at the fair value of the day / Cr
-   the crypto asset at cost, the realised gain or loss, the gas to Gas fees): together the liability
-   is settled in crypto, the crypto leaves at cost, and General expenses keeps only the difference
-   between the day's stored price and the processing rate.
+   The books: the transfer's row is labelled "salary", and the ledger's automatic journal books it
+   once (ledger.journal_rules, the salary rule): Dr Payroll liabilities at the coins' fair value of
+   the day / Cr the crypto asset at cost, the realised gain or loss, the actual gas to Gas fees.
+   Payroll posts only what the ledger cannot know, in the same transaction as the status change
+   (source key `payroll:<id>:payment`, so once; nothing when it is zero): the fee charged to the
+   employee (Dr Payroll liabilities / Cr Gas fees: the employee's share of the gas, so Gas fees keeps
+   actual - charged, the company's) and the exchange difference between the net pay owed (at the
+   processing rate) and the fair value the ledger settles (to Realised exchange gains or losses).
+   The net pay's part of Payroll liabilities ends at zero (what stays is the withheld insurance).
 A FAILED payslip is paid again only by an explicit `payslip_payment_process` (a new attempt, a new
-intent key, a new rate). Gas is borne by the company (the employee receives the full net pay); an
-organization set to "employee" is refused (gas_bearer_unsupported) until that rule is built.
+intent key, a new rate). Gas: borne by the company by default (the employee receives the full net
+pay); with the organization's `gas_fee_bearer = employee` the fee is fixed with the terms
+(payroll.engine.gas: gas limit x max fee per gas at the processing moment, in the asset at the stored
+rates) and deducted from the amount sent; a batch where any payslip's net pay does not cover its fee
+pays nothing (422 gas_exceeds_net_pay).
 Progress is published after each step to the organization's books audience on /ws/live/
 (`payroll.payout_progress`: stage queued | intent | sent | confirmed | failed).
 """
@@ -48,15 +54,20 @@ from decimal import Decimal
 from bson import ObjectId
 from django.db.models import Q
 from django.utils import timezone
+from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from accounts.sessions import require_approved_session
 from core import permissions
 from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound, Unavailable
+from core.money import FIAT_DECIMALS
 from core.models import Organization
 from core.realtime import Audience, organization_group, publish
 from core.transactions import after_commit as run_after_commit, in_transaction
 from ledger.services import journal_entries_post_batch
+from ledger.tax_trades import tax_trades_for
 from payroll import engine
+from payroll.engine.rounding import EXACT
 from payroll.models import (
     ApprovalStatus,
     GasFeeBearer,
@@ -68,17 +79,18 @@ from payroll.models import (
 )
 from payroll.services.common import MANAGERS_ONLY, engine_call, payroll_settings_get
 from payroll.services.payments import accounts_of, accrual_spec, announce_paid, journal_counters_ensure
-from wallets import chain, transfers
+from wallets import chain, networks, transfers
 from wallets.erc20 import erc20_contract
 from wallets.models import Cryptocurrency, OutgoingTransfer, PriceQuote, Transaction, TransferStatus, Wallet
 from wallets.prices import price_current
 from wallets.services import transaction_update
+from wallets.services.transactions import TransactionCategory, TransactionLabel
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ASSET = "ETH"
 TOKEN_GAS_RESERVE = 100_000  # gas a token transfer may take, reserved per send by the funding check
-PAYMENT_LABEL = "payment"  # the row's tax category: a disposal (spend) for the cost basis
+PAYMENT_LABEL = "salary"  # the row's tax category: a spend for the cost basis, the ledger's salary rule
 PROGRESS_EVENT = "payroll.payout_progress"
 
 
@@ -116,6 +128,7 @@ def payout_wallet_resolve(*, actor, organization_id, wallet_id=None) -> Wallet:
         raise NotFound(ErrorCode.NOT_FOUND, "No such wallet in this organization.")
     permissions.require(permissions.can_send_from_wallet(actor, wallet),
                         "Only the wallet's owner or a manager can pay from it.")
+    networks.default_network_required(wallet, "Crypto payslips")
     return wallet
 
 
@@ -143,8 +156,62 @@ def _terms(payslip: Payslip, organization) -> dict:
     if amount <= 0:
         raise InvalidInput(ErrorCode.INVALID_AMOUNT, f"Payslip {payslip.payslip_id}: the net pay is worth nothing "
                            f"in {symbol}.", {"payslip": payslip.payslip_id})
-    return {"token": token, "payout_asset": symbol, "payout_amount": amount, "payout_rate": rate,
-            "payout_rate_source": source[:50]}
+    return {"token": token, "payout_asset": symbol, "payout_amount": amount, "payout_net_amount": amount,
+            "payout_rate": rate, "payout_rate_source": source[:50], "gas_fee_bearer": GasFeeBearer.COMPANY,
+            "gas_fee_charged": None, "gas_fee_charged_eth": None, "gas_fee_charged_fiat": None,
+            "gas_charge_limit": None, "gas_charge_max_fee_per_gas": None, "gas_charge_eth_rate": None}
+
+
+def _eth_rate_for_gas(payslip: Payslip, organization) -> Decimal:
+    try:
+        rate, _ = _rate_of(DEFAULT_ASSET, payslip.currency, organization)
+    except NotFound:
+        raise InvalidInput(ErrorCode.GAS_FEE_RATE_UNAVAILABLE,
+                           f"Payslip {payslip.payslip_id}: the gas is paid in ETH and borne by the employee, and "
+                           f"there is no {payslip.currency} price for ETH to convert the fee into "
+                           f"{payslip.payout_asset}: enter one; nothing was paid.",
+                           {"payslip": payslip.payslip_id, "asset": "ETH", "fiat": payslip.currency}) from None
+    return rate
+
+
+def _employee_gas(wallet: Wallet, plans: list[tuple[Payslip, dict]], organization) -> None:
+    """The organization's employees bear the gas: fix each payslip's fee (payroll.engine.gas) into its
+    terms and lower the amount sent by it. Gas limit: 21,000 for ETH, the node's estimate x 1.2 for a
+    token (as wallets signs it); max fee per gas: the node's quote of this moment (wallets.transfers.fee_quote).
+    Raises before anything is written (the whole batch pays nothing) when a net pay does not cover its fee
+    or a token payout's fee cannot be priced."""
+    try:
+        w3 = chain.web3_client()
+        max_fee, _ = transfers.fee_quote(w3)
+        limits = []
+        for payslip, terms in plans:
+            token = terms["token"]
+            if token.contract_address:
+                raw = int(terms["payout_net_amount"].scaleb(token.decimals))
+                estimate = erc20_contract(w3, token.contract_address).functions.transfer(
+                    Web3.to_checksum_address(payslip.wallet_address), raw).estimate_gas({"from": wallet.address})
+                limits.append(int(estimate * 1.2))  # as wallets.transfers signs a token transfer
+            else:
+                limits.append(transfers.ETH_TRANSFER_GAS)
+    except chain.ChainError as exc:
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    except (Web3Exception, ValueError) as exc:
+        raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, f"The node could not estimate a token transfer's gas, so the "
+                          f"fee borne by the employee cannot be fixed; nothing was paid ({exc}).") from None
+    for (payslip, terms), gas_limit in zip(plans, limits):
+        token = terms["token"]
+        rates = {}
+        if token.contract_address:
+            rates = {"eth_rate": _eth_rate_for_gas(payslip, organization), "asset_rate": terms["payout_rate"]}
+        charge = engine_call(engine.employee_gas_charge, net_amount=terms["payout_net_amount"],
+                             decimals=token.decimals, gas_limit=gas_limit, max_fee_per_gas=max_fee,
+                             what=f"payslip {payslip.payslip_id}", **rates)
+        terms.update(payout_amount=charge.sent_amount, gas_fee_bearer=GasFeeBearer.EMPLOYEE,
+                     gas_fee_charged=charge.fee_amount, gas_fee_charged_eth=charge.fee_eth,
+                     gas_fee_charged_fiat=EXACT.multiply(charge.fee_amount, terms["payout_rate"]).quantize(
+                         Decimal(1).scaleb(-FIAT_DECIMALS), context=EXACT),  # the books' precision
+                     gas_charge_limit=charge.gas_limit, gas_charge_max_fee_per_gas=charge.max_fee_per_gas,
+                     gas_charge_eth_rate=rates.get("eth_rate"))
 
 
 def _funding_check(wallet: Wallet, plans: list[tuple[Payslip, dict]]) -> None:
@@ -179,6 +246,12 @@ def _funding_check(wallet: Wallet, plans: list[tuple[Payslip, dict]]) -> None:
                            {"wallet": str(wallet.pk), "short": short})
 
 
+# The terms a payslip's payout is bound to once they are fixed (stored before any intent; never recomputed).
+TERM_FIELDS = ("payout_asset", "payout_amount", "payout_net_amount", "payout_rate", "payout_rate_source",
+               "gas_fee_bearer", "gas_fee_charged", "gas_fee_charged_eth", "gas_fee_charged_fiat", "gas_charge_limit",
+               "gas_charge_max_fee_per_gas", "gas_charge_eth_rate")
+
+
 @dataclass
 class PayoutPlan:
     """Checked terms of a batch, not yet written (crypto_payouts_plan -> crypto_payouts_commit)."""
@@ -198,13 +271,11 @@ def crypto_payouts_plan(*, actor, session, period: PayrollPeriod, payslips: list
     permissions.require(permissions.can_manage_payroll(actor), MANAGERS_ONLY)
     require_approved_session(session)
     organization = Organization.objects.get(pk=period.organization_id)
-    if payroll_settings_get(organization.pk).gas_fee_bearer != GasFeeBearer.COMPANY:
-        raise Conflict(ErrorCode.GAS_BEARER_UNSUPPORTED,
-                       "Crypto payouts with the gas borne by the employee are not available: set the gas fee "
-                       "bearer to the company (the employee then receives the full net pay).")
     wallet = payout_wallet_resolve(actor=actor, organization_id=organization.pk, wallet_id=wallet_id)
     plans = [(payslip, _terms(payslip, organization)) for payslip in payslips]
-    _funding_check(wallet, plans)
+    _funding_check(wallet, plans)  # the full net amounts: the employee's fee only lowers what is sent
+    if payroll_settings_get(organization.pk).gas_fee_bearer == GasFeeBearer.EMPLOYEE:
+        _employee_gas(wallet, plans, organization)
     journal_counters_ensure(organization.pk, period.pay_date)
     return PayoutPlan(actor=actor, period=period, wallet=wallet, plans=plans, codes=accounts_of(organization.pk),
                       expected_status=PaymentStatus.FAILED if retry_failed else PaymentStatus.PENDING)
@@ -225,10 +296,9 @@ def crypto_payouts_commit(plan: PayoutPlan) -> list[Payslip]:
             updated = Payslip.objects.filter(
                 pk=payslip.pk, payment_status=plan.expected_status, approval_status=ApprovalStatus.APPROVED,
                 payment_method=PaymentMethod.CRYPTO, payout_attempts=current.payout_attempts,
-            ).update(payment_status=PaymentStatus.PROCESSING, payout_wallet=wallet, payout_asset=terms["payout_asset"],
-                     payout_amount=terms["payout_amount"], payout_rate=terms["payout_rate"],
-                     payout_rate_source=terms["payout_rate_source"], payout_intent_key=f"payslip:{payslip.pk}:{attempt}",
-                     payout_attempts=attempt, payout_transfer=None, payout_error="", paid_by=actor, updated_at=now)
+            ).update(payment_status=PaymentStatus.PROCESSING, payout_wallet=wallet, payout_intent_key=f"payslip:{payslip.pk}:{attempt}",
+                     payout_attempts=attempt, payout_transfer=None, payout_error="", paid_by=actor, updated_at=now,
+                     **{name: terms[name] for name in TERM_FIELDS})
             if not updated:
                 raise Conflict(ErrorCode.PAYSLIP_ALREADY_PAID,
                                f"Payslip {payslip.payslip_id} was paid or changed meanwhile; nothing was paid.")
@@ -258,13 +328,20 @@ def _payout(payslip: Payslip) -> OutgoingTransfer:
 
 
 def payout_row_label(payslip: Payslip, transfer: OutgoingTransfer) -> None:
-    """The transfer's transaction row is a payment (a disposal at cost for the books and the tax
-    report), described as this payslip's salary. Idempotent."""
+    """The transfer's transaction row is this payslip's salary: labelled "salary" on the payer's
+    authority (a person's label: the classifier never relabels it) and given the ledger's "salary"
+    form, which the ledger's salary rule books against Payroll liabilities (a spend for the cost
+    basis and the tax report). Idempotent."""
     if transfer.transaction_id is None:
         return
     row = Transaction.objects.filter(pk=transfer.transaction_id).first()
     if row is None or row.tax_category == PAYMENT_LABEL:
         return
+    try:  # the label (sets the "payment" form; may need the day's price to value the row)
+        row = transaction_update(actor=payslip.paid_by, transaction=row, label=TransactionLabel.SALARY,
+                                 category=TransactionCategory.BUSINESS)
+    except DomainError as exc:
+        logger.warning("payslip %s: the payout's row keeps its label (%s)", payslip.payslip_id, exc.message)
     transaction_update(actor=payslip.paid_by, transaction=row, tax_category=PAYMENT_LABEL,
                        business_purpose=f"payroll {payslip.payslip_id}"[:200],
                        description=f"Salary {payslip.payslip_id} ({payslip.employee_name})")
@@ -324,20 +401,59 @@ def payout_fail(payslip: Payslip, reason: str, details: dict | None = None) -> b
     return bool(failed)
 
 
+def _settled_by_the_ledger(payslip: Payslip, transfer: OutgoingTransfer) -> Decimal | None:
+    """The amount of net pay the ledger's automatic journal of this transfer settles: its salary rule
+    debits Payroll liabilities with the row's fair value as the ledger reads it (ledger.tax_trades:
+    the row's value, else the stored price of its day), at the books' precision. None when the row is
+    not confirmed yet or cannot be valued (the ledger then books it later, or reports a problem)."""
+    if transfer.transaction_id is None:
+        return None
+    organization = Organization.objects.get(pk=payslip.organization_id)
+    rows = Transaction.objects.for_organization(organization.pk).filter(pk=transfer.transaction_id)
+    for trade in tax_trades_for(organization, transactions=rows, skip_bad=True).trades:
+        if trade.sent_asset.upper() == (payslip.payout_asset or "").upper() and trade.net_worth is not None:
+            return trade.net_worth.quantize(Decimal(1).scaleb(-FIAT_DECIMALS), context=EXACT)
+    return None
+
+
 def _payment_spec(payslip: Payslip, transfer: OutgoingTransfer, codes: dict, moment) -> dict | None:
+    """What the ledger's salary rule cannot know, so the net pay owed ends settled exactly: the fee
+    charged to the employee (Dr Payroll liabilities / Cr Gas fees) and the exchange difference between
+    the net pay (processing rate) and the fair value the ledger settles (Realised exchange gains or
+    losses). None when both are zero."""
     net = Decimal(payslip.net_salary)
-    if net == 0:
+    fee = Decimal(payslip.gas_fee_charged_fiat or 0)
+    settled = _settled_by_the_ledger(payslip, transfer)
+    difference = (net - fee - settled) if settled is not None else Decimal(0)
+    if settled is None:
+        logger.warning("payslip %s: the payout's row is not valued yet; no exchange difference posted",
+                       payslip.payslip_id)
+    lines = []
+    if fee:
+        lines += [{"account_code": codes["payroll_liabilities"], "debit_amount": fee,
+                   "description": f"Network fee charged to the employee ({Decimal(payslip.gas_fee_charged).normalize():f} "
+                                  f"{payslip.payout_asset})"},
+                  {"account_code": codes["gas_fees"], "credit_amount": fee,
+                   "description": "The employee's share of the gas (the company keeps actual - charged)"}]
+    if difference > 0:
+        lines += [{"account_code": codes["payroll_liabilities"], "debit_amount": difference,
+                   "description": "Net pay owed beyond the coins' fair value of the day"},
+                  {"account_code": codes["fx_gains"], "credit_amount": difference,
+                   "description": "Exchange difference: processing rate against the day's price"}]
+    elif difference < 0:
+        lines += [{"account_code": codes["fx_losses"], "debit_amount": -difference,
+                   "description": "Exchange difference: processing rate against the day's price"},
+                  {"account_code": codes["payroll_liabilities"], "credit_amount": -difference,
+                   "description": "The coins' fair value of the day beyond the net pay owed"}]
+    if not lines:
         return None
     paid = f"{Decimal(payslip.payout_amount).normalize():f} {payslip.payout_asset}"
     return {
         "date": moment, "currency": payslip.currency, "source_key": f"payroll:{payslip.pk}:payment",
         "description": f"Salary paid in crypto: {payslip.payslip_id}, {paid} at {payslip.payout_rate} "
-                       f"{payslip.currency} ({payslip.payout_rate_source})"[:1000],
-        "reference": payslip.payslip_id, "transaction_hash": transfer.tx_hash,
-        "line_items": [
-            {"account_code": codes["payroll_liabilities"], "debit_amount": net, "description": "Net pay"},
-            {"account_code": codes["general_expenses"], "credit_amount": net,
-             "description": "The payment's expense in the transfer's automatic journal settles the net pay owed"}],
+                       f"{payslip.currency} ({payslip.payout_rate_source}); the transfer itself is booked by "
+                       f"the ledger's salary rule"[:1000],
+        "reference": payslip.payslip_id, "transaction_hash": transfer.tx_hash, "line_items": lines,
     }
 
 
@@ -348,11 +464,13 @@ def payout_mark_paid(payslip: Payslip, transfer: OutgoingTransfer) -> bool:
     period = PayrollPeriod.objects.get(pk=payslip.period_id)
     journal_counters_ensure(payslip.organization_id)
 
+    moment = timezone.now()
+    spec = _payment_spec(payslip, transfer, codes, moment)  # reads the ledger's view of the row: outside the transaction
+
     def work():
-        now = timezone.now()
+        now = moment
         if not Payslip.objects.filter(pk=payslip.pk, payment_status=PaymentStatus.PROCESSING).exists():
             return False
-        spec = _payment_spec(payslip, transfer, codes, now)
         entry = journal_entries_post_batch(created_by=payslip.paid_by, entries=[spec])[0] if spec else None
         updated = Payslip.objects.filter(pk=payslip.pk, payment_status=PaymentStatus.PROCESSING).update(
             payment_status=PaymentStatus.PAID, payment_date=now, payment_entry=entry, gas_fee=transfer.fee,

@@ -62,7 +62,8 @@ def document_context(payslip: Payslip) -> dict:
     return {"payslip": payslip, "period": payslip.period, "organization": organization, "logo_url": logo,
             "primary": organization.primary_color or "#1f3a5f", "secondary": organization.secondary_color or "#e8eef5",
             "earnings": earnings, "deductions": [(label, amount) for label, amount in deductions if amount],
-            "ytd": year_to_date(payslip), "prorated": payslip.days_paid != payslip.days_in_period}
+            "ytd": year_to_date(payslip), "prorated": payslip.days_paid != payslip.days_in_period,
+            "employee_gas": payslip.gas_fee_bearer == "employee" and payslip.gas_fee_charged is not None}
 
 
 def payslip_pdf(payslip: Payslip) -> bytes:

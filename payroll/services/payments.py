@@ -43,7 +43,8 @@ def journal_counters_ensure(organization_id, *days) -> None:
 
 def accounts_of(organization_id) -> dict[str, str]:
     return {key: chart_account_get(key=key, organization_id=organization_id).account_code
-            for key in ("salaries", "payroll_liabilities", "tax_payable", "bank", "cash", "general_expenses")}
+            for key in ("salaries", "payroll_liabilities", "tax_payable", "bank", "cash", "general_expenses",
+                        "gas_fees", "fx_gains", "fx_losses")}
 
 
 def _lines(*lines):

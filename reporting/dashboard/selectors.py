@@ -44,7 +44,8 @@ from ledger.services.chart import accounts_of
 from ledger.cost_basis import IN_TRANSIT
 from reporting.dashboard.hooks import AwaitingItem, awaiting_items_from_providers
 from reporting.dashboard.insights import Fee, Insight, InsightInput, Outflow, insights_compute
-from reporting.portfolio import PortfolioData, portfolio_data_for, portfolio_performance_for, portfolio_value_for
+from reporting.portfolio import (PortfolioData, portfolio_data_for, portfolio_memo_clear, portfolio_performance_for,
+                                 portfolio_value_for)
 from wallets.models import PriceQuote, TransactionStatus
 from wallets.selectors import transaction_queryset_for, wallet_list_for
 
@@ -80,7 +81,9 @@ def _cache_key(actor) -> str:
 
 
 def dashboard_cache_clear(*, organization_id=None) -> dict:
-    """Drop the cached figures of one organization (None: of every organization)."""
+    """Drop the cached figures of one organization (None: of every organization), and this process's
+    remembered history reads (reporting.portfolio: keyed by their inputs, so only memory is freed)."""
+    portfolio_memo_clear()
     key = _GENERATION_ALL if organization_id is None else _generation_key(organization_id)
     try:
         cache.incr(key)

@@ -6,26 +6,15 @@ service the page uses (wallets.services.transaction_update)."""
 import datetime as dt
 from decimal import Decimal
 
-import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Role
-from ai_audit.classification.tasks import signals_connect
 from tests.browser.test_backoffice_in_chromium import csp_violations
 from tests.browser.test_reports_in_chromium import log_in
 from wallets.models import Cryptocurrency, Transaction, WalletType
 from wallets.services import transaction_update, wallet_create
-from wallets.signals import transaction_labelled, transactions_changed
 
 CLIENT = "0x" + "b2" * 20
-
-
-@pytest.fixture
-def wired():
-    signals_connect()  # what ai_audit's AppConfig.ready() connects, in this (the test's) process
-    yield
-    transactions_changed.disconnect(dispatch_uid="ai_classification_pipeline")
-    transaction_labelled.disconnect(dispatch_uid="ai_classification_labelled")
 
 
 def received(wallet, asset, n, description):
@@ -37,7 +26,7 @@ def received(wallet, asset, n, description):
         to_address=wallet.address, usd_value=Decimal("4000"), description=description, status="CONFIRMED")
 
 
-def test_classify_and_accept_from_the_transactions_page(live_url, page, wired):
+def test_classify_and_accept_from_the_transactions_page(live_url, page):
     violations = csp_violations(page)
     manager = log_in(live_url, page, role=Role.MANAGER, username="cleo")
     eth = Cryptocurrency.objects.get_or_create(symbol="ETH", defaults={"name": "Ethereum"})[0]

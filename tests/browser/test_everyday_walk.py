@@ -1,10 +1,13 @@
 """The everyday work in chromium against a real daphne, on a real anvil (issue 11): the demo manager
 creates a wallet, receives ETH from an anvil dev account and sees the balance change without a
 reload, sends with the password prompt and watches the send go PENDING -> CONFIRMED on the page,
-then writes, posts and reverses a journal entry. Screenshots at 1280 px wide are saved under
-var/screenshots/ (not committed) for a reviewer."""
+classifies the send in the transactions page's drawer and sees its journal entry there, sees the
+dashboard's figures change (read before the wallet and after the send), then writes, posts and
+reverses a journal entry. Screenshots at 1280 px wide are saved under var/screenshots/ (not
+committed) for a reviewer."""
 
 import os
+import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +22,7 @@ from core import localstack
 from core.demo import demo_load
 from ledger.models import EntryStatus, JournalEntry
 from wallets import chain
-from wallets.models import OutgoingTransfer, TransferStatus, Wallet
+from wallets.models import OutgoingTransfer, Transaction, TransferStatus, Wallet
 from wallets.monitoring import monitor_scan
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -63,6 +66,12 @@ def shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def dashboard_figures(page) -> dict:
+    expect(page.locator('#dashboard [data-field="transactions.count"]')).to_be_visible(timeout=SLOW)
+    return {name: page.locator(f'#dashboard dd[data-field="{name}"]').inner_text().strip()
+            for name in ("portfolio.total_value", "pnl.realized_ytd", "transactions.count")}
+
+
 def mine(blocks):
     chain.web3_client().provider.make_request("anvil_mine", [hex(blocks)])
 
@@ -95,6 +104,11 @@ def walk(live_url, page):
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_url}/app/")
     expect(page.locator("#live-area")).to_have_attribute("data-live", "connected", timeout=SLOW)
+
+    # the dashboard's figures before the walk moves anything
+    page.goto(f"{live_url}/app/dashboard/")
+    before = dashboard_figures(page)
+    shot(page, "00-dashboard-before")
 
     # create a wallet (a generated key)
     page.goto(f"{live_url}/app/wallets/")
@@ -143,6 +157,51 @@ def walk(live_url, page):
     expect(page.locator('.balance-row[data-asset="ETH"] .balance-amount')).not_to_have_text("0.5", timeout=SLOW)
     assert page.evaluate("window.__noReloadMarker") == "still-here"
     shot(page, "04-send-confirmed")
+
+    # classify the send in the transactions page's drawer, then see the journal entry that books it
+    sent = Transaction.objects.get(hash=transfer.tx_hash, wallet=wallet)
+    page.goto(f"{live_url}/app/transactions/?wallet={wallet.pk}")
+    tx_row = page.locator(f'tr.transaction-row[data-transaction="{sent.pk}"]')
+    expect(tx_row).to_be_visible(timeout=SLOW)
+    tx_row.locator(".tx-open").click()
+    expect(page.locator("#transaction-detail")).to_have_attribute("data-transaction", str(sent.pk), timeout=SLOW)
+    page.select_option("#label-choice", "payment")
+    page.select_option("#category-choice", "business")
+    page.click("#label-save")
+    expect(page.locator("#transaction-drawer .bo-message")).to_contain_text("re-booked", timeout=SLOW)
+    expect(page.locator("#drawer-label")).to_contain_text("payment")
+    expect(tx_row.locator(".tx-label")).to_have_text("payment", timeout=SLOW)  # the list refreshed itself
+    sent.refresh_from_db()
+    assert sent.ai_subcategory == "payment"
+    shot(page, "09-transaction-classified")
+    booked = JournalEntry.objects.filter(source_transaction=sent, status=EntryStatus.POSTED).first()
+    assert booked is not None and booked.entry_id, "the labelled send is booked by the journal sync"
+    entry_link = page.locator(f'#transaction-books .je-in-drawer[data-entry="{booked.pk}"] a.je-link')
+    expect(entry_link).to_have_text(booked.entry_id, timeout=SLOW)
+    for line in booked.line_items:
+        expect(page.locator("#transaction-books")).to_contain_text(line.account_code)
+    # a payment disposes of the 0.1 ETH (and of the gas paid in ETH): its cost basis and gain are shown
+    expect(page.locator("#books-disposals tr.books-disposal").first).to_contain_text("0.1 ETH")
+    shot(page, "10-transaction-journal")
+    entry_link.click()
+    expect(page.locator("#entry-status")).to_have_text("Posted", timeout=SLOW)
+
+    # the dashboard's figures have moved (the receive and the send)
+    page.goto(f"{live_url}/app/dashboard/")
+    after = dashboard_figures(page)
+    deadline = time.monotonic() + SLOW / 1000
+    while after["transactions.count"] == before["transactions.count"] and time.monotonic() < deadline:
+        time.sleep(2)  # the figures are cached per user for a few seconds
+        page.reload()
+        after = dashboard_figures(page)
+    assert int(after["transactions.count"]) >= int(before["transactions.count"]) + 2, (before, after)
+    assert after["portfolio.total_value"] != before["portfolio.total_value"], (before, after)
+    shot(page, "11-dashboard-after")
+    # the admin's index is the same dashboard (unfold's dashboard hook), with the same figures
+    page.goto(f"{live_url}/admin/")
+    expect(page.locator('#admin-dashboard [data-field="transactions.count"]')).to_have_text(
+        after["transactions.count"], timeout=SLOW)
+    shot(page, "12-admin-dashboard")
 
     # a journal entry: lines picked from the chart, balanced as typed, posted, then reversed
     page.goto(f"{live_url}/app/ledger/entries/new/")

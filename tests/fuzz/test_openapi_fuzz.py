@@ -64,11 +64,17 @@ def _describe(case, response) -> str:
 
 
 def test_every_operation_answers_without_5xx_and_as_documented(make_user, access_token_for, settings):
+    fuzz_as(Role.ADMIN, MAX_EXAMPLES, make_user, access_token_for, settings)
+
+
+def fuzz_as(role, max_examples, make_user, access_token_for, settings):
+    """The whole schema as a signed-in `role` of one organization (tests/fuzz/test_openapi_fuzz_member.py:
+    a plain member, for whom most operations answer 403 or 404, as documented)."""
     # The fuzz signs in again before each example of a session-ending operation, and sends random
     # logins: the limits (tested in tests/accounts) would only turn the rest of its run into 429s.
     settings.AUTH_RATE_LIMIT_PER_IP = settings.AUTH_RATE_LIMIT_PER_ACCOUNT = (10**6, 60)
     settings.LOCKOUT_THRESHOLD = 10**6
-    user = make_user(role=Role.ADMIN)
+    user = make_user(role=role)
     app = get_wsgi_application()
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     failures: dict[str, list[str]] = {}
@@ -85,7 +91,7 @@ def test_every_operation_answers_without_5xx_and_as_documented(make_user, access
         ends_session = any(part in operation.path for part in SESSION_ENDING)
 
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            @hypothesis_settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+            @hypothesis_settings(max_examples=max_examples, deadline=None, database=None, derandomize=True,
                       phases=[Phase.generate], suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode))
             def run(case):
@@ -110,7 +116,7 @@ def test_every_operation_answers_without_5xx_and_as_documented(make_user, access
             print(f"  {time.monotonic() - began:6.1f}s  {label}", flush=True)
 
     seconds = time.monotonic() - began
-    print(f"\nschemathesis {schemathesis.SCHEMATHESIS_VERSION}: {operations} operations, {requests} requests, "
+    print(f"\nschemathesis {schemathesis.SCHEMATHESIS_VERSION} as {role}: {operations} operations, {requests} requests, "
           f"{len(failures)} failing operations, {skipped_modes} generation modes with no possible case, {seconds:.0f}s")
     listing = "\n".join(f"{label}\n    " + "\n    ".join(found) for label, found in sorted(failures.items()))
     assert operations > 50 or ONLY

@@ -1,5 +1,5 @@
 """Re-quote: the crypto amount holds for its validity window; a transfer paid after the quote expired
-is not matched at the old rate (it stays unapplied); an expired quote is re-quoted at the current
+is not matched at the old rate (it is recorded as an unapplied payment for staff); an expired quote is re-quoted at the current
 rate (refused while it still holds) and later transfers match the new amount; a transfer paid while
 the quote held still settles even if the task runs after expiry."""
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from invoicing import services
-from invoicing.models import Invoice, InvoicePayment
+from invoicing.models import Invoice, InvoicePayment, UnappliedPayment
 from invoicing.services import documents
 from tests.invoicing.conftest import item
 from tests.invoicing.test_documents import pdf_text
@@ -61,8 +61,9 @@ def test_a_transfer_after_expiry_is_not_matched_then_the_requote_is(manager, rec
     invoice = _expire(_issued(manager, receiving_wallet))
     late = _incoming(receiving_wallet, eth, "1", paid_at=timezone.now())  # the old amount, after expiry
     report = services.invoices_settle_transfers()
-    assert (report.applied, report.skipped) == (0, 1)
+    assert (report.applied, report.unapplied) == (0, 1)  # recorded for staff (test_unapplied.py), not paid
     assert Invoice.objects.get(pk=invoice.pk).status == "SENT" and not InvoicePayment.objects.exists()
+    assert UnappliedPayment.objects.get().external_id == late.external_id
 
     price_record(symbol="ETH", price=Decimal("2000"), fiat="USD", source=PriceSource.COINGECKO)
     requoted = services.invoice_requote(actor=manager, invoice=invoice)

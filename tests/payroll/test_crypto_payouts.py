@@ -80,27 +80,37 @@ def test_a_period_paid_in_crypto_through_the_api(company, api_as):
         assert payments_to(address, company.wallet.address) == 1
         assert slip.gas_fee > 0 and slip.payout_transfer.status == TransferStatus.CONFIRMED
         assert slip.payment_transaction_hash == slip.payout_transfer.tx_hash
-        assert slip.accrual_entry_id and slip.payment_entry_id
-        assert slip.payment_entry.transaction_hash == slip.payment_transaction_hash
+        assert slip.accrual_entry_id and slip.gas_fee_bearer == "company" and slip.gas_fee_charged is None
+        assert D(slip.payout_net_amount) == D(slip.payout_amount)
         row = Transaction.objects.get(pk=slip.payout_transfer.transaction_id)
-        assert row.tax_category == "payment" and row.status == "CONFIRMED"  # a disposal for the cost basis
+        assert row.tax_category == "salary" and row.status == "CONFIRMED"  # a disposal; the ledger's salary rule
         assert Notification.objects.filter(user=slip.employee, type="PAYROLL").exists()
 
-    # The books: every entry balances; the net pay owed is settled; General expenses keeps only the
-    # difference between the processing rate and the day's price (the same here) and the gas, which
-    # the ledger's spend rule takes out of the expense (value - fee) and books to Gas fees.
+    # The books: every entry balances; each payout is booked once, by the ledger's salary rule (Dr
+    # Payroll liabilities at the day's value = the processing rate here, Cr ETH at cost, the gas to
+    # Gas fees); payroll posts no settling entry of its own (nothing left to settle), so Payroll
+    # liabilities keep only the withheld insurance and General expenses is untouched.
     books = balances(company.team.organization.pk)
     assert sum(books.values(), D(0)) == 0
     gas_value = sum((D(s.gas_fee) for s in _crypto_slips(period)), D(0)) * ETH_PRICE
-    assert gas_value > 0 and abs(books.get("5100", D(0)) + gas_value) < D("0.01")
-    assert abs(books.get("5400", D(0)) - gas_value) < D("0.01")
+    withheld = sum((D(s.insurance) + D(s.employer_insurance) + D(s.other_deductions_total)
+                    for s in Payslip.objects.filter(period=period)), D(0))
+    assert books.get("2200", D(0)) == -withheld  # the net pay is settled; only the insurance is still owed
+    assert gas_value > 0 and abs(books.get("5300", D(0)) - gas_value) < D("0.0001")
+    assert books.get("5100", D(0)) == 0 and books.get("5400", D(0)) == 0 and books.get("4300", D(0)) == 0
     auto = JournalEntry.objects.filter(source_key__startswith="auto:", transaction_hash__in=[
         s.payment_transaction_hash for s in _crypto_slips(period)])
-    assert auto.count() == 3  # the automatic journal of each payout: the disposal at cost, and the gas
-    net_total = sum((D(s.net_salary) for s in Payslip.objects.filter(period=period)), D(0))
+    assert auto.count() == 3  # the automatic journal of each payout: the salary rule
+    for entry in auto:
+        liability = [l for l in entry.line_items if l.account_code == "2200"]
+        slip = next(s for s in _crypto_slips(period) if s.payment_transaction_hash == entry.transaction_hash)
+        assert [D(l.debit_amount) for l in liability] == [D(slip.net_salary)]
+    manual_net = sum((D(s.net_salary) for s in Payslip.objects.filter(period=period, payment_method__in=("bank", "cash"))),
+                     D(0))
     entries = JournalEntry.objects.filter(Q(source_key__startswith="payroll:") & Q(source_key__endswith=":payment"))
-    assert entries.count() == 5
-    assert sum((D(line.debit_amount) for e in entries for line in e.line_items), D(0)) == net_total
+    assert entries.count() == 2  # bank and cash; the crypto payouts needed no difference entry
+    assert sum((D(line.debit_amount) for e in entries for line in e.line_items), D(0)) == manual_net
+    assert all(s.payment_entry_id is None for s in _crypto_slips(period))
 
 
 def test_a_batch_the_wallet_cannot_fund_pays_nothing(team, make_user, eth_node, settings):

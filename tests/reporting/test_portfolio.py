@@ -222,3 +222,46 @@ def test_trades_are_dated_and_priced_on_the_organizations_day(make_organization,
     (trade,) = tax_input.trades
     assert trade.date.date() == dt.date(2026, 3, 2) and trade.sent_amount == D("2200")
     assert tax_input.warnings[0].startswith("2026-03-02 purchase price")
+
+
+def test_the_history_read_is_remembered_until_an_input_moves(make_user):
+    """portfolio_data_for keeps its read under the change marks and row counts: asked again with
+    nothing changed it reads no transaction; a new row, a changed row or a new price reads again."""
+    import datetime as dt
+    from decimal import Decimal as D
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from reporting import portfolio
+    from wallets.models import Cryptocurrency, Transaction, WalletType
+    from wallets.prices import price_record
+    from wallets.services import transaction_create, transaction_update, wallet_create
+
+    owner = make_user()
+    Cryptocurrency.objects.get_or_create(symbol="ETH", defaults={"name": "Ethereum"})
+    wallet = wallet_create(user=owner, name="main", wallet_type=WalletType.PRIVATE_KEY)
+    first = transaction_create(actor=owner, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("1"),
+                               price_at_transaction=D("2000"), transaction_date=timezone.now() - dt.timedelta(days=2))
+
+    def reads_transactions():
+        with CaptureQueriesContext(connection) as captured:
+            data = portfolio.portfolio_data_for(owner)
+        return data, any("transactions.aggregate" in q["sql"] or "transactions.find" in q["sql"]
+                         for q in captured.captured_queries)
+
+    data, read = reads_transactions()
+    assert read and len(data.trades) == 1
+    again, read = reads_transactions()
+    assert not read and again.trades is data.trades
+    transaction_create(actor=owner, wallet=wallet, asset="ETH", transaction_type="BUY", amount=D("2"),
+                       price_at_transaction=D("2100"), transaction_date=timezone.now() - dt.timedelta(days=1))
+    data, read = reads_transactions()
+    assert read and len(data.trades) == 2
+    transaction_update(actor=owner, transaction=Transaction.objects.get(pk=first.pk), amount=D("3"))
+    data, read = reads_transactions()
+    assert read and sorted(t.received_amount for t in data.trades) == [D("2"), D("3")]
+    price_record(symbol="ETH", price=D("2500"), day=timezone.now().date(), source="coingecko")
+    _, read = reads_transactions()
+    assert read  # a daily price may value a row without one

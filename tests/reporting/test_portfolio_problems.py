@@ -76,7 +76,10 @@ def test_fixing_the_row_brings_the_cost_back(client, owner):
     record("ETH", "BUY", "2", "1000", 30)
     bad = _store_unvalued_buy(user, wallet, "ETH", "1", 25)
     assert client.get("/api/portfolio/value/", **headers).json()["problems"]
-    Transaction.objects.filter(pk=bad.pk).update(usd_value=D("1500"))
+    # The fix as a person makes it: the row's price, through the API.
+    fixed = client.put(f"/api/transactions/{bad.pk}/", {"price_at_transaction": "1500"},
+                       content_type="application/json", **headers)
+    assert fixed.status_code == 200, fixed.content
     body = client.get("/api/portfolio/value/", **headers).json()
     assert body["problems"] == [] and D(body["total_invested"]) == 3500 and D(body["value_without_cost"]) == 0
     assert client.get("/api/portfolio/", **headers).json()[0]["cost_known"] is True

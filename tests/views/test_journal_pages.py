@@ -152,7 +152,8 @@ def test_list_filters_and_pages_with_a_constant_number_of_queries(client, manage
         draft(manager, day=dt.date(2026, 2, 1), description=f"bulk {n}")
     with CaptureQueriesContext(connection) as many:
         first_page = client.get(ENTRIES).content.decode()
-    assert len(many) == len(few)
+    # Never more with more rows (fewer when no row of the page has, say, a poster to prefetch).
+    assert len(many) <= len(few)
     assert first_page.count('class="journal-entry-row"') == 50 and 'id="entries-next"' in first_page
     second = client.get(ENTRIES, {"page": "2"}).content.decode()
     assert second.count('class="journal-entry-row"') == 14 and 'id="entries-next"' not in second

@@ -18,11 +18,12 @@ from eth_account import Account
 from accounts.employees import employee_can_hold_funds
 from core import permissions
 from core.errors import Conflict, ErrorCode, Forbidden, InvalidInput, Unavailable
-from wallets import chain, keystore, transfers
+from wallets import chain, keystore, networks, transfers
 from wallets.addresses import address_normalise
-from wallets.erc20 import erc20_balance
+from wallets.erc20 import erc20_balance, erc20_contract
 from wallets.events import wallet_event
 from wallets.models import Cryptocurrency, OutgoingTransfer, TransferStatus, Wallet, WalletType
+from wallets.payment_requests import eip681_uri
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +35,18 @@ def _key_to_account(private_key: str):
         raise InvalidInput(ErrorCode.INVALID_PRIVATE_KEY, "Not a valid secp256k1 private key.") from None
 
 
-def wallet_create(*, user, name: str, wallet_type: str, address: str = "", private_key: str = "") -> Wallet:
+def wallet_create(*, user, name: str, wallet_type: str, address: str = "", private_key: str = "",
+                  network: str | None = None) -> Wallet:
     """`user` (the acting member) creates a wallet of their own in their organization, in one of
     their `max_wallets` slots there (race-proof via a unique (organization, user, slot) index).
     Private Key wallets generate a key unless one is imported: EIP-55 address, key stored only as an
     encrypted envelope (never logged or returned). MetaMask and Hardware wallets are watch-only and
-    need an address. An address is unique within an organization (another organization may watch
-    the same one). Every wallet is monitored from the block it was added at (from the monitor's
-    next pass when the node is unreachable now); `wallet_monitoring_enable` moves the start."""
+    need an address. `network` (wallets.networks; the default one when empty, InvalidInput
+    `unknown_network` when not configured) is where it is monitored and sends from it are signed for.
+    An address is unique within an organization and network (another organization may watch the same
+    one; one key may be a wallet on two networks). Every wallet is monitored from the block it was
+    added at on its network (from the monitor's next pass when the node is unreachable now);
+    `wallet_monitoring_enable` moves the start."""
     permissions.require(permissions.can_create_wallet(user), "You cannot create wallets.")
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -52,6 +57,7 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
                            {"fields": {"wallet_type": f"one of {WalletType.values}"}})
     if not employee_can_hold_funds(user):
         raise Forbidden(ErrorCode.EMPLOYEE_NOT_VERIFIED, "Your manager has not verified your account yet.")
+    on = networks.network_get(network)
 
     envelope = ""
     if wallet_type == WalletType.PRIVATE_KEY:
@@ -71,18 +77,18 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
         address = address_normalise(address)
 
     in_organization = Wallet.objects.for_organization(user.organization_id)
-    if in_organization.filter(address=address).exists():
-        raise Conflict(ErrorCode.ADDRESS_TAKEN, "This address is already registered in your organization.")
+    if in_organization.filter(network=on.name, address=address).exists():
+        raise Conflict(ErrorCode.ADDRESS_TAKEN, f"This address is already registered in your organization on {on.name}.")
     taken = set(in_organization.filter(user=user).values_list("slot", flat=True))
-    added_at_block = _current_block_or_none()
+    added_at_block = _current_block_or_none(on)
     for slot in (s for s in range(user.max_wallets) if s not in taken):
         wallet = Wallet(name=name, address=address, user=user, organization_id=user.organization_id,
-                        wallet_type=wallet_type, encrypted_private_key=envelope, slot=slot,
+                        wallet_type=wallet_type, encrypted_private_key=envelope, slot=slot, network=on.name,
                         monitoring_enabled=True, monitor_from_block=added_at_block)
         try:
             wallet.save()
         except IntegrityError:
-            if in_organization.filter(address=address).exists():
+            if in_organization.filter(network=on.name, address=address).exists():
                 raise Conflict(ErrorCode.ADDRESS_TAKEN,
                                "This address is already registered in your organization.") from None
             continue  # another create took this slot a moment ago: try the next one
@@ -94,11 +100,11 @@ def wallet_create(*, user, name: str, wallet_type: str, address: str = "", priva
                    {"max_wallets": user.max_wallets})
 
 
-def _current_block_or_none() -> int | None:
-    """The chain's head, or None when the node cannot be reached (the monitor fills it in)."""
+def _current_block_or_none(network: networks.Network) -> int | None:
+    """The network's head, or None when its node cannot be reached (the monitor fills it in)."""
     try:
-        return chain.web3_client().eth.block_number
-    except chain.ChainError:
+        return networks.web3_for(network).eth.block_number
+    except Unavailable:
         return None
 
 
@@ -141,15 +147,23 @@ def wallet_balance_refresh(*, actor, wallet: Wallet) -> dict:
 
 
 def _balances_from_node(wallet: Wallet) -> dict:
-    """ETH and every active tracked ERC-20 balance of the wallet's address, read from the node."""
+    """The native coin's (`eth`) and every active tracked ERC-20 balance of the wallet's address on
+    its network, read from that network's node."""
     try:
-        eth = chain.eth_balance(wallet.address)
+        on_default = wallet.network == networks.default_network_name()
+        w3 = None if on_default else networks.web3_for(wallet.network)
+        eth = chain.eth_balance(wallet.address) if on_default else chain.wei_to_eth(w3.eth.get_balance(wallet.address))
         tokens = []
-        for token in Cryptocurrency.objects.filter(is_active=True).exclude(contract_address="").order_by("symbol"):
+        for token in (Cryptocurrency.objects.filter(is_active=True, network=wallet.network)
+                      .exclude(contract_address="").order_by("symbol")):
+            if on_default:
+                balance = erc20_balance(token_address=token.contract_address, holder=wallet.address,
+                                        decimals=token.decimals)
+            else:
+                raw = erc20_contract(w3, token.contract_address).functions.balanceOf(wallet.address).call()
+                balance = Decimal(raw).scaleb(-token.decimals)
             tokens.append({"symbol": token.symbol, "contract_address": token.contract_address,
-                           "decimals": token.decimals,
-                           "balance": erc20_balance(token_address=token.contract_address, holder=wallet.address,
-                                                    decimals=token.decimals)})
+                           "decimals": token.decimals, "balance": balance})
     except Exception as exc:  # ChainError, or a token call the node cannot answer
         raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)[:300]) from None
     return {"address": wallet.address, "eth": eth, "tokens": tokens, "as_of": timezone.now()}
@@ -186,7 +200,8 @@ def transfer_fee_bump_request(*, actor, transfer: OutgoingTransfer) -> OutgoingT
         # A send a block already holds waits for confirmations, not for a fee: re-signing its nonce
         # would only be refused by the node (and must never mark the mined payment failed).
         try:
-            mined = transfers.receipt_of(chain.web3_client(), transfer)
+            mined = transfers.receipt_of(networks.web3_for(networks.network_of_chain_id(transfer.chain_id)),
+                                         transfer)
         except chain.ChainError as exc:
             raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
         if mined is not None:
@@ -203,11 +218,8 @@ def wallet_monitoring_enable(*, wallet: Wallet, from_block: int | None = None, a
         permissions.require_own(actor, wallet)
         permissions.require(permissions.can_manage_wallet(actor, wallet),
                             "Only the wallet's owner or a manager can monitor it.")
-    if from_block is None:
-        try:
-            from_block = chain.web3_client().eth.block_number
-        except chain.ChainError as exc:
-            raise Unavailable(ErrorCode.CHAIN_UNAVAILABLE, str(exc)) from None
+    if from_block is None:  # the head of the wallet's network (Unavailable when its node does not answer)
+        from_block = networks.web3_for(wallet.network).eth.block_number
     if from_block < 0:
         raise InvalidInput(ErrorCode.VALIDATION_ERROR, "from_block must be 0 or more.")
     Wallet.objects.filter(pk=wallet.pk).update(monitoring_enabled=True, monitor_from_block=from_block)
@@ -252,12 +264,8 @@ def wallet_receive_request(*, wallet: Wallet, asset: str = "ETH", amount=None) -
             raise InvalidInput(ErrorCode.INVALID_AMOUNT,
                                f"The amount must be positive with at most {token.decimals} decimals.")
         units = int(value.scaleb(token.decimals))
-    chain_id = settings.ETH_CHAIN_ID
-    if token.contract_address:
-        uri = f"ethereum:{token.contract_address}@{chain_id}/transfer?address={wallet.address}"
-        uri += f"&uint256={units}" if units is not None else ""
-    else:
-        uri = f"ethereum:{wallet.address}@{chain_id}" + (f"?value={units}" if units is not None else "")
+    uri = eip681_uri(to=wallet.address, chain_id=networks.network_get(wallet.network).chain_id, token_contract=token.contract_address or "",
+                     units=units)
     qr = segno.make(uri, error="m")
     return {"address": wallet.address, "asset": token.symbol, "uri": uri,
             "qr_svg": qr.svg_inline(scale=4, dark="#111827", title=f"Pay {token.symbol} to {wallet.address}")}

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ai_audit.classification.engine.calls import DecodedCall
+
 WORD_RE = re.compile(r"[a-z][a-z0-9]{2,}")
 HEX_RE = re.compile(r"0x[0-9a-f]+")
 MAX_WORDS = 20
@@ -31,6 +33,10 @@ class TxFacts:
     description: str = ""
     source: str = ""  # chain / import / manual / demo
     matched_by: str = ""  # "invoice" or "payroll": the app itself matched or sent it
+    # The organization's registered contract the transaction called (or, received, came from), by its
+    # registered name, and the call decoded from that contract's ABI (None: not one of its functions).
+    contract_name: str = ""
+    call: DecodedCall | None = None
 
 
 def magnitude(value: Decimal | None) -> str:
@@ -71,6 +77,8 @@ def features(facts: TxFacts) -> list[str]:
         tokens.append(f"selector={facts.method_selector}")
     if facts.called_contract:
         tokens.append(f"called={facts.called_contract}")
+    if facts.call is not None:
+        tokens.append(f"function={facts.call.name.lower()}")
     if facts.fee and not facts.amount:
         tokens.append("gas_only")
     tokens += [f"word={word}" for word in words(facts.description)]

@@ -45,7 +45,8 @@ def prompt_facts(facts: TxFacts) -> dict:
         "amount": rounded(facts.amount),
         "fiat_value": rounded(facts.fiat_value),
         "counterparty": counterparty,
-        "method": method_name(facts.method_selector) or ("none" if not facts.method_selector else "unknown"),
+        "method": (facts.call.name if facts.call is not None else method_name(facts.method_selector))
+        or ("none" if not facts.method_selector else "unknown"),
         "weekday": facts.when.strftime("%A"),
         "day_of_month": facts.when.day,
         "description": description,

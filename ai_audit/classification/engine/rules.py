@@ -5,6 +5,8 @@ recompute every one from `SIGNATURES`); the DEX routers are the well-known mainn
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from decimal import Decimal
 
 from ai_audit.classification.engine.facts import TxFacts
@@ -44,8 +46,30 @@ DEX_ROUTERS: dict[str, str] = {
 
 # The labels and categories these rules give (a subset of the wallets vocabulary; a test checks it).
 OWN_TRANSFER, FEE, SWAP, INVOICE_PAYMENT, SALARY = "own transfer", "fee", "swap", "invoice payment", "salary"
+STAKING_REWARD, AIRDROP, PAYMENT, BUY = "staking reward", "airdrop", "payment", "buy"
 BUSINESS, TRADING = "business", "trading"
-RULE_LABELS = (OWN_TRANSFER, FEE, SWAP, INVOICE_PAYMENT, SALARY)
+RULE_LABELS = (OWN_TRANSFER, FEE, SWAP, INVOICE_PAYMENT, SALARY, STAKING_REWARD, AIRDROP, PAYMENT, BUY)
+
+# Functions of the organization's registered contracts, by name (matched whole, ignoring case; first
+# match wins): (pattern, label, category, confidence, what such a call is). Names say what a call is
+# for, not what it did, so these are likely rather than certain (confidence below 1): a learner that
+# has seen the organization label such calls otherwise, with more confidence, wins over them.
+_AIRDROP_HINT = re.compile(r"airdrop|merkle|distributor", re.IGNORECASE)
+FUNCTION_RULES: tuple[tuple[re.Pattern, str, str, Decimal, str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), label, category, Decimal(confidence), meaning)
+    for pattern, label, category, confidence, meaning in (
+        (r"approve|setApprovalForAll|increaseAllowance|decreaseAllowance|permit", FEE, BUSINESS, "0.95",
+         "an approval: only gas is paid"),
+        (r"(unstake|withdraw|exit|redeem|unbond|unlock)\w*", OWN_TRANSFER, BUSINESS, "0.85",
+         "units taken back out of staking or a deposit: they were yours"),
+        (r"(stake|deposit|lock|bond|delegate)\w*", OWN_TRANSFER, BUSINESS, "0.85",
+         "a staking deposit: the units stay yours"),
+        (r"(getReward|claimReward|harvest)\w*", STAKING_REWARD, BUSINESS, "0.85", "a staking reward claimed"),
+        (r"claim\w*", STAKING_REWARD, BUSINESS, "0.75", "a reward claimed"),
+        (r"(swap|exactInput|exactOutput)\w*", SWAP, TRADING, "0.95", "a swap"),
+        (r"transfer|transferFrom|safeTransfer|safeTransferFrom", PAYMENT, BUSINESS, "0.7", "a token transfer"),
+        (r"(safeMint|mint)\w*", BUY, TRADING, "0.7", "a mint: new tokens for what you paid"),
+    ))
 
 
 def method_name(selector: str) -> str:
@@ -57,8 +81,52 @@ def _short(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
 
 
+def contract_note(facts: TxFacts) -> str:
+    """What the transaction did with a registered contract, in words ("" when it touched none)."""
+    if not facts.contract_name:
+        return ""
+    name = f"{facts.contract_name}, a contract you registered"
+    if facts.call is not None:
+        shown = facts.call.arguments_text()
+        return f"calls `{facts.call.signature}`{f' ({shown})' if shown else ''} on {name}"
+    if facts.method_selector:
+        return f"calls a function ({facts.method_selector}) that is not in the ABI of {name}"
+    return f"{'from' if facts.direction == 'in' else 'to'} {name}"
+
+
+def contract_rule(facts: TxFacts):
+    """The likely suggestion for a call of a registered contract's function, by its name, or None."""
+    if not facts.contract_name or facts.call is None:
+        return None
+    name = facts.call.name
+    for pattern, label, category, confidence, meaning in FUNCTION_RULES:
+        if not pattern.fullmatch(name):
+            continue
+        if label == STAKING_REWARD and name.lower().startswith("claim") and (
+                _AIRDROP_HINT.search(facts.contract_name) or _AIRDROP_HINT.search(name)):
+            label, meaning = AIRDROP, "an airdrop claimed"
+        if label == BUY and facts.direction == "in":
+            label, category, meaning = AIRDROP, BUSINESS, "tokens minted to you"
+        return Suggestion(label, category, confidence, f"{contract_note(facts)}: {meaning}", Layer.RULE)
+    return None
+
+
+def with_contract_note(suggestion: Suggestion, facts: TxFacts) -> Suggestion:
+    """`suggestion` with the registered contract named first in its reason (unchanged when none)."""
+    note = contract_note(facts)
+    return replace(suggestion, reason=f"{note}; {suggestion.reason}") if note else suggestion
+
+
 def certain_rule(facts: TxFacts):
-    """The certain suggestion for `facts`, or None (then the learner decides)."""
+    """The certain suggestion for `facts`, or None (then a registered contract's rule or the learner
+    decides). A fee or swap that called a registered contract names it."""
+    ruled = _certain(facts)
+    if ruled is not None and ruled.label in (FEE, SWAP):
+        return with_contract_note(ruled, facts)
+    return ruled
+
+
+def _certain(facts: TxFacts):
     def sure(label, category, reason):
         return Suggestion(label, category, ONE, reason, Layer.RULE)
 

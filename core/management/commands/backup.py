@@ -22,7 +22,9 @@ class Command(BaseCommand):
         if not target or (options["output"] and options["target"] and options["output"] != options["target"]):
             raise CommandError("give one target: `backup DIR_OR_FILE.tar.gz` or `backup --output ...`")
         try:
-            summary = backup_database(connection.get_database(), target, attempts=max(1, options["attempts"]))
+            # `connection.database` is pymongo's Database; `get_database()` is, under DEBUG, a query-logging
+            # wrapper without `db[name]` (that made `make run`'s backup fail).
+            summary = backup_database(connection.database, target, attempts=max(1, options["attempts"]))
         except BackupError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(

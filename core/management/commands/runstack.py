@@ -1,10 +1,13 @@
 """`manage.py runstack`: the whole app on one machine with embedded defaults.
 
 Starts what is not configured externally (embedded MongoDB-wire server, anvil mining a block every
-EMBEDDED_ETH_BLOCK_TIME seconds, SMTP catcher), migrates, loads demo data into an empty database,
+EMBEDDED_ETH_BLOCK_TIME seconds, SMTP catcher; with that local anvil, two more anvils standing in for
+polygon and bsc, see STAND_IN_CHAINS), migrates, loads demo data into an empty database,
 reconciles stored sends with the node once (a send cut short by the last stop is rebroadcast or
 settled), then runs the huey consumer and daphne until Ctrl-C, and stops every process it started, in
-reverse order. Data lives under DATA_DIR (var/).
+reverse order. Data lives under DATA_DIR (var/); the embedded server archives the oplog rows it
+prunes in DATA_DIR/mongodb-oplog (EMBEDDED_MONGODB_OPLOG_ARCHIVE=false turns it off), the history
+`manage.py restore --until` replays (point-in-time recovery, core/oplog_replay.py).
 
 Every child is supervised (core.localstack.Supervisor): one that dies is started again, on the same
 data, after a backoff (0.5 s doubling to 30 s); each start, crash and restart is a `supervisor:` line
@@ -29,6 +32,38 @@ from core import localstack
 from core.demo import demo_login_lines
 
 logger = logging.getLogger(__name__)
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    """An on/off knob from the environment (only runstack reads these): true/1/yes/on or false/0/no/off."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise CommandError(f"{name} must be true or false, not {raw!r}")
+
+
+# The local nodes that stand in for the other networks of wallets.networks when the ethereum node is
+# the local anvil: (network, RPC URL setting, port variable, default port, chain id setting). One whose
+# RPC URL the operator set is not started (the app uses the operator's node). Otherwise runstack sets
+# that URL for the app (its children inherit it) after starting the node.
+STAND_IN_CHAINS = (
+    ("polygon", "POLYGON_RPC_URL", "EMBEDDED_POLYGON_PORT", 8546, "POLYGON_CHAIN_ID"),
+    ("bsc", "BSC_RPC_URL", "EMBEDDED_BSC_PORT", 8547, "BSC_CHAIN_ID"),
+)
+
+
+def _env_port(name: str, default: int) -> tuple[int, bool]:
+    """(port, whether the operator chose it) from the environment (only runstack reads these)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default, False
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise CommandError(f"{name} must be a port number, not {raw!r}")
+    return int(raw), True
 
 
 def _env_number(name: str, default: float) -> float:
@@ -81,13 +116,17 @@ class Command(BaseCommand):
         began = time.monotonic()
         try:
             if settings.MONGODB_EMBEDDED:
+                # The oplog archive (point-in-time recovery, docs/operations.md); off only when asked.
+                oplog_archive = (data_dir / localstack.OPLOG_ARCHIVE_FOLDER
+                                 if _env_flag("EMBEDDED_MONGODB_OPLOG_ARCHIVE", True) else None)
                 self.stdout.write(f"starting embedded MongoDB on 127.0.0.1:{settings.EMBEDDED_MONGODB_PORT} "
-                                  f"(data: {data_dir / 'mongodb'})")
+                                  f"(data: {data_dir / 'mongodb'}; oplog archive: {oplog_archive or 'off'})")
                 supervisor.add("embedded MongoDB", lambda: localstack.start_embedded_mongodb(
                     settings.EMBEDDED_MONGODB_PORT,
                     data_dir / "mongodb",  # the same storage on every restart: the data is kept
                     log_path=log_dir / "mongodb.log",
                     sync_on_commit=settings.EMBEDDED_MONGODB_SYNC_ON_COMMIT,
+                    oplog_archive_dir=oplog_archive,
                 ))
             if settings.ETH_EMBEDDED:
                 self.stdout.write(f"starting anvil on {settings.ETH_RPC_URL} (state: {data_dir / 'chain'})")
@@ -98,6 +137,7 @@ class Command(BaseCommand):
                     chain_id=settings.ETH_CHAIN_ID,
                     block_time=settings.EMBEDDED_ETH_BLOCK_TIME or None,
                 ))
+                self._start_stand_in_chains(supervisor, data_dir, log_dir)
             if settings.EMAIL_EMBEDDED:
                 self.stdout.write(f"starting SMTP catcher on 127.0.0.1:{settings.EMAIL_PORT} "
                                   f"(mail: {data_dir / 'mail'})")
@@ -140,6 +180,38 @@ class Command(BaseCommand):
             self.stdout.write("stopping...")
             supervisor.stop_all()
             self.stdout.write("stopped.")
+
+    def _start_stand_in_chains(self, supervisor, data_dir: Path, log_dir: Path) -> None:
+        """An anvil per STAND_IN_CHAINS network whose RPC URL the operator did not set, supervised like
+        the ethereum one, its state in DATA_DIR/chain-<network>/; its URL set for this process and the
+        children. A default port already taken falls back to a free one (a chosen one is an error)."""
+        for network, url_setting, port_variable, default_port, chain_id_setting in STAND_IN_CHAINS:
+            if os.environ.get(url_setting, "").strip() or getattr(settings, url_setting, ""):
+                self.stdout.write(f"{network}: using {url_setting} (no local node)")
+                continue
+            port, chosen = _env_port(port_variable, default_port)
+            if not chosen and localstack.port_open(port):
+                port = localstack.free_port()
+                self.stdout.write(f"{network}: port {default_port} is taken, using {port} "
+                                  f"(set {port_variable} to choose)")
+            chain_id = int(getattr(settings, chain_id_setting))
+            url = f"http://127.0.0.1:{port}"
+            self.stdout.write(f"starting anvil for {network} (chain id {chain_id}) on {url} "
+                              f"(state: {data_dir / f'chain-{network}'})")
+
+            def start(port=port, network=network, chain_id=chain_id):
+                return localstack.start_anvil(
+                    port,
+                    state_path=data_dir / f"chain-{network}" / "state.json",
+                    log_path=log_dir / f"anvil-{network}.log",
+                    chain_id=chain_id,
+                    block_time=settings.EMBEDDED_ETH_BLOCK_TIME or None,
+                    name=f"anvil {network}",
+                )
+
+            supervisor.add(f"anvil {network}", start)
+            os.environ[url_setting] = url  # the huey consumer and daphne read it at start
+            setattr(settings, url_setting, url)  # this process (the start-up reconciliation)
 
     def _load_demo_if_empty(self, no_demo: bool) -> None:
         if no_demo or not settings.LOAD_DEMO_DATA or get_user_model().objects.exists():

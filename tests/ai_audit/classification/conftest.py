@@ -1,8 +1,8 @@
 """Fixtures of the classification tests: an organization with an accountant, a manager, a plain
 member, two wallets, and chain rows from known counterparties (valued, so every label can be booked).
 
-`classification_wired`: the receivers that ai_audit's AppConfig.ready() connects
-(ai_audit.classification.tasks.signals_connect), connected for these tests and put back as they were."""
+The classification receivers need no fixture: ai_audit's AppConfig.ready() connects them
+(ai_audit.classification.tasks.signals_connect) in every process."""
 
 import datetime as dt
 import itertools
@@ -11,28 +11,12 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Role
-from ai_audit.classification import tasks as classification_tasks
 from wallets.models import Cryptocurrency, Transaction, WalletType
 from wallets.services import wallet_create
-from wallets.signals import transaction_labelled, transactions_changed
 
 VENDOR = "0x" + "a1" * 20
 CLIENT = "0x" + "b2" * 20
 _hashes = itertools.count(1)
-
-
-def _connected(signal, uid) -> bool:
-    return any(entry[0][0] == uid for entry in signal.receivers)
-
-
-@pytest.fixture(autouse=True)
-def classification_wired():
-    already = _connected(transactions_changed, "ai_classification_pipeline")
-    classification_tasks.signals_connect()
-    yield
-    if not already:
-        transactions_changed.disconnect(dispatch_uid="ai_classification_pipeline")
-        transaction_labelled.disconnect(dispatch_uid="ai_classification_labelled")
 
 
 class Books:

@@ -18,6 +18,7 @@ from tests.ai_audit.contracts.conftest import PASSWORD, VAULT_SOURCE, deploy, de
 from wallets import transfers
 from wallets.erc20 import ARTIFACT, erc20_deploy_demo_token
 from wallets.models import Cryptocurrency, OutgoingTransfer, TransferKind, TransferStatus, WalletType
+from wallets.reconciler import sends_reconcile
 from wallets.services import wallet_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -291,13 +292,14 @@ def test_write_call_on_polygon_is_signed_stored_and_sent_once(signer, vault_ever
     assert deposits.json()["results"][0]["value"] == str(Web3.to_wei(Decimal("0.25"), "ether"))
     nonces = sorted(OutgoingTransfer.objects.values_list("nonce", flat=True))
     assert nonces == [0, 1]
-    # Settled from polygon's own node (the reconciler follows only the default chain).
+    # Settled from polygon's own node.
     settings.ETH_CONFIRMATIONS = 1
     settled = transfers.transfer_refresh(OutgoingTransfer.objects.get(tx_hash=sent["tx_hash"]))
     assert settled.status == TransferStatus.CONFIRMED and settled.block_number == receipt["blockNumber"]
     assert settled.fee == Decimal(receipt["gasUsed"] * receipt["effectiveGasPrice"]).scaleb(-18)
-    # The periodic job settles the rest (the deposit), also from polygon's node.
-    assert transfers.sends_refresh_other_chains() == {"rebroadcast": 0, "settled": 1}
+    # The send reconciler (every network) settles the rest (the deposit), also from polygon's node.
+    report = sends_reconcile()
+    assert (report.settled, report.rebroadcast, report.failed, report.fillers) == (1, 0, 0, 0), report.as_dict()
     assert set(OutgoingTransfer.objects.values_list("status", flat=True)) == {TransferStatus.CONFIRMED}
 
 

@@ -1,5 +1,8 @@
 """A local HTTP server serving real-format feeds (RSS 2.0 and Atom 1.0 as publishers write them), a
-broken one, a slow one and a missing one, for the news fetcher."""
+broken one, a slow one, a missing one and redirects, for the news fetcher.
+
+The server is on loopback, which feeds may not reach by default: `feed_server` turns
+NEWS_FEEDS_ALLOW_PRIVATE_ADDRESSES on for the test (tests/ai_audit/news/test_feed_urls.py turns it off)."""
 
 from __future__ import annotations
 
@@ -80,6 +83,14 @@ class _Handler(BaseHTTPRequestHandler):
         server.hits.append(self.path)
         if self.path == "/slow.xml":
             time.sleep(server.slow_seconds)
+        redirects = {"/to-rss.xml": "/rss.xml", "/to-metadata.xml": "http://169.254.169.254/latest/meta-data/",
+                     "/to-unspecified.xml": f"http://0.0.0.0:{server.server_address[1]}/rss.xml"}
+        if self.path in redirects:
+            self.send_response(302)
+            self.send_header("Location", redirects[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         routes = {"/rss.xml": (RSS, "application/rss+xml"), "/atom.xml": (ATOM, "application/atom+xml"),
                   "/broken.xml": (BROKEN, "text/html"), "/slow.xml": (RSS, "application/rss+xml"),
                   "/rss-again.xml": (RSS, "application/rss+xml")}
@@ -100,7 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def feed_server():
+def feed_server(settings):
+    settings.NEWS_FEEDS_ALLOW_PRIVATE_ADDRESSES = True  # the server is on loopback
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.hits, server.slow_seconds = [], 5

@@ -5,8 +5,23 @@ to the books) are the staff's (can_issue_invoices). The payment page needs no lo
 capability, so it is not one of A's secret ids; the page shows the receiving address (public chain
 data) and no name of A."""
 
+import datetime as dt
+import secrets
+
+from django.utils import timezone
+
+from invoicing.models import Invoice, UnappliedPayment, UnappliedReason
 from tests.security.access_table import BOOKS, NOBODY, STAFF, Rule
 from tests.security.world import SECRET
+from wallets.models import (
+    Cryptocurrency,
+    Transaction,
+    TransactionSource,
+    TransactionStatus,
+    TransactionType,
+    TransferDirection,
+    Wallet,
+)
 
 INVOICE = "/api/invoices/{invoice_id}/"
 
@@ -28,6 +43,12 @@ API = {
                                       note="issues the draft and emails it"),
     ("GET", INVOICE + "pdf/"): Rule(BOOKS, obj="invoice"),
     ("PUT", INVOICE + "status/"): Rule(STAFF, obj="invoice", body={"status": "SENT"}, destructive=True),
+    # The matrix fills every path parameter with one id: the unapplied payment is made with its
+    # invoice's id (another collection), so the one id names both (make_fresh below).
+    ("POST", INVOICE + "unapplied-payments/{unapplied_id}/apply/"): Rule(
+        STAFF, obj="unapplied_payment", body={}, destructive=True, note="applies it to the invoice"),
+    ("POST", INVOICE + "unapplied-payments/{unapplied_id}/dismiss/"): Rule(
+        STAFF, obj="unapplied_payment", body={"reason": "refunded"}, destructive=True),
 }
 
 # The payment page's socket needs no login; the token in its path is the capability. The matrix opens
@@ -63,6 +84,10 @@ PAGES = {
     ("POST", PAGE + "payment/"): Rule(STAFF, obj="issued_invoice", body={"amount": "10", "method": "BANK"},
                                       destructive=True),
     ("POST", PAGE + "delete/"): Rule(BOOKS, obj="invoice", body={}, destructive=True),
+    ("POST", PAGE + "unapplied/{unapplied_id}/apply/"): Rule(STAFF, obj="unapplied_payment", body={},
+                                                             destructive=True),
+    ("POST", PAGE + "unapplied/{unapplied_id}/dismiss/"): Rule(STAFF, obj="unapplied_payment",
+                                                               body={"reason": "refunded"}, destructive=True),
 }
 
 
@@ -93,5 +118,26 @@ def make_fresh(kit) -> dict:
         kit.objects.setdefault("invoice_token", token)
         return token
 
+    def new_unapplied_payment():
+        # A crypto invoice whose quote expired, then a transfer into its wallet that settlement records
+        # as unapplied; the record gets its invoice's id (see the rows above).
+        invoice_id = issued({"payment_wallet_id": kit.objects["wallet"], "crypto_currency": "ETH"},
+                            "unapplied_invoice")["id"]
+        invoice = Invoice.objects.get(pk=invoice_id)
+        Invoice.objects.filter(pk=invoice.pk).update(crypto_valid_until=timezone.now() - dt.timedelta(seconds=1))
+        wallet = Wallet.objects.get(pk=kit.objects["wallet"])
+        tx_hash = "0x" + secrets.token_hex(32)
+        transfer = Transaction.objects.create(
+            transaction_type=TransactionType.TRANSFER, user=wallet.user, organization=wallet.organization,
+            wallet=wallet, cryptocurrency=Cryptocurrency.objects.get(symbol="ETH"), amount=invoice.crypto_amount,
+            transaction_date=timezone.now(), hash=tx_hash, from_address="0x" + "1" * 40, to_address=wallet.address,
+            source=TransactionSource.CHAIN, external_id=f"chain:{tx_hash}:-1:{wallet.address}",
+            direction=TransferDirection.IN, status=TransactionStatus.CONFIRMED)
+        UnappliedPayment.objects.create(
+            pk=invoice.pk, organization_id=invoice.organization_id, invoice=invoice, transaction=transfer,
+            external_id=transfer.external_id, tx_hash=tx_hash, asset="ETH", amount=transfer.amount,
+            mined_at=transfer.transaction_date, seen_at=timezone.now(), reason=UnappliedReason.QUOTE_EXPIRED)
+        return kit.remember("unapplied_payment", invoice_id)
+
     return {"invoice": new_invoice, "issued_invoice": new_issued_invoice, "crypto_invoice": new_crypto_invoice,
-            "invoice_token": new_payment_request}
+            "invoice_token": new_payment_request, "unapplied_payment": new_unapplied_payment}

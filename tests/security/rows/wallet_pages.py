@@ -33,6 +33,10 @@ PAGES = {
                                           note="a bad signature: 422, nothing changes"),
     ("GET", TRANSFER): Rule(obj="transfer"),
     ("POST", TRANSFER + "fee-bump/"): Rule(SENDERS, obj="transfer", body={}, destructive=True),
+    # the transactions page's import (an empty post: 422 "choose a file", nothing imported) and the export
+    # of the filtered list (issue 11): every member, over the transactions they may see
+    ("POST", "/app/transactions/import/"): Rule(body={}),
+    ("GET", "/app/transactions/export/"): Rule(),
     ("GET", "/app/notifications/"): Rule(),
     # notifications are per person: A's notification is its plain user's, hidden from colleagues
     ("POST", "/app/notifications/{notification_id}/read/"): Rule(frozenset({USER}), obj="notification",

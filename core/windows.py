@@ -1,0 +1,59 @@
+"""Newest-first pages as bounded, index-served windows (issue 17), for the API's `NewestFirstWindow`
+pagination and the back-office list pages alike.
+
+The first page, and each page after a cursor, asks the database for the window the time index
+(`core/time_index.py`) says holds `limit + 1` rows before the cursor: `{owner, date: {$gte: lower,
+$lte: cursor}}` sorted by (date, id) descending. A window that holds too few rows (a filter, a stale
+count) is widened, and the last window has no lower bound, so the counts cost time, never rows.
+A cursor is the last row's (date, id), base64 of "<iso date>|<id>".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from django.db.models import Q
+
+from core.errors import ErrorCode, InvalidInput
+from core.time_index import time_index_lower_bounds
+
+
+def newest_first_rows(queryset, *, date_field: str, scope: str, owner_id, limit: int, after=None) -> list:
+    """Up to `limit + 1` rows of `queryset` (ordered by date then id, newest first) older than the
+    cursor `after` = (date, id), or the newest ones: one more than a page says whether another follows."""
+    date = date_field
+    if after is not None:
+        moment, pk = after
+        queryset = queryset.filter(Q(**{f"{date}__lt": moment}) | Q(**{date: moment, "pk__lt": pk}),
+                                   **{f"{date}__lte": moment})
+    bounds = time_index_lower_bounds(scope=scope, organization_id=owner_id, before=after[0] if after else None,
+                                     wanted=limit + 1)
+    for lower in bounds:
+        window = queryset if lower is None else queryset.filter(**{f"{date}__gte": lower})
+        rows = list(window[: limit + 1])
+        if len(rows) > limit or lower is None:
+            return rows
+    return []
+
+
+def cursor_encode(moment, pk) -> str:
+    raw = f"{moment.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str):
+    """(moment, ObjectId) from a cursor; a cursor this app did not make is invalid input."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment_text, pk_text = raw.split("|")
+        moment = dt.datetime.fromisoformat(moment_text)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, ObjectId(pk_text)
+    except (ValueError, UnicodeDecodeError, binascii.Error, InvalidId):
+        raise InvalidInput(ErrorCode.INVALID_CURSOR, "This cursor is not one a previous page gave.",
+                           {"cursor": cursor}) from None

@@ -1,0 +1,23 @@
+"""Issue 17: the per-organization day counts behind the transactions list's first-page window
+(`core/time_index.py`), built from the rows already stored. Later writes keep them up to date
+(`core/time_indexed.py`)."""
+
+from django.db import migrations
+
+
+def count_existing_transactions(apps, schema_editor):
+    from core.time_index import time_index_ensure, time_index_rebuild
+
+    time_index_ensure()
+    time_index_rebuild(scope="transactions", collection="transactions", date_field="transaction_date")
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('wallets', '0011_contract_calls'),
+    ]
+
+    operations = [
+        migrations.RunPython(count_existing_transactions, migrations.RunPython.noop),
+    ]
