@@ -131,6 +131,9 @@ class PortfolioData:
     # Rows that are no trade at all (ledger.tax_trades' problems): always problems.
     unread: list[dict] = field(default_factory=list)
     _book: PriceBook | None = None
+    # The engine's results per `as_of`: shared by the copies a remembered read hands out (the engine
+    # over 100k trades is most of an uncached dashboard once the read itself is remembered).
+    _costed: dict = field(default_factory=dict)
 
     @property
     def today(self) -> dt.date:
@@ -147,6 +150,11 @@ class PortfolioData:
     def costed(self, as_of: dt.date | None = None) -> tuple[Result, list[dict]]:
         """The engine over the trades (dated up to `as_of`, a day in the organization's time zone)
         that can be costed, and the problems of the others (module docstring), oldest first."""
+        if as_of not in self._costed:
+            self._costed[as_of] = self._cost(as_of)
+        return self._costed[as_of]
+
+    def _cost(self, as_of: dt.date | None) -> tuple[Result, list[dict]]:
         indices = [i for i, trade in enumerate(self.trades) if as_of is None or trade.date.date() <= as_of]
         try:
             result, skipped = compute_skipping([self.trades[i] for i in indices], method=self.method,

@@ -93,21 +93,10 @@ def dashboard_cache_clear(*, organization_id=None) -> dict:
 
 
 # --- figures -----------------------------------------------------------------------------------------
-def _memoise_costed(data: PortfolioData) -> PortfolioData:
-    """The engine runs once per read: value, realised P&L and insights share its result."""
-    original, results = data.costed, {}
-
-    def costed(as_of=None):
-        if as_of not in results:
-            results[as_of] = original(as_of)
-        return results[as_of]
-
-    data.costed = costed
-    return data
-
-
 def dashboard_data_for(actor) -> PortfolioData:
-    return _memoise_costed(portfolio_data_for(actor))
+    """The portfolio's read: the engine runs once per read and `as_of` (PortfolioData.costed), shared
+    by value, realised P&L and insights."""
+    return portfolio_data_for(actor)
 
 
 def year_start(organization, today: dt.date, method: str) -> dt.date:
