@@ -56,7 +56,7 @@ def pipeline_on_transactions_changed(sender, user_id=None, organization_id=None,
         return
 
     def run():
-        if services.pipeline_pending(organization_id):
+        if services.pipeline_has_pending(organization_id):
             classification_pipeline_task.enqueue(organization_id=organization_id)
 
     if after_commit:
