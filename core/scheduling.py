@@ -201,6 +201,7 @@ def _slot_claim(name: str, schedule: cron, now: dt.datetime) -> bool:
         _state_ensure(name)  # the document the claim updates
     claimed = AutomationState.objects.filter(job=name).filter(Q(last_slot__isnull=True) | Q(last_slot__lt=slot))
     if claimed.update(last_slot=slot):
+        logger.info("periodic job %s: claimed the run of slot %s", name, slot.isoformat())
         return True
     logger.info("periodic job %s: the run of slot %s is another consumer's", name, slot.isoformat())
     return False

@@ -34,6 +34,24 @@ def eth_node():
 
 
 @pytest.fixture(scope="session")
+def extra_chains(eth_node):
+    """Two more anvil nodes beside the suite's "ethereum" (31337): {"polygon": url (chain id 137),
+    "bsc": url (chain id 56)}, started once per worker by the tests that need several networks."""
+    started, urls = [], {}
+    log_dir = localstack.Path(settings.DATA_DIR) / "log"
+    try:
+        for name, chain_id in (("polygon", 137), ("bsc", 56)):
+            port = localstack.free_port()
+            started.append(localstack.start_anvil(port, log_path=log_dir / f"anvil-{name}.log", chain_id=chain_id,
+                                                  name=f"anvil {name}"))
+            urls[name] = f"http://127.0.0.1:{port}"
+        yield urls
+    finally:
+        for process in started:
+            process.stop()
+
+
+@pytest.fixture(scope="session")
 def smtp_server():
     controller, store = localstack.start_smtp_catcher(settings.EMAIL_PORT)
     yield store

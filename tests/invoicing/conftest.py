@@ -1,12 +1,19 @@
 """Invoicing fixtures: the main organization ("Acme", with its default chart), API callers of each
 role, ETH with a current price, and a receiving wallet of the organization."""
 
+import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role
-from wallets.models import Cryptocurrency, PriceSource, Wallet, WalletType
+from wallets.external_ids import chain_external_id
+from wallets.models import (
+    Cryptocurrency, PriceSource, Transaction, TransactionSource, TransactionStatus, TransactionType,
+    TransferDirection, Wallet, WalletType,
+)
 from wallets.prices import price_record
 
 
@@ -75,3 +82,34 @@ def invoice_body(**fields):
             "items": [item()], "tax_rate": "20"}
     body.update(fields)
     return body
+
+
+def issued_invoice(manager, wallet, *, quantity="2", unit_price="1250.00"):
+    """An issued ETH invoice on `wallet`: 2 x 1250 USD = 1 ETH at the fixtures' 2500."""
+    from invoicing import services
+
+    draft = services.invoice_create(actor=manager, client_name="Globex", items=[item(quantity=quantity, unit_price=unit_price)],
+                                    payment_wallet_id=wallet.pk, crypto_currency="ETH")
+    return services.invoice_issue(actor=manager, invoice=draft)
+
+
+def quote_expire(invoice):
+    """The invoice with its crypto quote run out a second ago."""
+    from invoicing.models import Invoice
+
+    Invoice.objects.filter(pk=invoice.pk).update(crypto_valid_until=timezone.now() - dt.timedelta(seconds=1))
+    return Invoice.objects.get(pk=invoice.pk)
+
+
+_transfer_numbers = itertools.count(1)
+
+
+def incoming_transfer(wallet, asset, amount, *, paid_at=None):
+    """An incoming transfer as the wallet monitor records it (source chain, direction in)."""
+    tx_hash = "0x" + f"{next(_transfer_numbers):064x}"
+    return Transaction.objects.create(
+        transaction_type=TransactionType.TRANSFER, user=wallet.user, organization=wallet.organization, wallet=wallet,
+        cryptocurrency=asset, amount=Decimal(amount), transaction_date=paid_at or timezone.now(), hash=tx_hash,
+        from_address="0x0000000000000000000000000000000000000001", to_address=wallet.address,
+        source=TransactionSource.CHAIN, external_id=chain_external_id(tx_hash=tx_hash, log_index=-1, address=wallet.address),
+        direction=TransferDirection.IN, status=TransactionStatus.CONFIRMED)

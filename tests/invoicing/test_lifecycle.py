@@ -18,8 +18,8 @@ from invoicing.services.payments import crypto_due
 from ledger.models import JournalEntry
 from ledger.selectors import account_balances
 from ledger.models import FinancialAccount
-from tests.invoicing.conftest import item
-from wallets.models import Transaction, TransactionSource, TransactionStatus, TransactionType, TransferDirection
+from tests.invoicing.conftest import incoming_transfer, item
+from wallets.models import Transaction
 
 
 def _draft(actor, **fields):
@@ -138,19 +138,6 @@ def _crypto_invoice(manager, wallet, unit_price="1250.00", quantity="2", tax_rat
     return services.invoice_issue(actor=manager, invoice=draft)
 
 
-_tx_numbers = iter(range(1, 10_000))
-
-
-def _incoming(wallet, eth, amount, *, when=None):
-    """An incoming transfer as the wallet monitor records it (source chain, direction in)."""
-    n = next(_tx_numbers)
-    tx_hash = "0x" + f"{n:064x}"
-    return Transaction.objects.create(
-        transaction_type=TransactionType.TRANSFER, user=wallet.user, organization=wallet.organization,
-        wallet=wallet, cryptocurrency=eth, amount=Decimal(amount), transaction_date=when or timezone.now(),
-        hash=tx_hash, from_address="0x0000000000000000000000000000000000000001", to_address=wallet.address,
-        source=TransactionSource.CHAIN, external_id=f"chain:{tx_hash}:-1:{wallet.address}",
-        direction=TransferDirection.IN, status=TransactionStatus.CONFIRMED)
 
 
 @pytest.mark.django_db
@@ -167,7 +154,7 @@ def test_issue_quotes_the_rate_and_two_open_invoices_never_ask_the_same_amount(m
 def test_exact_payments_settle_the_matching_invoice_once(manager, receiving_wallet, eth, organization):
     first = _crypto_invoice(manager, receiving_wallet)
     second = _crypto_invoice(manager, receiving_wallet)
-    _incoming(receiving_wallet, eth, "1.00000001")  # exactly the second's amount
+    incoming_transfer(receiving_wallet, eth, "1.00000001")  # exactly the second's amount
     report = services.invoices_settle_transfers()
     assert report.applied == 1
     first.refresh_from_db()
@@ -190,13 +177,13 @@ def test_exact_payments_settle_the_matching_invoice_once(manager, receiving_wall
 @pytest.mark.django_db
 def test_underpayment_leaves_the_rest_open_then_overpayment_is_recorded(manager, receiving_wallet, eth):
     invoice = _crypto_invoice(manager, receiving_wallet)  # 2500 USD = 1 ETH
-    _incoming(receiving_wallet, eth, "0.4")
+    incoming_transfer(receiving_wallet, eth, "0.4")
     services.invoices_settle_transfers()
     invoice.refresh_from_db()
     assert invoice.status == "PARTIALLY_PAID" and invoice.amount_paid == Decimal("1000") and \
         invoice.amount_due == Decimal("1500")
     assert crypto_due(invoice) == Decimal("0.6")
-    _incoming(receiving_wallet, eth, "0.7")
+    incoming_transfer(receiving_wallet, eth, "0.7")
     services.invoices_settle_transfers()
     invoice.refresh_from_db()
     assert invoice.status == "PAID" and invoice.amount_paid == Decimal("2500")
@@ -215,7 +202,7 @@ def test_exchange_difference_goes_to_fx_gains_or_losses(manager, receiving_walle
     invoice = _crypto_invoice(manager, receiving_wallet)  # quoted at 2500
     price_record(symbol="ETH", price=Decimal("2400"), fiat="USD", day=timezone.now().date(),
                  source=PriceSource.COINGECKO)  # the day's price at receipt
-    _incoming(receiving_wallet, eth, "1")
+    incoming_transfer(receiving_wallet, eth, "1")
     services.invoices_settle_transfers()
     payment = InvoicePayment.objects.get(invoice=invoice)
     assert payment.fair_value == Decimal("2400") and payment.fx_difference == Decimal("-100")
@@ -227,7 +214,7 @@ def test_exchange_difference_goes_to_fx_gains_or_losses(manager, receiving_walle
 
 @pytest.mark.django_db
 def test_a_transfer_before_the_invoice_or_in_another_asset_is_not_matched(manager, receiving_wallet, eth):
-    early = _incoming(receiving_wallet, eth, "1")
+    early = incoming_transfer(receiving_wallet, eth, "1")
     Transaction.objects.filter(pk=early.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
     invoice = _crypto_invoice(manager, receiving_wallet)
     report = services.invoices_settle_transfers()

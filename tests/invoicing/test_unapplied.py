@@ -22,48 +22,18 @@ from invoicing import services
 from invoicing.admin import UnappliedPaymentAdmin
 from invoicing.models import Invoice, InvoicePayment, UnappliedPayment
 from ledger.models import JournalEntry
-from tests.invoicing.conftest import item
-from wallets.models import (
-    PriceQuote,
-    PriceSource,
-    Transaction,
-    TransactionSource,
-    TransactionStatus,
-    TransactionType,
-    TransferDirection,
-)
+from tests.invoicing.conftest import incoming_transfer, issued_invoice, quote_expire
+from wallets.models import PriceQuote, PriceSource, Transaction
 from wallets.prices import price_record
 
 pytestmark = pytest.mark.django_db
-_numbers = iter(range(1, 100_000))
-
-
-def _issued(manager, wallet):
-    draft = services.invoice_create(actor=manager, client_name="Globex", items=[item(quantity="2", unit_price="1250.00")],
-                                    payment_wallet_id=wallet.pk, crypto_currency="ETH")
-    return services.invoice_issue(actor=manager, invoice=draft)  # 2500 USD = 1 ETH at 2500
-
-
-def _expire(invoice):
-    Invoice.objects.filter(pk=invoice.pk).update(crypto_valid_until=timezone.now() - dt.timedelta(seconds=1))
-    return Invoice.objects.get(pk=invoice.pk)
-
-
-def _incoming(wallet, eth, amount, *, paid_at=None):
-    tx_hash = "0x" + f"{next(_numbers):064x}"
-    return Transaction.objects.create(
-        transaction_type=TransactionType.TRANSFER, user=wallet.user, organization=wallet.organization, wallet=wallet,
-        cryptocurrency=eth, amount=Decimal(amount), transaction_date=paid_at or timezone.now(), hash=tx_hash,
-        from_address="0x0000000000000000000000000000000000000001", to_address=wallet.address,
-        source=TransactionSource.CHAIN, external_id=f"chain:{tx_hash}:-1:{wallet.address}",
-        direction=TransferDirection.IN, status=TransactionStatus.CONFIRMED)
 
 
 @pytest.fixture
 def late(manager, receiving_wallet, eth):
     """An invoice (2500 USD, 1 ETH) whose quote expired, paid its old amount afterwards; settled once."""
-    invoice = _expire(_issued(manager, receiving_wallet))
-    transfer = _incoming(receiving_wallet, eth, "1")
+    invoice = quote_expire(issued_invoice(manager, receiving_wallet))
+    transfer = incoming_transfer(receiving_wallet, eth, "1")
     report = services.invoices_settle_transfers()
     assert (report.applied, report.unapplied) == (0, 1)
     return invoice, transfer, UnappliedPayment.objects.get()
@@ -101,36 +71,36 @@ def test_a_second_recording_of_the_same_transfer_is_refused_by_its_unique_key(la
 
 
 def test_a_transfer_while_the_quote_holds_is_still_matched_not_unapplied(manager, receiving_wallet, eth):
-    invoice = _issued(manager, receiving_wallet)
-    _incoming(receiving_wallet, eth, "1")
+    invoice = issued_invoice(manager, receiving_wallet)
+    incoming_transfer(receiving_wallet, eth, "1")
     report = services.invoices_settle_transfers()
     assert (report.applied, report.unapplied) == (1, 0)
     assert Invoice.objects.get(pk=invoice.pk).status == "PAID" and not UnappliedPayment.objects.exists()
 
 
 def test_second_payments_of_paid_and_cancelled_invoices_are_recorded(manager, receiving_wallet, eth):
-    paid = _issued(manager, receiving_wallet)
-    _incoming(receiving_wallet, eth, "1")
+    paid = issued_invoice(manager, receiving_wallet)
+    incoming_transfer(receiving_wallet, eth, "1")
     services.invoices_settle_transfers()
     assert Invoice.objects.get(pk=paid.pk).status == "PAID"
-    duplicate = _incoming(receiving_wallet, eth, "1")  # the client paid twice
-    other = _incoming(receiving_wallet, eth, "0.3")  # fits no invoice: stays a plain wallet transaction
+    duplicate = incoming_transfer(receiving_wallet, eth, "1")  # the client paid twice
+    other = incoming_transfer(receiving_wallet, eth, "0.3")  # fits no invoice: stays a plain wallet transaction
     report = services.invoices_settle_transfers()
     assert (report.applied, report.unapplied) == (0, 1)
     row = UnappliedPayment.objects.get()
     assert (row.invoice_id, row.external_id, row.reason) == (paid.pk, duplicate.external_id, "INVOICE_PAID")
     assert not UnappliedPayment.objects.filter(external_id=other.external_id).exists()
 
-    cancelled = services.invoice_cancel(actor=manager, invoice=_issued(manager, receiving_wallet))
-    paid_after_cancel = _incoming(receiving_wallet, eth, str(cancelled.crypto_amount))
+    cancelled = services.invoice_cancel(actor=manager, invoice=issued_invoice(manager, receiving_wallet))
+    paid_after_cancel = incoming_transfer(receiving_wallet, eth, str(cancelled.crypto_amount))
     assert services.invoices_settle_transfers().unapplied == 1
     assert UnappliedPayment.objects.get(external_id=paid_after_cancel.external_id).reason == "INVOICE_CANCELLED"
 
 
 def test_a_transfer_recorded_before_the_invoice_was_issued_is_not_its(manager, receiving_wallet, eth):
-    early = _incoming(receiving_wallet, eth, "1")
+    early = incoming_transfer(receiving_wallet, eth, "1")
     Transaction.objects.filter(pk=early.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
-    _expire(_issued(manager, receiving_wallet))
+    quote_expire(issued_invoice(manager, receiving_wallet))
     assert services.invoices_settle_transfers().unapplied == 0 and not UnappliedPayment.objects.exists()
 
 
@@ -198,10 +168,10 @@ def test_a_failed_apply_leaves_no_partial_write(late, manager):
 
 
 def test_a_paid_invoice_cannot_take_its_second_payment(manager, manager_api, receiving_wallet, eth):
-    paid = _issued(manager, receiving_wallet)
-    _incoming(receiving_wallet, eth, "1")
+    paid = issued_invoice(manager, receiving_wallet)
+    incoming_transfer(receiving_wallet, eth, "1")
     services.invoices_settle_transfers()
-    _incoming(receiving_wallet, eth, "1")
+    incoming_transfer(receiving_wallet, eth, "1")
     services.invoices_settle_transfers()
     row = UnappliedPayment.objects.get()
     refused = manager_api("post", _url(paid, row, "apply"))
@@ -227,7 +197,7 @@ def test_dismiss_keeps_the_invoice_open_and_the_transfer_is_never_matched_again(
     # re-quoted, the invoice is paid by a new transfer; the dismissed one stays dismissed
     price_record(symbol="ETH", price=Decimal("2500"), fiat="USD", source=PriceSource.COINGECKO)
     services.invoice_requote(actor=manager, invoice=Invoice.objects.get(pk=invoice.pk))
-    _incoming(receiving_wallet, eth, "1")
+    incoming_transfer(receiving_wallet, eth, "1")
     report = services.invoices_settle_transfers()
     assert (report.applied, report.unapplied) == (1, 0)
     assert UnappliedPayment.objects.get().status == "DISMISSED"
@@ -255,7 +225,7 @@ def test_another_organizations_invoice_or_payment_is_404(late, api_as, make_orga
         answer = outsider("post", _url(invoice, row, action), body)
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
     # an unapplied payment named under another invoice of the same organization is not found either
-    other_invoice = _issued(manager, receiving_wallet)
+    other_invoice = issued_invoice(manager, receiving_wallet)
     assert manager_api("post", _url(other_invoice, row, "apply")).status_code == 404
     assert UnappliedPayment.objects.get().status == "OPEN" and not InvoicePayment.objects.exists()
 
@@ -382,15 +352,15 @@ def test_the_admin_dismisses_them_with_the_reason_it_asks_for(late, manager, mak
 
 
 def test_the_exact_old_amount_of_an_expired_invoice_is_not_given_to_another_open_one(manager, receiving_wallet, eth):
-    expired = _expire(_issued(manager, receiving_wallet))  # asked 1 ETH, quote expired
+    expired = quote_expire(issued_invoice(manager, receiving_wallet))  # asked 1 ETH, quote expired
     price_record(symbol="ETH", price=Decimal("2000"), fiat="USD", source=PriceSource.COINGECKO)
-    holding = _issued(manager, receiving_wallet)  # asks 1.25 ETH, quote holds
-    _incoming(receiving_wallet, eth, "1")
+    holding = issued_invoice(manager, receiving_wallet)  # asks 1.25 ETH, quote holds
+    incoming_transfer(receiving_wallet, eth, "1")
     report = services.invoices_settle_transfers()
     assert (report.applied, report.unapplied) == (0, 1)
     assert UnappliedPayment.objects.get().invoice_id == expired.pk
     assert Invoice.objects.get(pk=holding.pk).status == "SENT"
-    _incoming(receiving_wallet, eth, "0.5")  # an odd amount still goes to the open quote (oldest rule)
+    incoming_transfer(receiving_wallet, eth, "0.5")  # an odd amount still goes to the open quote (oldest rule)
     assert services.invoices_settle_transfers().applied == 1
     assert Invoice.objects.get(pk=holding.pk).status == "PARTIALLY_PAID"
 

@@ -16,27 +16,12 @@ from django.db import connection
 
 from accounts.models import Role
 from core import backups
+from tests.ops.raw_state import raw_state
 from ledger import services
 from ledger.models import JournalEntry
 from ledger.selectors import trial_balance
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def raw_state(db) -> dict:
-    """Every collection: its options, its indexes and the raw bytes of every document, by _id."""
-    state = {}
-    for info in db.list_collections():
-        name = info["name"]
-        if name.startswith("system."):
-            continue
-        documents = db.get_collection(name, codec_options=backups.RAW).find({}, sort=[("_id", 1)])
-        state[name] = {
-            "options": info.get("options", {}),
-            "indexes": sorted((dict(index) for index in db[name].list_indexes()), key=lambda ix: ix["name"]),
-            "documents": [document.raw for document in documents],
-        }
-    return state
 
 
 def wipe(db) -> None:

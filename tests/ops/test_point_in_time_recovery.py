@@ -25,26 +25,10 @@ from django.db import connection
 from pymongo import MongoClient
 
 from core import backups, localstack, oplog_replay
+from tests.ops.raw_state import raw_state
 from core.oplog_replay import Moment, RecoveryError
 
 ARCHIVE_CAP = 20  # the server keeps 20 live oplog entries and archives the rest when it prunes
-
-
-def raw_state(db) -> dict:
-    """Every collection: options, indexes and the raw bytes of every document, by _id."""
-    state = {}
-    for info in db.list_collections():
-        name = info["name"]
-        if name.startswith("system."):
-            continue
-        documents = db.get_collection(name, codec_options=backups.RAW).find({}, sort=[("_id", 1)])
-        state[name] = {
-            "options": info.get("options", {}),
-            "indexes": sorted(({k: v for k, v in ix.items() if k != "ns"} for ix in db[name].list_indexes()),
-                              key=lambda ix: ix["name"]),
-            "documents": [document.raw for document in documents],
-        }
-    return state
 
 
 def now() -> dt.datetime:

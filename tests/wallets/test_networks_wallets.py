@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -29,6 +28,7 @@ from core import localstack
 from core.errors import InvalidInput, Unavailable
 from core.management.commands import runstack
 from core.scheduling import JOBS
+from tests.chains import dev_account, fund, mine, w3_of
 from wallets import chain, external_ids, networks, transfers
 from wallets.models import (
     ChainCheckpoint,
@@ -52,57 +52,14 @@ PASSWORD = "Passw0rd!long"
 
 
 # --- the nodes ------------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def chains(eth_node):
-    """Two more anvil nodes: {"polygon": url (chain id 137), "bsc": url (chain id 56)}."""
-    started, urls = [], {}
-    log_dir = Path(django_settings.DATA_DIR) / "log"
-    try:
-        for name, chain_id in (("polygon", 137), ("bsc", 56)):
-            port = localstack.free_port()
-            started.append(localstack.start_anvil(port, log_path=log_dir / f"anvil-wallets-{name}.log",
-                                                  chain_id=chain_id, name=f"anvil {name}"))
-            urls[name] = f"http://127.0.0.1:{port}"
-        yield urls
-    finally:
-        for process in started:
-            process.stop()
-
-
 @pytest.fixture
-def multi(chains, settings):
+def multi(extra_chains, settings):
     """ethereum (2 confirmations), polygon (3, its own setting) and bsc configured."""
     settings.ETH_CONFIRMATIONS = 2
-    settings.POLYGON_RPC_URL, settings.POLYGON_CHAIN_ID, settings.POLYGON_CONFIRMATIONS = chains["polygon"], 137, 3
-    settings.BSC_RPC_URL, settings.BSC_CHAIN_ID = chains["bsc"], 56
+    settings.POLYGON_RPC_URL, settings.POLYGON_CHAIN_ID, settings.POLYGON_CONFIRMATIONS = extra_chains["polygon"], 137, 3
+    settings.BSC_RPC_URL, settings.BSC_CHAIN_ID = extra_chains["bsc"], 56
     Cryptocurrency.objects.get_or_create(symbol="ETH", defaults={"name": "Ethereum"})
-    return {"ethereum": django_settings.ETH_RPC_URL, **chains}
-
-
-def w3_of(url: str) -> Web3:
-    return Web3(Web3.HTTPProvider(url))
-
-
-def dev_account(index: int):
-    Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(localstack.ANVIL_DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-
-
-def fund(url: str, to: str, amount: str, *, index: int = 1) -> str:
-    """Send `amount` of the node's coin from a dev account; the hash once mined."""
-    w3 = w3_of(url)
-    sender = dev_account(index)
-    signed = sender.sign_transaction({
-        "to": to, "value": Web3.to_wei(Decimal(amount), "ether"), "gas": 21000, "chainId": w3.eth.chain_id,
-        "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
-        "maxFeePerGas": w3.eth.gas_price * 2, "maxPriorityFeePerGas": Web3.to_wei(1, "gwei"), "type": 2})
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1
-    return tx_hash.to_0x_hex()
-
-
-def mine(url: str, blocks: int) -> None:
-    w3_of(url).provider.make_request("anvil_mine", [hex(blocks)])
+    return {"ethereum": django_settings.ETH_RPC_URL, **extra_chains}
 
 
 def code_of(response) -> str:

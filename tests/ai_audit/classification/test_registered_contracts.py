@@ -18,7 +18,8 @@ from ai_audit.classification import services
 from ai_audit.classification.engine.calls import selector_of
 from ai_audit.contracts.services import contract_register
 from ai_audit.models import Contract, TransactionClassification
-from tests.ai_audit.contracts.conftest import compile_source, deploy, fund
+from tests.ai_audit.contracts.conftest import compile_source, deploy
+from tests.chains import fund
 from wallets.models import Cryptocurrency, OutgoingTransfer, Transaction, TransferKind, WalletType
 from wallets.monitoring import monitor_scan
 from wallets.services import wallet_create

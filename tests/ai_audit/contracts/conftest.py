@@ -4,16 +4,14 @@ dev accounts of the well-known mnemonic (funded on every anvil)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from eth_account import Account
 from web3 import Web3
 
 from ai_audit.contracts import solc
-from core import localstack
+from tests.chains import dev_account
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "Passw0rd!long"
@@ -52,11 +50,6 @@ contract Vault {
 """
 
 
-def dev_account(index: int = 0):
-    Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(localstack.ANVIL_DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-
-
 def compile_source(source: str, *, name: str, version: str = "0.8.37", optimizer: bool = True, runs: int = 200):
     standard = {
         "language": "Solidity",
@@ -79,32 +72,6 @@ def deploy(rpc_url: str, abi, bytecode_hex: str, *args, account_index: int = 0) 
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=30)
     assert receipt["status"] == 1
     return receipt["contractAddress"]
-
-
-def fund(rpc_url: str, to: str, eth: str) -> None:
-    w3 = Web3(Web3.HTTPProvider(rpc_url))
-    sender = dev_account(1)
-    signed = sender.sign_transaction({
-        "to": to, "value": Web3.to_wei(Decimal(eth), "ether"), "gas": 21000, "chainId": w3.eth.chain_id,
-        "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
-        "maxFeePerGas": w3.eth.gas_price * 2, "maxPriorityFeePerGas": Web3.to_wei(1, "gwei"), "type": 2})
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=30)
-
-
-@pytest.fixture(scope="session")
-def extra_chains(eth_node):
-    """Two more anvil nodes: {"polygon": url (chain id 137), "bsc": url (chain id 56)}."""
-    started, urls = [], {}
-    log_dir = Path(django_settings.DATA_DIR) / "log"
-    try:
-        for name, chain_id in (("polygon", 137), ("bsc", 56)):
-            port = localstack.free_port()
-            started.append(localstack.start_anvil(port, log_path=log_dir / f"anvil-{name}.log", chain_id=chain_id))
-            urls[name] = f"http://127.0.0.1:{port}"
-        yield urls
-    finally:
-        for process in started:
-            process.stop()
 
 
 @pytest.fixture

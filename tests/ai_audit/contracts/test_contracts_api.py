@@ -14,7 +14,8 @@ from web3 import Web3
 from accounts.models import Role
 from accounts.sessions import session_approve, session_login
 from ai_audit.models import Contract
-from tests.ai_audit.contracts.conftest import PASSWORD, VAULT_SOURCE, deploy, dev_account, fund
+from tests.ai_audit.contracts.conftest import PASSWORD, VAULT_SOURCE, deploy
+from tests.chains import dev_account, fund
 from wallets import transfers
 from wallets.erc20 import ARTIFACT, erc20_deploy_demo_token
 from wallets.models import Cryptocurrency, OutgoingTransfer, TransferKind, TransferStatus, WalletType
