@@ -273,7 +273,7 @@ def booking_problems_record(organization_id, problems: dict[str, tuple[list, str
             continue
         try:
             BookingProblem.objects.create(organization_id=organization_id, trade_key=key, reason=reason,
-                                          transaction=sources[0] if sources else None, first_seen=now,
+                                          transaction_id=sources[0].pk if sources else None, first_seen=now,
                                           last_seen=now)
         except IntegrityError:  # a concurrent sync recorded it first: refresh it
             scoped.filter(trade_key=key).update(reason=reason, last_seen=now)

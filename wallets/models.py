@@ -206,6 +206,8 @@ class Transaction(TimeIndexed, OrganizationOwned):
             models.Index(fields=["organization", "network", "-transaction_date"], name="tx_org_network_date_idx"),
             models.Index(fields=["organization", "external_id"], name="tx_org_external_id_idx"),
             models.Index(fields=["hash"], name="tx_hash_idx"),
+            # The dashboard's "to classify": a capped window of the organization's unclassified rows.
+            models.Index(fields=["organization", "is_classified"], name="tx_org_classified_idx"),
         ]
         constraints = [models.UniqueConstraint(fields=["organization", "external_id"],
                                                name="tx_org_external_id_unique")]

@@ -118,6 +118,11 @@ def _check_source_transaction(source_transaction, organization_id) -> None:
                            {"source_transaction_id": str(source_transaction.pk)})
 
 
+def _pk_of(source_transaction):
+    """The linked transaction's id: a model instance or a history row (wallets.transaction_rows) alike."""
+    return None if source_transaction is None else source_transaction.pk
+
+
 def _publish_entry_event(event_type: str, entry: JournalEntry) -> None:
     # Only those who may read the entry over HTTP: the organization's book keepers.
     publish(organization_group(entry.organization_id, Audience.BOOKS), event_type, {
@@ -151,7 +156,7 @@ def journal_entry_create(*, created_by, date, description: str, line_items, refe
     entry = JournalEntry(organization_id=organization_id, date=moment, description=description,
                          reference=reference, transaction_hash=transaction_hash, currency=currency,
                          line_items=lines, total_debit=total_debit, total_credit=total_credit,
-                         created_by=created_by, source_transaction=source_transaction, source_key=source_key)
+                         created_by=created_by, source_transaction_id=_pk_of(source_transaction), source_key=source_key)
     try:
         if not post:
             entry.save()
@@ -200,7 +205,7 @@ def journal_entries_post_batch(*, created_by, entries: list[dict], organization_
         built.append(JournalEntry(
             organization_id=organization_id, date=moment, description=description, reference=reference,
             transaction_hash=transaction_hash, currency=currency, line_items=lines, total_debit=total_debit,
-            total_credit=total_credit, created_by=created_by, source_transaction=spec.get("source_transaction"),
+            total_credit=total_credit, created_by=created_by, source_transaction_id=_pk_of(spec.get("source_transaction")),
             source_key=(spec.get("source_key") or "").strip()[:200] or None, status=EntryStatus.POSTED,
             posted_by=created_by))
     by_year: dict[int, list[JournalEntry]] = {}

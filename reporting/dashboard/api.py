@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from django.http import HttpResponse
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from core import permissions
 from core.jsonapi.auth import auth_requiring
@@ -77,6 +77,7 @@ class AwaitingOut(Schema):
     count: int
     url: str
     total: FiatAmount | None = None
+    more: bool = Field(False, description="count is a floor: at least this many (counted up to a cap)")
 
 
 class ActivityOut(Schema):

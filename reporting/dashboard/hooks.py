@@ -24,6 +24,7 @@ class AwaitingItem:
     count: int
     url: str  # the page that acts on it
     total: Decimal | None = None  # a money total in the organization's fiat, when one makes sense
+    more: bool = False  # `count` is a floor: there are more (a count capped so it never scans a history)
 
 
 _PROVIDERS: dict[str, Callable] = {}

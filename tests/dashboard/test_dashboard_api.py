@@ -134,3 +134,46 @@ def test_invoices_and_payroll_register_their_items_for_the_books(client, books, 
     client.logout()
     member_keys = {i["key"] for i in get(client, make_user()).json()["awaiting"]}
     assert not member_keys & {"invoices_open", "payroll_due"}
+
+
+def test_transactions_to_classify_are_counted_up_to_a_cap(client, books, settings, monkeypatch):
+    """A capped window of ids, never a count over the history: past the cap the item says "at least"."""
+    from reporting.dashboard import selectors
+
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    Transaction.objects.update(is_classified=False)
+
+    def to_classify():
+        dashboard_cache_clear()
+        return next(i for i in get(client, books["accountant"]).json()["awaiting"]
+                    if i["key"] == "transactions_unclassified")
+
+    item = to_classify()
+    assert (item["count"], item["more"]) == (3, False)
+    monkeypatch.setattr(selectors, "AWAITING_COUNT_CAP", 2)
+    item = to_classify()
+    assert (item["count"], item["more"]) == (2, True)
+    Transaction.objects.filter(transaction_type="SELL").update(is_classified=True)
+    item = to_classify()
+    assert (item["count"], item["more"]) == (2, False)
+    Transaction.objects.update(is_classified=False)
+    dashboard_cache_clear()
+    client.force_login(books["accountant"])
+    page = client.get("/app/dashboard/")
+    assert page.status_code == 200 and b'data-field="awaiting.transactions_unclassified">2+<' in page.content
+
+
+def test_the_month_and_the_unclassified_are_asked_as_index_windows(client, books, settings):
+    """The month's totals match on the organization and a date range, the unclassified on the
+    organization and the flag, as top-level fields (the shape the server serves from an index)."""
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    dashboard_cache_clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert get(client, books["accountant"]).status_code == 200
+    on_transactions = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("db.transactions.aggregate")]
+    month = [sql for sql in on_transactions if "'$group'" in sql and "'transaction_type'" in sql]
+    assert len(month) == 1 and "'$expr'" not in month[0] and "'$and'" not in month[0] and "'$sort'" not in month[0], month
+    first_match = month[0].split("'$match': ", 1)[1]
+    assert first_match.startswith("{'organization_id'") and "'transaction_date': {'$gte'" in first_match, month
+    unclassified = [sql for sql in on_transactions if "'is_classified': False" in sql]
+    assert len(unclassified) == 1 and "'$limit': 1001" in unclassified[0] and "'$expr'" not in unclassified[0]
