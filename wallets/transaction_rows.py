@@ -3,8 +3,9 @@
 The books' readers (the tax trades, the automatic journals, the portfolio, the analytics) go over every
 confirmed transaction of an organization. `transaction_rows(queryset)` reads the queryset's documents
 straight from the driver (core.mongodb.raw_read) and gives `TransactionRow`s: the model's attribute
-names and values (`pk`, `wallet_id`, Decimals, aware datetimes) for every field but `LEFT_ON_SERVER`,
-with `.wallet` and `.cryptocurrency` as the model instances (each read once for the whole history).
+names and values (`pk`, `wallet_id`, Decimals, aware datetimes) for every field but `NOT_READ` (dropped
+as each document arrives), with `.wallet` and `.cryptocurrency` as the model instances (each read once
+for the whole history).
 A row is read-only data: it is never saved; a writer that needs the row's transaction uses its `pk`.
 """
 
@@ -13,13 +14,13 @@ from __future__ import annotations
 from core.mongodb.raw_read import FieldReader, queryset_documents
 from wallets.models import Cryptocurrency, Transaction, Wallet
 
-# Transaction fields no reader of a whole history needs: a third of a document, left on the server.
-LEFT_ON_SERVER = frozenset({
+# Transaction fields no reader of a whole history needs (a third of a document): dropped on arrival.
+NOT_READ = frozenset({
     "description", "ai_description", "ai_subcategory", "ai_confidence", "business_purpose", "gas_price",
     "gas_used", "eth_usd_rate", "rate_timestamp", "created_at", "updated_at", "price_at_transaction",
     "block_number", "is_classified", "is_business_expense"})
 
-_READ_FIELDS = [field.name for field in Transaction._meta.concrete_fields if field.name not in LEFT_ON_SERVER]
+_READ_FIELDS = [field.name for field in Transaction._meta.concrete_fields if field.name not in NOT_READ]
 _reader = None
 
 
@@ -44,7 +45,7 @@ def transaction_rows(queryset) -> list[TransactionRow]:
     if _reader is None:
         _reader = FieldReader(Transaction, _READ_FIELDS)
     rows = []
-    for document in queryset_documents(queryset, _reader.columns):
+    for document in queryset_documents(queryset):
         row = TransactionRow()
         row.__dict__ = _reader.values(document)
         rows.append(row)
