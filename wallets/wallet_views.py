@@ -327,7 +327,7 @@ def transfer_row(request, transfer_id):
     status_read, error = None, ""
     if transfer.status in OPEN_TRANSFER_STATUSES and transfer.status != TransferStatus.PREPARED:
         try:
-            status_read = transfers.transaction_status(tx_hash=transfer.tx_hash)
+            status_read = transfers.transaction_status(tx_hash=transfer.tx_hash, network=transfer.network or None)
         except DomainError as exc:
             error = exc.message
         transfer.refresh_from_db()
