@@ -18,6 +18,12 @@ replaced signature's hash) and, for a token, the log's real index read from the 
 in place through wallets.transfers.transfer_settle (confirmed or failed, with the fee actually paid,
 whatever step the sender died at): no second row, no orphan pending row.
 
+The node is asked in JSON-RPC batches (`chain.batched_calls`, 100 calls per request): a chunk's blocks,
+then the receipts of the transactions that touch a monitored address; the Transfer logs with one
+eth_getLogs per filter, a range the node refuses as too large asked again in halves, then the logs'
+transactions, receipts and block times in batches. A node that refuses batches is asked one call at a
+time.
+
 After each scan, the balances of the wallets whose movements it recorded or settled are read from
 the node, stored, and pushed to open pages (`wallet.balance_changed`, wallets.services
 `wallet_balances_record`). Each recorded movement notifies the owner with a link to the wallet's
@@ -28,8 +34,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError
 from django.urls import reverse
@@ -176,45 +184,75 @@ def _sync_journals(report: ScanReport) -> None:
 
 
 def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, report: ScanReport) -> None:
+    """One chunk of blocks: the node is asked in JSON-RPC batches (chain.batched_calls: the blocks, then
+    the receipts of the matching transactions; for tokens, the logs, then their transactions, receipts
+    and block times), never one request per block or per transfer."""
     addresses = set(wallets)
+    when_of: dict[int, dt.datetime] = {}
+    receipt_of: dict = {}
     if eth is not None:
-        for number in range(start, end + 1):
-            block = w3.eth.get_block(number, full_transactions=True)
-            when = dt.datetime.fromtimestamp(block["timestamp"], tz=dt.UTC)
-            for tx in block["transactions"]:
-                sender, receiver = tx["from"], tx.get("to")
-                if sender not in addresses and receiver not in addresses:
-                    continue
-                receipt = w3.eth.get_transaction_receipt(tx["hash"])
-                for address in {a for a in (sender, receiver) if a in addresses}:
-                    if tx["value"] == 0 and address != sender:
-                        continue  # a contract call to us without ETH: the token logs below cover it
-                    for wallet in wallets[address]:
-                        _record(w3, report, wallet, eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
-                                log_index=-1, sender=sender, receiver=receiver)
+        blocks = chain.batched_calls(w3, [partial(w3.eth.get_block, number, True) for number in range(start, end + 1)])
+        matched = []
+        for block in blocks:
+            when = when_of[block["number"]] = dt.datetime.fromtimestamp(block["timestamp"], tz=dt.UTC)
+            matched += [(tx, when) for tx in block["transactions"]
+                        if tx["from"] in addresses or tx.get("to") in addresses]
+        receipts = chain.batched_calls(w3, [partial(w3.eth.get_transaction_receipt, tx["hash"]) for tx, _ in matched])
+        for (tx, when), receipt in zip(matched, receipts):
+            receipt_of[tx["hash"]] = receipt
+            sender, receiver = tx["from"], tx.get("to")
+            for address in {a for a in (sender, receiver) if a in addresses}:
+                if tx["value"] == 0 and address != sender:
+                    continue  # a contract call to us without ETH: the token logs below cover it
+                for wallet in wallets[address]:
+                    _record(w3, report, wallet, eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
+                            log_index=-1, sender=sender, receiver=receiver)
     if tokens and addresses:
         topics_in = [_topic_address(a) for a in addresses]
-        logs = []
+        query = {"address": [Web3.to_checksum_address(a) for a in tokens]}
+        logs, seen = [], set()
         for topics in ([TRANSFER_TOPIC, topics_in], [TRANSFER_TOPIC, None, topics_in]):
-            logs += w3.eth.get_logs({"fromBlock": start, "toBlock": end,
-                                     "address": [Web3.to_checksum_address(a) for a in tokens], "topics": topics})
-        seen = set()
-        for log in sorted(logs, key=lambda item: (item["blockNumber"], item["logIndex"])):
-            identity = (log["transactionHash"], log["logIndex"])
-            if identity in seen:
-                continue
-            seen.add(identity)
+            for log in _logs_adaptive(w3, start, end, {**query, "topics": topics}):
+                if (log["transactionHash"], log["logIndex"]) not in seen:
+                    seen.add((log["transactionHash"], log["logIndex"]))
+                    logs.append(log)
+        logs.sort(key=lambda item: (item["blockNumber"], item["logIndex"]))
+        hashes = list(dict.fromkeys(log["transactionHash"] for log in logs))
+        transaction_of = dict(zip(hashes, chain.batched_calls(w3, [partial(w3.eth.get_transaction, h) for h in hashes])))
+        unread = [h for h in hashes if h not in receipt_of]
+        receipt_of.update(zip(unread, chain.batched_calls(w3, [partial(w3.eth.get_transaction_receipt, h)
+                                                               for h in unread])))
+        untimed = sorted({log["blockNumber"] for log in logs} - set(when_of))
+        for block in chain.batched_calls(w3, [partial(w3.eth.get_block, number) for number in untimed]):
+            when_of[block["number"]] = dt.datetime.fromtimestamp(block["timestamp"], tz=dt.UTC)
+        for log in logs:
             token = tokens[log["address"].lower()]
             sender = Web3.to_checksum_address("0x" + log["topics"][1].hex()[-40:])
             receiver = Web3.to_checksum_address("0x" + log["topics"][2].hex()[-40:])
             amount = Decimal(int.from_bytes(bytes(log["data"]), "big")).scaleb(-token.decimals)
-            tx = w3.eth.get_transaction(log["transactionHash"])
-            receipt = w3.eth.get_transaction_receipt(log["transactionHash"])
-            when = dt.datetime.fromtimestamp(w3.eth.get_block(log["blockNumber"])["timestamp"], tz=dt.UTC)
+            tx_hash = log["transactionHash"]
             for address in {a for a in (sender, receiver) if a in addresses}:
                 for wallet in wallets[address]:
-                    _record(w3, report, wallet, token, tx, receipt, when, amount=amount,
-                            log_index=log["logIndex"], sender=sender, receiver=receiver)
+                    _record(w3, report, wallet, token, transaction_of[tx_hash], receipt_of[tx_hash],
+                            when_of[log["blockNumber"]], amount=amount, log_index=log["logIndex"], sender=sender,
+                            receiver=receiver)
+
+
+# What nodes and providers answer when an eth_getLogs range holds too much ("query returned more than
+# 10000 results", "block range is too wide", "exceed maximum block range", "response size exceeded").
+_RANGE_REFUSED = re.compile(r"range|too (many|large|wide|big)|more than|exceed|limit", re.IGNORECASE)
+
+
+def _logs_adaptive(w3, start: int, end: int, query: dict) -> list:
+    """eth_getLogs over [start, end]; a range the node refuses as too large is asked again in halves
+    (down to one block, whose refusal is raised)."""
+    try:
+        return list(w3.eth.get_logs({**query, "fromBlock": start, "toBlock": end}))
+    except Exception as exc:
+        if start >= end or not _RANGE_REFUSED.search(str(exc)):
+            raise
+    middle = (start + end) // 2
+    return _logs_adaptive(w3, start, middle, query) + _logs_adaptive(w3, middle + 1, end, query)
 
 
 def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
