@@ -13,6 +13,8 @@ its own clients.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -105,9 +107,39 @@ def publish(group: str, event_type: str, payload: dict) -> None:
     document = json.loads(json.dumps(payload, cls=_PayloadEncoder))
 
     def write_outbox():
-        RealtimeEvent.objects.create(group=group, event_type=event_type, payload=document)
+        event = RealtimeEvent(group=group, event_type=event_type, payload=document)
+        batch = _outbox_batch.get()
+        if batch is not None:
+            batch.append(event)
+        else:
+            event.save(force_insert=True)
 
     after_commit(write_outbox, robust=True)
+
+
+_outbox_batch: contextvars.ContextVar[list | None] = contextvars.ContextVar("realtime_outbox_batch", default=None)
+
+
+@contextlib.contextmanager
+def events_batched():
+    """The outbox writes of every event published inside (once its transaction commits) held, then
+    written in one insert on leaving, in publication order: for loops that publish per row (the wallet
+    monitor's chunks). Leaving by an exception still writes what was published: those events belong to
+    writes that committed. A nested block joins the outer batch."""
+    if _outbox_batch.get() is not None:
+        yield
+        return
+    batch: list = []
+    token = _outbox_batch.set(batch)
+    try:
+        yield
+    finally:
+        _outbox_batch.reset(token)
+        if batch:
+            try:
+                RealtimeEvent.objects.bulk_create(batch)
+            except Exception:  # best effort, as one event's write (publish)
+                logger.exception("realtime: %d batched outbox events not written", len(batch))
 
 
 class _PayloadEncoder(DjangoJSONEncoder):

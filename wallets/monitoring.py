@@ -46,6 +46,7 @@ from web3 import Web3
 from accounts.models import NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from core.money import format_quantity
+from core.realtime import events_batched
 from wallets import chain, external_ids, networks, transfers
 from wallets.erc20 import TRANSFER_TOPIC
 from wallets.events import transaction_event
@@ -167,7 +168,8 @@ def _scan_network(network: networks.Network, wallets: dict[str, list[Wallet]], r
     for chunk_start in range(start, end + 1, CHUNK_BLOCKS):
         chunk_end = min(chunk_start + CHUNK_BLOCKS - 1, end)
         if wallets:
-            _scan_chunk(w3, chunk_start, chunk_end, wallets, tokens, native, report)
+            with events_batched():  # a chunk's live-page events in one outbox insert
+                _scan_chunk(w3, chunk_start, chunk_end, wallets, tokens, native, report)
         advanced = ChainCheckpoint.objects.filter(key=_checkpoint_key(network), last_block=last_done).update(
             last_block=chunk_end)
         if not advanced:

@@ -169,3 +169,41 @@ def test_prune_deletes_events_older_than_a_day():
     RealtimeEvent.objects.update(created_at=timezone.now() - dt.timedelta(days=2))
     assert realtime_outbox_prune.call_local() == 1  # the hourly huey task
     assert not RealtimeEvent.objects.exists()
+
+
+def test_batched_events_are_written_once_on_leaving_in_order():
+    from django.test.utils import CaptureQueriesContext
+
+    from core.realtime import events_batched
+    from core.transactions import in_transaction
+
+    with CaptureQueriesContext(connection) as writes:
+        with events_batched():
+            publish(GROUP, "probe.one", {"n": 1})
+            with events_batched():  # a nested block joins the outer batch
+                publish(GROUP, "probe.two", {"n": 2})
+            in_transaction(lambda: publish(GROUP, "probe.three", {"n": 3}))  # held until its commit, then batched
+            assert not RealtimeEvent.objects.exists()  # nothing written before leaving
+    inserts = [q for q in writes.captured_queries if q["sql"].startswith("db.realtime_events.insert_many")]
+    assert len(inserts) == 1
+    assert list(RealtimeEvent.objects.order_by("pk").values_list("event_type", flat=True)) == [
+        "probe.one", "probe.two", "probe.three"]
+
+
+def test_a_batch_left_by_an_exception_still_writes_what_committed_and_never_a_rollback():
+    from core.realtime import events_batched
+    from core.transactions import in_transaction
+
+    def rolled_back():
+        publish(GROUP, "probe.rolled_back", {})
+        raise RuntimeError("the write fails")
+
+    with pytest.raises(KeyError):
+        with events_batched():
+            publish(GROUP, "probe.committed", {})
+            with pytest.raises(RuntimeError):
+                in_transaction(rolled_back)
+            raise KeyError("the loop dies")
+    assert list(RealtimeEvent.objects.values_list("event_type", flat=True)) == ["probe.committed"]
+    publish(GROUP, "probe.after", {})  # outside a batch: written at once again
+    assert RealtimeEvent.objects.filter(event_type="probe.after").exists()
