@@ -1,0 +1,178 @@
+"""List endpoints beside transactions at 1k and 100k rows of one organization: journal entries,
+notifications and invoices (issue 17), on the embedded SecantusDB (default) or any MongoDB.
+
+    .venv/bin/python bench/lists.py                          # sizes 1000,100000
+    .venv/bin/python bench/lists.py --sizes 1000 --requests 5
+    .venv/bin/python bench/lists.py --mongodb-uri 'mongodb://host/?replicaSet=rs0'
+
+For each list one row is made through the app's own service (so the document has the real shape),
+then cloned with pymongo `insert_many` (batches of 5000) up to the size, each clone with its own
+date and unique keys; the per-day time index the first pages read is recounted after the raw inserts,
+as the daily job would. Then `GET <list>?limit=50` as the organization's manager: DB queries of one
+request, p50/p95 of `--requests` more. Writes bench/results/lists-<timestamp>.json. Server start-up
+and Django set-up are bench/run.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import secrets
+import statistics
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.run import bench_session, print_table, results_write, time_index_recount, timed  # noqa: E402
+from bench.transactions_list import percentile  # noqa: E402
+
+BATCH = 5000
+START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,100000", help="rows per list, comma separated")
+    parser.add_argument("--requests", type=int, default=10, help="timed requests per list and size (default 10)")
+    parser.add_argument("--mongodb-uri", default="", help="benchmark this server instead of an embedded one")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database and storage")
+    return parser.parse_args(argv)
+
+
+# --- one real row of each list, and how its clone number n differs ----------------------------------------
+def journal_entry_template(manager):
+    from ledger import services
+
+    entry = services.journal_entry_create(
+        created_by=manager, date=START, description="bench entry", post=True,
+        line_items=[{"account_code": "1110", "debit_amount": Decimal("12.34")},
+                    {"account_code": "3100", "credit_amount": Decimal("12.34")}])
+
+    def vary(doc, n):
+        doc["date"] = START + dt.timedelta(minutes=n)
+        doc["entry_id"] = f"B-{n:07d}"
+        doc["source_key"] = f"bench:{n}"
+    return entry, vary
+
+
+def notification_template(manager):
+    from accounts.notifications import notification_create
+
+    notification = notification_create(user=manager, title="bench", message="bench notification")
+
+    def vary(doc, n):
+        doc["created_at"] = START + dt.timedelta(minutes=n)
+    return notification, vary
+
+
+def invoice_template(manager):
+    from invoicing import services
+
+    invoice = services.invoice_create(actor=manager, client_name="Bench Client",
+                                      items=[{"description": "Work", "quantity": "2", "unit_price": "150.00"}])
+
+    def vary(doc, n):
+        doc["created_at"] = doc["updated_at"] = START + dt.timedelta(minutes=n)
+        doc["invoice_number"] = f"BENCH-{n:07d}"
+        if "payment_slot" in doc:
+            doc["payment_slot"] = 10_000_000 + n
+        if "payment_token" in doc:
+            doc["payment_token"] = secrets.token_hex(16)
+    return invoice, vary
+
+
+LISTS = (
+    ("journal entries", "/api/journal-entries/?limit=50", journal_entry_template),
+    ("notifications", "/api/notifications/?limit=50", notification_template),
+    ("invoices", "/api/invoices/?limit=50", invoice_template),
+)
+
+
+def seed(template_of, manager, size: int) -> tuple[float, int]:
+    """Grow the list to `size` rows cloned from one made by the service; (seconds, rows)."""
+    from django.db import connection
+
+    row, vary = template_of(manager)
+    model = type(row)
+    collection = connection.get_collection(model._meta.db_table)
+    template = collection.find_one({"_id": row.pk})
+    existing = collection.count_documents({})
+
+    def insert():
+        for first in range(existing, size, BATCH):
+            batch = []
+            for n in range(first, min(first + BATCH, size)):
+                doc = {key: value for key, value in template.items() if key != "_id"}
+                vary(doc, n)
+                batch.append(doc)
+            collection.insert_many(batch, ordered=False)
+
+    seconds, _ = timed(insert)
+    time_index_recount()
+    return seconds, collection.count_documents({})
+
+
+def measure(client, url: str, requests: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    if response.status_code != 200:
+        raise AssertionError(f"GET {url} -> {response.status_code}: {response.content[:300]!r}")
+    body = response.json()
+    items = body["items"] if isinstance(body, dict) else body
+    queries = [q["sql"][:300] for q in captured.captured_queries]
+    times = []
+    for _ in range(requests):
+        seconds, response = timed(lambda: client.get(url))
+        assert response.status_code == 200
+        times.append(seconds * 1000)
+    return {"page_rows": len(items), "queries": len(queries), "query_log": queries,
+            "p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
+            "max_ms": round(max(times), 1)}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    with bench_session(label="lists", mongodb_uri=args.mongodb_uri, keep=args.keep) as results:
+        from django.test import Client
+
+        from accounts.models import Role, User
+        from accounts.services import user_create
+        from core.organizations import organization_create
+
+        results.pop("root", None)
+        organization = organization_create(name="Bench Lists")
+        manager = user_create(username="bench-manager", email="manager@example.test", password="Kx7-lists-Passw0rd",
+                              first_name="Bench", last_name="Manager", role=Role.MANAGER, organization=organization)
+        User.objects.filter(pk=manager.pk).update(email_verified=True, is_verified_by_manager=True)
+        manager.refresh_from_db()
+        client = Client()
+        client.force_login(manager)
+        rows = []
+        for name, url, template_of in LISTS:
+            for size in sizes:
+                print(f"... {name}: {size} rows", flush=True)
+                seed_s, stored = seed(template_of, manager, size)
+                rows.append({"list": name, "rows": stored, "seed_s": round(seed_s, 1), **measure(client, url, args.requests)})
+        results["lists"] = rows
+        print()
+        print_table(f"GET <list>?limit=50 as the organization's manager ({args.requests} timed requests)", rows, [
+            ("list", "list"), ("rows", "rows"), ("queries", "queries"), ("page_rows", "page"),
+            ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"), ("max_ms", "max ms"), ("seed_s", "seeding s")])
+        for name, _, _ in LISTS:
+            by_size = [r for r in rows if r["list"] == name]
+            if len(by_size) > 1:
+                print(f"{name}: p95 at {by_size[-1]['rows']:,} rows is {by_size[-1]['p95_ms'] / by_size[0]['p95_ms']:.1f}x "
+                      f"the p95 at {by_size[0]['rows']:,}")
+        results_write(results, f"lists-{results['timestamp']}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
