@@ -15,11 +15,11 @@ from ninja.pagination import paginate
 from core.errors import ErrorCode, NotFound
 from core.jsonapi.auth import api_auth
 from core.jsonapi.objects import get_object_or_404
-from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.pagination import NewestFirstWindow
 from core.jsonapi.schemas import MessageOut, StrictSchema
 from core.jsonapi.types import Amount, FiatAmount, ObjectIdStr
 from invoicing import selectors, services
-from invoicing.models import InvoiceKind, InvoiceStatus
+from invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 import invoicing.services.documents as documents
 from invoicing.services.payments import crypto_due
 
@@ -228,7 +228,7 @@ def template_list(request):
 
 @router.get("/", response=list[InvoiceOut], auth=api_auth,
             summary="List the organization's invoices (filter by status, kind, client)")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="created_at", scope=Invoice.time_index_scope)
 def invoice_list(request, status: StatusIn | None = None, kind: KindIn | None = None, client: str | None = None):
     return selectors.invoice_list_for(request.user, status=status, kind=kind, client=client).select_related("template")
 

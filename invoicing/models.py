@@ -21,6 +21,7 @@ from django_mongodb_backend.models import EmbeddedModel
 
 from core.money import EXACT, FIAT_AMOUNT, TOKEN_AMOUNT, quantize_asset
 from core.tenancy import OrganizationOwned
+from core.time_indexed import TimeIndexed, TimeIndexedQuerySet
 
 
 CRYPTO_QUOTE_PLACES = 8  # crypto amounts asked are rounded to 8 decimals (invoicing.services.crypto)
@@ -85,7 +86,11 @@ class InvoiceItem(EmbeddedModel):
     total = models.DecimalField(**FIAT_AMOUNT)
 
 
-class Invoice(OrganizationOwned):
+class Invoice(TimeIndexed, OrganizationOwned):
+    # Invoices per organization and day, for the list's first-page window (core.time_indexed).
+    time_index_scope, time_index_field = "invoices", "created_at"
+    objects = TimeIndexedQuerySet.as_manager()
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     credit_note_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,

@@ -28,7 +28,7 @@ def invoice_list_for(actor, *, status: str | None = None, kind: str | None = Non
     """`overdue_on`: only invoices overdue on that day (OVERDUE, or still open past their due date
     before the hourly sweep marked them)."""
     permissions.require(permissions.can_view_invoices(actor), VIEW_REFUSED)
-    rows = Invoice.objects.for_actor(actor).order_by("-created_at")
+    rows = Invoice.objects.for_actor(actor).order_by("-created_at", "-id")  # newest first: the time-index window
     if status:
         rows = rows.filter(status=status)
     if kind:
