@@ -230,7 +230,7 @@ def template_list(request):
             summary="List the organization's invoices (filter by status, kind, client)")
 @paginate(NewestFirstWindow, date_field="created_at", scope=Invoice.time_index_scope)
 def invoice_list(request, status: StatusIn | None = None, kind: KindIn | None = None, client: str | None = None):
-    return selectors.invoice_list_for(request.user, status=status, kind=kind, client=client).select_related("template")
+    return selectors.invoice_list_for(request.user, status=status, kind=kind, client=client).prefetch_related("template")  # not a $lookup before the $match
 
 
 @router.post("/", response={201: InvoiceDetailOut}, auth=api_auth,

@@ -131,7 +131,7 @@ def invoice_list_page(request):
     total = totals["total"] or Decimal(0)
     outstanding = total - (totals["paid"] or 0) - (totals["credited"] or 0)
     start = (page - 1) * PAGE_ROWS
-    invoices = list(rows.select_related("template")[start:start + PAGE_ROWS + 1])
+    invoices = list(rows.prefetch_related("template")[start:start + PAGE_ROWS + 1])
     has_next = len(invoices) > PAGE_ROWS
     invoices = invoices[:PAGE_ROWS]
     unapplied = selectors.unapplied_open_counts(request.user.organization_id, [i.pk for i in invoices])

@@ -25,7 +25,9 @@ def period_list_for(actor, *, status: str | None = None) -> QuerySet[PayrollPeri
 
 def payslip_list_for(actor, *, period_id=None, employee_id=None, approval_status: str | None = None,
                      payment_status: str | None = None) -> QuerySet[Payslip]:
-    payslips = Payslip.objects.for_actor(actor).select_related("period", "payout_transfer")
+    # prefetch, not select_related: the backend puts a join's $lookup before the $match, joining
+    # every payslip of the collection first (bench/README.md).
+    payslips = Payslip.objects.for_actor(actor).prefetch_related("period", "payout_transfer")
     if not permissions.can_view_payroll(actor):
         payslips = payslips.filter(employee_id=actor.pk)
     if period_id is not None:
