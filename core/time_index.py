@@ -23,7 +23,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from django.db import connection
+from django.db import connection, migrations
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 
 from core.transactions import after_commit
@@ -142,3 +142,15 @@ def time_index_total(*, scope: str, organization_id) -> tuple[int, int]:
         {"$group": {"_id": None, "n": {"$sum": "$n"}, "days": {"$sum": {"$cond": [{"$gt": ["$n", 0]}, 1, 0]}}}},
     ]))
     return (int(found[0]["n"]), int(found[0]["days"])) if found else (0, 0)
+
+
+def time_index_count_existing(*, scope: str, collection: str, date_field: str,
+                              organization_field: str = "organization_id") -> migrations.RunPython:
+    """The migration operation that builds a scope's day counts from the rows already stored, when a
+    model becomes time-indexed (core.time_indexed); later writes keep them."""
+    def count_existing(apps, schema_editor):
+        time_index_ensure()
+        time_index_rebuild(scope=scope, collection=collection, date_field=date_field,
+                           organization_field=organization_field)
+
+    return migrations.RunPython(count_existing, migrations.RunPython.noop)

@@ -230,7 +230,8 @@ def template_list(request):
             summary="List the organization's invoices (filter by status, kind, client)")
 @paginate(NewestFirstWindow, date_field="created_at", scope=Invoice.time_index_scope)
 def invoice_list(request, status: StatusIn | None = None, kind: KindIn | None = None, client: str | None = None):
-    return selectors.invoice_list_for(request.user, status=status, kind=kind, client=client).prefetch_related("template")  # not a $lookup before the $match
+    # prefetch, not select_related: the backend puts a join's $lookup before the $match
+    return selectors.invoice_list_for(request.user, status=status, kind=kind, client=client).prefetch_related("template")
 
 
 @router.post("/", response={201: InvoiceDetailOut}, auth=api_auth,

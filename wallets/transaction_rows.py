@@ -20,8 +20,8 @@ NOT_READ = frozenset({
     "gas_used", "eth_usd_rate", "rate_timestamp", "created_at", "updated_at", "price_at_transaction",
     "block_number", "is_classified", "is_business_expense"})
 
-_READ_FIELDS = [field.name for field in Transaction._meta.concrete_fields if field.name not in NOT_READ]
-_reader = None
+_READER = FieldReader(Transaction, [field.name for field in Transaction._meta.concrete_fields
+                                     if field.name not in NOT_READ])
 
 
 class TransactionRow:
@@ -41,13 +41,10 @@ class TransactionRow:
 def transaction_rows(queryset) -> list[TransactionRow]:
     """Every transaction `queryset` selects (a plain filter of Transaction, scoped by the caller), in no
     particular order."""
-    global _reader
-    if _reader is None:
-        _reader = FieldReader(Transaction, _READ_FIELDS)
     rows = []
     for document in queryset_documents(queryset):
         row = TransactionRow()
-        row.__dict__ = _reader.values(document)
+        row.__dict__ = _READER.values(document)
         rows.append(row)
     wallets = Wallet.objects.in_bulk({row.wallet_id for row in rows if row.wallet_id is not None})
     assets = Cryptocurrency.objects.in_bulk({row.cryptocurrency_id for row in rows})

@@ -4,13 +4,7 @@ notifications already stored; later writes keep them (`core/time_indexed.py`).""
 
 from django.db import migrations, models
 
-
-def count_existing_notifications(apps, schema_editor):
-    from core.time_index import time_index_ensure, time_index_rebuild
-
-    time_index_ensure()
-    time_index_rebuild(scope="notifications", collection="notifications", date_field="created_at",
-                       organization_field="user_id")
+from core.time_index import time_index_count_existing
 
 
 class Migration(migrations.Migration):
@@ -24,5 +18,6 @@ class Migration(migrations.Migration):
             model_name='notification',
             index=models.Index(fields=['user', '-created_at'], name='notifications_user_created_idx'),
         ),
-        migrations.RunPython(count_existing_notifications, migrations.RunPython.noop),
+        time_index_count_existing(scope="notifications", collection="notifications", date_field="created_at",
+                                  organization_field="user_id"),
     ]

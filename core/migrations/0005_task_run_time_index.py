@@ -3,12 +3,7 @@
 
 from django.db import migrations
 
-
-def count_existing_runs(apps, schema_editor):
-    from core.time_index import time_index_ensure, time_index_rebuild
-
-    time_index_ensure()
-    time_index_rebuild(scope="task_runs", collection="task_runs", date_field="created_at")
+from core.time_index import time_index_count_existing
 
 
 class Migration(migrations.Migration):
@@ -18,5 +13,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(count_existing_runs, migrations.RunPython.noop),
+        time_index_count_existing(scope="task_runs", collection="task_runs", date_field="created_at"),
     ]

@@ -59,6 +59,7 @@ def _documents(first, cursor) -> Iterator[dict]:
     yield first
     yield from cursor
 
+
 class FieldReader:
     """How the fields of one model come out of its raw documents: the same values the backend's
     converters give a model instance (Decimal128 -> Decimal, Int64 -> int, naive UTC -> aware UTC, a

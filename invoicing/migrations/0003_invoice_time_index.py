@@ -4,12 +4,7 @@
 
 from django.db import migrations
 
-
-def count_existing_invoices(apps, schema_editor):
-    from core.time_index import time_index_ensure, time_index_rebuild
-
-    time_index_ensure()
-    time_index_rebuild(scope="invoices", collection="invoices", date_field="created_at")
+from core.time_index import time_index_count_existing
 
 
 class Migration(migrations.Migration):
@@ -19,5 +14,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(count_existing_invoices, migrations.RunPython.noop),
+        time_index_count_existing(scope="invoices", collection="invoices", date_field="created_at"),
     ]
