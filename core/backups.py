@@ -21,7 +21,8 @@ size, SHA-256 and document count, and refuses (`BackupError`, nothing touched) o
 refuses a database that holds any document unless `force=True` (which drops its collections first).
 
 **Point-in-time recovery** (core/oplog_replay.py) starts from a backup: the manifest's
-`consistent_as_of.oplog_ts` is the oplog position the copy is exactly, and each collection's `uuid`
+`consistent_as_of.oplog_ts` is the oplog position the copy is exactly (`oplog_entry_sha256` tells the
+entry at it from another server's entry at the same timestamp), and each collection's `uuid`
 (when the server reports one) lets the replay check that an oplog archive belongs to this database.
 Backups without `uuid` (made before it was recorded) restore as before and replay without that check.
 
@@ -40,6 +41,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import bson
 from bson import json_util
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
@@ -68,13 +70,19 @@ class BackupSummary:
 
 
 # --- backup -------------------------------------------------------------------------------------------
-def _oplog_head(db: Database) -> Timestamp | None:
-    oplog = db.client.local.oplog.rs
+def _oplog_head(db: Database) -> RawBSONDocument | None:
+    oplog = db.client.local.get_collection("oplog.rs", codec_options=RAW)
     try:
-        newest = next(oplog.find({}, {"ts": 1}).sort("$natural", -1).limit(1), None)
+        return next(oplog.find({}).sort("$natural", -1).limit(1), None)
     except Exception:  # not a replica set: no oplog
         return None
-    return newest["ts"] if newest else None
+
+
+def oplog_entry_fingerprint(entry: RawBSONDocument) -> str:
+    """What tells one oplog entry from another server's entry at the same timestamp: two servers both
+    write at (second, increment) positions, so a timestamp alone can match a stranger's oplog."""
+    body = {key: entry[key] for key in ("ts", "wall", "op", "ns", "ui", "o", "o2") if key in entry}
+    return hashlib.sha256(bson.encode(body)).hexdigest()
 
 
 def _writes_since(db: Database, since: Timestamp) -> list[dict]:
@@ -156,7 +164,8 @@ def _copy_consistently(db: Database, folder: Path, attempts: int) -> tuple[dict,
     for attempt in range(1, attempts + 1):
         for leftover in folder.glob("*.bson"):
             leftover.unlink()
-        head = _oplog_head(db)
+        newest = _oplog_head(db)
+        head = newest["ts"] if newest is not None else None
         wall = dt.datetime.now(dt.timezone.utc).isoformat()
         collections = {}
         for info in _collections(db):
@@ -178,7 +187,8 @@ def _copy_consistently(db: Database, folder: Path, attempts: int) -> tuple[dict,
                 "database": db.name,
                 "server_version": db.client.server_info().get("version", ""),
                 "created_at": wall,
-                "consistent_as_of": {"oplog_ts": [head.time, head.inc], "wall": wall},
+                "consistent_as_of": {"oplog_ts": [head.time, head.inc], "wall": wall,
+                                     "oplog_entry_sha256": oplog_entry_fingerprint(newest)},
                 "collections": collections,
             }
             return manifest, attempt

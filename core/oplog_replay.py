@@ -55,7 +55,7 @@ from pymongo import DeleteOne, MongoClient, ReplaceOne
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from core.backups import RAW, BackupError, BackupSummary, database_is_empty, read_backup, restore_verified
+from core.backups import RAW, BackupError, oplog_entry_fingerprint, BackupSummary, database_is_empty, read_backup, restore_verified
 
 SEGMENT_NAME = re.compile(r"^oplog-(\d{20})-(\d{20})\.seg$")
 _FRAME = struct.Struct(">I")
@@ -286,7 +286,9 @@ def plan_recovery(source: str | Path, moment: Moment, *, archive: Path | None,
 
 def _plan(manifest, folder, scratch, moment, archive, live_client, live_name, live_required) -> Plan:
     notes: list[str] = []
-    head_ts = Timestamp(*manifest["consistent_as_of"]["oplog_ts"])
+    head = BackupPosition(Timestamp(*manifest["consistent_as_of"]["oplog_ts"]),
+                          manifest["consistent_as_of"].get("oplog_entry_sha256"))
+    head_ts = head.ts
     backup_wall = _utc(dt.datetime.fromisoformat(manifest["consistent_as_of"]["wall"]))
     if (moment.ts is not None and moment.ts < head_ts) or (moment.wall is not None and moment.wall < backup_wall):
         raise RecoveryError(f"{moment} is before the backup's moment ({_iso(backup_wall)}, oplog time "
@@ -312,7 +314,7 @@ def _plan(manifest, folder, scratch, moment, archive, live_client, live_name, li
             raise RecoveryError(message)
         notes.append(message)
     if live is not None and live.entries:
-        used = _join_live(runs, live, head_ts)
+        used = _join_live(runs, live, head)
         if used == "alone":
             gaps = []
         if used is None:
@@ -326,7 +328,7 @@ def _plan(manifest, folder, scratch, moment, archive, live_client, live_name, li
         live = None
 
     try:
-        position = _find_position(runs, head_ts, backup_wall, archive)
+        position = _find_position(runs, head, backup_wall, archive)
     except RecoveryError as error:
         if archive is not None and not archive.is_dir():
             raise RecoveryError(f"{error} (and there is no oplog archive at {archive}: runstack keeps it in "
@@ -348,12 +350,25 @@ def _plan(manifest, folder, scratch, moment, archive, live_client, live_name, li
                 reached=reached, notes=notes)
 
 
-def _join_live(runs: list[Run], live: LiveOplog, head_ts: Timestamp) -> str | None:
+@dataclass(frozen=True)
+class BackupPosition:
+    """The oplog entry a backup is consistent as of. Backups made before the fingerprint was recorded
+    are matched on the timestamp alone."""
+
+    ts: Timestamp
+    fingerprint: str | None
+
+    def is_at(self, entry: Entry) -> bool:
+        return entry.ts == self.ts and (self.fingerprint is None
+                                         or oplog_entry_fingerprint(entry.raw) == self.fingerprint)
+
+
+def _join_live(runs: list[Run], live: LiveOplog, head: BackupPosition) -> str | None:
     """Put the live oplog after the archive when it continues it ("joined"), use it instead when it
     reaches the backup by itself and the archive does not ("alone"), or None: it does neither."""
     oldest = live.entries[0]
     run = Run(list(live.entries), f"live oplog of {live.uri}")
-    reaches_backup = oldest.ts <= head_ts and any(entry.ts == head_ts for entry in live.entries)
+    reaches_backup = oldest.ts <= head.ts and any(head.is_at(entry) for entry in live.entries)
     if not runs:  # the live oplog is all there is (if it misses the backup's position, that is refused)
         runs.append(run)
         return "alone"
@@ -372,14 +387,20 @@ def _join_live(runs: list[Run], live: LiveOplog, head_ts: Timestamp) -> str | No
     return "joined"
 
 
-def _find_position(runs: list[Run], head_ts: Timestamp, backup_wall: dt.datetime, archive) -> tuple[int, int]:
+def _find_position(runs: list[Run], head: BackupPosition, backup_wall: dt.datetime, archive) -> tuple[int, int]:
+    head_ts = head.ts
     for r, run in enumerate(runs):
-        hits = [i for i, entry in enumerate(run.entries) if entry.ts == head_ts]
+        hits = [i for i, entry in enumerate(run.entries) if head.is_at(entry)]
         if hits:
             return r, hits[-1]
     if not runs:
         raise RecoveryError(f"no oplog to replay: no archive segment in {archive} and no live oplog that reaches "
                             f"the backup's moment ({_iso(backup_wall)})")
+    stranger = next((entry for run in runs for entry in run.entries if entry.ts == head_ts), None)
+    if stranger is not None:
+        raise RecoveryError(f"the oplog's entry at the backup's position ({stranger.describe()}, {stranger.op} "
+                            f"{stranger.ns or '-'}) is another write than the one the backup was taken after: "
+                            "this oplog is from another server than the backup")
     first, last = runs[0].entries[0], runs[-1].entries[-1]
     if first.ts > head_ts and (first.seq == 1 or _is_genesis(first)):
         raise RecoveryError(f"the oplog begins with its server's first entry at {first.describe()}, after the "

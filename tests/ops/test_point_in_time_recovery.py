@@ -218,13 +218,14 @@ def test_replaying_twice_changes_nothing(scenario, target):
     assert raw_state(target) == scenario.states[2]
 
 
-def test_a_backup_made_before_uuids_were_recorded_still_recovers(scenario, target, tmp_path):
+def test_a_backup_made_before_uuids_and_fingerprints_were_recorded_still_recovers(scenario, target, tmp_path):
     manifest, folder, scratch = backups.read_backup(scenario.backup)
     old = tmp_path / "old-backup"
     shutil.copytree(folder, old)
     shutil.rmtree(scratch, ignore_errors=True)
     for entry in manifest["collections"].values():
         assert entry.pop("uuid")
+    assert manifest["consistent_as_of"].pop("oplog_entry_sha256")
     manifest["manifest_sha256"] = backups._manifest_digest(manifest)
     (old / "manifest.json").write_text(json.dumps(manifest, indent=2))
     oplog_replay.recover_database(target, old, Moment(wall=scenario.moments[2]), archive=scenario.archive,
@@ -297,6 +298,32 @@ def test_an_archive_of_another_server_is_refused(scenario, target, tmp_path):
     (archive / f"oplog-{last_seq + 1:020d}-{last_seq + len(foreign):020d}.seg").write_bytes(frames)
     with pytest.raises(RecoveryError, match="is for another collection books.accounts .*from another server"):
         oplog_replay.recover_database(target, scenario.backup, Moment(), archive=archive, live_client=None)
+    assert target.list_collection_names() == []
+
+
+def test_another_servers_entry_at_the_backups_timestamp_is_refused(scenario, target, tmp_path):
+    # Two servers both write at (second, increment) timestamps: a stranger's oplog can hold an entry at
+    # the backup's very timestamp. Here the archive's entry there is rewritten into another write.
+    archive = tmp_path / "archive"
+    shutil.copytree(scenario.archive, archive)
+    head_ts = Timestamp(*scenario_manifest(scenario)["consistent_as_of"]["oplog_ts"])
+    rewritten = 0
+    for segment in archive.glob("oplog-*.seg"):
+        data, offset, frames = segment.read_bytes(), 0, b""
+        while offset < len(data):
+            (length,) = struct.unpack_from(">I", data, offset)
+            frame = bson.decode(data[offset + 4:offset + 4 + length])
+            offset += 4 + length
+            if frame["e"]["ts"] == head_ts:
+                frame["e"]["wall"] = frame["e"]["wall"] + dt.timedelta(milliseconds=1)
+                rewritten += 1
+            blob = bson.encode(frame)
+            frames += struct.pack(">I", len(blob)) + blob
+        segment.write_bytes(frames)
+    assert rewritten == 1
+    with pytest.raises(RecoveryError, match="entry at the backup's position .* is another write .*another server"):
+        oplog_replay.recover_database(target, scenario.backup, Moment(wall=scenario.moments[2]), archive=archive,
+                                      live_client=None)
     assert target.list_collection_names() == []
 
 
