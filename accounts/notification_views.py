@@ -3,21 +3,17 @@ link to the page that acts on it (accounts.notifications.notification_link), mar
 page (HTMX). Everyone sees only their own notifications: another person's id is a 404."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Notification
 from accounts.notifications import notification_link
+from accounts.selectors import notification_list_visible
+from core.errors import DomainError
+from core.windows import cursor_decode, cursor_encode, newest_first_rows
 
 PAGE_ROWS = 50
-
-
-def _own(request):
-    return Notification.objects.filter(user=request.user).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
 
 
 def _with_links(notifications):
@@ -34,20 +30,31 @@ def notification_page(request):
     except ValueError:
         page = 1
     unread = request.GET.get("unread") == "1"
-    queryset = _own(request)
-    if unread:
-        queryset = queryset.filter(is_read=False)
+    cursor = request.GET.get("cursor", "")[:100]
+    queryset = notification_list_visible(user=request.user, unread=unread)
     # One row more than shown tells whether there is a next page (no count: constant cost).
-    rows = list(queryset.order_by("-created_at", "-id")[(page - 1) * PAGE_ROWS:page * PAGE_ROWS + 1])
-    context = {"notifications": _with_links(rows[:PAGE_ROWS]), "page": page, "unread": unread,
-               "has_next": len(rows) > PAGE_ROWS}
+    try:
+        after = cursor_decode(cursor) if cursor else None
+    except DomainError:
+        after = cursor = None  # a cursor this page did not make: the newest page
+    if page > 1 and not cursor:  # an old-style page link: read by offset
+        rows = list(queryset[(page - 1) * PAGE_ROWS:page * PAGE_ROWS + 1])
+    else:  # the newest page, or after a cursor: a bounded window, whatever the history's size
+        rows = newest_first_rows(queryset, date_field=Notification.time_index_field,
+                                 scope=Notification.time_index_scope, owner_id=request.user.pk,
+                                 limit=PAGE_ROWS, after=after)
+    has_next = len(rows) > PAGE_ROWS
+    rows = rows[:PAGE_ROWS]
+    context = {"notifications": _with_links(rows), "page": page, "unread": unread, "cursor": cursor,
+               "has_next": has_next, "next_cursor": cursor_encode(rows[-1].created_at, rows[-1].pk) if has_next else "",
+               "offset_paging": page > 1 and not cursor}
     return render(request, "accounts/notifications.html", context)
 
 
 @login_required
 @require_POST
 def notification_mark_read(request, notification_id):
-    notification = _own(request).filter(pk=notification_id).first()
+    notification = notification_list_visible(user=request.user).filter(pk=notification_id).first()
     if notification is None:
         raise Http404
     Notification.objects.filter(pk=notification.pk, user=request.user).update(is_read=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User, UserSession
+from accounts.models import Notification, User, UserSession
 from accounts.tokens import InvalidToken, access_token_decode
 
 
@@ -60,3 +61,13 @@ def access_token_authenticate(*, token: str) -> tuple[User, UserSession] | None:
 def user_from_access_token(*, token: str) -> User | None:
     result = access_token_authenticate(token=token)
     return result[0] if result else None
+
+
+def notification_list_visible(*, user: User, unread: bool = False) -> QuerySet:
+    """A person's own notifications that have not expired, newest first (date, then id: the order
+    core.windows pages by)."""
+    queryset = Notification.objects.filter(user=user).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    if unread:
+        queryset = queryset.filter(is_read=False)
+    return queryset.order_by("-created_at", "-id")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -14,6 +12,7 @@ from accounts.employees import employee_get_for
 from accounts.models import Notification, NotificationPriority, NotificationType
 from accounts.notifications import notification_create
 from accounts.profile import profile_update
+from accounts.selectors import notification_list_visible
 from accounts.sessions import auth_rate_limits
 from core import permissions
 from core.jsonapi.auth import api_auth, client_ip
@@ -80,18 +79,10 @@ class NotificationIn(StrictSchema):
         "recipient; default yourself (managers: the members of their organization they manage)"))
 
 
-def _own_notifications(request):
-    return Notification.objects.filter(user=request.user).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-
-
 @notifications_router.get("/", response=list[NotificationOut], auth=api_auth, summary="Your notifications")
 @paginate(NewestFirstWindow, date_field="created_at", scope=Notification.time_index_scope, owner_attribute="pk")
 def notification_list(request, unread: bool = False):
-    queryset = _own_notifications(request)
-    if unread:
-        queryset = queryset.filter(is_read=False)
-    return queryset.order_by("-created_at", "-id")
+    return notification_list_visible(user=request.user, unread=unread)
 
 
 @notifications_router.post("/", response={201: NotificationOut}, auth=api_auth, summary="Create a notification")

@@ -11,7 +11,18 @@ the same thing:
   (`{"d": {"$gte": x}}` + `{"d": {"$lt": y}}` -> `{"d": {"$gte": x, "$lt": y}}`);
 - anything else (the same field twice as a value, the same operator twice, `$or`/`$expr`/`$nor` or any
   other top-level operator) stays in a residual `$and` beside the merged fields, in its order.
-Nested `$and`s inside the top level are flattened first. Pure: no Django, no driver.
+Nested `$and`s inside the top level are flattened first.
+
+**The part one index serves.** The embedded server serves a filter from an index only when every one
+of its fields is in that index's key, as equalities on a leading prefix followed by at most one
+range (`{org, d: {$gte}}` on (org, d)). One more condition anywhere (`is_read: false`, a residual
+`$or` for an expiry or a cursor's tie-break) and it looks up a single clause alone, typically the
+organization's equality, and filters every one of its rows: measured on 100k rows of one owner,
+a 50-row window with such a condition took 2.5-3.3 s, the window alone 0.04 s. `split_index_served`
+returns the conditions one index answers and the rest, which the engine sends as a second `$match`
+stage right after the first: the server then filters only the window's rows (0.04-0.07 s), and a
+real MongoDB merges two adjacent `$match` stages into one before planning, so the split costs it
+nothing. Pure: no Django, no driver.
 """
 
 from __future__ import annotations
@@ -65,3 +76,55 @@ def flatten_match(match: dict) -> dict:
     if residual:
         merged["$and"] = residual
     return merged
+
+
+_MISSING = object()
+# What the embedded server's compound lookups accept after the equalities (storage._RANGE_OPS).
+_SERVED_OPERATORS = frozenset({"$eq", "$gt", "$gte", "$lt", "$lte", "$in"})
+
+
+def _is_equality(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def _is_served_operator(value: Any) -> bool:
+    if not _is_operator_doc(value) or not set(value) <= _SERVED_OPERATORS:
+        return False
+    if "$in" in value:  # `$in` and `$eq` are served alone only
+        return len(value) == 1 and isinstance(value["$in"], list) and all(_is_equality(v) for v in value["$in"])
+    if "$eq" in value:
+        return len(value) == 1 and _is_equality(value["$eq"])
+    return all(_is_equality(v) for v in value.values())
+
+
+def split_index_served(match: dict, indexes: list[tuple[str, ...]]) -> tuple[dict, dict | None]:
+    """(served, residual): the conditions of a flat `match` that one of `indexes` (each a tuple of
+    field names in key order) answers, and a match document of everything else, or None when one
+    index answers all of it (or none answers any: nothing to gain). An `_id` equality or `$in` is
+    always the served part (a point lookup)."""
+    if not isinstance(match, dict) or len(match) < 2:
+        return match, None
+    plain = {key: value for key, value in match.items() if not key.startswith("$")}
+    best: dict = {}
+    point = plain.get("_id", _MISSING)
+    if point is not _MISSING and (_is_equality(point) or (_is_served_operator(point) and "$in" in point)):
+        best = {"_id": plain["_id"]}
+    else:
+        for fields in indexes:
+            served: dict = {}
+            for field in fields:
+                value = plain.get(field, _MISSING)
+                if value is _MISSING:
+                    break
+                if _is_equality(value):
+                    served[field] = value
+                    continue
+                if _is_served_operator(value):
+                    served[field] = value
+                break
+            if len(served) > len(best):
+                best = served
+    if not best or len(best) == len(match):
+        return match, None
+    return best, {key: value for key, value in match.items() if key not in best}
+

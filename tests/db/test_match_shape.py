@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.mongodb.match_shape import flatten_match
+from core.mongodb.match_shape import flatten_match, split_index_served
 
 FIELDS = ("a", "b", "c")
 OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in")
@@ -103,3 +103,60 @@ def test_the_engine_sends_flat_filters_and_finds_the_same_rows(organization, mak
     assert window.update(message="seen") == len(hours)
     assert TaskRun.objects.filter(organization=organization, message="seen").count() == len(hours)
     assert window.delete()[0] == len(hours)
+
+
+INDEXES = [("a", "b"), ("c",)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(conditions, min_size=1, max_size=5), st.lists(documents, min_size=1, max_size=12))
+def test_the_served_part_and_the_rest_together_keep_the_meaning(parts, docs):
+    match = flatten_match({"$and": parts})
+    served, residual = split_index_served(match, INDEXES)
+    for document in docs:
+        together = _holds(document, served) and (residual is None or _holds(document, residual))
+        assert together == _holds(document, match), (match, served, residual, document)
+
+
+def test_the_served_part_is_what_one_index_answers():
+    # Equalities on a leading prefix, then one range: the rest is left for the next stage.
+    assert split_index_served({"a": 1, "b": {"$gte": 2}, "x": 3}, INDEXES) == ({"a": 1, "b": {"$gte": 2}}, {"x": 3})
+    assert split_index_served({"a": 1, "b": {"$gte": 2}, "$and": [{"$or": [{"x": 1}, {"y": 1}]}]}, INDEXES) == \
+        ({"a": 1, "b": {"$gte": 2}}, {"$and": [{"$or": [{"x": 1}, {"y": 1}]}]})
+    # A range ends the served prefix; a second index field after it is not served.
+    assert split_index_served({"a": {"$gt": 1}, "b": 2}, INDEXES) == ({"a": {"$gt": 1}}, {"b": 2})
+    # The index serving more conditions wins; an `_id` equality is a point lookup whatever else.
+    assert split_index_served({"c": 1, "a": 1, "b": 2, "x": 0}, INDEXES) == ({"a": 1, "b": 2}, {"c": 1, "x": 0})
+    assert split_index_served({"_id": 7, "a": 1, "b": 2}, INDEXES) == ({"_id": 7}, {"a": 1, "b": 2})
+    # Not split: one index answers all of it, none answers any of it, or an operator the index
+    # cannot walk ($ne, $exists, two `$in`s in one document).
+    assert split_index_served({"a": 1, "b": {"$lt": 3}}, INDEXES) == ({"a": 1, "b": {"$lt": 3}}, None)
+    assert split_index_served({"x": 1, "y": 2}, INDEXES) == ({"x": 1, "y": 2}, None)
+    assert split_index_served({"a": {"$ne": 1}, "x": 2}, INDEXES) == ({"a": {"$ne": 1}, "x": 2}, None)
+    assert split_index_served({"a": 1, "b": {"$in": [1], "$gt": 0}, "x": 2}, INDEXES) == ({"a": 1}, {"b": {"$in": [1], "$gt": 0}, "x": 2})
+
+
+@pytest.mark.django_db
+def test_a_filtered_window_sends_the_indexed_part_as_its_own_first_stage(make_user):
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from accounts.models import Notification
+    from core.mongodb.compiler import model_index_keys
+
+    assert ("user_id", "created_at") in model_index_keys(Notification)
+    person = make_user()
+    now = timezone.now()
+    made = Notification.objects.bulk_create([
+        Notification(user=person, title=f"n{i}", message="m", is_read=i % 2 == 0,
+                     expires_at=(now - dt.timedelta(days=1)) if i % 5 == 0 else None) for i in range(20)])
+    visible = Notification.objects.filter(user=person, created_at__gte=now - dt.timedelta(days=1)).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now), is_read=False)
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(visible.order_by("-created_at", "-id")[:50])
+    sent = queries.captured_queries[-1]["sql"]
+    first, second = sent.split("{'$match': ")[1:3]
+    assert first.startswith("{'user_id': ObjectId(") and "'created_at': {'$gte'" in first and "is_read" not in first
+    assert "'is_read': False" in second and "$or" in second
+    expected = {n.pk for i, n in enumerate(made) if i % 2 == 1 and i % 5 != 0}
+    assert {row.pk for row in rows} == expected and len(rows) == 8

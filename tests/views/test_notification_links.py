@@ -57,15 +57,29 @@ def test_the_page_lists_own_notifications_with_their_links_and_marks_them_read(c
     assert not Notification.objects.get(pk=theirs.pk).is_read
 
 
-def test_the_page_pages_without_counting(client, make_user):
+def test_the_page_pages_by_window_without_counting(client, make_user, django_assert_max_num_queries):
+    import datetime as dt
+    import re
+
+    from django.utils import timezone
+
     user = make_user()
-    for n in range(55):
-        notification_create(user=user, title=f"note {n:02d}", message="m")
+    for n in range(57):
+        notification_create(user=user, title=f"note {n:02d}", message="m",
+                            expires_at=timezone.now() - dt.timedelta(minutes=1) if n in (3, 40) else None)
     client.force_login(user)
-    first = client.get("/app/notifications/").content.decode()
-    assert first.count('class="notification-row') == 50 and "?page=2" in first
-    second = client.get("/app/notifications/", {"page": "2"}).content.decode()
-    assert second.count('class="notification-row') == 5 and "?page=3" not in second
+    with django_assert_max_num_queries(8):  # the session, the person, the time index, the window
+        first = client.get("/app/notifications/").content.decode()
+    titles = re.findall(r"note (\d\d)", first)
+    assert titles == [f"{n:02d}" for n in range(56, 5, -1) if n != 40]  # newest first; expired ones hidden
+    cursor = re.search(r'href="\?cursor=([^"&]+)" id="notifications-older"', first).group(1)
+    second = client.get("/app/notifications/", {"cursor": cursor}).content.decode()
+    assert re.findall(r"note (\d\d)", second) == ["05", "04", "02", "01", "00"]
+    assert 'id="notifications-older"' not in second and 'id="notifications-newest"' in second
+    # An old page link still reads by offset; a cursor the page did not make shows the newest page.
+    assert re.findall(r"note (\d\d)", client.get("/app/notifications/", {"page": "2"}).content.decode()) == \
+        ["05", "04", "02", "01", "00"]
+    assert client.get("/app/notifications/", {"cursor": "garbage"}).content.decode().count('class="notification-row') == 50
     assert client.get("/app/notifications/", {"page": "x"}).status_code == 200
 
 
