@@ -18,11 +18,11 @@ from accounts.selectors import user_session_get
 from core.errors import ErrorCode, NotFound
 from core.jsonapi.auth import BROWSER_SESSION_KEY, api_auth
 from core.jsonapi.objects import get_object_or_404
-from core.jsonapi.pagination import LimitOffsetNoCount
+from core.jsonapi.pagination import LimitOffsetNoCount, NewestFirstWindow, Serialised
 from core.jsonapi.schemas import StrictSchema
 from core.jsonapi.types import OBJECT_ID_PATTERN, Amount, FiatAmount, ObjectIdStr
 from payroll import selectors, services
-from payroll.models import ApprovalStatus, PaymentMethod, PaymentStatus, PayrollPeriod, PeriodStatus
+from payroll.models import ApprovalStatus, PaymentMethod, PaymentStatus, PayrollPeriod, Payslip, PeriodStatus
 from payroll.services.documents import pdf_filename
 
 periods_router = Router(tags=["payroll"])
@@ -212,16 +212,6 @@ class SendOut(Schema):
 RELATIONS = ("period", "employee", "approved_by", "payout_wallet", "payout_transfer")
 
 
-class Page:
-    """A queryset whose page is serialised by `out` (slicing keeps it lazy: one query per page)."""
-
-    def __init__(self, queryset, out):
-        self.queryset, self.out = queryset, out
-
-    def __getitem__(self, item):
-        return [self.out(row) for row in self.queryset[item]]
-
-
 def _payslip_out(payslip) -> dict:
     out = {name: getattr(payslip, name) for name in PayslipOut.model_fields
            if name not in RELATIONS and hasattr(payslip, name)}
@@ -273,7 +263,7 @@ def _payslip(request, payslip_id):
                     summary="List payroll periods (accountants, managers, admins)")
 @paginate(LimitOffsetNoCount)
 def period_list(request, status: PeriodStatusIn | None = None):
-    return Page(selectors.period_list_for(request.user, status=status), _period_out)
+    return Serialised(selectors.period_list_for(request.user, status=status), _period_out)
 
 
 @periods_router.post("/", response={201: PeriodDetailOut}, auth=api_auth,
@@ -327,10 +317,10 @@ def period_process(request, period_id: str, payload: ProcessIn | None = None):
 @payslips_router.get("/", response=list[PayslipOut], auth=api_auth,
                      summary="List payslips: every payslip of the organization for accountants, managers, admins; "
                              "one's own for everyone else")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="created_at", scope=Payslip.time_index_scope)
 def payslip_list(request, period: ObjectIdStr | None = None, employee: ObjectIdStr | None = None,
                  approval_status: ApprovalStatusIn | None = None, payment_status: PaymentStatusIn | None = None):
-    return Page(selectors.payslip_list_for(request.user, period_id=period, employee_id=employee,
+    return Serialised(selectors.payslip_list_for(request.user, period_id=period, employee_id=employee,
                                            approval_status=approval_status, payment_status=payment_status),
                 _payslip_out)
 
@@ -357,9 +347,9 @@ def payslip_create(request, payload: PayslipCreateIn):
 
 @payslips_router.get("/employee/{oid:employee_id}/", response=list[PayslipOut], auth=api_auth,
                      summary="An employee's payslips (one's own; anyone's for accountants, managers, admins)")
-@paginate(LimitOffsetNoCount)
+@paginate(NewestFirstWindow, date_field="created_at", scope=Payslip.time_index_scope)
 def payslips_of_employee(request, employee_id: str):
-    return Page(selectors.payslips_of_employee_for(request.user, employee_id), _payslip_out)
+    return Serialised(selectors.payslips_of_employee_for(request.user, employee_id), _payslip_out)
 
 
 @payslips_router.get("/{oid:payslip_id}/", response=PayslipOut, auth=api_auth, summary="Get a payslip")

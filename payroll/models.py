@@ -13,6 +13,7 @@ from django.db.models import UniqueConstraint
 
 from core.money import FIAT_AMOUNT, TOKEN_AMOUNT
 from core.tenancy import OrganizationOwned
+from core.time_indexed import TimeIndexed, TimeIndexedQuerySet
 from payroll.engine import Frequency
 
 MONEY = FIAT_AMOUNT
@@ -179,7 +180,11 @@ class PaymentStatus(models.TextChoices):
 
 
 
-class Payslip(OrganizationOwned):
+class Payslip(TimeIndexed, OrganizationOwned):
+    # Payslips per organization and day, for the list's first-page window (core.time_indexed).
+    time_index_scope, time_index_field = "payslips", "created_at"
+    objects = TimeIndexedQuerySet.as_manager()
+
     payslip_id = models.CharField(max_length=100)  # "<period_id>-<NNN>"; unique in the organization
     period = models.ForeignKey(PayrollPeriod, on_delete=models.PROTECT, related_name="payslips")
     employee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -285,6 +290,7 @@ class Payslip(OrganizationOwned):
             models.Index(fields=["organization", "period"], name="payslips_org_period_idx"),
             models.Index(fields=["organization", "employee"], name="payslips_org_employee_idx"),
             models.Index(fields=["organization", "payment_status"], name="payslips_org_pay_status_idx"),
+            models.Index(fields=["organization", "-created_at"], name="payslips_org_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,17 @@ MAX_LIMIT = 200
 MAX_OFFSET = 2**31 - 1
 
 
+class Serialised:
+    """A queryset whose rows a list endpoint returns through `out` (a row -> the response's dict):
+    both paginators read the page from the queryset and serialise only that page."""
+
+    def __init__(self, queryset, out):
+        self.queryset, self.out = queryset, out
+
+    def __getitem__(self, item):  # a slice: one query for the page
+        return [self.out(row) for row in self.queryset[item]]
+
+
 class LimitOffsetNoCount(PaginationBase):
     class Input(Schema):
         limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
@@ -86,17 +97,19 @@ class NewestFirstWindow(PaginationBase):
 
     def paginate_queryset(self, queryset, pagination: Input, request: HttpRequest, **params):
         limit, offset = pagination.limit, pagination.offset
-        if pagination.cursor is None and (offset > 0 or not self._newest_first(queryset)):
+        serialised = queryset if isinstance(queryset, Serialised) else None
+        rows_of = serialised.queryset if serialised else queryset
+        if pagination.cursor is None and (offset > 0 or not self._newest_first(rows_of)):
             return LimitOffsetNoCount().paginate_queryset(queryset, LimitOffsetNoCount.Input(limit=limit, offset=offset),
                                                           request)
         after = cursor_decode(pagination.cursor) if pagination.cursor is not None else None
         organization_id = getattr(getattr(request, "auth", None) or request.user, self.owner_attribute, None)
-        rows = self._window_page(queryset, limit=limit, after=after, organization_id=organization_id)
+        rows = self._window_page(rows_of, limit=limit, after=after, organization_id=organization_id)
         has_next = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursor_encode(getattr(rows[-1], self.date_field), rows[-1].pk) if has_next else None
         return {
-            "items": rows,
+            "items": [serialised.out(row) for row in rows] if serialised else rows,
             "limit": limit,
             "offset": offset,
             "next": _cursor_url(request, limit, next_cursor) if next_cursor else None,
