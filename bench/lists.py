@@ -1,5 +1,5 @@
 """List endpoints beside transactions at 1k and 100k rows of one organization: journal entries,
-notifications and invoices (issue 17), on the embedded SecantusDB (default) or any MongoDB.
+notifications, invoices and payslips (issue 17), on the embedded SecantusDB (default) or any MongoDB.
 
     .venv/bin/python bench/lists.py                          # sizes 1000,100000
     .venv/bin/python bench/lists.py --sizes 1000 --requests 5
@@ -22,6 +22,8 @@ import statistics
 import sys
 from decimal import Decimal
 from pathlib import Path
+
+from bson import ObjectId
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -85,10 +87,34 @@ def invoice_template(manager):
     return invoice, vary
 
 
+def payslip_template(manager):
+    from accounts.models import User
+    from accounts.services import user_create
+    from payroll import services
+    from payroll.models import Payslip
+
+    employee = user_create(username="bench-employee", email="employee@example.test", password="Kx7-lists-Passw0rd",
+                           first_name="Bench", last_name="Employee", manager=manager, organization=manager.organization)
+    User.objects.filter(pk=employee.pk).update(is_verified_by_manager=True)
+    services.withholding_example_install(actor=manager)
+    services.pay_profile_set(actor=manager, employee=employee, basic_salary="5000", payment_method="bank",
+                             bank_details={"iban": "DE00 1234"})
+    period = services.payroll_period_create(actor=manager, period_id="2024-01", start_date=dt.date(2024, 1, 1),
+                                            end_date=dt.date(2024, 1, 31), pay_date=dt.date(2024, 1, 31))
+    payslip = Payslip.objects.get(period=period, employee=employee)
+
+    def vary(doc, n):
+        doc["created_at"] = doc["updated_at"] = START + dt.timedelta(minutes=n)
+        doc["payslip_id"] = f"2024-01-{n:07d}"
+        doc["employee_id"] = ObjectId()  # one payslip per (period, employee)
+    return payslip, vary
+
+
 LISTS = (
     ("journal entries", "/api/journal-entries/?limit=50", journal_entry_template),
     ("notifications", "/api/notifications/?limit=50", notification_template),
     ("invoices", "/api/invoices/?limit=50", invoice_template),
+    ("payslips", "/api/payslips/?limit=50", payslip_template),
 )
 
 

@@ -13,10 +13,11 @@ from core.mongodb.match_shape import flatten_match, split_index_served
 
 
 @cache
-def model_index_keys(model) -> tuple[tuple[str, ...], ...]:
+def model_index_keys(model) -> tuple[tuple[tuple[str, ...], ...], frozenset[tuple[str, ...]]]:
     """The key fields (columns, in key order) of the indexes the model declares: `Meta.indexes`,
-    unconditional unique constraints, `unique_together`, and indexed or unique fields. Partial and
-    expression indexes are left out: a lookup is served by them only when it implies their condition."""
+    unconditional unique constraints, `unique_together`, and indexed or unique fields; and which of
+    them are unique. Partial and expression indexes are left out: a lookup is served by them only
+    when it implies their condition. (`_id` is not listed: match_shape knows it.)"""
     meta = model._meta
     column = {field.name: field.column for field in meta.concrete_fields}
     column.update({field.attname: field.column for field in meta.concrete_fields})
@@ -25,13 +26,13 @@ def model_index_keys(model) -> tuple[tuple[str, ...], ...]:
         found = tuple(column.get(name.lstrip("-")) for name in names)
         return found if found and None not in found else None
 
+    unique = [columns(constraint.fields) for constraint in meta.constraints
+              if isinstance(constraint, models.UniqueConstraint) and constraint.fields and constraint.condition is None]
+    unique += [columns(names) for names in meta.unique_together]
+    unique += [(field.column,) for field in meta.concrete_fields if field.unique and field.column != "_id"]
     keys = [columns(index.fields) for index in meta.indexes if not index.condition and not index.expressions]
-    keys += [columns(constraint.fields) for constraint in meta.constraints
-             if isinstance(constraint, models.UniqueConstraint) and constraint.fields and constraint.condition is None]
-    keys += [columns(names) for names in meta.unique_together]
-    keys += [(field.column,) for field in meta.concrete_fields
-             if (field.db_index or field.unique) and not field.primary_key]
-    return tuple(key for key in keys if key)
+    keys += unique + [(field.column,) for field in meta.concrete_fields if field.db_index and not field.unique]
+    return tuple(key for key in keys if key), frozenset(key for key in unique if key)
 
 
 class IndexServedQuery(MongoQuery):
@@ -39,7 +40,7 @@ class IndexServedQuery(MongoQuery):
         pipeline = super().get_pipeline()
         if not self.match_mql or self.query.model is None:
             return pipeline
-        served, residual = split_index_served(self.match_mql, model_index_keys(self.query.model))
+        served, residual = split_index_served(self.match_mql, *model_index_keys(self.query.model))
         if residual is None:
             return pipeline
         for at, stage in enumerate(pipeline):

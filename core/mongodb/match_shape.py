@@ -97,15 +97,20 @@ def _is_served_operator(value: Any) -> bool:
     return all(_is_equality(v) for v in value.values())
 
 
-def split_index_served(match: dict, indexes: list[tuple[str, ...]]) -> tuple[dict, dict | None]:
+def split_index_served(match: dict, indexes: list[tuple[str, ...]],
+                       unique: frozenset[tuple[str, ...]] = frozenset()) -> tuple[dict, dict | None]:
     """(served, residual): the conditions of a flat `match` that one of `indexes` (each a tuple of
     field names in key order) answers, and a match document of everything else, or None when one
-    index answers all of it (or none answers any: nothing to gain). An `_id` equality or `$in` is
-    always the served part (a point lookup)."""
+    index answers all of it (or none answers any: nothing to gain).
+
+    The index chosen: one of `unique` whose every field has an equality (a point lookup; an `_id`
+    equality or `$in` is one too), else the one answering the most conditions, then the most
+    equalities, then the first listed."""
     if not isinstance(match, dict) or len(match) < 2:
         return match, None
     plain = {key: value for key, value in match.items() if not key.startswith("$")}
     best: dict = {}
+    best_rank = (False, 0, 0)
     point = plain.get("_id", _MISSING)
     if point is not _MISSING and (_is_equality(point) or (_is_served_operator(point) and "$in" in point)):
         best = {"_id": plain["_id"]}
@@ -122,9 +127,10 @@ def split_index_served(match: dict, indexes: list[tuple[str, ...]]) -> tuple[dic
                 if _is_served_operator(value):
                     served[field] = value
                 break
-            if len(served) > len(best):
-                best = served
+            equalities = sum(1 for value in served.values() if _is_equality(value))
+            rank = (fields in unique and equalities == len(fields), len(served), equalities)
+            if served and rank > best_rank:
+                best, best_rank = served, rank
     if not best or len(best) == len(match):
         return match, None
     return best, {key: value for key, value in match.items() if key not in best}
-
