@@ -20,10 +20,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-import numpy as np
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.naive_bayes import MultinomialNB
-
 from ai_audit.classification.engine.facts import TxFacts, features
 from ai_audit.classification.engine.suggestion import NOT_ENOUGH_HISTORY, Layer, Suggestion, confidence_of
 
@@ -39,6 +35,11 @@ class Learner:
         self.categories = tuple(categories)
         self.min_labels = min_labels
         self.format = FORMAT
+        # Imported here, not at the top: scikit-learn (with numpy and scipy) takes 1.3 s to import,
+        # which every process paid at start-up through the admin (workers, commands, each test child).
+        from sklearn.feature_extraction import FeatureHasher
+        from sklearn.naive_bayes import MultinomialNB
+
         self.hasher = FeatureHasher(n_features=N_FEATURES, input_type="string", alternate_sign=False)
         self.label_model = MultinomialNB(alpha=ALPHA)
         self.category_model = MultinomialNB(alpha=ALPHA)
@@ -95,9 +96,9 @@ class Learner:
             warnings.simplefilter("ignore", RuntimeWarning)
             label_p = self.label_model.predict_proba(row)[0]
             category_p = self.category_model.predict_proba(row)[0]
-        best = int(np.argmax(label_p))
+        best = int(label_p.argmax())
         label = str(self.label_model.classes_[best])
-        category = str(self.category_model.classes_[int(np.argmax(category_p))])
+        category = str(self.category_model.classes_[int(category_p.argmax())])
         support, reason = self._support(facts, label)
         confidence = confidence_of(float(label_p[best]) * support)
         return Suggestion(label, category, confidence, reason, Layer.MODEL)
