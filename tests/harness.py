@@ -163,28 +163,37 @@ def pytest_sessionstart(session):
 
 # --- Longest files first --------------------------------------------------------------------------------
 # pytest-xdist (`--dist loadfile`) hands whole files to the workers in collection order; a long file
-# collected last leaves one worker busy while the others idle. These files (measured with
-# `--durations`, longest first; each over about 20 s) are collected first, so the short ones fill in
-# around them. A file missing from the list only runs in its usual place.
+# collected last leaves one worker busy while the others idle. These files (measured by a
+# `--junitxml` run of 2026-12-02, longest first; each over about 20 s) are collected first, so the
+# short ones fill in around them. A file missing from the list only runs in its usual place.
 LONGEST_FILES = (
+    "tests/payroll/test_payroll_chaos.py",
     "tests/security/test_access_matrix.py",
     "tests/integration/test_runstack.py",
-    "tests/fuzz/test_openapi_fuzz.py",
-    "tests/fuzz/test_openapi_fuzz_member.py",
-    "tests/payroll/test_payroll_chaos.py",
-    "tests/invoicing/test_settle_crash.py",
-    "tests/wallets/test_send_crash.py",
-    "tests/cluster/test_several_processes.py",
+    "tests/security/test_access_matrix_pages.py",
     "tests/cluster/test_consumers_racing.py",
-    "tests/wallets/test_send_chaos_loop.py",
     "tests/ops/test_backup_restore.py",
-    "tests/tasks/test_automation_switch.py",
-    "tests/config/test_production_settings.py",
-    "tests/wallets/test_monitoring.py",
+    "tests/cluster/test_several_processes.py",
+    "tests/security/test_access_matrix_admin.py",
+    "tests/realtime/test_people_events.py",
+    "tests/wallets/test_send_crash.py",
+    "tests/invoicing/test_settle_crash.py",
+    "tests/fuzz/test_openapi_fuzz.py",
     "tests/payroll/test_crypto_payouts.py",
     "tests/payroll/test_recurring_payouts.py",
-    "tests/ledger/test_cost_basis_properties.py",
-    "tests/ai_audit/audits/test_audit_known_contracts.py",
+    "tests/payroll/test_employee_gas.py",
+    "tests/wallets/test_send_chaos_loop.py",
+    "tests/security/test_access_matrix_websockets.py",
+    "tests/wallets/test_monitoring.py",
+    "tests/db/test_decimals.py",
+    "tests/fuzz/test_openapi_fuzz_member.py",
+    "tests/realtime/test_admin_feeds.py",
+    "tests/security/test_hostile_input.py",
+    "tests/ai_audit/audits/test_audit_api.py",
+    "tests/ai_audit/contracts/test_contracts_api.py",
+    "tests/ai_audit/audits/test_report_and_model.py",
+    "tests/reporting/test_tax_reports_api.py",
+    "tests/reporting/test_portfolio_page.py",
 )
 
 
