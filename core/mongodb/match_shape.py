@@ -81,6 +81,7 @@ def flatten_match(match: dict) -> dict:
 _MISSING = object()
 # What the embedded server's compound lookups accept after the equalities (storage._RANGE_OPS).
 _SERVED_OPERATORS = frozenset({"$eq", "$gt", "$gte", "$lt", "$lte", "$in"})
+_RANGE = frozenset({"$gt", "$gte", "$lt", "$lte"})
 
 
 def _is_equality(value: Any) -> bool:
@@ -103,7 +104,8 @@ def split_index_served(match: dict, indexes: list[tuple[str, ...]],
     field names in key order) answers, and a match document of everything else, or None when one
     index answers all of it (or none answers any: nothing to gain).
 
-    The index chosen: one of `unique` whose every field has an equality (a point lookup; an `_id`
+    A range field's other operators (the backend writes `{$lte: d, $exists: true, $ne: null}`) stay
+    in the rest. The index chosen: one of `unique` whose every field has an equality (a point lookup; an `_id`
     equality or `$in` is one too), else the one answering the most conditions, then the most
     equalities, then the first listed."""
     if not isinstance(match, dict) or len(match) < 2:
@@ -126,11 +128,21 @@ def split_index_served(match: dict, indexes: list[tuple[str, ...]],
                     continue
                 if _is_served_operator(value):
                     served[field] = value
+                elif _is_operator_doc(value):  # e.g. the backend's {$lte: d, $exists: true, $ne: null}
+                    bounds = {op: operand for op, operand in value.items() if op in _RANGE and _is_equality(operand)}
+                    if bounds:
+                        served[field] = bounds
                 break
             equalities = sum(1 for value in served.values() if _is_equality(value))
             rank = (fields in unique and equalities == len(fields), len(served), equalities)
             if served and rank > best_rank:
                 best, best_rank = served, rank
-    if not best or len(best) == len(match):
+    if not best:
         return match, None
-    return best, {key: value for key, value in match.items() if key not in best}
+    residual = {}
+    for key, value in match.items():
+        if key not in best:
+            residual[key] = value
+        elif best[key] is not value:  # only the bounds of its operators were served: the rest is left
+            residual[key] = {op: operand for op, operand in value.items() if op not in best[key]}
+    return (best, residual) if residual else (match, None)

@@ -134,12 +134,17 @@ def test_the_served_part_is_what_one_index_answers():
     assert split_index_served(match, [("e",), ("k",)], frozenset({("k",)})) == ({"k": "abc"}, {"e": {"$gt": 1}})
     assert split_index_served({"o": 1, "d": {"$gte": 0}, "p": 2}, [("o", "d"), ("o", "p")]) == \
         ({"o": 1, "p": 2}, {"d": {"$gte": 0}})
+    # A range's bounds are served, the operators beside them left (the backend's $exists/$ne).
+    assert split_index_served({"a": 1, "b": {"$lte": 5, "$exists": True, "$ne": None, "$gte": 1}, "x": 2}, INDEXES) == \
+        ({"a": 1, "b": {"$lte": 5, "$gte": 1}}, {"b": {"$exists": True, "$ne": None}, "x": 2})
     # Not split: one index answers all of it, none answers any of it, or an operator the index
     # cannot walk ($ne, $exists, two `$in`s in one document).
     assert split_index_served({"a": 1, "b": {"$lt": 3}}, INDEXES) == ({"a": 1, "b": {"$lt": 3}}, None)
     assert split_index_served({"x": 1, "y": 2}, INDEXES) == ({"x": 1, "y": 2}, None)
     assert split_index_served({"a": {"$ne": 1}, "x": 2}, INDEXES) == ({"a": {"$ne": 1}, "x": 2}, None)
-    assert split_index_served({"a": 1, "b": {"$in": [1], "$gt": 0}, "x": 2}, INDEXES) == ({"a": 1}, {"b": {"$in": [1], "$gt": 0}, "x": 2})
+    assert split_index_served({"a": 1, "b": {"$in": [1], "$gt": 0}, "x": 2}, INDEXES) == \
+        ({"a": 1, "b": {"$gt": 0}}, {"b": {"$in": [1]}, "x": 2})
+    assert split_index_served({"a": 1, "b": {"$ne": 1}, "x": 2}, INDEXES) == ({"a": 1}, {"b": {"$ne": 1}, "x": 2})
 
 
 @pytest.mark.django_db
@@ -166,3 +171,24 @@ def test_a_filtered_window_sends_the_indexed_part_as_its_own_first_stage(make_us
     assert "'is_read': False" in second and "$or" in second
     expected = {n.pk for i, n in enumerate(made) if i % 2 == 1 and i % 5 != 0}
     assert {row.pk for row in rows} == expected and len(rows) == 8
+
+
+@pytest.mark.django_db
+def test_a_cursor_page_sends_its_date_bounds_in_the_first_stage(make_user):
+    from accounts.models import Notification
+    from accounts.selectors import notification_list_visible
+    from core.windows import newest_first_rows
+
+    person = make_user()
+    made = Notification.objects.bulk_create([Notification(user=person, title=f"n{i}", message="m") for i in range(12)])
+    newest_first = sorted(made, key=lambda n: (n.created_at, n.pk), reverse=True)
+    cursor = newest_first[4]
+    with CaptureQueriesContext(connection) as queries:
+        rows = newest_first_rows(notification_list_visible(user=person), date_field="created_at",
+                                 scope=Notification.time_index_scope, owner_id=person.pk, limit=3,
+                                 after=(cursor.created_at, cursor.pk))
+    assert [row.pk for row in rows] == [n.pk for n in newest_first[5:9]]
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("db.notifications.aggregate")]
+    first_stage = reads[0].split("{'$match': ")[1]
+    # The window's bounds ride the index; the backend's $exists/$ne and the tie-break wait for stage two.
+    assert "'created_at': {'$lte'" in first_stage and "$or" not in first_stage and "$exists" not in first_stage, reads[0]
