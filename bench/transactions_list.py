@@ -115,7 +115,17 @@ def bench_list(size: int, requests: int, wallet, eth, token: str) -> dict:
         times.append(seconds * 1000)
     # For comparison, fewer repeats: one transaction by id, and the portfolio performance (which
     # reads every transaction of the user).
+    # The page after it, by the cursor the first page gave (a client walking the list follows it).
     extra = {}
+    next_cursor = response.json().get("next_cursor")
+    if next_cursor:
+        next_url = f"{URL}&cursor={next_cursor}"
+        spent = []
+        for _ in range(requests):
+            seconds, reply = timed(lambda: client.get(next_url))
+            assert reply.status_code == 200, reply.content[:300]
+            spent.append(seconds * 1000)
+        extra["next_p95_ms"] = round(percentile(spent, 0.95), 1)
     for key, url, repeats in (("detail", f"/api/transactions/{items[0]['id']}/", 3),
                               ("performance", "/api/portfolio/performance/", 3)):
         with CaptureQueriesContext(connection) as captured:
@@ -153,7 +163,7 @@ def main(argv=None) -> int:
             results["sizes"].append(bench_list(size, args.requests, wallet, eth, token))
     print_table(f"GET {URL} (bearer token; {args.requests} timed requests per size)", results["sizes"], [
         ("size", "transactions"), ("queries", "DB queries"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
-        ("min_ms", "min ms"), ("max_ms", "max ms"), ("seed_s", "seed s"),
+        ("min_ms", "min ms"), ("max_ms", "max ms"), ("next_p95_ms", "next page p95 ms"), ("seed_s", "seed s"),
     ])
     print_table("for comparison (median): one transaction by id, and /api/portfolio/performance/",
                 results["sizes"], [
