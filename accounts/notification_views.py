@@ -11,7 +11,7 @@ from accounts.models import Notification
 from accounts.notifications import notification_link
 from accounts.selectors import notification_list_visible
 from core.errors import DomainError
-from core.windows import cursor_decode, cursor_encode, newest_first_rows
+from core.windows import cursor_decode, newest_first_page
 
 PAGE_ROWS = 50
 
@@ -32,22 +32,16 @@ def notification_page(request):
     unread = request.GET.get("unread") == "1"
     cursor = request.GET.get("cursor", "")[:100]
     queryset = notification_list_visible(user=request.user, unread=unread)
-    # One row more than shown tells whether there is a next page (no count: constant cost).
     try:
         after = cursor_decode(cursor) if cursor else None
     except DomainError:
         after = cursor = None  # a cursor this page did not make: the newest page
-    if page > 1 and not cursor:  # an old-style page link: read by offset
-        rows = list(queryset[(page - 1) * PAGE_ROWS:page * PAGE_ROWS + 1])
-    else:  # the newest page, or after a cursor: a bounded window, whatever the history's size
-        rows = newest_first_rows(queryset, date_field=Notification.time_index_field,
-                                 scope=Notification.time_index_scope, owner_id=request.user.pk,
-                                 limit=PAGE_ROWS, after=after)
-    has_next = len(rows) > PAGE_ROWS
-    rows = rows[:PAGE_ROWS]
+    # One row more than shown tells whether there is a next page (no count: constant cost).
+    rows, next_cursor = newest_first_page(queryset, date_field=Notification.time_index_field,
+                                          scope=Notification.time_index_scope, owner_id=request.user.pk,
+                                          limit=PAGE_ROWS, page=page, after=after)
     context = {"notifications": _with_links(rows), "page": page, "unread": unread, "cursor": cursor,
-               "has_next": has_next, "next_cursor": cursor_encode(rows[-1].created_at, rows[-1].pk) if has_next else "",
-               "offset_paging": page > 1 and not cursor}
+               "has_next": bool(next_cursor), "next_cursor": next_cursor, "offset_paging": page > 1 and not cursor}
     return render(request, "accounts/notifications.html", context)
 
 

@@ -55,7 +55,8 @@ from pymongo import DeleteOne, MongoClient, ReplaceOne
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from core.backups import RAW, BackupError, oplog_entry_fingerprint, BackupSummary, database_is_empty, read_backup, restore_verified
+from core.backups import (RAW, BackupError, BackupSummary, database_is_empty, oplog_entry_fingerprint, read_backup,
+                          restore_verified)
 
 SEGMENT_NAME = re.compile(r"^oplog-(\d{20})-(\d{20})\.seg$")
 _FRAME = struct.Struct(">I")

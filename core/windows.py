@@ -40,6 +40,22 @@ def newest_first_rows(queryset, *, date_field: str, scope: str, owner_id, limit:
     return []
 
 
+def newest_first_page(queryset, *, date_field: str, scope: str, owner_id, limit: int, page: int = 1,
+                      after=None) -> tuple[list, str]:
+    """A back-office page of `queryset` (newest first) and the cursor of the page after it ("" when it
+    is the last): the newest page or the one after the cursor `after` as a bounded window; an old-style
+    `page` > 1 without a cursor still read by offset (its cost grows with the page)."""
+    if page > 1 and after is None:
+        rows = list(queryset[(page - 1) * limit:page * limit + 1])
+    else:
+        rows = newest_first_rows(queryset, date_field=date_field, scope=scope, owner_id=owner_id, limit=limit,
+                                 after=after)
+    if len(rows) <= limit:
+        return rows, ""
+    rows = rows[:limit]
+    return rows, cursor_encode(getattr(rows[-1], date_field), rows[-1].pk)
+
+
 def cursor_encode(moment, pk) -> str:
     raw = f"{moment.isoformat()}|{pk}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

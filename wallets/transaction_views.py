@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core import permissions
 from core.errors import DomainError, ErrorCode, InvalidInput, NotFound, TooLarge
 from core.http_status import http_status_of
-from core.windows import cursor_decode, cursor_encode, newest_first_rows
+from core.windows import cursor_decode, newest_first_page
 from wallets.imports import ImportRejected, transactions_export_universal, transactions_import_universal
 from wallets.models import Transaction, TransactionStatus, TransactionType
 from wallets.selectors import transaction_get_for, transaction_list_for, wallet_list_for
@@ -82,15 +82,11 @@ def _list_context(request, *, error: str = "", notice: str = "") -> dict:
     rows, has_next, filters, next_cursor = [], False, {}, ""
     try:
         filters, queryset = _filtered(request)
-        if page > 1 and not cursor:  # an old-style page link: read by offset
-            found = list(queryset[(page - 1) * PAGE_ROWS:page * PAGE_ROWS + 1])
-        else:  # the first page, or after a cursor: a bounded window, whatever the history's size
-            found = newest_first_rows(queryset, date_field=Transaction.time_index_field,
-                                      scope=Transaction.time_index_scope, owner_id=request.user.organization_id,
-                                      limit=PAGE_ROWS, after=cursor_decode(cursor) if cursor else None)
-        rows, has_next = found[:PAGE_ROWS], len(found) > PAGE_ROWS
-        if has_next:
-            next_cursor = cursor_encode(rows[-1].transaction_date, rows[-1].pk)
+        rows, next_cursor = newest_first_page(
+            queryset, date_field=Transaction.time_index_field, scope=Transaction.time_index_scope,
+            owner_id=request.user.organization_id, limit=PAGE_ROWS, page=page,
+            after=cursor_decode(cursor) if cursor else None)
+        has_next = bool(next_cursor)
     except DomainError as exc:
         error = exc.message
     query = data.copy()

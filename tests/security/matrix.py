@@ -47,17 +47,17 @@ def websocket_routes() -> set[str]:
 
 
 
-def _fill(text: str, world, obj_id: str | None) -> str:
+def fill(text: str, world, obj_id: str | None) -> str:
     text = text.replace("{wallet}", world.objects["wallet"]).replace("{b_user}", world.objects["b_user"])
     text = text.replace("{wallet_address}", world.objects.get("wallet_address", ""))
     return PARAM.sub(obj_id, text) if obj_id is not None else text
 
 
-def _fill_body(body, world):
-    return None if body is None else json.loads(_fill(json.dumps(body), world, None))
+def fill_body(body, world):
+    return None if body is None else json.loads(fill(json.dumps(body), world, None))
 
 
-def _leaks(content: bytes, world) -> list[str]:
+def leaks(content: bytes, world) -> list[str]:
     text = content.decode("utf-8", "replace")
     found = [SECRET] if SECRET in text else []
     found += [i for i in world.ids_of_a if i in text]
@@ -83,11 +83,11 @@ class Checker:
             return self.fail(method, path, actor_key, response, "server error")
         actor = self.world.actor(actor_key)
         if actor.org == "B":
-            leaks = _leaks(response.content, self.world)
+            found = leaks(response.content, self.world)
             if rule.extra.get("chain_data"):  # addresses read from the node are public chain data
-                leaks = [leak for leak in leaks if not leak.startswith("0x")]
-            if leaks:
-                return self.fail(method, path, actor_key, response, f"LEAK of organization A: {leaks[:3]}")
+                found = [leak for leak in found if not leak.startswith("0x")]
+            if found:
+                return self.fail(method, path, actor_key, response, f"LEAK of organization A: {found[:3]}")
         if actor_key == "anonymous":
             return self.check_anonymous(method, path, rule, response)
         if rule.public:
@@ -131,14 +131,14 @@ def _ordered(table):
     return sorted(table.items(), key=lambda item: (item[1].destructive, last(item[0][1]), "logout" in item[0][1]))
 
 
-def _run(table, world, send, surface):
+def run_matrix(table, world, send, surface):
     checker = Checker(world, surface)
     for (method, path), rule in _ordered(table):
         obj_id = None
         if rule.obj:
             fresh = world.make_fresh.get(rule.obj) if rule.destructive else None
             obj_id = fresh() if fresh else world.objects[rule.obj]
-        url = _fill(path, world, obj_id)
+        url = fill(path, world, obj_id)
         succeeded = False
         for actor_key in CALLERS:
             actor = world.actor(actor_key)

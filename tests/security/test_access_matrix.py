@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.security.access_table import API, PAGES, WEBSOCKETS
-from tests.security.matrix import _fill, _fill_body, _run, api_endpoints, page_routes, websocket_routes
+from tests.security.matrix import fill, fill_body, run_matrix, api_endpoints, page_routes, websocket_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -58,10 +58,10 @@ def test_api_matrix(world):
             upload = SimpleUploadedFile("matrix.csv", csv.encode(), content_type="text/csv")
             return client.post(url, {"file": upload}, **headers)
         extra = {"HTTP_IDEMPOTENCY_KEY": f"matrix-{next(keys)}-{uuid.uuid4().hex}"} if rule.extra.get("idempotency") else {}
-        query = ("?" + _fill(rule.query, world, None)) if rule.query else ""
-        return actor.api(client, method, url + query, _fill_body(rule.body, world), **extra)
+        query = ("?" + fill(rule.query, world, None)) if rule.query else ""
+        return actor.api(client, method, url + query, fill_body(rule.body, world), **extra)
 
-    checker = _run(API, world, send, "api")
+    checker = run_matrix(API, world, send, "api")
     assert checker.violations == [], f"{len(checker.violations)} violations in {checker.calls} calls:\n" + \
         "\n".join(checker.violations)
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from tests.security.matrix import _leaks
+from tests.security.matrix import leaks
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,8 @@ def test_admin_matrix(world):
             calls += 1
             if response.status_code >= 500:
                 violations.append(f"{changelist} as {key}: {response.status_code}")
-            elif response.status_code == 200 and _leaks(response.content, world):
-                violations.append(f"LEAK {changelist} as {key}: {_leaks(response.content, world)[:3]}")
+            elif response.status_code == 200 and leaks(response.content, world):
+                violations.append(f"LEAK {changelist} as {key}: {leaks(response.content, world)[:3]}")
             for obj in objects_of_a:
                 change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
                 response = client.get(change)

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.security.access_table import PAGES
-from tests.security.matrix import _fill_body, _run
+from tests.security.matrix import fill_body, run_matrix
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,9 @@ def test_page_matrix(world):
         client = client_for(actor)
         if method == "GET":
             return client.get(url, HTTP_HX_REQUEST="true") if "/row/" in url or "value-chart" in url else client.get(url)
-        return client.post(url, _fill_body(rule.body, world) or {})
+        return client.post(url, fill_body(rule.body, world) or {})
 
-    checker = _run(PAGES, world, send, "page")
+    checker = run_matrix(PAGES, world, send, "page")
     assert checker.violations == [], f"{len(checker.violations)} violations in {checker.calls} calls:\n" + \
         "\n".join(checker.violations)
 
