@@ -26,9 +26,12 @@ def eth_node():
     if not harness.USE_ANVIL:
         yield settings.ETH_RPC_URL
         return
-    process = localstack.start_anvil(
-        settings.EMBEDDED_ETH_PORT, log_path=localstack.Path(settings.DATA_DIR) / "log" / "anvil.log"
-    )
+    log_path = localstack.Path(settings.DATA_DIR) / "log" / "anvil.log"
+    process, port = harness.start_on_a_free_port(
+        lambda port: localstack.start_anvil(port, log_path=log_path), settings.EMBEDDED_ETH_PORT)
+    if port != settings.EMBEDDED_ETH_PORT:
+        harness.move_setting("EMBEDDED_ETH_PORT", port)
+        harness.move_setting("ETH_RPC_URL", f"http://127.0.0.1:{port}")
     yield settings.ETH_RPC_URL
     process.stop()
 
@@ -41,9 +44,10 @@ def extra_chains(eth_node):
     log_dir = localstack.Path(settings.DATA_DIR) / "log"
     try:
         for name, chain_id in (("polygon", 137), ("bsc", 56)):
-            port = localstack.free_port()
-            started.append(localstack.start_anvil(port, log_path=log_dir / f"anvil-{name}.log", chain_id=chain_id,
-                                                  name=f"anvil {name}"))
+            process, port = harness.start_on_a_free_port(
+                lambda port: localstack.start_anvil(port, log_path=log_dir / f"anvil-{name}.log",
+                                                    chain_id=chain_id, name=f"anvil {name}"))
+            started.append(process)
             urls[name] = f"http://127.0.0.1:{port}"
         yield urls
     finally:
@@ -53,7 +57,9 @@ def extra_chains(eth_node):
 
 @pytest.fixture(scope="session")
 def smtp_server():
-    controller, store = localstack.start_smtp_catcher(settings.EMAIL_PORT)
+    (controller, store), port = harness.start_on_a_free_port(localstack.start_smtp_catcher, settings.EMAIL_PORT)
+    if port != settings.EMAIL_PORT:
+        harness.move_setting("EMAIL_PORT", port)
     yield store
     controller.stop()
 

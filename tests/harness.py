@@ -44,6 +44,35 @@ def _runs_tests(config) -> bool:
     return not (config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None))
 
 
+def start_on_a_free_port(start, preferred: int | None = None, attempts: int = 5):
+    """(start(port), port) for a service started on demand. The port this module chose when the
+    worker started may have been taken since (it is an ephemeral port, and a busy machine opens
+    outbound connections on those), so another free port is tried at once when it fails."""
+    port = preferred or localstack.free_port()
+    for attempt in range(attempts):
+        try:
+            return start(port), port
+        except (localstack.ServiceError, OSError, RuntimeError):
+            if attempt == attempts - 1:
+                raise
+            port = localstack.free_port()
+
+
+def move_setting(name: str, value) -> None:
+    """Change a setting for the rest of this worker's run: in Django's own settings object beneath
+    any override a test has open (so its teardown does not undo it), and in the environment handed
+    to the processes the tests start."""
+    from django.conf import settings
+    from django.test.utils import UserSettingsHolder
+
+    base = settings._wrapped
+    while isinstance(base, UserSettingsHolder):
+        base = base.default_settings
+    setattr(base, name, value)
+    settings.__dict__.pop(name, None)  # LazySettings keeps each setting it has read
+    os.environ[name] = str(value)
+
+
 def pytest_configure(config):
     if USE_EMBEDDED_MONGODB and _runs_tests(config):
         port = int(os.environ["EMBEDDED_MONGODB_PORT"])

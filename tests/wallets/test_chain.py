@@ -16,9 +16,9 @@ def foreign_chain_url():
     """An anvil node that says it is chain 5: same dev accounts, not the dev chain."""
     if not harness.USE_ANVIL:
         pytest.skip("needs the local anvil binary (ETH_RPC_URL points at an external node)")
-    port = localstack.free_port()
-    process = localstack.start_anvil(port, chain_id=5,
-                                     log_path=localstack.Path(django_settings.DATA_DIR) / "log" / "anvil-5.log")
+    log_path = localstack.Path(django_settings.DATA_DIR) / "log" / "anvil-5.log"
+    process, port = harness.start_on_a_free_port(
+        lambda port: localstack.start_anvil(port, chain_id=5, log_path=log_path))
     yield f"http://127.0.0.1:{port}"
     process.stop()
 

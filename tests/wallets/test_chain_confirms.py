@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from core import localstack
+from tests import harness
 from wallets import chain, gas
 from wallets.models import Cryptocurrency, OutgoingTransfer, Transaction, TransferStatus, WalletType
 from wallets.monitoring import monitor_scan
@@ -105,8 +106,8 @@ def test_a_node_mining_on_an_interval_confirms_a_send_by_itself(make_user, setti
     """What `make run` does: anvil with --block-time EMBEDDED_ETH_BLOCK_TIME (default 1 s). Nobody mines
     by hand; the send goes PENDING (with its confirmation count) -> CONFIRMED, in the API and the row."""
     assert settings.EMBEDDED_ETH_BLOCK_TIME >= 1  # the default of `make run`
-    port = localstack.free_port()
-    node = localstack.start_anvil(port, block_time=settings.EMBEDDED_ETH_BLOCK_TIME)
+    node, port = harness.start_on_a_free_port(
+        lambda port: localstack.start_anvil(port, block_time=settings.EMBEDDED_ETH_BLOCK_TIME))
     try:
         settings.ETH_RPC_URL = f"http://127.0.0.1:{port}"
         settings.ETH_CONFIRMATIONS = 3
