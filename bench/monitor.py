@@ -9,6 +9,9 @@ eth_getLogs), one request per block and in the monitor's JSON-RPC batches. Print
 """
 
 import argparse
+import datetime as dt
+import json
+import os
 import sys
 import time
 from functools import partial
@@ -24,9 +27,20 @@ def main():
     parser.add_argument("--blocks", type=int, default=1000)
     parser.add_argument("--wallets", type=int, default=10)
     parser.add_argument("--transfers", type=int, default=100)
+    parser.add_argument("--mongodb-uri", default="", help="benchmark this server instead of an embedded one")
+    parser.add_argument("--out", default="", help="also write the figures to this JSON file")
     args = parser.parse_args()
-    with bench_stack("bench-monitor-", db_name="bench_monitor", confirmations=1):
-        run(args)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    with bench_stack("bench-monitor-", db_name=f"bench_monitor_{stamp.lower()}", confirmations=1,
+                     mongodb_uri=args.mongodb_uri):
+        figures = run(args)
+        if args.mongodb_uri:
+            from django.db import connection
+
+            connection.database.client.drop_database(connection.settings_dict["NAME"])
+    figures.update({"timestamp": stamp, "load_avg_at_end": os.getloadavg()})
+    if args.out:
+        Path(args.out).write_text(json.dumps(figures, indent=2))
 
 
 def run(args):
@@ -92,6 +106,10 @@ def run(args):
     print(f"raw node work, batched              {batched_seconds:.2f} s ({blocks / batched_seconds:.0f} blocks/s)")
     print(f"monitor overhead over the raw fetch {scan_seconds / raw_seconds:.2f}x "
           f"({scan_seconds / batched_seconds:.2f}x the batched fetch)")
+    return {"blocks": blocks, "wallets": args.wallets, "transfers": args.transfers, "recorded": report.recorded,
+            "monitor_s": round(scan_seconds, 3), "raw_s": round(raw_seconds, 3),
+            "raw_batched_s": round(batched_seconds, 3), "monitor_vs_raw": round(scan_seconds / raw_seconds, 2),
+            "monitor_vs_raw_batched": round(scan_seconds / batched_seconds, 2)}
 
 
 if __name__ == "__main__":

@@ -106,16 +106,18 @@ def bench_session(*, label: str, mongodb_uri: str = "", keep: bool = False):
             shutil.rmtree(root, ignore_errors=True)
 
 
-def results_write(results: dict, filename: str) -> None:
-    """Close a run's results (total time, end load), print them and write bench/results/<filename>."""
+def results_write(results: dict, filename: str, out: str | Path | None = None) -> Path:
+    """Close a run's results (total time, end load), print them and write bench/results/<filename>
+    (or `out`, where bench/scale.py asks for them)."""
     results["total_s"] = round(time.perf_counter() - results.pop("started"), 1)
     results["load_avg_at_end"] = os.getloadavg()
     print(f"\ntotal {results['total_s']} s; load average {results['load_avg_at_start']} -> {results['load_avg_at_end']}")
     out_dir = BASE_DIR / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / filename
+    out = Path(out) if out else out_dir / filename
     out.write_text(json.dumps(results, indent=2, default=str))
-    print(f"written {out.relative_to(BASE_DIR)}")
+    print(f"written {out.relative_to(BASE_DIR) if out.is_relative_to(BASE_DIR) else out}")
+    return out
 
 
 def django_setup(uri: str, name: str, data_dir: Path):

@@ -30,17 +30,19 @@ class BenchStack:
 
 @contextmanager
 def bench_stack(prefix: str, *, db_name: str, confirmations: int, log_level: str = "WARNING",
-                block_time: int | None = None):
-    """Start the database and the node, set the environment, set Django up; stop and clean on exit.
-    `block_time` None (or 0) mines one block per transaction."""
+                block_time: int | None = None, mongodb_uri: str = ""):
+    """Start the database (unless `mongodb_uri` names one) and the node, set the environment, set
+    Django up; stop and clean on exit. `block_time` None (or 0) mines one block per transaction."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
     servers = []
     try:
-        mongo_port, eth_port = localstack.free_port(), localstack.free_port()
-        servers.append(localstack.start_embedded_mongodb(mongo_port, work / "db"))
+        if not mongodb_uri:
+            mongo_port = localstack.free_port()
+            servers.append(localstack.start_embedded_mongodb(mongo_port, work / "db"))
+            mongodb_uri = localstack.embedded_mongodb_uri(mongo_port)
+        eth_port = localstack.free_port()
         servers.append(localstack.start_anvil(eth_port, block_time=block_time or None))
-        stack = BenchStack(work=work, mongodb_uri=localstack.embedded_mongodb_uri(mongo_port),
-                           eth_url=f"http://127.0.0.1:{eth_port}")
+        stack = BenchStack(work=work, mongodb_uri=mongodb_uri, eth_url=f"http://127.0.0.1:{eth_port}")
         os.environ.update({
             "MONGODB_URI": stack.mongodb_uri, "MONGODB_NAME": db_name,
             "ETH_RPC_URL": stack.eth_url, "ETH_CHAIN_ID": "31337", "ETH_CONFIRMATIONS": str(confirmations),

@@ -38,6 +38,10 @@ def parse_args(argv=None):
     parser.add_argument("--sizes", default="10000,100000", help="imported rows per run, comma separated")
     parser.add_argument("--mongodb-uri", default="", help="benchmark this server instead of an embedded one")
     parser.add_argument("--keep", action="store_true", help="keep the bench database and storage")
+    parser.add_argument("--import-up-to", type=int, default=100000,
+                        help="import at most this many rows; a larger size repeats the imported history, "
+                             "shifted later in time, with insert_many until it holds that many rows (default 100000)")
+    parser.add_argument("--out", default="", help="write the results here (default bench/results/<name>.json)")
     parser.add_argument("--journals-up-to", type=int, default=10000,
                         help="also time the automatic journal sync for sizes up to this (default 10000)")
     return parser.parse_args(argv)
@@ -111,7 +115,77 @@ def tax_report_peak_rss_mb(username: str, root: Path) -> float:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
-def bench_size(size: int, root: Path, journals: bool) -> dict:
+def raw_insert_seconds(scratch, documents: list[dict]) -> float:
+    """The import's floor: the same documents inserted raw, in batches, into a scratch collection."""
+    copies = [{key: value for key, value in doc.items() if key != "_id"} for doc in documents]
+    seconds, _ = timed(lambda: [scratch.insert_many(copies[i:i + 5000], ordered=False)
+                                for i in range(0, len(copies), 5000)])
+    scratch.drop()
+    return seconds
+
+
+def entries_insert_floor(organization_id) -> dict:
+    """The first sync's floor: the entry documents it wrote, inserted raw into a scratch collection with
+    the same indexes, in transactions of the sync's batch size (a sync posts POST_BATCH per transaction)."""
+    from django.db import connection
+
+    from ledger.models import JournalEntry
+    from ledger.transaction_journals import POST_BATCH
+
+    source = connection.get_collection(JournalEntry._meta.db_table)
+    documents = [{key: value for key, value in doc.items() if key != "_id"}
+                 for doc in source.find({"organization_id": organization_id})]
+    scratch = connection.get_collection("bench_entries_floor")
+    scratch.drop()
+    for name, index in source.index_information().items():
+        if name != "_id_":
+            options = {key: index[key] for key in ("unique", "partialFilterExpression") if key in index}
+            scratch.create_index(index["key"], name=name, **options)
+    client = connection.database.client
+
+    def insert():
+        for first in range(0, len(documents), POST_BATCH):
+            with client.start_session() as session, session.start_transaction():
+                scratch.insert_many(documents[first:first + POST_BATCH], ordered=False, session=session)
+
+    seconds, _ = timed(insert)
+    indexes = len(scratch.index_information())
+    scratch.drop()
+    return {"entries_raw_insert_s": round(seconds, 1), "entries_raw_insert_per_s": round(len(documents) / seconds),
+            "entries_indexes": indexes}
+
+
+def grow_by_copies(collection, imported: list[dict], copies: int) -> float:
+    """Repeat the imported history `copies` more times after itself (each copy shifted by the history's
+    span and a day; its hashes and external ids made its own, a swap's two legs keeping one hash), in
+    insert_many batches. Each copy never sells more than it holds, so the whole stays a valid history.
+    Returns the seconds spent inserting."""
+    first = min(doc["transaction_date"] for doc in imported)
+    span = max(doc["transaction_date"] for doc in imported) - first + dt.timedelta(days=1)
+
+    def insert():
+        for copy in range(1, copies + 1):
+            batch = []
+            for doc in imported:
+                clone = {key: value for key, value in doc.items() if key != "_id"}
+                clone["transaction_date"] = doc["transaction_date"] + span * copy
+                if doc.get("hash"):  # 0x<kind><n:063x>: the digits after the kind are zeros for n < 16**57
+                    clone["hash"] = f"{doc['hash'][:3]}{copy:06x}{doc['hash'][9:]}"
+                if doc.get("external_id"):  # import:<owner>:<row key>:<part>: the copy's rows are its own
+                    row, part = doc["external_id"].rsplit(":", 1)
+                    clone["external_id"] = f"{row}~copy{copy}:{part}"
+                batch.append(clone)
+                if len(batch) == 5000:
+                    collection.insert_many(batch, ordered=False)
+                    batch = []
+            if batch:
+                collection.insert_many(batch, ordered=False)
+
+    seconds, _ = timed(insert)
+    return seconds
+
+
+def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
@@ -125,21 +199,31 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
     organization = organization_create(name=username, is_personal=True)
     user = User.objects.create(username=username, email=f"{username}@example.test", email_verified=True,
                                organization=organization)
-    source = root / f"koinly-{size}.csv"
-    source.write_text(koinly_rows(size))
+    imported_rows = min(size, import_up_to)
+    source = root / f"koinly-{imported_rows}.csv"
+    source.write_text(koinly_rows(imported_rows))
     import_s, _ = timed(lambda: call_command("import_transactions", str(source), user=username, format="universal",
                                              stdout=io.StringIO()))
-    documents = Transaction.objects.filter(user=user).count()
+    imported_documents = Transaction.objects.filter(user=user).count()
 
     collection = connection.get_collection(Transaction._meta.db_table)
+    imported = list(collection.find({"user_id": user.pk}))
+    assert len(imported) == imported_documents
+    raw_insert_s = raw_insert_seconds(connection.get_collection(f"bench_raw_insert_{size}"), imported)
+    grown = {}
+    if size > imported_rows:
+        from bench.run import time_index_recount
+
+        repeats = -(-size // imported_rows) - 1
+        print(f"    repeating the {imported_rows:,} imported rows {repeats} more times", flush=True)
+        grow_s = grow_by_copies(collection, imported, repeats)
+        grown = {"repeated_copies": repeats, "grow_insert_s": round(grow_s, 1),
+                 "time_index_recount_s": round(time_index_recount(), 1)}
+    del imported
+    documents = Transaction.objects.filter(user=user).count()
     scan_s, scanned = timed(lambda: list(collection.find({"user_id": user.pk})))
     assert len(scanned) == documents
-    # The import's floor: inserting the same documents raw, in batches, into a scratch collection.
-    scratch = connection.get_collection(f"bench_raw_insert_{size}")
-    copies = [{key: value for key, value in doc.items() if key != "_id"} for doc in scanned]
-    raw_insert_s, _ = timed(lambda: [scratch.insert_many(copies[i:i + 5000], ordered=False)
-                                     for i in range(0, len(copies), 5000)])
-    scratch.drop()
+    del scanned
     read_s, tax_input = timed(lambda: tax_trades_for(organization))
     engine_s, summary = timed(lambda: tax_summary_for(organization, method="fifo", start=dt.date(1970, 1, 1),
                                                       end=dt.date(2100, 12, 31), tax_input=tax_input))
@@ -163,10 +247,11 @@ def bench_size(size: int, root: Path, journals: bool) -> dict:
         assert again.created == 0 and again.unchanged == report.created
         journal = {"journal_entries": report.created, "journal_sync_s": round(sync_s, 1),
                    "journal_entries_per_s": round(report.created / sync_s), "journal_resync_s": round(again_s, 1),
-                   "journal_periodic_s": round(periodic_s, 3)}
+                   "journal_periodic_s": round(periodic_s, 3), **entries_insert_floor(organization.pk)}
     return {
-        "rows": size, "documents": documents, "trades": len(tax_input.trades), "disposals": len(summary.disposals),
-        "years": years, "import_s": round(import_s, 2), "import_rows_per_s": round(size / import_s),
+        "rows": size, "imported_rows": imported_rows, "imported_documents": imported_documents, **grown,
+        "documents": documents, "trades": len(tax_input.trades), "disposals": len(summary.disposals),
+        "years": years, "import_s": round(import_s, 2), "import_rows_per_s": round(imported_rows / import_s),
         "raw_insert_s": round(raw_insert_s, 2), "import_vs_raw_insert": round(import_s / raw_insert_s, 1),
         "scan_s": round(scan_s, 2), "scan_docs_per_s": round(documents / scan_s),
         "read_trades_s": round(read_s, 2), "engine_s": round(engine_s, 2), "tax_report_s": round(command_s, 2),
@@ -187,7 +272,8 @@ def main(argv=None) -> int:
         results["sizes"] = []
         for size in sizes:
             print(f"... {size} imported rows", flush=True)
-            results["sizes"].append(bench_size(size, root, journals=size <= args.journals_up_to))
+            results["sizes"].append(bench_size(size, root, journals=size <= args.journals_up_to,
+                                               import_up_to=args.import_up_to))
     print_table("tax_report --method fifo --totals over the whole history, vs a plain scan", results["sizes"], [
         ("rows", "rows"), ("documents", "documents"), ("trades", "trades"), ("disposals", "disposals"),
         ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("raw_insert_s", "raw insert s"),
@@ -200,8 +286,9 @@ def main(argv=None) -> int:
         ("rows", "rows"), ("journal_entries", "entries"), ("journal_sync_s", "sync s"),
         ("journal_entries_per_s", "entries/s"), ("journal_resync_s", "full re-sync s"),
         ("journal_periodic_s", "periodic sync s (nothing to do)"),
+        ("entries_raw_insert_per_s", "raw insert of its entries /s (floor)"), ("entries_indexes", "entry indexes"),
     ])
-    results_write(results, f"tax-report-{results['timestamp']}.json")
+    results_write(results, f"tax-report-{results['timestamp']}.json", out=args.out)
     return 0
 
 
