@@ -146,7 +146,9 @@ def notification_create(
         user=user, title=title, message=message, type=type, priority=priority, action_url=action_url,
         action_text=action_text, metadata=metadata or {}, expires_at=expires_at,
     )
-    notification.full_clean()
+    # The user is a saved instance the caller read: checking it exists again would cost a query per
+    # notification (the wallet monitor makes one per transfer).
+    notification.full_clean(exclude=["user"] if getattr(user, "pk", None) else None)
     notification.save()
     publish(user_group(user.pk), "notification.created", {
         "id": str(notification.pk), "title": title, "message": message, "type": type, "priority": priority,

@@ -192,6 +192,7 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
     addresses = set(wallets)
     when_of: dict[int, dt.datetime] = {}
     receipt_of: dict = {}
+    moves: list[_Movement] = []
     if eth is not None:
         blocks = chain.batched_calls(w3, [partial(w3.eth.get_block, number, True) for number in range(start, end + 1)])
         matched = []
@@ -206,9 +207,8 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
             for address in {a for a in (sender, receiver) if a in addresses}:
                 if tx["value"] == 0 and address != sender:
                     continue  # a contract call to us without ETH: the token logs below cover it
-                for wallet in wallets[address]:
-                    _record(w3, report, wallet, eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
-                            log_index=-1, sender=sender, receiver=receiver)
+                moves += [_Movement(wallet, eth, tx, receipt, when, amount=chain.wei_to_eth(tx["value"]),
+                                    log_index=-1, sender=sender, receiver=receiver) for wallet in wallets[address]]
     if tokens and addresses:
         topics_in = [_topic_address(a) for a in addresses]
         query = {"address": [Web3.to_checksum_address(a) for a in tokens]}
@@ -234,10 +234,55 @@ def _scan_chunk(w3, start: int, end: int, wallets: dict, tokens: dict, eth, repo
             amount = Decimal(int.from_bytes(bytes(log["data"]), "big")).scaleb(-token.decimals)
             tx_hash = log["transactionHash"]
             for address in {a for a in (sender, receiver) if a in addresses}:
-                for wallet in wallets[address]:
-                    _record(w3, report, wallet, token, transaction_of[tx_hash], receipt_of[tx_hash],
-                            when_of[log["blockNumber"]], amount=amount, log_index=log["logIndex"], sender=sender,
-                            receiver=receiver)
+                moves += [_Movement(wallet, token, transaction_of[tx_hash], receipt_of[tx_hash],
+                                    when_of[log["blockNumber"]], amount=amount, log_index=log["logIndex"],
+                                    sender=sender, receiver=receiver) for wallet in wallets[address]]
+    _record_all(w3, report, moves)
+
+
+@dataclass
+class _Movement:
+    """One transfer seen for one monitored wallet (log_index -1: the native coin)."""
+    wallet: Wallet
+    asset: Cryptocurrency
+    tx: dict
+    receipt: dict
+    when: dt.datetime
+    amount: Decimal
+    log_index: int
+    sender: str
+    receiver: str | None
+
+    @property
+    def tx_hash(self) -> str:
+        return self.tx["hash"].to_0x_hex()
+
+    @property
+    def external_id(self) -> str:
+        return external_ids.chain_external_id(tx_hash=self.tx_hash, log_index=self.log_index,
+                                              address=self.wallet.address, network=self.wallet.network)
+
+
+def _record_all(w3, report: ScanReport, moves: list[_Movement]) -> None:
+    """Record a chunk's movements in order. What each needs from the database (its row if one exists,
+    which addresses are its owner's wallets) is read once for the chunk: two queries per organization
+    in it, not two per movement."""
+    if not moves:
+        return
+    by_organization: dict = {}
+    for move in moves:
+        by_organization.setdefault(move.wallet.organization_id, []).append(move)
+    existing, owned = {}, set()
+    for organization_id, its_moves in by_organization.items():
+        rows = Transaction.objects.for_organization(organization_id).filter(
+            external_id__in=sorted({move.external_id for move in its_moves}))
+        existing.update(((organization_id, row.external_id), row) for row in rows)
+        addresses = sorted({a for move in its_moves for a in (move.sender, move.receiver) if a})
+        owned.update(Wallet.objects.for_organization(organization_id).filter(
+            user_id__in=sorted({move.wallet.user_id for move in its_moves}, key=str),
+            address__in=addresses).values_list("user_id", "network", "address"))
+    for move in moves:
+        _record(w3, report, move, existing.get((move.wallet.organization_id, move.external_id)), owned)
 
 
 # What nodes and providers answer when an eth_getLogs range holds too much ("query returned more than
@@ -257,13 +302,19 @@ def _logs_adaptive(w3, start: int, end: int, query: dict) -> list:
     return _logs_adaptive(w3, start, middle, query) + _logs_adaptive(w3, middle + 1, end, query)
 
 
-def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, sender, receiver) -> None:
-    tx_hash = tx["hash"].to_0x_hex()
-    external_id = external_ids.chain_external_id(tx_hash=tx_hash, log_index=log_index, address=wallet.address,
-                                                 network=wallet.network)
+def _record(w3, report: ScanReport, move: _Movement, mine: Transaction | None, owned: set) -> None:
+    """`mine`: the row with this movement's identity read for the chunk, if any; `owned`: (user id,
+    network, address) of the wallets among the chunk's addresses."""
+    wallet, asset, receipt, when = move.wallet, move.asset, move.receipt, move.when
+    amount, log_index, sender, receiver = move.amount, move.log_index, move.sender, move.receiver
+    tx_hash, external_id = move.tx_hash, move.external_id
     outgoing = sender == wallet.address
-    if outgoing and _settle_own_send(w3, report, wallet, asset, tx_hash, receipt):
-        return
+    if outgoing:
+        settled = _settle_own_send(w3, report, wallet, asset, tx_hash, receipt)
+        if settled:
+            return
+        if settled is not None:  # a nonce filler of ours, just settled: its row may have changed since the chunk read
+            mine = Transaction.objects.for_organization(wallet.organization_id).filter(external_id=external_id).first()
     fee = chain.wei_to_eth(receipt["gasUsed"] * receipt["effectiveGasPrice"]) if outgoing else None
     status = TransactionStatus.CONFIRMED if receipt["status"] == 1 else TransactionStatus.FAILED
     facts = {
@@ -273,7 +324,6 @@ def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, 
     }
     organization_rows = Transaction.objects.for_organization(wallet.organization_id)
     # A row with this identity exists (a pending row made outside the send machinery): confirm it.
-    mine = organization_rows.filter(external_id=external_id).first()
     if mine is not None:
         if mine.status == TransactionStatus.PENDING:
             confirmed = organization_rows.filter(pk=mine.pk, status=TransactionStatus.PENDING).update(**facts)
@@ -288,8 +338,8 @@ def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, 
         else:
             report.skipped_duplicates += 1
         return
-    internal = Wallet.objects.for_organization(wallet.organization_id).filter(
-        user_id=wallet.user_id, network=wallet.network, address__in=[sender, receiver]).count() == 2
+    internal = bool(receiver) and sender != receiver and all(
+        (wallet.user_id, wallet.network, address) in owned for address in (sender, receiver))
     try:
         # One document, no multi-document transaction: a monitor killed here leaves no open
         # transaction (and its locks) behind for the next run to trip over.
@@ -321,14 +371,14 @@ def _record(w3, report, wallet, asset, tx, receipt, when, *, amount, log_index, 
     transaction_event("transaction.created", recorded)
 
 
-def _settle_own_send(w3, report, wallet, asset, tx_hash: str, receipt) -> bool:
+def _settle_own_send(w3, report, wallet, asset, tx_hash: str, receipt) -> bool | None:
     """Our send of `asset` from this wallet: settle its record and row in place. True when the
-    movement was ours (nothing more to record); a nonce filler is settled and still recorded (its
-    fee is a real cost)."""
+    movement was ours (nothing more to record); False for a nonce filler, settled and still recorded
+    (its fee is a real cost); None when it is not a send of ours."""
     transfer = transfers.transfer_for_hash(organization_id=wallet.organization_id, wallet_id=wallet.pk,
                                            tx_hash=tx_hash)
     if transfer is None or transfer.cryptocurrency_id != asset.pk:
-        return False
+        return None
     if transfers.transfer_settle(transfer, w3=w3, receipt=receipt, head=report.head):
         report.confirmed_sends += 1
         report.users_changed.add(wallet.user_id)

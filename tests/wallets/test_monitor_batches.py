@@ -167,3 +167,26 @@ def test_a_single_block_the_node_still_refuses_is_an_error_not_a_silent_gap(hist
         proxy.stop()
     # Nothing past the refused range is marked scanned: the next run asks again.
     assert ChainCheckpoint.objects.values_list("last_block", flat=True).first() == before
+
+
+def test_the_database_is_asked_per_chunk_not_per_transfer(history):
+    """Whether each movement's row exists and which addresses are the owner's wallets are read once for
+    the chunk (in plain `$in` conditions the (organization, external_id) index serves), and a
+    notification does not read its user again: none of these grows with the transfers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    wallet, _ = history
+    with CaptureQueriesContext(connection) as captured:
+        report = monitor_scan()
+    assert report.recorded == 11
+    queries = [query["sql"] for query in captured.captured_queries]
+    identity_reads = [q for q in queries if q.startswith("db.transactions.aggregate") and "'external_id'" in q]
+    wallet_reads = [q for q in queries if q.startswith("db.wallets.aggregate") and "'address': {'$in'" in q]
+    user_reads = [q for q in queries if q.startswith("db.users.aggregate")
+                  and f"ObjectId('{wallet.user_id}')" in q]
+    chunks = -(-(report.to_block - report.from_block + 1) // 200)
+    assert len(identity_reads) <= chunks < report.recorded
+    assert all("'$in'" in q and "'$expr'" not in q.split("'external_id'")[0][-200:] for q in identity_reads)
+    assert len(wallet_reads) <= chunks
+    assert len(user_reads) < report.recorded
