@@ -1,5 +1,6 @@
 """List endpoints beside transactions at 1k and 100k rows of one organization: journal entries,
-notifications, invoices and payslips (issue 17), on the embedded SecantusDB (default) or any MongoDB.
+notifications, invoices, payslips and task runs, and the admin changelists of the audit log, task runs,
+journal entries and transactions (issue 17), on the embedded SecantusDB (default) or any MongoDB.
 
     .venv/bin/python bench/lists.py                          # sizes 1000,100000
     .venv/bin/python bench/lists.py --sizes 1000 --requests 5
@@ -8,8 +9,8 @@ notifications, invoices and payslips (issue 17), on the embedded SecantusDB (def
 For each list one row is made through the app's own service (so the document has the real shape),
 then cloned with pymongo `insert_many` (batches of 5000) up to the size, each clone with its own
 date and unique keys; the per-day time index the first pages read is recounted after the raw inserts,
-as the daily job would. Then `GET <list>?limit=50` as the organization's manager: DB queries of one
-request, p50/p95 of `--requests` more. Writes bench/results/lists-<timestamp>.json. Server start-up
+as the daily job would. Then `GET <list>?limit=50` as the organization's manager (the task runs and
+the admin pages as a platform admin): DB queries of one request, p50/p95 of `--requests` more. Writes bench/results/lists-<timestamp>.json. Server start-up
 and Django set-up are bench/run.py's.
 """
 
@@ -113,11 +114,56 @@ def payslip_template(manager):
     return payslip, vary
 
 
+def task_run_template(manager):
+    from core.models import TaskRun
+
+    run = TaskRun.objects.create(name="bench task", organization_id=manager.organization_id, triggered_by=manager,
+                                 status="SUCCEEDED", progress=100)
+
+    def vary(doc, n):
+        doc["created_at"] = START + dt.timedelta(minutes=n)
+    return run, vary
+
+
+def audit_template(manager):
+    from accounts.models import AuditLogEntry
+
+    entry = AuditLogEntry.objects.create(action="bench_event", actor=manager, actor_username=manager.username,
+                                         organization_id=manager.organization_id, target_type="bench",
+                                         details={"n": 0})
+
+    def vary(doc, n):
+        doc["created_at"] = START + dt.timedelta(minutes=n)
+        doc["target_id"] = str(n)
+    return entry, vary
+
+
+def transaction_template(manager):
+    from wallets.models import Cryptocurrency, Transaction
+
+    eth = Cryptocurrency.objects.get_or_create(symbol="ETH", defaults={"name": "Ethereum"})[0]
+    row = Transaction.objects.create(
+        transaction_type="BUY", user=manager, organization_id=manager.organization_id, cryptocurrency=eth,
+        amount="0.1", price_at_transaction="3012.12", usd_value="301.21", transaction_date=START,
+        description="bench row", source="import")
+
+    def vary(doc, n):
+        doc["transaction_date"] = START + dt.timedelta(minutes=n)
+        doc["external_id"] = f"bench:{n}"
+    return row, vary
+
+
+# (name, URL, template, who asks: the organization's manager, or the platform admin for the admin pages)
 LISTS = (
-    ("journal entries", "/api/journal-entries/?limit=50", journal_entry_template),
-    ("notifications", "/api/notifications/?limit=50", notification_template),
-    ("invoices", "/api/invoices/?limit=50", invoice_template),
-    ("payslips", "/api/payslips/?limit=50", payslip_template),
+    ("journal entries", "/api/journal-entries/?limit=50", journal_entry_template, "manager"),
+    ("notifications", "/api/notifications/?limit=50", notification_template, "manager"),
+    ("invoices", "/api/invoices/?limit=50", invoice_template, "manager"),
+    ("payslips", "/api/payslips/?limit=50", payslip_template, "manager"),
+    ("task runs", "/api/system/task-runs/?limit=50", task_run_template, "admin"),
+    ("admin: audit log", "/admin/accounts/auditlogentry/", audit_template, "admin"),
+    ("admin: task runs", "/admin/core/taskrun/", task_run_template, "admin"),
+    ("admin: journal entries", "/admin/ledger/journalentry/", journal_entry_template, "admin"),
+    ("admin: transactions", "/admin/wallets/transaction/", transaction_template, "admin"),
 )
 
 
@@ -153,14 +199,18 @@ def measure(client, url: str, requests: int) -> dict:
         response = client.get(url)
     if response.status_code != 200:
         raise AssertionError(f"GET {url} -> {response.status_code}: {response.content[:300]!r}")
-    body = response.json()
-    items = body["items"] if isinstance(body, dict) else body
+    if not url.startswith("/api/"):  # an admin changelist: an HTML page, no cursor
+        body = {}
+        items = None
+    else:
+        body = response.json()
+        items = body["items"] if isinstance(body, dict) else body
     queries = [q["sql"][:300] for q in captured.captured_queries]
     times = _timed_requests(client, url, requests)
     # The page after it, by the cursor the first page gave (a client walking the list follows it).
     next_url = f"{url}&cursor={body['next_cursor']}" if isinstance(body, dict) and body.get("next_cursor") else None
     next_times = _timed_requests(client, next_url, requests) if next_url else []
-    return {"page_rows": len(items), "queries": len(queries), "query_log": queries,
+    return {"page_rows": len(items) if items is not None else "", "queries": len(queries), "query_log": queries,
             "p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
             "max_ms": round(max(times), 1),
             "next_p95_ms": round(percentile(next_times, 0.95), 1) if next_times else None}
@@ -191,16 +241,22 @@ def main(argv=None) -> int:
                               first_name="Bench", last_name="Manager", role=Role.MANAGER, organization=organization)
         User.objects.filter(pk=manager.pk).update(email_verified=True, is_verified_by_manager=True)
         manager.refresh_from_db()
-        client = Client()
-        client.force_login(manager)
+        admin = user_create(username="bench-admin", email="admin@example.test", password="Kx7-lists-Passw0rd",
+                            first_name="Bench", last_name="Admin", role=Role.ADMIN, organization=organization,
+                            is_superuser=True)
+        User.objects.filter(pk=admin.pk).update(email_verified=True, is_verified_by_manager=True)
+        clients = {"manager": Client(), "admin": Client()}
+        clients["manager"].force_login(manager)
+        clients["admin"].force_login(User.objects.get(pk=admin.pk))
         rows = []
         only = {name.strip() for name in args.only.split(",") if name.strip()}
         lists = [entry for entry in LISTS if not only or entry[0] in only]
-        for name, url, template_of in lists:
+        for name, url, template_of, who in lists:
             for size in sizes:
                 print(f"... {name}: {size} rows", flush=True)
                 seed_s, stored = seed(template_of, manager, size)
-                rows.append({"list": name, "rows": stored, "seed_s": round(seed_s, 1), **measure(client, url, args.requests)})
+                rows.append({"list": name, "rows": stored, "seed_s": round(seed_s, 1),
+                             **measure(clients[who], url, args.requests)})
                 print(f"    p95 {rows[-1]['p95_ms']} ms, next page p95 {rows[-1]['next_p95_ms']} ms", flush=True)
         results["lists"] = rows
         print()
@@ -208,7 +264,7 @@ def main(argv=None) -> int:
             ("list", "list"), ("rows", "rows"), ("queries", "queries"), ("page_rows", "page"),
             ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"), ("max_ms", "max ms"), ("next_p95_ms", "next page p95 ms"),
             ("seed_s", "seeding s")])
-        for name, _, _ in lists:
+        for name, *_ in lists:
             by_size = [r for r in rows if r["list"] == name]
             if len(by_size) > 1:
                 print(f"{name}: p95 at {by_size[-1]['rows']:,} rows is {by_size[-1]['p95_ms'] / by_size[0]['p95_ms']:.1f}x "
