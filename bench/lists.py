@@ -29,7 +29,8 @@ from bson import ObjectId
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.run import bench_session, print_table, results_write, time_index_recount, timed  # noqa: E402
+from bench.run import (bench_session, insert_in_batches, print_table, results_write, time_index_recount,  # noqa: E402
+                       timed)
 from bench.transactions_list import percentile  # noqa: E402
 
 BATCH = 5000
@@ -177,16 +178,13 @@ def seed(template_of, manager, size: int) -> tuple[float, int]:
     template = collection.find_one({"_id": row.pk})
     existing = collection.count_documents({})
 
-    def insert():
-        for first in range(existing, size, BATCH):
-            batch = []
-            for n in range(first, min(first + BATCH, size)):
-                doc = {key: value for key, value in template.items() if key != "_id"}
-                vary(doc, n)
-                batch.append(doc)
-            collection.insert_many(batch, ordered=False)
+    def clones():
+        for n in range(existing, size):
+            doc = {key: value for key, value in template.items() if key != "_id"}
+            vary(doc, n)
+            yield doc
 
-    seconds, _ = timed(insert)
+    seconds, _ = timed(lambda: insert_in_batches(collection, clones(), BATCH))
     time_index_recount()
     return seconds, collection.count_documents({})
 

@@ -120,6 +120,18 @@ def results_write(results: dict, filename: str, out: str | Path | None = None) -
     return out
 
 
+def insert_in_batches(collection, documents, batch: int = 5000) -> None:
+    """insert_many over any iterable of documents, `batch` at a time (unordered)."""
+    pending = []
+    for document in documents:
+        pending.append(document)
+        if len(pending) == batch:
+            collection.insert_many(pending, ordered=False)
+            pending = []
+    if pending:
+        collection.insert_many(pending, ordered=False)
+
+
 def django_setup(uri: str, name: str, data_dir: Path):
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["MONGODB_URI"] = uri
@@ -367,7 +379,7 @@ def bench_sync_on_commit(root: Path, saves: int) -> list[dict]:
 # --- report ------------------------------------------------------------------------------------------
 def print_table(title: str, rows: list[dict], columns: list[tuple[str, str]]):
     print(f"\n{title}")
-    widths = [max(len(header), *(len(str(row.get(key, ""))) for row in rows)) for key, header in columns]
+    widths = [max([len(header), *(len(str(row.get(key, ""))) for row in rows)]) for key, header in columns]
     print("  ".join(header.rjust(w) for (_, header), w in zip(columns, widths)))
     for row in rows:
         print("  ".join(str(row.get(key, "")).rjust(w) for (key, _), w in zip(columns, widths)))

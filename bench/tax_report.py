@@ -27,7 +27,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.run import bench_session, print_table, results_write, timed  # noqa: E402
+from bench.run import (bench_session, insert_in_batches, print_table, results_write, time_index_recount,  # noqa: E402
+                       timed)
 
 HEADER = ("Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,"
           "Net Worth Amount,Net Worth Currency,Label,Description,TxHash")
@@ -120,8 +121,7 @@ def tax_report_peak_rss_mb(username: str, root: Path) -> float:
 def raw_insert_seconds(scratch, documents: list[dict]) -> float:
     """The import's floor: the same documents inserted raw, in batches, into a scratch collection."""
     copies = [{key: value for key, value in doc.items() if key != "_id"} for doc in documents]
-    seconds, _ = timed(lambda: [scratch.insert_many(copies[i:i + 5000], ordered=False)
-                                for i in range(0, len(copies), 5000)])
+    seconds, _ = timed(lambda: insert_in_batches(scratch, copies))
     scratch.drop()
     return seconds
 
@@ -166,9 +166,8 @@ def grow_by_copies(collection, imported: list[dict], copies: int) -> float:
     first = min(doc["transaction_date"] for doc in imported)
     span = max(doc["transaction_date"] for doc in imported) - first + dt.timedelta(days=1)
 
-    def insert():
+    def clones():
         for copy in range(1, copies + 1):
-            batch = []
             for doc in imported:
                 clone = {key: value for key, value in doc.items() if key != "_id"}
                 clone["transaction_date"] = doc["transaction_date"] + span * copy
@@ -177,14 +176,9 @@ def grow_by_copies(collection, imported: list[dict], copies: int) -> float:
                 if doc.get("external_id"):  # import:<owner>:<row key>:<part>: the copy's rows are its own
                     row, part = doc["external_id"].rsplit(":", 1)
                     clone["external_id"] = f"{row}~copy{copy}:{part}"
-                batch.append(clone)
-                if len(batch) == 5000:
-                    collection.insert_many(batch, ordered=False)
-                    batch = []
-            if batch:
-                collection.insert_many(batch, ordered=False)
+                yield clone
 
-    seconds, _ = timed(insert)
+    seconds, _ = timed(lambda: insert_in_batches(collection, clones()))
     return seconds
 
 
@@ -216,8 +210,6 @@ def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000
     raw_insert_s = raw_insert_seconds(connection.get_collection(f"bench_raw_insert_{size}"), imported)
     grown = {}
     if size > imported_rows:
-        from bench.run import time_index_recount
-
         repeats = -(-size // imported_rows) - 1
         print(f"    repeating the {imported_rows:,} imported rows {repeats} more times", flush=True)
         grow_s = grow_by_copies(collection, imported, repeats)

@@ -23,7 +23,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.run import (bench_session, print_table, recreate, reference_rows, results_write, time_index_recount,  # noqa: E402
+from bench.run import (bench_session, insert_in_batches, print_table, recreate, reference_rows, results_write, time_index_recount,  # noqa: E402
                        timed)
 
 URL = "/api/transactions/?limit=50"
@@ -60,19 +60,16 @@ def seed_transactions(size: int, wallet, eth) -> float:
     types = ["BUY", "BUY", "SELL", "INCOME", "EXPENSE", "TRANSFER"]
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
-    def insert():
-        for first in range(existing, size, BATCH):
-            batch = []
-            for n in range(first, min(first + BATCH, size)):
-                doc = dict(template)
-                doc["transaction_type"] = types[n % len(types)]
-                doc["transaction_date"] = start + dt.timedelta(minutes=n)
-                doc["hash"] = "0x" + f"{n:064x}"
-                doc["external_id"] = f"bench:{n}"
-                batch.append(doc)
-            collection.insert_many(batch, ordered=False)
+    def clones():
+        for n in range(existing, size):
+            doc = dict(template)
+            doc["transaction_type"] = types[n % len(types)]
+            doc["transaction_date"] = start + dt.timedelta(minutes=n)
+            doc["hash"] = "0x" + f"{n:064x}"
+            doc["external_id"] = f"bench:{n}"
+            yield doc
 
-    seconds, _ = timed(insert)
+    seconds, _ = timed(lambda: insert_in_batches(collection, clones(), BATCH))
     assert Transaction.objects.filter(user=wallet.user).count() == size
     time_index_recount()  # raw inserts bypass the model's day counts
     return seconds

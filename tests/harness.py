@@ -52,7 +52,7 @@ def start_on_a_free_port(start, preferred: int | None = None, attempts: int = 5)
     for attempt in range(attempts):
         try:
             return start(port), port
-        except (localstack.ServiceError, OSError, RuntimeError):
+        except (OSError, RuntimeError):  # localstack.ServiceError is a RuntimeError, as is aiosmtpd's
             if attempt == attempts - 1:
                 raise
             port = localstack.free_port()

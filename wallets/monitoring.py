@@ -37,7 +37,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 
 from django.db import IntegrityError
 from django.urls import reverse
@@ -253,11 +253,11 @@ class _Movement:
     sender: str
     receiver: str | None
 
-    @property
+    @cached_property
     def tx_hash(self) -> str:
         return self.tx["hash"].to_0x_hex()
 
-    @property
+    @cached_property
     def external_id(self) -> str:
         return external_ids.chain_external_id(tx_hash=self.tx_hash, log_index=self.log_index,
                                               address=self.wallet.address, network=self.wallet.network)

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.models import AuditLogEntry, Role
 from core.models import TaskRun
+from ledger.models import JournalEntry
 from ledger.services import journal_entry_create
 from wallets.models import Cryptocurrency, Transaction
 
@@ -50,7 +51,7 @@ def transaction_rows(user, n):
 CHANGELISTS = {
     "audit log": (AuditLogEntry, audit_rows),
     "task runs": (TaskRun, task_rows),
-    "journal entries": (__import__("ledger.models", fromlist=["JournalEntry"]).JournalEntry, entry_rows),
+    "journal entries": (JournalEntry, entry_rows),
     "transactions": (Transaction, transaction_rows),
 }
 
