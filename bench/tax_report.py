@@ -7,9 +7,12 @@ of the same documents.
 
 For each size: a Koinly universal CSV of N rows is generated (seeded: buys, sells, swaps with crypto
 fees, staking income; three assets), imported with `manage.py import_transactions` (timed), then
-`manage.py tax_report --method fifo --totals` is run over the whole history (timed, split into reading
-the trades and the engine), against a plain pymongo scan of the user's transaction documents
-(`list(find({"user_id": ...}))`) - the floor any report over every row is compared with. The import
+`manage.py tax_report --method fifo --totals` is run over the whole history (timed; it streams the
+history in date windows into the engine), against a plain pymongo scan of the user's transaction
+documents (`list(find({"user_id": ...}))`) - the floor any report over every row is compared with -
+and once more in its own process for its peak memory (bench/peak_rss.py). Up to --whole-read-up-to
+rows, the whole-history read the journals still use (`tax_trades_for`) and the engine over it are
+timed apart. The import
 is compared with inserting the same documents raw (`insert_many` in batches of 5000). A fresh
 user per size. Server start-up and Django set-up are bench/run.py's.
 """
@@ -20,6 +23,7 @@ import argparse
 import datetime as dt
 import io
 import random
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument("--resync-up-to", type=int, default=100000,
                         help="time a full re-sync after the first for sizes up to this (default 100000)")
     parser.add_argument("--out", default="", help="write the results here (default bench/results/<name>.json)")
+    parser.add_argument("--whole-read-up-to", type=int, default=100000,
+                        help="also time the whole-history read (tax_trades_for) and the engine over it for sizes "
+                             "up to this (default 100000; at 1M it holds the history in memory)")
     parser.add_argument("--journals-up-to", type=int, default=10000,
                         help="also time the automatic journal sync for sizes up to this (default 10000)")
     return parser.parse_args(argv)
@@ -103,19 +110,21 @@ def koinly_rows(size: int, seed: int = 7) -> str:
 
 
 def tax_report_peak_rss_mb(username: str, root: Path) -> float:
-    """The same report in its own process (Django start-up included), for its peak memory."""
+    """The same report in its own process (Django start-up included), for its peak memory (bench/peak_rss.py:
+    the process's own, not the bench's it was forked from)."""
     import os
-    import resource
+    import re
     import subprocess
 
     from django.db import connection
 
-    env = {**os.environ, "MONGODB_URI": connection.settings_dict["HOST"], "MONGODB_NAME": connection.settings_dict["NAME"],
-           "HUEY_IMMEDIATE": "false", "LOG_TO_FILES": "false"}
-    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "tax_report", "--user", username, "--method", "fifo",
-                    "--start", "1970-01-01", "--end", "2100-12-31", "--totals", "--output",
-                    str(root / f"rss-{username}.csv")], env=env, check=True, capture_output=True)
-    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    env = {**os.environ, "MONGODB_URI": connection.settings_dict["HOST"],
+           "MONGODB_NAME": connection.settings_dict["NAME"], "HUEY_IMMEDIATE": "false", "LOG_TO_FILES": "false"}
+    done = subprocess.run([sys.executable, str(BASE_DIR / "bench" / "peak_rss.py"), str(BASE_DIR / "manage.py"),
+                           "tax_report", "--user", username, "--method", "fifo", "--start", "1970-01-01", "--end",
+                           "2100-12-31", "--totals", "--output", str(root / f"rss-{username}.csv")],
+                          env=env, check=True, capture_output=True, text=True)
+    return float(re.search(r"peak_rss_mb ([0-9.]+)", done.stderr).group(1))
 
 
 def raw_insert_seconds(scratch, documents: list[dict]) -> float:
@@ -182,7 +191,8 @@ def grow_by_copies(collection, imported: list[dict], copies: int) -> float:
     return seconds
 
 
-def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000, resync: bool = True) -> dict:
+def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000, resync: bool = True,
+               whole_read_up_to: int = 100000) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
@@ -221,17 +231,23 @@ def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000
     assert len(scanned) == documents
     del scanned
     print(f"    {documents:,} documents; plain scan {scan_s:.1f} s", flush=True)
-    read_s, tax_input = timed(lambda: tax_trades_for(organization))
-    engine_s, summary = timed(lambda: tax_summary_for(organization, method="fifo", start=dt.date(1970, 1, 1),
-                                                      end=dt.date(2100, 12, 31), tax_input=tax_input))
+    whole = {}
+    if size <= whole_read_up_to:
+        # The whole-history read the journals and the portfolio still use, and the engine over it.
+        read_s, tax_input = timed(lambda: tax_trades_for(organization))
+        engine_s, _ = timed(lambda: tax_summary_for(organization, method="fifo", start=dt.date(1970, 1, 1),
+                                                          end=dt.date(2100, 12, 31), tax_input=tax_input))
+        whole = {"trades": len(tax_input.trades), "read_trades_s": round(read_s, 2), "engine_s": round(engine_s, 2)}
+        print(f"    whole history read as trades {read_s:.1f} s, engine {engine_s:.1f} s", flush=True)
+        tax_input = None  # freed before the report below
     output = root / f"totals-{size}.csv"
+    said = io.StringIO()
     command_s, _ = timed(lambda: call_command("tax_report", "--user", username, "--method", "fifo", "--start",
                                               "1970-01-01", "--end", "2100-12-31", "--totals", "--output",
-                                              str(output), stderr=io.StringIO()))
+                                              str(output), stderr=said))
     years = len(output.read_text().splitlines()) - 1
-    print(f"    read as trades {read_s:.1f} s, engine {engine_s:.1f} s, tax_report {command_s:.1f} s", flush=True)
-    trades, disposals = len(tax_input.trades), len(summary.disposals)
-    tax_input = summary = None  # freed: the report in its own process below is measured alone
+    disposals = int(re.search(r"(\d+) disposal", said.getvalue()).group(1))
+    print(f"    tax_report (streamed) {command_s:.1f} s, {disposals:,} disposals", flush=True)
     peak_rss_mb = tax_report_peak_rss_mb(username, root)
     journal = {}
     if journals:
@@ -252,11 +268,11 @@ def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000
                    "journal_periodic_s": round(periodic_s, 3), **entries_insert_floor(organization.pk)}
     return {
         "rows": size, "imported_rows": imported_rows, "imported_documents": imported_documents, **grown,
-        "documents": documents, "trades": trades, "disposals": disposals,
+        "documents": documents, "disposals": disposals, **whole,
         "years": years, "import_s": round(import_s, 2), "import_rows_per_s": round(imported_rows / import_s),
         "raw_insert_s": round(raw_insert_s, 2), "import_vs_raw_insert": round(import_s / raw_insert_s, 1),
         "scan_s": round(scan_s, 2), "scan_docs_per_s": round(documents / scan_s),
-        "read_trades_s": round(read_s, 2), "engine_s": round(engine_s, 2), "tax_report_s": round(command_s, 2),
+        "tax_report_s": round(command_s, 2),
         "tax_report_vs_scan": round(command_s / scan_s, 1), "tax_report_peak_rss_mb": peak_rss_mb, **journal,
     }
 
@@ -276,7 +292,8 @@ def main(argv=None) -> int:
             print(f"... {size} imported rows", flush=True)
             results["sizes"].append(bench_size(size, root, journals=size <= args.journals_up_to,
                                                import_up_to=args.import_up_to,
-                                               resync=size <= args.resync_up_to))
+                                               resync=size <= args.resync_up_to,
+                                               whole_read_up_to=args.whole_read_up_to))
     print_table("tax_report --method fifo --totals over the whole history, vs a plain scan", results["sizes"], [
         ("rows", "rows"), ("documents", "documents"), ("trades", "trades"), ("disposals", "disposals"),
         ("import_s", "import s"), ("import_rows_per_s", "import rows/s"), ("raw_insert_s", "raw insert s"),

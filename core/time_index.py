@@ -110,6 +110,23 @@ def time_index_lower_bounds(*, scope: str, organization_id, before: dt.datetime 
     yield None
 
 
+def time_index_windows(*, scope: str, organization_id,
+                       rows: int) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+    """Consecutive date ranges [lower, upper) that split one owner's rows of `scope`, oldest first, into
+    windows of about `rows` rows each (whole days: a day's rows are never split): the first has no
+    lower bound and the last no upper bound, so together they hold every row, counted or not. One
+    query over the day counts."""
+    documents = _collection().find({"s": scope, "o": organization_id}, {"d": 1, "n": 1}).sort("d", ASCENDING)
+    bounds, counted = [], 0
+    for document in documents:
+        if counted >= rows:
+            bounds.append(document["d"].replace(tzinfo=dt.timezone.utc))
+            counted = 0
+        counted += max(int(document.get("n", 0)), 0)
+    edges = [None, *bounds, None]
+    return list(zip(edges, edges[1:]))
+
+
 def time_index_rebuild(*, scope: str, collection: str, date_field: str, organization_field: str = "organization_id",
                        organization_id=None) -> int:
     """Recount `scope` from `collection` (one organization, or all): returns the days counted."""

@@ -1,5 +1,6 @@
 """Newest-first pages as bounded, index-served windows (issue 17), for the API's `NewestFirstWindow`
-pagination and the back-office list pages alike.
+pagination and the back-office list pages alike; and whole histories read oldest first in windows
+(`oldest_first_windows`), for readers that cannot hold a history at once.
 
 The first page, and each page after a cursor, asks the database for the window the time index
 (`core/time_index.py`) says holds `limit + 1` rows before the cursor: `{owner, date: {$gte: lower,
@@ -19,7 +20,8 @@ from bson.errors import InvalidId
 from django.db.models import Q
 
 from core.errors import ErrorCode, InvalidInput
-from core.time_index import time_index_lower_bounds
+from core.mongodb.raw_read import queryset_documents_read_ahead
+from core.time_index import time_index_lower_bounds, time_index_windows
 
 
 def newest_first_rows(queryset, *, date_field: str, scope: str, owner_id, limit: int, after=None) -> list:
@@ -54,6 +56,25 @@ def newest_first_page(queryset, *, date_field: str, scope: str, owner_id, limit:
         return rows, ""
     rows = rows[:limit]
     return rows, cursor_encode(getattr(rows[-1], date_field), rows[-1].pk)
+
+
+def oldest_first_windows(queryset, *, date_field: str, scope: str, owner_id, rows: int):
+    """Every document `queryset` selects (one owner's rows of a time-indexed `scope`), as consecutive
+    windows of about `rows` documents, oldest window first; each window a list of raw documents
+    (core.mongodb.raw_read), unsorted within it. Each window is one index-served range of `date_field`;
+    the next is read while the caller works on the last. Windows come from the day counts
+    (core.time_index), which only place the boundaries: a stale count changes a window's size, never
+    which rows are read."""
+    ranges = time_index_windows(scope=scope, organization_id=owner_id, rows=rows)
+    windows = []
+    for lower, upper in ranges:
+        bounded = {}
+        if lower is not None:
+            bounded[f"{date_field}__gte"] = lower
+        if upper is not None:
+            bounded[f"{date_field}__lt"] = upper
+        windows.append(queryset.filter(**bounded))
+    return queryset_documents_read_ahead(windows)
 
 
 def cursor_encode(moment, pk) -> str:

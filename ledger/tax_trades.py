@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -44,7 +45,7 @@ from core.organizations import organization_zone
 from ledger.cost_basis import Trade, TradeError
 from wallets.models import Transaction, TransactionStatus, TransactionType, Wallet
 from wallets.selectors import price_book_for
-from wallets.transaction_rows import transaction_rows
+from wallets.transaction_rows import transaction_row_windows, transaction_rows
 from wallets import external_ids
 
 LABEL_ALIASES = {
@@ -119,9 +120,6 @@ def tax_trades_for(organization, *, transactions=None, own_addresses=None, skip_
     fiat = organization.reporting_fiat
     zone = organization_zone(organization)
     result = TaxInput(fiat=fiat)
-    if own_addresses is None:
-        own_addresses = Wallet.objects.for_organization(organization.pk).values_list("address", flat=True)
-    own = set(own_addresses)
     base = Transaction.objects if transactions is None else transactions
     # Light rows straight from the driver, not model instances (wallets.transaction_rows): building
     # instances was two thirds of the read. Unsorted, then sorted here: the server sorts a whole
@@ -132,42 +130,118 @@ def tax_trades_for(organization, *, transactions=None, own_addresses=None, skip_
     needs_price = {tx.cryptocurrency.symbol for tx in rows if tx.usd_value is None} | {"ETH"}
     last_day = max((tx.transaction_date.astimezone(zone).date() for tx in rows), default=None)
     book = price_book_for(needs_price, until=last_day, fiat=fiat, organization=organization) if rows else None
-    valuer = _Valuer(book, fiat, zone, result.warnings)
-
-    groups: dict[str, list] = {}
-    order: list[tuple[str, object]] = []  # (kind, key or transaction), in stored order
-    for tx in rows:
-        key = external_ids.import_row_key(tx.external_id)
-        if key is None and tx.source == "chain" and tx.hash and tx.from_address in own and tx.to_address in own:
-            # Both halves of an own transfer; a row without a log index is the native ETH movement.
-            key = external_ids.chain_movement_key(tx_hash=tx.hash, log_index=tx.log_index, network=tx.network)
-        if key is None:
-            order.append(("single", tx))
-            continue
-        if key not in groups:
-            groups[key] = []
-            order.append(("group", key))
-        groups[key].append(tx)
-
-    for kind, item in order:
-        if kind == "single":
-            key, sources, build = f"tx:{item.pk}", [item], lambda: _single_trade(item, fiat, valuer)
-        elif external_ids.is_chain_movement_key(item):
-            key, sources, build = item, groups[item], lambda: _own_transfer_trade(groups[item], valuer)
-        else:
-            key, sources, build = item, groups[item], lambda: _imported_trade(groups[item], fiat, valuer)
-        try:
-            trade = build()
-        except TradeError as exc:
-            if not skip_bad:
-                raise
-            result.problems.append(TradeProblem(key, sources, str(exc)))
-            continue
-        # Calendar dates (same day, anniversaries, tax years) are the organization's.
-        result.trades.append(dataclasses.replace(trade, date=trade.date.astimezone(zone)))
+    builder = _TradeBuilder(fiat=fiat, zone=zone, own=_own_addresses(organization, own_addresses),
+                            valuer=_Valuer(book, fiat, zone, result.warnings), skip_bad=skip_bad,
+                            problems=result.problems)
+    for key, sources, trade in builder.trades(rows):
+        result.trades.append(trade)
         result.keys.append(key)
         result.sources.append(sources)
     return result
+
+
+class TradeSplitAcrossWindows(Exception):
+    """Rows of one trade (an imported row's parts, an own transfer's halves) were read in two windows:
+    they carry different dates (one was edited). `TradeStream` cannot rebuild that trade; its caller
+    reads the history whole instead (`tax_trades_for`)."""
+
+
+class TradeStream:
+    """The organization's trades as `tax_trades_for(organization)` gives them, in date order, built
+    window by window from a history read in date order (wallets.transaction_rows.transaction_row_windows)
+    so that neither the rows nor the trades are ever held whole: for the engine fed one trade at a time
+    (ledger.cost_basis.ComputeRun). Iterate once; `warnings` and `transactions_read` are complete at
+    the end. A trade whose rows are in two windows raises TradeSplitAcrossWindows (the caller falls back
+    to the whole read; the importer and the chain give a trade's rows one date, so only an edit does it)."""
+
+    def __init__(self, organization):
+        self.organization = organization
+        self.fiat = organization.reporting_fiat
+        self.zone = organization_zone(organization)
+        self.warnings: list[str] = []
+        self.transactions_read = 0
+
+    def __iter__(self) -> Iterator[Trade]:
+        organization = self.organization
+        prices = _PricesOnDemand(fiat=self.fiat, organization=organization)
+        builder = _TradeBuilder(fiat=self.fiat, zone=self.zone, own=_own_addresses(organization, None),
+                                valuer=_Valuer(prices, self.fiat, self.zone, self.warnings), skip_bad=False,
+                                problems=[])
+        earlier_groups: set[int] = set()  # hashes of the group keys of earlier windows: ~60 bytes a trade
+        confirmed = Transaction.objects.for_organization(organization.pk).filter(status=TransactionStatus.CONFIRMED)
+        for rows in transaction_row_windows(confirmed, organization_id=organization.pk):
+            self.transactions_read += len(rows)
+            trades = list(builder.trades(rows))
+            groups = {hash(key) for key, _, _ in trades if not key.startswith("tx:")}
+            if groups & earlier_groups:
+                raise TradeSplitAcrossWindows(organization.pk)
+            earlier_groups |= groups
+            trades.sort(key=lambda built: built[2].date)  # stable: as the engine orders a whole history
+            for _, _, trade in trades:
+                yield trade
+
+
+def _own_addresses(organization, own_addresses) -> set:
+    if own_addresses is None:
+        own_addresses = Wallet.objects.for_organization(organization.pk).values_list("address", flat=True)
+    return set(own_addresses)
+
+
+class _PricesOnDemand:
+    """The price store read one asset at a time, when a row first needs that asset's price: a history
+    read in windows does not know beforehand which assets lack a stored value."""
+
+    def __init__(self, *, fiat: str, organization):
+        self.fiat, self.organization = fiat, organization
+        self.books: dict = {}
+
+    def on(self, asset: str, day: dt.date):
+        if asset not in self.books:
+            self.books[asset] = price_book_for({asset}, fiat=self.fiat, organization=self.organization)
+        return self.books[asset].on(asset, day)
+
+
+class _TradeBuilder:
+    """Rows in date order (ties: stored order) -> (key, sources, trade) in the order of each trade's
+    first row: the rows of one imported row, or of one own transfer, make one trade."""
+
+    def __init__(self, *, fiat: str, zone, own: set, valuer: _Valuer, skip_bad: bool, problems: list):
+        self.fiat, self.zone, self.own, self.valuer = fiat, zone, own, valuer
+        self.skip_bad, self.problems = skip_bad, problems
+
+    def trades(self, rows) -> Iterator[tuple[str, list, Trade]]:
+        fiat, valuer, own = self.fiat, self.valuer, self.own
+        groups: dict[str, list] = {}
+        order: list[tuple[str, object]] = []  # (kind, key or transaction), in stored order
+        for tx in rows:
+            key = external_ids.import_row_key(tx.external_id)
+            if key is None and tx.source == "chain" and tx.hash and tx.from_address in own and tx.to_address in own:
+                # Both halves of an own transfer; a row without a log index is the native ETH movement.
+                key = external_ids.chain_movement_key(tx_hash=tx.hash, log_index=tx.log_index, network=tx.network)
+            if key is None:
+                order.append(("single", tx))
+                continue
+            if key not in groups:
+                groups[key] = []
+                order.append(("group", key))
+            groups[key].append(tx)
+
+        for kind, item in order:
+            if kind == "single":
+                key, sources, build = f"tx:{item.pk}", [item], lambda: _single_trade(item, fiat, valuer)
+            elif external_ids.is_chain_movement_key(item):
+                key, sources, build = item, groups[item], lambda: _own_transfer_trade(groups[item], valuer)
+            else:
+                key, sources, build = item, groups[item], lambda: _imported_trade(groups[item], fiat, valuer)
+            try:
+                trade = build()
+            except TradeError as exc:
+                if not self.skip_bad:
+                    raise
+                self.problems.append(TradeProblem(key, sources, str(exc)))
+                continue
+            # Calendar dates (same day, anniversaries, tax years) are the organization's.
+            yield key, sources, dataclasses.replace(trade, date=trade.date.astimezone(self.zone))
 
 
 def _part(tx) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger.cost_basis import (
+    ComputeRun,
     Disposal,
     IncomeEvent,
     Result,
@@ -26,7 +27,7 @@ from ledger.cost_basis import (
 )
 from ledger.models import AccountType
 from ledger.selectors import account_list, line_totals_on_days
-from ledger.tax_trades import TaxInput, tax_trades_for
+from ledger.tax_trades import TaxInput, TradeSplitAcrossWindows, TradeStream, tax_trades_for
 from reporting.models import FinancialStatement, TaxReport
 from reporting.statements import (
     Account, Chart, Holding, Period, Snapshot, balance_sheet, cash_flow, income_statement,
@@ -85,15 +86,34 @@ def tax_summary_for(organization, *, method: str | None = None, start: dt.date, 
     engine's TradeError / InsufficientHoldings on bad data."""
     method = method or organization.cost_basis_method
     lot_scope = lot_scope or ("all" if method == "uk" else organization.cost_basis_lot_scope)
-    tax_input = tax_input or tax_trades_for(organization)
-    result = compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope)
+    if tax_input is not None:
+        result = compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope)
+        fiat, warnings = tax_input.fiat, tax_input.warnings
+    else:
+        result, fiat, warnings = _computed_streaming(organization, method=method, lot_scope=lot_scope)
     disposals = disposals_in(result, start, end)
     return TaxSummary(
-        user_label=label or organization.name, method=method, lot_scope=lot_scope, fiat=tax_input.fiat, start=start,
+        user_label=label or organization.name, method=method, lot_scope=lot_scope, fiat=fiat, start=start,
         end=end,
         result=result, disposals=disposals, income=income_in(result, start, end),
-        totals=totals_by_year(disposals, method=method), warnings=tax_input.warnings,
+        totals=totals_by_year(disposals, method=method), warnings=warnings,
     )
+
+
+def _computed_streaming(organization, *, method: str, lot_scope: str) -> tuple[Result, str, list[str]]:
+    """The engine over the whole history, fed in date order as it is read (ledger.tax_trades.TradeStream):
+    memory holds the report's rows and the open lots, not the history (issue 17). A trade whose rows
+    were edited to different dates cannot be streamed: then the history is read whole."""
+    stream = TradeStream(organization)
+    run = ComputeRun(method=method, fiat=stream.fiat, lot_scope=lot_scope)
+    try:
+        for trade in stream:
+            run.add(trade)
+    except TradeSplitAcrossWindows:
+        tax_input = tax_trades_for(organization)
+        return (compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope), tax_input.fiat,
+                tax_input.warnings)
+    return run.finish(), stream.fiat, stream.warnings
 
 
 STATEMENT_MAX_COMPARISONS = 4

@@ -133,6 +133,12 @@ Errors
     can be costed and says why the rest cannot (rule in tolerant.py): the books and the portfolio
     use it so one bad row never stops the rest.
 
+Streaming
+    `run = ComputeRun(method=, fiat=, lot_scope=)`, then `run.add(trade)` for each trade in date order
+    and `run.finish()` -> the same Result as `compute` over those trades, without holding them (a
+    whole history too large for memory). A trade is validated when it arrives; one out of date order
+    is a ValueError.
+
 Output
     Result(disposals, income, open_lots, fiat, method, lot_scope, removals, expenses):
     income = IncomeEvent (value = fair value, without the fee); removals = Removal (lost; gifts
@@ -143,7 +149,7 @@ Output
     disposal_csv_rows(result or disposals) / totals_csv_rows(totals): lists of strings, header first.
 """
 
-from .engine import PRECISION, compute
+from .engine import PRECISION, ComputeRun, compute
 from .model import (
     IN_TRANSIT,
     INCOME_LABELS,
@@ -179,7 +185,7 @@ from .terms import anniversary
 from .tolerant import compute_skipping
 
 __all__ = [
-    "DISPOSAL_CSV_HEADER", "IN_TRANSIT", "INCOME_LABELS", "LOT_SCOPES", "METHODS", "PRECISION",
+    "ComputeRun", "DISPOSAL_CSV_HEADER", "IN_TRANSIT", "INCOME_LABELS", "LOT_SCOPES", "METHODS", "PRECISION",
     "TOTALS_CSV_HEADER", "VARIOUS", "Disposal", "Expense", "IncomeEvent", "InsufficientHoldings", "Lot", "LotMatch",
     "Removal", "Result", "Trade", "TradeError", "YearTotal", "anniversary", "compute", "compute_skipping",
     "disposal_csv_rows",

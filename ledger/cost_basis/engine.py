@@ -109,8 +109,7 @@ class _ImmediateBook:
         return self.disposals, self.removals, lots
 
 
-def compute(trades: Iterable[Trade], *, method: str, fiat: str = "USD", lot_scope: str = "all") -> Result:
-    """Capital gains of the whole history of `trades` (see the package docstring)."""
+def _checked(method: str, fiat: str, lot_scope: str) -> str:
     if method not in METHODS:
         raise TradeError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     if lot_scope not in LOT_SCOPES:
@@ -119,55 +118,94 @@ def compute(trades: Iterable[Trade], *, method: str, fiat: str = "USD", lot_scop
         raise TradeError("fiat must be a currency code such as 'USD'")
     if method == "uk" and lot_scope != "all":
         raise TradeError("method 'uk' pools per person (HMRC section 104): lot_scope must be 'all'")
-    fiat = fiat.strip().upper()
-    trades = list(trades)
-    for index, trade in enumerate(trades):
-        if not isinstance(trade, Trade):
-            raise TradeError(f"trade #{index} is a {type(trade).__name__}, not a Trade")
+    return fiat.strip().upper()
+
+
+def _trade_checked(trade, index: int) -> Trade:
+    if not isinstance(trade, Trade):
+        raise TradeError(f"trade #{index} is a {type(trade).__name__}, not a Trade")
+    return trade
+
+
+def compute(trades: Iterable[Trade], *, method: str, fiat: str = "USD", lot_scope: str = "all") -> Result:
+    """Capital gains of the whole history of `trades` (see the package docstring)."""
+    fiat = _checked(method, fiat, lot_scope)
+    trades = [_trade_checked(trade, index) for index, trade in enumerate(trades)]
     with decimal.localcontext(_context()):
-        return _compute(trades, method, fiat, lot_scope)
-
-
-def _compute(trades: list[Trade], method: str, fiat: str, lot_scope: str) -> Result:
-    planned = []
-    for index, trade in enumerate(trades):  # validate everything before any arithmetic
-        ops, _ = operations(trade, index, fiat, method)
-        planned.append((trade, ops))
+        planned = []
+        for index, trade in enumerate(trades):  # validate everything before any arithmetic
+            ops, _ = operations(trade, index, fiat, method)
+            planned.append((trade, ops))
     planned.sort(key=lambda item: item[0].date)  # stable: same timestamp keeps input order
-
-    if method == "uk":
-        book = UKBook()
-    elif method == "acb":
-        book = _ImmediateBook(PoolBook(), lot_scope)
-    else:
-        book = _ImmediateBook(LotBook(method), lot_scope)
-
-    income: list[IncomeEvent] = []
-    expenses: list[Expense] = []
-    lot_id = 0
+    run = ComputeRun(method=method, fiat=fiat, lot_scope=lot_scope)
     for trade, ops in planned:
-        when, ref = trade.date, trade.ref
-        for op in ops:
-            if isinstance(op, Acquire):
-                lot_id += 1
-                book.acquire(op, when, lot_id, ref)
-                if op.income_label:  # the income is the fair value; the fee is a cost of acquisition (rule 10.4)
-                    value = op.cost if op.value is None else op.value
-                    income.append(
-                        IncomeEvent(op.asset, op.quantity, when.date(), value, op.income_label, ref, op.wallet)
-                    )
-            elif isinstance(op, Dispose):
-                book.dispose(op, when, ref)
-            elif isinstance(op, Leave):
-                book.leave(op, when, ref)
-            elif isinstance(op, Move):
-                book.move(op, when)
-            elif isinstance(op, TransitOut):
-                book.transit_out(op, when)
-            elif isinstance(op, TransitIn):
-                book.transit_in(op, when, ref)
-            else:  # FeeExpense: no holdings change, no capital event (rule 10.5)
-                assert isinstance(op, FeeExpense), op
-                expenses.append(Expense(op.amount, when.date(), op.label, ref, op.wallet))
-    disposals, removals, open_lots = book.finish()
-    return Result(disposals, income, open_lots, fiat, method, lot_scope, removals, expenses)
+        run._apply(trade, ops)
+    return run.finish()
+
+
+class ComputeRun:
+    """The same computation fed one trade at a time, in date order, for a history too large to hold
+    (the tax report over a whole history, issue 17): `add(trade)` applies it at once, `finish()` gives
+    the Result. Only the open lots and the rows of the result are kept, never the trades. Unlike
+    `compute`, a malformed trade is found when it arrives, after the earlier ones were applied (the
+    error is the same; an InsufficientHoldings before it can come first). A trade dated before the
+    previous one is a ValueError: the caller sorts (equal timestamps keep arrival order, as in
+    `compute`)."""
+
+    def __init__(self, *, method: str, fiat: str = "USD", lot_scope: str = "all"):
+        self.fiat, self.method, self.lot_scope = _checked(method, fiat, lot_scope), method, lot_scope
+        if method == "uk":
+            self._book = UKBook()
+        elif method == "acb":
+            self._book = _ImmediateBook(PoolBook(), lot_scope)
+        else:
+            self._book = _ImmediateBook(LotBook(method), lot_scope)
+        self._income: list[IncomeEvent] = []
+        self._expenses: list[Expense] = []
+        self._lot_id = 0
+        self._count = 0
+        self._last = None
+
+    def add(self, trade: Trade) -> None:
+        index = self._count
+        self._count += 1
+        _trade_checked(trade, index)
+        if self._last is not None and trade.date < self._last:
+            raise ValueError(f"trade #{index} ({trade.date.isoformat()}) arrives after a later one "
+                             f"({self._last.isoformat()}): feed ComputeRun in date order")
+        with decimal.localcontext(_context()):
+            ops, _ = operations(trade, index, self.fiat, self.method)
+            self._apply(trade, ops)
+
+    def _apply(self, trade: Trade, ops) -> None:
+        self._last = trade.date
+        book, when, ref = self._book, trade.date, trade.ref
+        with decimal.localcontext(_context()):
+            for op in ops:
+                if isinstance(op, Acquire):
+                    self._lot_id += 1
+                    book.acquire(op, when, self._lot_id, ref)
+                    if op.income_label:  # the income is the fair value; the fee is a cost of acquisition (rule 10.4)
+                        value = op.cost if op.value is None else op.value
+                        self._income.append(
+                            IncomeEvent(op.asset, op.quantity, when.date(), value, op.income_label, ref, op.wallet)
+                        )
+                elif isinstance(op, Dispose):
+                    book.dispose(op, when, ref)
+                elif isinstance(op, Leave):
+                    book.leave(op, when, ref)
+                elif isinstance(op, Move):
+                    book.move(op, when)
+                elif isinstance(op, TransitOut):
+                    book.transit_out(op, when)
+                elif isinstance(op, TransitIn):
+                    book.transit_in(op, when, ref)
+                else:  # FeeExpense: no holdings change, no capital event (rule 10.5)
+                    assert isinstance(op, FeeExpense), op
+                    self._expenses.append(Expense(op.amount, when.date(), op.label, ref, op.wallet))
+
+    def finish(self) -> Result:
+        with decimal.localcontext(_context()):
+            disposals, removals, open_lots = self._book.finish()
+        return Result(disposals, self._income, open_lots, self.fiat, self.method, self.lot_scope, removals,
+                      self._expenses)

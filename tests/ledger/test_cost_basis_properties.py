@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal as D, localcontext
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ledger.cost_basis import IN_TRANSIT, METHODS, Trade, compute
+from ledger.cost_basis import IN_TRANSIT, METHODS, ComputeRun, Trade, TradeError, compute
 
 from .test_cost_basis import at
 
@@ -338,3 +339,29 @@ def test_total_cost_basis_is_the_same_for_every_method_once_everything_is_sold(h
                 (r.cost for r in result.removals), D(0))
     for key, total in totals.items():
         assert abs(total - history.acquisition_cost) <= TOLERANCE, key
+
+
+@SETTINGS
+@given(histories())
+def test_a_run_fed_one_trade_at_a_time_gives_what_compute_gives(history):
+    """ComputeRun (the tax report over a history too large to hold) is the same computation."""
+    ordered = sorted(history.trades, key=lambda trade: trade.date)
+    for method, scope, result in runs(history):
+        run = ComputeRun(method=method, lot_scope=scope)
+        for trade in ordered:
+            run.add(trade)
+        assert run.finish() == result, (method, scope)
+
+
+def test_a_run_refuses_a_trade_older_than_the_last_and_a_bad_call():
+    first = Trade(date=START + timedelta(days=2), sent_asset="USD", sent_amount=D(10), received_asset="BTC",
+                  received_amount=D(1))
+    earlier = Trade(date=START, sent_asset="USD", sent_amount=D(10), received_asset="BTC", received_amount=D(1))
+    run = ComputeRun(method="fifo")
+    run.add(first)
+    with pytest.raises(ValueError, match="date order"):
+        run.add(earlier)
+    with pytest.raises(TradeError, match="lot_scope must be 'all'"):
+        ComputeRun(method="uk", lot_scope="wallet")
+    with pytest.raises(TradeError, match="not a Trade"):
+        ComputeRun(method="fifo").add({"date": START})
