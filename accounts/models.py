@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
 from core.permissions import Role
-from core.tenancy import OrganizationManager, OrganizationOwned
+from core.tenancy import OrganizationOwned
 from core.time_indexed import TimeIndexed, TimeIndexedQuerySet
 
 
@@ -147,8 +147,11 @@ class Notification(TimeIndexed, models.Model):
         return self.title
 
 
-class AuditLogEntry(models.Model):
+class AuditLogEntry(TimeIndexed, models.Model):
     """Append-only record of security events and admin changes (never updated or deleted)."""
+
+    # Entries per organization and day, for the admin list's newest-first window (core.time_indexed).
+    time_index_scope, time_index_field = "audit_log", "created_at"
 
     action = models.CharField(max_length=64)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -164,7 +167,7 @@ class AuditLogEntry(models.Model):
                                      related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = OrganizationManager()
+    objects = TimeIndexedQuerySet.as_manager()
 
     class Meta:
         db_table = "audit_log"

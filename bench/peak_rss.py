@@ -10,6 +10,7 @@ exec makes, so it counts the script alone.
 import atexit
 import runpy
 import sys
+from pathlib import Path
 
 
 def _peak_mb() -> float:
@@ -24,6 +25,7 @@ def main() -> None:
     atexit.register(lambda: print(f"peak_rss_mb {_peak_mb():.1f}", file=sys.stderr, flush=True))
     script, *arguments = sys.argv[1:]
     sys.argv = [script, *arguments]
+    sys.path[0] = str(Path(script).resolve().parent)  # as `python SCRIPT` would have it
     runpy.run_path(script, run_name="__main__")
 
 

@@ -9,6 +9,8 @@ provide the real transactions.
 
 import django.dispatch
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
@@ -16,6 +18,8 @@ from unfold.admin import ModelAdmin
 from unfold.views import ChangeList
 
 from core import money, permissions
+from core.time_index import EVERY_OWNER, time_index_total
+from core.windows import newest_first_rows
 
 csrf_protect_m = method_decorator(csrf_protect)
 
@@ -68,6 +72,35 @@ class PrefetchingChangeList(ChangeList):
         related = dict.fromkeys([*named, *(name for name in self.list_display if self._is_relation_column(name))])
         return qs.prefetch_related(*related) if related else qs
 
+    def get_results(self, request):
+        """A time-indexed list read newest first (its default order) is asked for as a bounded window
+        (core.windows), and counted from the day counts when nothing narrows it: the embedded server
+        otherwise sorts and counts the whole collection for every page (issue 17: 11-38 s at 100k)."""
+        owner = self.model_admin.time_window_owner(request)
+        date_field = getattr(self.model, "time_index_field", None)
+        ordering = self.queryset.query.order_by
+        if (owner is None or not date_field or self.show_all or ORDER_VAR in request.GET
+                or not ordering or ordering[0] != f"-{date_field}" or self.model_admin.list_editable):
+            return super().get_results(request)
+        paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
+        if set(request.GET) <= {PAGE_VAR}:  # nothing narrows the list: its count is the day counts' total
+            paginator.count = time_index_total(scope=self.model.time_index_scope, organization_id=owner)[0]
+        offset = (self.page_num - 1) * self.list_per_page
+        rows = newest_first_rows(self.queryset, date_field=date_field, scope=self.model.time_index_scope,
+                                 owner_id=owner, limit=self.list_per_page, offset=offset)
+        if self.page_num < 1 or (offset and not rows):
+            raise IncorrectLookupParameters(f"no page {self.page_num}")
+        # What Django's get_results sets, with a count that is at least the rows seen.
+        paginator.count = max(paginator.count, offset + len(rows[:self.list_per_page]))
+        self.result_count = paginator.count
+        self.show_full_result_count = self.model_admin.show_full_result_count
+        self.show_admin_actions = True
+        self.full_result_count = None
+        self.result_list = rows[:self.list_per_page]
+        self.can_show_all = False
+        self.multi_page = paginator.count > self.list_per_page
+        self.paginator = paginator
+
     def _is_relation_column(self, name) -> bool:
         if not isinstance(name, str):
             return False
@@ -83,6 +116,16 @@ class BackofficeModelAdmin(BackofficeAdminViewsMixin, ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return PrefetchingChangeList
+
+    def time_window_owner(self, request):
+        """Whose day counts (core.time_index) window this admin's newest-first list: the staff member's
+        organization, every owner for a platform superuser; None (an ordinary list) for a model that is
+        not time-indexed by organization."""
+        if getattr(self.model, "time_index_owner", None) != "organization_id":
+            return None
+        if permissions.can_see_all_organizations(request.user):
+            return EVERY_OWNER
+        return request.user.organization_id
 
 
 class OrganizationScopedAdmin(BackofficeModelAdmin):

@@ -29,6 +29,9 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from core.transactions import after_commit
 
 COLLECTION = "time_index"
+# The owner to read for a list across every organization (a platform superuser's admin list): the
+# day counts of every owner, summed.
+EVERY_OWNER = "*every-owner*"
 # Days read per query when looking for a window: first about a month back, then a year, then all.
 SPANS = (dt.timedelta(days=31), dt.timedelta(days=366), None)
 
@@ -49,15 +52,18 @@ def _day(moment: dt.datetime) -> dt.datetime:
     return dt.datetime(moment.year, moment.month, moment.day)
 
 
+def _owned(scope: str, organization_id) -> dict:
+    return {"s": scope} if organization_id == EVERY_OWNER else {"s": scope, "o": organization_id}
+
+
 def _key(scope: str, organization_id, day: dt.datetime) -> str:
     return f"{scope}:{organization_id}:{day:%Y-%m-%d}"
 
 
 def time_index_add(*, scope: str, organization_id, moments: Iterable[dt.datetime | None], sign: int = 1) -> None:
     """Count rows of `scope` at `moments` (sign -1: rows removed from those days), once the enclosing
-    transaction commits."""
-    if organization_id is None:
-        return
+    transaction commits. Installation-wide rows (no organization: a platform task run, an audit entry)
+    are counted under the owner None, so the counts of EVERY_OWNER hold them too."""
     counts = Counter(_day(moment) for moment in moments if moment is not None)
     if not counts:
         return
@@ -80,13 +86,13 @@ def time_index_lower_bounds(*, scope: str, organization_id, before: dt.datetime 
     """Successive lower bounds for a window of rows dated before `before` (None: the newest rows):
     the start of the newest day such that the counted days from there to `before` hold `wanted`
     rows, then twice that, four times, ...; finally None (no lower bound). Each bound is older than
-    the one before."""
+    the one before. `organization_id` EVERY_OWNER: every owner's rows together."""
     target = max(wanted, 1)
     counted = 0
     upper = _day(before) + dt.timedelta(days=1) if before is not None else None
     last_bound = None
     for span in SPANS:
-        query = {"s": scope, "o": organization_id}
+        query = _owned(scope, organization_id)
         days = {}
         if upper is not None:
             days["$lt"] = upper
@@ -130,7 +136,7 @@ def time_index_windows(*, scope: str, organization_id,
 def time_index_rebuild(*, scope: str, collection: str, date_field: str, organization_field: str = "organization_id",
                        organization_id=None) -> int:
     """Recount `scope` from `collection` (one organization, or all): returns the days counted."""
-    match = {organization_field: {"$ne": None}, date_field: {"$ne": None}}
+    match = {date_field: {"$ne": None}}
     if organization_id is not None:
         match[organization_field] = organization_id
     pipeline = [
@@ -143,8 +149,9 @@ def time_index_rebuild(*, scope: str, collection: str, date_field: str, organiza
     target = _collection()
     wipe = {"s": scope} if organization_id is None else {"s": scope, "o": organization_id}
     target.delete_many(wipe)
-    operations = [UpdateOne({"_id": _key(scope, row["_id"]["o"], row["_id"]["d"])},
-                            {"$set": {"s": scope, "o": row["_id"]["o"], "d": row["_id"]["d"], "n": row["n"]}},
+    # A row without an organization may group with no "o" in its key: it is counted under None.
+    operations = [UpdateOne({"_id": _key(scope, row["_id"].get("o"), row["_id"]["d"])},
+                            {"$set": {"s": scope, "o": row["_id"].get("o"), "d": row["_id"]["d"], "n": row["n"]}},
                             upsert=True) for row in rows]
     if operations:
         target.bulk_write(operations, ordered=False)
@@ -152,10 +159,10 @@ def time_index_rebuild(*, scope: str, collection: str, date_field: str, organiza
 
 
 def time_index_total(*, scope: str, organization_id) -> tuple[int, int]:
-    """(rows counted, days with rows) of one owner's scope, in one query: a cheap fingerprint that moves
-    with every insert, delete or date change a TimeIndexed model counts."""
+    """(rows counted, days with rows) of one owner's scope (EVERY_OWNER: of all together), in one query:
+    a cheap fingerprint that moves with every insert, delete or date change a TimeIndexed model counts."""
     found = list(_collection().aggregate([
-        {"$match": {"s": scope, "o": organization_id}},
+        {"$match": _owned(scope, organization_id)},
         {"$group": {"_id": None, "n": {"$sum": "$n"}, "days": {"$sum": {"$cond": [{"$gt": ["$n", 0]}, 1, 0]}}}},
     ]))
     return (int(found[0]["n"]), int(found[0]["days"])) if found else (0, 0)

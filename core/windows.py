@@ -24,19 +24,22 @@ from core.mongodb.raw_read import queryset_documents_read_ahead
 from core.time_index import time_index_lower_bounds, time_index_windows
 
 
-def newest_first_rows(queryset, *, date_field: str, scope: str, owner_id, limit: int, after=None) -> list:
-    """Up to `limit + 1` rows of `queryset` (ordered by date then id, newest first) older than the
-    cursor `after` = (date, id), or the newest ones: one more than a page says whether another follows."""
+def newest_first_rows(queryset, *, date_field: str, scope: str, owner_id, limit: int, after=None,
+                      offset: int = 0) -> list:
+    """Up to `limit + 1` rows of `queryset` (ordered by date first, newest first) older than the
+    cursor `after` = (date, id), or the newest ones: one more than a page says whether another follows.
+    `offset` rows are skipped first: the window then holds the newest `offset + limit + 1` rows (a deep
+    offset costs the rows it skips, not the whole history)."""
     date = date_field
     if after is not None:
         moment, pk = after
         queryset = queryset.filter(Q(**{f"{date}__lt": moment}) | Q(**{date: moment, "pk__lt": pk}),
                                    **{f"{date}__lte": moment})
     bounds = time_index_lower_bounds(scope=scope, organization_id=owner_id, before=after[0] if after else None,
-                                     wanted=limit + 1)
+                                     wanted=offset + limit + 1)
     for lower in bounds:
         window = queryset if lower is None else queryset.filter(**{f"{date}__gte": lower})
-        rows = list(window[: limit + 1])
+        rows = list(window[offset: offset + limit + 1])
         if len(rows) > limit or lower is None:
             return rows
     return []
@@ -45,13 +48,11 @@ def newest_first_rows(queryset, *, date_field: str, scope: str, owner_id, limit:
 def newest_first_page(queryset, *, date_field: str, scope: str, owner_id, limit: int, page: int = 1,
                       after=None) -> tuple[list, str]:
     """A back-office page of `queryset` (newest first) and the cursor of the page after it ("" when it
-    is the last): the newest page or the one after the cursor `after` as a bounded window; an old-style
-    `page` > 1 without a cursor still read by offset (its cost grows with the page)."""
-    if page > 1 and after is None:
-        rows = list(queryset[(page - 1) * limit:page * limit + 1])
-    else:
-        rows = newest_first_rows(queryset, date_field=date_field, scope=scope, owner_id=owner_id, limit=limit,
-                                 after=after)
+    is the last): the newest page, the one after the cursor `after`, or an old-style `page` > 1 without a
+    cursor (its window holds every newer page: its cost grows with the page), each a bounded window."""
+    offset = (page - 1) * limit if after is None else 0
+    rows = newest_first_rows(queryset, date_field=date_field, scope=scope, owner_id=owner_id, limit=limit,
+                             after=after, offset=offset)
     if len(rows) <= limit:
         return rows, ""
     rows = rows[:limit]

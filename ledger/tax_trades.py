@@ -34,7 +34,6 @@ transfer to another wallet of the organization's (Koinly's "withdrawal"), not a 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterator
@@ -96,6 +95,10 @@ class _Valuer:
     def __init__(self, book, fiat: str, zone: zoneinfo.ZoneInfo, warnings: list[str]):
         self.book, self.fiat, self.zone, self.warnings = book, fiat, zone, warnings
 
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """A trade's date: calendar dates (same day, anniversaries, tax years) are the organization's."""
+        return moment.astimezone(self.zone)
+
     def value(self, asset: str, amount: Decimal, when: dt.datetime, what: str) -> Decimal | None:
         day = when.astimezone(self.zone).date()
         price = self.book.on(asset, day) if self.book is not None else None
@@ -130,7 +133,7 @@ def tax_trades_for(organization, *, transactions=None, own_addresses=None, skip_
     needs_price = {tx.cryptocurrency.symbol for tx in rows if tx.usd_value is None} | {"ETH"}
     last_day = max((tx.transaction_date.astimezone(zone).date() for tx in rows), default=None)
     book = price_book_for(needs_price, until=last_day, fiat=fiat, organization=organization) if rows else None
-    builder = _TradeBuilder(fiat=fiat, zone=zone, own=_own_addresses(organization, own_addresses),
+    builder = _TradeBuilder(fiat=fiat, own=_own_addresses(organization, own_addresses),
                             valuer=_Valuer(book, fiat, zone, result.warnings), skip_bad=skip_bad,
                             problems=result.problems)
     for key, sources, trade in builder.trades(rows):
@@ -164,7 +167,7 @@ class TradeStream:
     def __iter__(self) -> Iterator[Trade]:
         organization = self.organization
         prices = _PricesOnDemand(fiat=self.fiat, organization=organization)
-        builder = _TradeBuilder(fiat=self.fiat, zone=self.zone, own=_own_addresses(organization, None),
+        builder = _TradeBuilder(fiat=self.fiat, own=_own_addresses(organization, None),
                                 valuer=_Valuer(prices, self.fiat, self.zone, self.warnings), skip_bad=False,
                                 problems=[])
         earlier_groups: set[int] = set()  # hashes of the group keys of earlier windows: ~60 bytes a trade
@@ -205,8 +208,8 @@ class _TradeBuilder:
     """Rows in date order (ties: stored order) -> (key, sources, trade) in the order of each trade's
     first row: the rows of one imported row, or of one own transfer, make one trade."""
 
-    def __init__(self, *, fiat: str, zone, own: set, valuer: _Valuer, skip_bad: bool, problems: list):
-        self.fiat, self.zone, self.own, self.valuer = fiat, zone, own, valuer
+    def __init__(self, *, fiat: str, own: set, valuer: _Valuer, skip_bad: bool, problems: list):
+        self.fiat, self.own, self.valuer = fiat, own, valuer
         self.skip_bad, self.problems = skip_bad, problems
 
     def trades(self, rows) -> Iterator[tuple[str, list, Trade]]:
@@ -240,8 +243,7 @@ class _TradeBuilder:
                     raise
                 self.problems.append(TradeProblem(key, sources, str(exc)))
                 continue
-            # Calendar dates (same day, anniversaries, tax years) are the organization's.
-            yield key, sources, dataclasses.replace(trade, date=trade.date.astimezone(self.zone))
+            yield key, sources, trade
 
 
 def _part(tx) -> int:
@@ -268,7 +270,8 @@ def _fee_part_trade(part, fiat: str, valuer: _Valuer, common: dict) -> Trade:
 def _imported_trade(parts: list, fiat: str, valuer: _Valuer) -> Trade:
     parts = sorted(parts, key=_part)
     main = parts[0]
-    common = dict(date=main.transaction_date, label="", wallet=_wallet_key(main), ref=main.hash or main.external_id)
+    common = dict(date=valuer.local(main.transaction_date), label="", wallet=_wallet_key(main),
+                  ref=main.hash or main.external_id)
     if _is_fee_part(main):
         return _fee_part_trade(main, fiat, valuer, common)
     # The importer's extra part for a fee it could not attach to a leg (a third asset, or a swap's
@@ -384,7 +387,7 @@ def _one_sided_trade(tx, fiat: str, valuer: _Valuer, *, fee: dict, common: dict)
 
 
 def _single_trade(tx, fiat: str, valuer: _Valuer) -> Trade:
-    common = dict(date=tx.transaction_date, label="", wallet=_wallet_key(tx), ref=tx.hash or str(tx.pk))
+    common = dict(date=valuer.local(tx.transaction_date), label="", wallet=_wallet_key(tx), ref=tx.hash or str(tx.pk))
     asset = tx.cryptocurrency.symbol
     if tx.transaction_type == TransactionType.BUY:
         paid = tx.total_cost_usd if tx.total_cost_usd is not None else tx.usd_value
@@ -405,7 +408,7 @@ def _own_transfer_trade(halves: list, valuer: _Valuer) -> Trade:
     """Both rows of a transfer between two of the organization's wallets, as one own transfer."""
     out = next((tx for tx in halves if tx.direction == "out"), halves[0])
     asset = out.cryptocurrency.symbol
-    return Trade(date=out.transaction_date, sent_asset=asset, sent_amount=out.amount, received_asset=asset,
+    return Trade(date=valuer.local(out.transaction_date), sent_asset=asset, sent_amount=out.amount, received_asset=asset,
                  received_amount=out.amount, wallet=out.from_address, to_wallet=out.to_address, label="transfer",
                  ref=out.hash, **_fee_of(out, valuer, priced=True))
 

@@ -70,8 +70,9 @@ class NewestFirstWindow(PaginationBase):
       widened if it holds fewer (a filter, a stale count) and finally unbounded; its cost is about a
       page of rows, whatever the history's size.
     - `next` links carry a cursor (the last row's date and id), and `next_cursor` gives it alone.
-    - A deep `offset` still works as the spec has it but reads every newer row (its cost grows with
-      the offset): clients walking a long list follow `next`.
+    - An `offset` works as the spec has it, as a window holding the newest `offset + limit + 1` rows:
+      its cost grows with the offset, never with the rest of the history; clients walking a long list
+      follow `next` (a cursor) instead.
     - A list asked for in another order (e.g. by amount) is served by offset as before.
     """
 
@@ -99,12 +100,13 @@ class NewestFirstWindow(PaginationBase):
         limit, offset = pagination.limit, pagination.offset
         serialised = queryset if isinstance(queryset, Serialised) else None
         rows_of = serialised.queryset if serialised else queryset
-        if pagination.cursor is None and (offset > 0 or not self._newest_first(rows_of)):
+        if pagination.cursor is None and not self._newest_first(rows_of):
             return LimitOffsetNoCount().paginate_queryset(queryset, LimitOffsetNoCount.Input(limit=limit, offset=offset),
                                                           request)
         after = cursor_decode(pagination.cursor) if pagination.cursor is not None else None
         organization_id = getattr(getattr(request, "auth", None) or request.user, self.owner_attribute, None)
-        rows = self._window_page(rows_of, limit=limit, after=after, organization_id=organization_id)
+        rows = self._window_page(rows_of, limit=limit, after=after, organization_id=organization_id,
+                                 offset=offset if after is None else 0)
         has_next = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursor_encode(getattr(rows[-1], self.date_field), rows[-1].pk) if has_next else None
@@ -119,9 +121,9 @@ class NewestFirstWindow(PaginationBase):
     def _newest_first(self, queryset) -> bool:
         return tuple(queryset.query.order_by) in ((f"-{self.date_field}", "-id"), (f"-{self.date_field}", "-pk"))
 
-    def _window_page(self, queryset, *, limit, after, organization_id):
+    def _window_page(self, queryset, *, limit, after, organization_id, offset):
         return newest_first_rows(queryset, date_field=self.date_field, scope=self.scope, owner_id=organization_id,
-                                 limit=limit, after=after)
+                                 limit=limit, after=after, offset=offset)
 
 
 def _cursor_url(request: HttpRequest, limit: int, cursor: str) -> str:

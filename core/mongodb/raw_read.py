@@ -166,33 +166,27 @@ class FieldReader:
         if pk not in fields:
             fields.insert(0, pk)
         self.columns = [field.column for field in fields]
-        read = set(self.columns)
-        self.unread = [field.column for field in model._meta.concrete_fields if field.column not in read]
-        self.renamed = [(field.column, field.attname) for field in fields if field.column != field.attname]
+        self.pairs = [(field.column, field.attname) for field in fields]
         self.attnames = [field.attname for field in fields]
         self.decimals = [field.attname for field in fields if isinstance(field, models.DecimalField)]
         self.moments = [field.attname for field in fields if isinstance(field, models.DateTimeField)]
         self.integers = [field.attname for field in fields if isinstance(field, models.IntegerField)]
 
     def values(self, document: dict) -> dict:
-        """`document` (consumed) as {attname: value}, the fields not asked for dropped."""
-        for column in self.unread:
-            document.pop(column, None)
-        for column, attname in self.renamed:
-            document[attname] = document.pop(column, None)
-        for attname in self.attnames:
-            if attname not in document:
-                document[attname] = None
+        """`document` as {attname: value}, the fields not asked for left out. A new dict of the read
+        fields only: popping the unread ones from the document cost twice as much."""
+        get = document.get
+        row = {attname: get(column) for column, attname in self.pairs}
         for attname in self.decimals:
-            value = document[attname]
+            value = row[attname]
             if type(value) is Decimal128:
-                document[attname] = decimal128_to_decimal(value)
+                row[attname] = decimal128_to_decimal(value)
         for attname in self.integers:
-            value = document[attname]
+            value = row[attname]
             if type(value) is Int64:  # what the driver gives a large stored integer; a model has int
-                document[attname] = int(value)
+                row[attname] = int(value)
         for attname in self.moments:
-            value = document[attname]
+            value = row[attname]
             if value is not None and value.tzinfo is None:
-                document[attname] = value.replace(tzinfo=dt.timezone.utc)
-        return document
+                row[attname] = value.replace(tzinfo=dt.timezone.utc)
+        return row

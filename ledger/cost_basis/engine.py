@@ -165,6 +165,7 @@ class ComputeRun:
         self._lot_id = 0
         self._count = 0
         self._last = None
+        self._context = _context()  # one for the run: making one per trade was a tenth of the engine
 
     def add(self, trade: Trade) -> None:
         index = self._count
@@ -173,39 +174,42 @@ class ComputeRun:
         if self._last is not None and trade.date < self._last:
             raise ValueError(f"trade #{index} ({trade.date.isoformat()}) arrives after a later one "
                              f"({self._last.isoformat()}): feed ComputeRun in date order")
-        with decimal.localcontext(_context()):
+        with decimal.localcontext(self._context):
             ops, _ = operations(trade, index, self.fiat, self.method)
-            self._apply(trade, ops)
+            self._apply_in_context(trade, ops)
 
     def _apply(self, trade: Trade, ops) -> None:
+        with decimal.localcontext(self._context):
+            self._apply_in_context(trade, ops)
+
+    def _apply_in_context(self, trade: Trade, ops) -> None:
         self._last = trade.date
         book, when, ref = self._book, trade.date, trade.ref
-        with decimal.localcontext(_context()):
-            for op in ops:
-                if isinstance(op, Acquire):
-                    self._lot_id += 1
-                    book.acquire(op, when, self._lot_id, ref)
-                    if op.income_label:  # the income is the fair value; the fee is a cost of acquisition (rule 10.4)
-                        value = op.cost if op.value is None else op.value
-                        self._income.append(
-                            IncomeEvent(op.asset, op.quantity, when.date(), value, op.income_label, ref, op.wallet)
-                        )
-                elif isinstance(op, Dispose):
-                    book.dispose(op, when, ref)
-                elif isinstance(op, Leave):
-                    book.leave(op, when, ref)
-                elif isinstance(op, Move):
-                    book.move(op, when)
-                elif isinstance(op, TransitOut):
-                    book.transit_out(op, when)
-                elif isinstance(op, TransitIn):
-                    book.transit_in(op, when, ref)
-                else:  # FeeExpense: no holdings change, no capital event (rule 10.5)
-                    assert isinstance(op, FeeExpense), op
-                    self._expenses.append(Expense(op.amount, when.date(), op.label, ref, op.wallet))
+        for op in ops:
+            if isinstance(op, Acquire):
+                self._lot_id += 1
+                book.acquire(op, when, self._lot_id, ref)
+                if op.income_label:  # the income is the fair value; the fee is a cost of acquisition (rule 10.4)
+                    value = op.cost if op.value is None else op.value
+                    self._income.append(
+                        IncomeEvent(op.asset, op.quantity, when.date(), value, op.income_label, ref, op.wallet)
+                    )
+            elif isinstance(op, Dispose):
+                book.dispose(op, when, ref)
+            elif isinstance(op, Leave):
+                book.leave(op, when, ref)
+            elif isinstance(op, Move):
+                book.move(op, when)
+            elif isinstance(op, TransitOut):
+                book.transit_out(op, when)
+            elif isinstance(op, TransitIn):
+                book.transit_in(op, when, ref)
+            else:  # FeeExpense: no holdings change, no capital event (rule 10.5)
+                assert isinstance(op, FeeExpense), op
+                self._expenses.append(Expense(op.amount, when.date(), op.label, ref, op.wallet))
 
     def finish(self) -> Result:
-        with decimal.localcontext(_context()):
+        with decimal.localcontext(self._context):
             disposals, removals, open_lots = self._book.finish()
         return Result(disposals, self._income, open_lots, self.fiat, self.method, self.lot_scope, removals,
                       self._expenses)

@@ -104,7 +104,7 @@ class LotBook:
     def matched(pieces: list[LotPiece], disposed: date) -> tuple[tuple[LotMatch, ...], date | str, str]:
         matches = tuple(LotMatch(p.lot_id, p.acquired, p.quantity, p.cost, "lot") for p in pieces)
         dates = {p.acquired for p in pieces}
-        terms = {term(p.acquired, disposed) for p in pieces}
+        terms = {term(acquired, disposed) for acquired in dates}
         return matches, (dates.pop() if len(dates) == 1 else VARIOUS), (terms.pop() if len(terms) == 1 else VARIOUS)
 
     def open_lots(self) -> list[Lot]:

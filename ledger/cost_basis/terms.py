@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from .model import VARIOUS
 
 
+@lru_cache(maxsize=4096)  # a history's disposals look up the same acquisition days again and again
 def anniversary(acquired: date) -> date:
     """The first anniversary; for 29 February it is 28 February of the next year."""
     try:
