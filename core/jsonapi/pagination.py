@@ -70,9 +70,9 @@ class NewestFirstWindow(PaginationBase):
       widened if it holds fewer (a filter, a stale count) and finally unbounded; its cost is about a
       page of rows, whatever the history's size.
     - `next` links carry a cursor (the last row's date and id), and `next_cursor` gives it alone.
-    - An `offset` works as the spec has it, as a window holding the newest `offset + limit + 1` rows:
-      its cost grows with the offset, never with the rest of the history; clients walking a long list
-      follow `next` (a cursor) instead.
+    - An `offset` works as the spec has it (its `next` goes on by offset), as a window holding the
+      newest `offset + limit + 1` rows: its cost grows with the offset, never with the rest of the
+      history; clients walking a long list follow `next_cursor` instead.
     - A list asked for in another order (e.g. by amount) is served by offset as before.
     """
 
@@ -114,7 +114,9 @@ class NewestFirstWindow(PaginationBase):
             "items": [serialised.out(row) for row in rows] if serialised else rows,
             "limit": limit,
             "offset": offset,
-            "next": _cursor_url(request, limit, next_cursor) if next_cursor else None,
+            # A client paging by offset goes on by offset; the cursor is there for it to switch.
+            "next": (None if not next_cursor else _page_url(request, limit, offset + limit) if offset and after is None
+                     else _cursor_url(request, limit, next_cursor)),
             "next_cursor": next_cursor,
         }
 

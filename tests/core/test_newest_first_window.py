@@ -121,6 +121,52 @@ def test_offset_and_other_orders_keep_working(runs, organization, make_user):
     assert [row.pk for row in page["items"]] == [row.pk for row in by_name[:5]]
 
 
+@pytest.mark.parametrize("counts", ["exact", "missing", "too_high"])
+def test_offset_pages_are_windows_and_give_every_row_once(runs, organization, make_user, counts):
+    """An offset page reads the window of the newest offset + limit + 1 rows (its cost grows with the
+    offset, not with the history), and walking by offset gives every row once, whatever the counts."""
+    user = make_user(role="MANAGER")
+    if counts != "missing":
+        time_index.time_index_rebuild(scope=SCOPE, collection="task_runs", date_field="started_at",
+                                      organization_id=organization.pk)
+    if counts == "too_high":
+        time_index.time_index_add(scope=SCOPE, organization_id=organization.pk,
+                                  moments=[START + dt.timedelta(days=d) for d in range(0, 40, 2)] * 5)
+    paginator = NewestFirstWindow(date_field="started_at", scope=SCOPE)
+    queryset = _ordered(TaskRun.objects.filter(organization=organization))
+    seen, offset = [], 0
+    while True:
+        params = {"limit": 7, "offset": offset}
+        with CaptureQueriesContext(connection) as queries:
+            page = paginator.paginate_queryset(queryset, NewestFirstWindow.Input(**params), _Request(user, params))
+        if counts == "exact" and offset + 8 <= len(runs):
+            fetch = [q["sql"] for q in queries.captured_queries if "task_runs" in q["sql"]]
+            assert len(fetch) == 1 and "'$gte'" in fetch[0], fetch
+        seen.extend(row.pk for row in page["items"])
+        if page["next"] is None:
+            break
+        # The first page's next is its cursor; an offset page's next goes on by offset.
+        assert page["next_cursor"] and (f"offset={offset + 7}" in page["next"] if offset else "cursor=" in page["next"])
+        offset += 7
+    assert seen == [row.pk for row in runs]
+
+
+def test_installation_wide_rows_are_counted_for_every_owner(organization):
+    """Rows without an organization (a platform task run) are counted under no owner, so the total of
+    every owner, which a platform superuser's admin list reads, holds them."""
+    time_index.time_index_ensure()
+    TaskRun.objects.create(name="platform", organization=None, started_at=START)
+    TaskRun.objects.create(name="acme", organization=organization, started_at=START)
+    total, _ = time_index.time_index_total(scope=TaskRun.time_index_scope, organization_id=time_index.EVERY_OWNER)
+    assert total == TaskRun.objects.count()
+    assert time_index.time_index_rebuild(scope=TaskRun.time_index_scope, collection="task_runs",
+                                         date_field="created_at") >= 2
+    assert time_index.time_index_total(scope=TaskRun.time_index_scope,
+                                       organization_id=time_index.EVERY_OWNER)[0] == TaskRun.objects.count()
+    assert time_index.time_index_total(scope=TaskRun.time_index_scope, organization_id=None)[0] == \
+        TaskRun.objects.filter(organization=None).count()
+
+
 @pytest.mark.parametrize("cursor", ["nonsense", "AAAA", cursor_encode(dt.datetime(2026, 1, 1), "x" * 24)[:-2] + "!!",
                                     "MjAyNi0wMS0wMVQwMDowMDowMHxub3RhbmlkCg"])
 def test_a_foreign_cursor_is_invalid_input(organization, make_user, cursor):
