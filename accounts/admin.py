@@ -27,7 +27,7 @@ from accounts.models import AuditLogEntry, Invitation, InvitationStatus, Notific
 from accounts.organizations import member_remove
 from accounts.services import role_change_keeps_an_admin, user_set_role
 from core import permissions
-from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin, OrganizationScopedAdmin
+from core.admin_base import BackofficeAdminViewsMixin, BackofficeModelAdmin, ExactValueFilter, OrganizationScopedAdmin
 from core.errors import DomainError
 
 
@@ -258,7 +258,7 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     organization's entries; installation-wide ones (no organization) only superusers."""
 
     list_display = ("created_at", "action", "actor_username", "target_type", "target_repr", "ip_address")
-    list_filter = ("action", "target_type", "created_at")
+    list_filter = (("action", ExactValueFilter), ("target_type", ExactValueFilter), "created_at")
     search_fields = ("actor_username", "target_repr", "target_id", "ip_address")
     ordering = ("-created_at",)
     fields = ("created_at", "action", "actor", "actor_username", "target_type", "target_id", "target_repr",

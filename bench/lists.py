@@ -10,8 +10,9 @@ For each list one row is made through the app's own service (so the document has
 then cloned with pymongo `insert_many` (batches of 5000) up to the size, each clone with its own
 date and unique keys; the per-day time index the first pages read is recounted after the raw inserts,
 as the daily job would. Then `GET <list>?limit=50` as the organization's manager (the task runs and
-the admin pages as a platform admin): DB queries of one request, p50/p95 of `--requests` more. Writes bench/results/lists-<timestamp>.json. Server start-up
-and Django set-up are bench/run.py's.
+the admin pages as a platform admin; the admin pages again as the organization's own admin, "staff"):
+DB queries of one request, p50/p95 of `--requests` more. Writes bench/results/lists-<timestamp>.json.
+Server start-up and Django set-up are bench/run.py's.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ def transaction_template(manager):
     return row, vary
 
 
-# (name, URL, template, who asks: the organization's manager, or the platform admin for the admin pages)
+# (name, URL, template, who asks: the organization's manager; for the admin pages the platform admin, a
+# superuser who sees every organization, or the organization's own admin, "staff", who sees its rows)
 LISTS = (
     ("journal entries", "/api/journal-entries/?limit=50", journal_entry_template, "manager"),
     ("notifications", "/api/notifications/?limit=50", notification_template, "manager"),
@@ -165,6 +167,10 @@ LISTS = (
     ("admin: task runs", "/admin/core/taskrun/", task_run_template, "admin"),
     ("admin: journal entries", "/admin/ledger/journalentry/", journal_entry_template, "admin"),
     ("admin: transactions", "/admin/wallets/transaction/", transaction_template, "admin"),
+    ("staff admin: audit log", "/admin/accounts/auditlogentry/", audit_template, "staff"),
+    ("staff admin: task runs", "/admin/core/taskrun/", task_run_template, "staff"),
+    ("staff admin: journal entries", "/admin/ledger/journalentry/", journal_entry_template, "staff"),
+    ("staff admin: transactions", "/admin/wallets/transaction/", transaction_template, "staff"),
 )
 
 
@@ -243,9 +249,13 @@ def main(argv=None) -> int:
                             first_name="Bench", last_name="Admin", role=Role.ADMIN, organization=organization,
                             is_superuser=True)
         User.objects.filter(pk=admin.pk).update(email_verified=True, is_verified_by_manager=True)
-        clients = {"manager": Client(), "admin": Client()}
+        staff = user_create(username="bench-staff", email="staff@example.test", password="Kx7-lists-Passw0rd",
+                            first_name="Bench", last_name="Staff", role=Role.ADMIN, organization=organization)
+        User.objects.filter(pk=staff.pk).update(email_verified=True, is_verified_by_manager=True, is_accountant=True)
+        clients = {"manager": Client(), "admin": Client(), "staff": Client()}
         clients["manager"].force_login(manager)
         clients["admin"].force_login(User.objects.get(pk=admin.pk))
+        clients["staff"].force_login(User.objects.get(pk=staff.pk))
         rows = []
         only = {name.strip() for name in args.only.split(",") if name.strip()}
         lists = [entry for entry in LISTS if not only or entry[0] in only]

@@ -9,14 +9,14 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 
 from core import permissions
-from core.admin_base import OrganizationScopedAdmin
+from core.admin_base import ExactValueFilter, OrganizationScopedAdmin
 from core.models import TaskRun
 
 
 @admin.register(TaskRun)
 class TaskRunAdmin(OrganizationScopedAdmin):
     list_display = ("name", "status", "progress", "message", "created_at", "finished_at")
-    list_filter = ("status", "name")
+    list_filter = ("status", ("name", ExactValueFilter))
     search_fields = ("name",)
     ordering = ("-created_at",)
     fields = ("name", "status", "progress", "message", "triggered_by", "created_at", "started_at",

@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.views import ChangeList
 
 from core import money, permissions
@@ -109,6 +110,17 @@ class PrefetchingChangeList(ChangeList):
         except FieldDoesNotExist:
             return False
         return bool(field.many_to_one or field.one_to_one) and name != getattr(field, "attname", name)
+
+
+class ExactValueFilter(FieldTextFilter):
+    """A changelist filter on a field without choices as a box for the exact value: Django's default
+    lists every distinct value of the field on every page, which the embedded server answers by
+    reading the whole collection (issue 17: seconds per page at 100k rows)."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.lookup_kwarg = field_path
+        self.lookup_val = params.get(field_path)
+        super(FieldTextFilter, self).__init__(field, request, params, model, model_admin, field_path)
 
 
 class BackofficeModelAdmin(BackofficeAdminViewsMixin, ModelAdmin):

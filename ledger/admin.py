@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import TabularInline
 
 from core import money, permissions
-from core.admin_base import OrganizationScopedAdmin, fiat_column
+from core.admin_base import ExactValueFilter, OrganizationScopedAdmin, fiat_column
 from core.organizations import organization_zone
 from ledger import selectors, services
 from ledger.models import BookingProblem, EntryStatus, FinancialAccount, JournalAttachment, JournalEntry, LockDate
@@ -199,7 +199,7 @@ class JournalEntryAdmin(LedgerBooksAdmin):
     list_display = ("number", "entry_day", "description", "status", fiat_column("total_debit", currency_field="currency"),
                     "created_by", "posted_by", "page_link")
     list_select_related = ("created_by", "posted_by")
-    list_filter = ("status", "currency")
+    list_filter = ("status", ("currency", ExactValueFilter))
     search_fields = ("entry_id", "description", "reference", "transaction_hash")
     ordering = ("-date", "-created_at")
     actions = ("post_entries", "reverse_entries")
