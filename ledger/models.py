@@ -154,6 +154,8 @@ class JournalEntry(TimeIndexed, OrganizationOwned):
         indexes = [
             models.Index(fields=["organization", "entry_id"], name="journal_org_entry_id_idx"),
             models.Index(fields=["organization", "-date"], name="journal_org_date_idx"),
+            # A platform superuser's admin list, every organization newest first (core.admin_base).
+            models.Index(fields=["-date"], name="journal_date_idx"),
             models.Index(fields=["organization", "status", "date"], name="journal_org_status_date_idx"),
             models.Index(fields=["organization", "source_key"], name="journal_org_source_key_idx"),
             models.Index(fields=["organization", "transaction_hash"], name="journal_org_tx_hash_idx"),

@@ -201,6 +201,8 @@ class Transaction(TimeIndexed, OrganizationOwned):
         ordering = ["-transaction_date"]
         indexes = [
             models.Index(fields=["organization", "-transaction_date"], name="tx_org_date_idx"),
+            # A platform superuser's admin list, every organization newest first (core.admin_base).
+            models.Index(fields=["-transaction_date"], name="tx_date_idx"),
             models.Index(fields=["organization", "user", "-transaction_date"], name="tx_org_user_date_idx"),
             models.Index(fields=["organization", "wallet"], name="tx_org_wallet_idx"),
             models.Index(fields=["organization", "network", "-transaction_date"], name="tx_org_network_date_idx"),
