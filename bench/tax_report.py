@@ -223,10 +223,10 @@ def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000
     raw_insert_s = raw_insert_seconds(connection.get_collection(f"bench_raw_insert_{size}"), imported)
     grown = {}
     if size > imported_rows:
-        repeats = -(-size // imported_rows) - 1
-        print(f"    repeating the {imported_rows:,} imported rows {repeats} more times", flush=True)
-        grow_s = grow_by_copies(collection, imported, repeats)
-        grown = {"repeated_copies": repeats, "grow_insert_s": round(grow_s, 1),
+        copies = -(-size // imported_rows) - 1
+        print(f"    repeating the {imported_rows:,} imported rows {copies} more times", flush=True)
+        grow_s = grow_by_copies(collection, imported, copies)
+        grown = {"repeated_copies": copies, "grow_insert_s": round(grow_s, 1),
                  "time_index_recount_s": round(time_index_recount(), 1)}
     del imported
     documents = Transaction.objects.filter(user=user).count()
