@@ -122,7 +122,7 @@ def time_index_windows(*, scope: str, organization_id,
     windows of about `rows` rows each (whole days: a day's rows are never split): the first has no
     lower bound and the last no upper bound, so together they hold every row, counted or not. One
     query over the day counts."""
-    documents = _collection().find({"s": scope, "o": organization_id}, {"d": 1, "n": 1}).sort("d", ASCENDING)
+    documents = _collection().find(_owned(scope, organization_id), {"d": 1, "n": 1}).sort("d", ASCENDING)
     bounds, counted = [], 0
     for document in documents:
         if counted >= rows:

@@ -54,6 +54,10 @@ LABEL_ALIASES = {
 }
 
 
+# The key of a trade rebuilt from one stored transaction alone ("tx:<id>"); other keys are groups'.
+SINGLE_KEY_PREFIX = "tx:"
+
+
 @dataclass
 class TradeProblem:
     """Stored transactions that are no trade the engine can take, and why (the engine's message)."""
@@ -133,7 +137,7 @@ def tax_trades_for(organization, *, transactions=None, own_addresses=None, skip_
     needs_price = {tx.cryptocurrency.symbol for tx in rows if tx.usd_value is None} | {"ETH"}
     last_day = max((tx.transaction_date.astimezone(zone).date() for tx in rows), default=None)
     book = price_book_for(needs_price, until=last_day, fiat=fiat, organization=organization) if rows else None
-    builder = _TradeBuilder(fiat=fiat, own=_own_addresses(organization, own_addresses),
+    builder = _TradeBuilder(own=_own_addresses(organization, own_addresses),
                             valuer=_Valuer(book, fiat, zone, result.warnings), skip_bad=skip_bad,
                             problems=result.problems)
     for key, sources, trade in builder.trades(rows):
@@ -167,7 +171,7 @@ class TradeStream:
     def __iter__(self) -> Iterator[Trade]:
         organization = self.organization
         prices = _PricesOnDemand(fiat=self.fiat, organization=organization)
-        builder = _TradeBuilder(fiat=self.fiat, own=_own_addresses(organization, None),
+        builder = _TradeBuilder(own=_own_addresses(organization, None),
                                 valuer=_Valuer(prices, self.fiat, self.zone, self.warnings), skip_bad=False,
                                 problems=[])
         earlier_groups: set[int] = set()  # hashes of the group keys of earlier windows: ~60 bytes a trade
@@ -175,7 +179,7 @@ class TradeStream:
         for rows in transaction_row_windows(confirmed, organization_id=organization.pk):
             self.transactions_read += len(rows)
             trades = list(builder.trades(rows))
-            groups = {hash(key) for key, _, _ in trades if not key.startswith("tx:")}
+            groups = {hash(key) for key, _, _ in trades if not key.startswith(SINGLE_KEY_PREFIX)}
             if groups & earlier_groups:
                 raise TradeSplitAcrossWindows(organization.pk)
             earlier_groups |= groups
@@ -208,12 +212,12 @@ class _TradeBuilder:
     """Rows in date order (ties: stored order) -> (key, sources, trade) in the order of each trade's
     first row: the rows of one imported row, or of one own transfer, make one trade."""
 
-    def __init__(self, *, fiat: str, own: set, valuer: _Valuer, skip_bad: bool, problems: list):
-        self.fiat, self.own, self.valuer = fiat, own, valuer
+    def __init__(self, *, own: set, valuer: _Valuer, skip_bad: bool, problems: list):
+        self.own, self.valuer = own, valuer
         self.skip_bad, self.problems = skip_bad, problems
 
     def trades(self, rows) -> Iterator[tuple[str, list, Trade]]:
-        fiat, valuer, own = self.fiat, self.valuer, self.own
+        fiat, valuer, own = self.valuer.fiat, self.valuer, self.own
         groups: dict[str, list] = {}
         order: list[tuple[str, object]] = []  # (kind, key or transaction), in stored order
         for tx in rows:
@@ -231,7 +235,7 @@ class _TradeBuilder:
 
         for kind, item in order:
             if kind == "single":
-                key, sources, build = f"tx:{item.pk}", [item], lambda: _single_trade(item, fiat, valuer)
+                key, sources, build = f"{SINGLE_KEY_PREFIX}{item.pk}", [item], lambda: _single_trade(item, fiat, valuer)
             elif external_ids.is_chain_movement_key(item):
                 key, sources, build = item, groups[item], lambda: _own_transfer_trade(groups[item], valuer)
             else:
@@ -408,7 +412,7 @@ def _own_transfer_trade(halves: list, valuer: _Valuer) -> Trade:
     """Both rows of a transfer between two of the organization's wallets, as one own transfer."""
     out = next((tx for tx in halves if tx.direction == "out"), halves[0])
     asset = out.cryptocurrency.symbol
-    return Trade(date=valuer.local(out.transaction_date), sent_asset=asset, sent_amount=out.amount, received_asset=asset,
-                 received_amount=out.amount, wallet=out.from_address, to_wallet=out.to_address, label="transfer",
-                 ref=out.hash, **_fee_of(out, valuer, priced=True))
+    return Trade(date=valuer.local(out.transaction_date), sent_asset=asset, sent_amount=out.amount,
+                 received_asset=asset, received_amount=out.amount, wallet=out.from_address,
+                 to_wallet=out.to_address, label="transfer", ref=out.hash, **_fee_of(out, valuer, priced=True))
 

@@ -86,11 +86,14 @@ def tax_summary_for(organization, *, method: str | None = None, start: dt.date, 
     engine's TradeError / InsufficientHoldings on bad data."""
     method = method or organization.cost_basis_method
     lot_scope = lot_scope or ("all" if method == "uk" else organization.cost_basis_lot_scope)
+    if tax_input is None:
+        try:
+            result, fiat, warnings = _computed_streaming(organization, method=method, lot_scope=lot_scope)
+        except TradeSplitAcrossWindows:  # a trade edited apart: the history is read whole
+            tax_input = tax_trades_for(organization)
     if tax_input is not None:
         result = compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope)
         fiat, warnings = tax_input.fiat, tax_input.warnings
-    else:
-        result, fiat, warnings = _computed_streaming(organization, method=method, lot_scope=lot_scope)
     disposals = disposals_in(result, start, end)
     return TaxSummary(
         user_label=label or organization.name, method=method, lot_scope=lot_scope, fiat=fiat, start=start,
@@ -103,16 +106,11 @@ def tax_summary_for(organization, *, method: str | None = None, start: dt.date, 
 def _computed_streaming(organization, *, method: str, lot_scope: str) -> tuple[Result, str, list[str]]:
     """The engine over the whole history, fed in date order as it is read (ledger.tax_trades.TradeStream):
     memory holds the report's rows and the open lots, not the history (issue 17). A trade whose rows
-    were edited to different dates cannot be streamed: then the history is read whole."""
+    were edited to different dates cannot be streamed: TradeSplitAcrossWindows."""
     stream = TradeStream(organization)
     run = ComputeRun(method=method, fiat=stream.fiat, lot_scope=lot_scope)
-    try:
-        for trade in stream:
-            run.add(trade)
-    except TradeSplitAcrossWindows:
-        tax_input = tax_trades_for(organization)
-        return (compute(tax_input.trades, method=method, fiat=tax_input.fiat, lot_scope=lot_scope), tax_input.fiat,
-                tax_input.warnings)
+    for trade in stream:
+        run.add(trade)
     return run.finish(), stream.fiat, stream.warnings
 
 

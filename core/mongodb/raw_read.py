@@ -113,9 +113,18 @@ def queryset_documents_read_ahead(querysets: Iterable, *, batch_size: int = 5000
     Inside a transaction (a session, which one thread at a time may use) the reads run in turn here.
     Smaller batches than a whole read's: the driver holds a batch's encoded bytes while it decodes them."""
     reads = [(queryset, documents_query(queryset)) for queryset in querysets]
+
+    def fetch(read: DocumentsQuery | None) -> tuple[list[dict], float]:
+        started = time.monotonic()
+        documents = list(read.cursor(batch_size)) if read is not None else []
+        return documents, time.monotonic() - started
+
     if any(read is not None and read.session is not None for _, read in reads):
         for queryset, read in reads:
-            yield list(queryset_documents(queryset, batch_size=batch_size)) if read is not None else []
+            documents, seconds = fetch(read)
+            if read is not None:
+                _log(queryset, read, seconds)
+            yield documents
         return
     done = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -125,9 +134,7 @@ def queryset_documents_read_ahead(querysets: Iterable, *, batch_size: int = 5000
             if stop.is_set():
                 return
             try:
-                started = time.monotonic()
-                documents = list(read.cursor(batch_size)) if read is not None else []
-                item = (documents, time.monotonic() - started)
+                item = fetch(read)
             except Exception as exc:  # handed to the caller's thread, raised there
                 item = exc
             while not stop.is_set():
@@ -165,9 +172,7 @@ class FieldReader:
         pk = model._meta.pk
         if pk not in fields:
             fields.insert(0, pk)
-        self.columns = [field.column for field in fields]
         self.pairs = [(field.column, field.attname) for field in fields]
-        self.attnames = [field.attname for field in fields]
         self.decimals = [field.attname for field in fields if isinstance(field, models.DecimalField)]
         self.moments = [field.attname for field in fields if isinstance(field, models.DateTimeField)]
         self.integers = [field.attname for field in fields if isinstance(field, models.IntegerField)]

@@ -129,17 +129,16 @@ def _trade_checked(trade, index: int) -> Trade:
 
 def compute(trades: Iterable[Trade], *, method: str, fiat: str = "USD", lot_scope: str = "all") -> Result:
     """Capital gains of the whole history of `trades` (see the package docstring)."""
-    fiat = _checked(method, fiat, lot_scope)
+    run = ComputeRun(method=method, fiat=fiat, lot_scope=lot_scope)
     trades = [_trade_checked(trade, index) for index, trade in enumerate(trades)]
-    with decimal.localcontext(_context()):
+    with decimal.localcontext(run._context):
         planned = []
         for index, trade in enumerate(trades):  # validate everything before any arithmetic
-            ops, _ = operations(trade, index, fiat, method)
+            ops, _ = operations(trade, index, run.fiat, method)
             planned.append((trade, ops))
-    planned.sort(key=lambda item: item[0].date)  # stable: same timestamp keeps input order
-    run = ComputeRun(method=method, fiat=fiat, lot_scope=lot_scope)
-    for trade, ops in planned:
-        run._apply(trade, ops)
+        planned.sort(key=lambda item: item[0].date)  # stable: same timestamp keeps input order
+        for trade, ops in planned:
+            run._apply_in_context(trade, ops)
     return run.finish()
 
 
@@ -176,10 +175,6 @@ class ComputeRun:
                              f"({self._last.isoformat()}): feed ComputeRun in date order")
         with decimal.localcontext(self._context):
             ops, _ = operations(trade, index, self.fiat, self.method)
-            self._apply_in_context(trade, ops)
-
-    def _apply(self, trade: Trade, ops) -> None:
-        with decimal.localcontext(self._context):
             self._apply_in_context(trade, ops)
 
     def _apply_in_context(self, trade: Trade, ops) -> None:
