@@ -83,13 +83,15 @@ class PrefetchingChangeList(ChangeList):
         if (owner is None or not date_field or self.show_all or ORDER_VAR in request.GET
                 or not ordering or ordering[0] != f"-{date_field}" or self.model_admin.list_editable):
             return super().get_results(request)
+        if self.page_num < 1:  # as Django's paginator refuses it, before any query
+            raise IncorrectLookupParameters(f"no page {self.page_num}")
         paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
         if set(request.GET) <= {PAGE_VAR}:  # nothing narrows the list: its count is the day counts' total
             paginator.count = time_index_total(scope=self.model.time_index_scope, organization_id=owner)[0]
         offset = (self.page_num - 1) * self.list_per_page
         rows = newest_first_rows(self.queryset, date_field=date_field, scope=self.model.time_index_scope,
                                  owner_id=owner, limit=self.list_per_page, offset=offset)
-        if self.page_num < 1 or (offset and not rows):
+        if offset and not rows:
             raise IncorrectLookupParameters(f"no page {self.page_num}")
         # What Django's get_results sets, with a count that is at least the rows seen.
         paginator.count = max(paginator.count, offset + len(rows[:self.list_per_page]))
