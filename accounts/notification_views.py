@@ -11,7 +11,7 @@ from accounts.models import Notification
 from accounts.notifications import notification_link
 from accounts.selectors import notification_list_visible
 from core.errors import DomainError
-from core.windows import cursor_decode, newest_first_page
+from core.windows import cursor_decode, newest_first_page, page_number
 
 PAGE_ROWS = 50
 
@@ -25,10 +25,7 @@ def _with_links(notifications):
 @login_required
 @require_GET
 def notification_page(request):
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.GET.get("page"))
     unread = request.GET.get("unread") == "1"
     cursor = request.GET.get("cursor", "")[:100]
     queryset = notification_list_visible(user=request.user, unread=unread)

@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 
 
-def _peak_mb() -> float:
+def peak_mb_reset() -> None:
+    """Start this process's peak over from its present size (Linux >= 4.0: "5" resets VmHWM), so a
+    step's own peak can be read in a process that did something larger before it."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
+def peak_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
@@ -22,7 +29,7 @@ def _peak_mb() -> float:
 
 
 def main() -> None:
-    atexit.register(lambda: print(f"peak_rss_mb {_peak_mb():.1f}", file=sys.stderr, flush=True))
+    atexit.register(lambda: print(f"peak_rss_mb {peak_mb():.1f}", file=sys.stderr, flush=True))
     script, *arguments = sys.argv[1:]
     sys.argv = [script, *arguments]
     sys.path[0] = str(Path(script).resolve().parent)  # as `python SCRIPT` would have it

@@ -111,6 +111,9 @@ def summary_rows(parts: dict) -> list[dict]:
                          "now": f"{fmt_s(row['journal_sync_s'])} ({row['journal_entries_per_s']:,}/s, "
                                 f"{speedup:.1f}x the baseline's rate)",
                          "target": ">= 3x faster", "met": speedup >= 3})
+            if "journal_sync_peak_rss_mb" in row:
+                rows.append({"measure": "  its peak RSS (the bench process's, reset before the sync)", "baseline": "",
+                             "now": f"{row['journal_sync_peak_rss_mb']:,} MB", "target": "", "met": None})
             rows.append({"measure": f"  its floor: the same entry documents inserted raw, {row['entries_indexes']} "
                                     "indexes, 500 per transaction", "baseline": "",
                          "now": f"{fmt_s(row['entries_raw_insert_s'])} ({row['entries_raw_insert_per_s']:,}/s)",

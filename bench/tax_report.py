@@ -32,6 +32,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench.peak_rss import peak_mb, peak_mb_reset  # noqa: E402
 from bench.run import (bench_session, insert_in_batches, print_table, results_write, time_index_recount,  # noqa: E402
                        timed)
 
@@ -271,8 +272,11 @@ def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000
     if journals:
         from ledger.transaction_journals import transaction_journals_sync, transaction_journals_sync_all
 
+        peak_mb_reset()
         sync_s, report = timed(lambda: transaction_journals_sync(user=user))
-        print(f"    first journal sync {sync_s:.1f} s ({report.created:,} entries)", flush=True)
+        sync_peak_mb = round(peak_mb())
+        print(f"    first journal sync {sync_s:.1f} s ({report.created:,} entries; peak RSS {sync_peak_mb:,} MB)",
+              flush=True)
         again_s, again = timed(lambda: transaction_journals_sync(user=user)) if resync else (None, None)
         # The periodic catch-up as it runs every 15 minutes: only where the books' inputs moved.
         periodic_s, periodic = timed(lambda: transaction_journals_sync_all(only_if_changed=True))
@@ -281,7 +285,7 @@ def bench_size(size: int, root: Path, journals: bool, import_up_to: int = 100000
             raise AssertionError(f"journals not synced: {report.error}")
         assert again is None or (again.created == 0 and again.unchanged == report.created)
         journal = {"journal_entries": report.created, "journal_sync_s": round(sync_s, 1),
-                   "journal_entries_per_s": round(report.created / sync_s),
+                   "journal_entries_per_s": round(report.created / sync_s), "journal_sync_peak_rss_mb": sync_peak_mb,
                    "journal_resync_s": round(again_s, 1) if resync else "",
                    "journal_periodic_s": round(periodic_s, 3), **entries_insert_floor(organization.pk)}
     return {
@@ -323,7 +327,8 @@ def main(argv=None) -> int:
     print_table("automatic journals (one posted entry per trade), first sync and a second one", [
         r for r in results["sizes"] if "journal_entries" in r], [
         ("rows", "rows"), ("journal_entries", "entries"), ("journal_sync_s", "sync s"),
-        ("journal_entries_per_s", "entries/s"), ("journal_resync_s", "full re-sync s"),
+        ("journal_entries_per_s", "entries/s"), ("journal_sync_peak_rss_mb", "sync peak RSS MB"),
+        ("journal_resync_s", "full re-sync s"),
         ("journal_periodic_s", "periodic sync s (nothing to do)"),
         ("entries_raw_insert_per_s", "raw insert of its entries /s (floor)"), ("entries_indexes", "entry indexes"),
     ])

@@ -20,7 +20,7 @@ from unfold.views import ChangeList
 
 from core import money, permissions
 from core.time_index import EVERY_OWNER, time_index_total
-from core.windows import newest_first_rows
+from core.windows import LAST_PAGE_NUMBER, newest_first_rows
 
 csrf_protect_m = method_decorator(csrf_protect)
 
@@ -83,7 +83,7 @@ class PrefetchingChangeList(ChangeList):
         if (owner is None or not date_field or self.show_all or ORDER_VAR in request.GET
                 or not ordering or ordering[0] != f"-{date_field}" or self.model_admin.list_editable):
             return super().get_results(request)
-        if self.page_num < 1:  # as Django's paginator refuses it, before any query
+        if not 1 <= self.page_num <= LAST_PAGE_NUMBER:  # refused as Django's paginator does, before any query
             raise IncorrectLookupParameters(f"no page {self.page_num}")
         paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
         if set(request.GET) <= {PAGE_VAR}:  # nothing narrows the list: its count is the day counts' total

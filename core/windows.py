@@ -24,6 +24,19 @@ from core.mongodb.raw_read import queryset_documents_read_ahead
 from core.time_index import time_index_lower_bounds, time_index_windows
 
 
+# Beyond this, a page's offset would not fit the database's 64-bit skip (a 500); no list is that long.
+LAST_PAGE_NUMBER = 1_000_000
+
+
+def page_number(value) -> int:
+    """A back-office page's `?page=` as a page number: 1 for anything that is not a positive whole
+    number, at most LAST_PAGE_NUMBER (a typed URL must not reach the database as an overflowing skip)."""
+    try:
+        return max(1, min(int(value), LAST_PAGE_NUMBER))
+    except (TypeError, ValueError):
+        return 1
+
+
 def newest_first_rows(queryset, *, date_field: str, scope: str, owner_id, limit: int, after=None,
                       offset: int = 0) -> list:
     """Up to `limit + 1` rows of `queryset` (ordered by date first, newest first) older than the

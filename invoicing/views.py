@@ -37,6 +37,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import permissions
 from core.errors import DomainError, ErrorCode, InvalidInput
 from core.organizations import organization_today
+from core.windows import page_number
 from invoicing import selectors, services
 from invoicing.models import Invoice, InvoiceKind, InvoiceStatus, OPEN_STATUSES, PaymentMethod
 import invoicing.services.crypto as crypto
@@ -108,13 +109,6 @@ def _to_detail(invoice_id):
 
 # --- the list ---------------------------------------------------------------------------------------------
 
-def _page_number(value: str) -> int:
-    try:
-        return max(1, min(int(value), 10_000))
-    except (TypeError, ValueError):
-        return 1
-
-
 @login_required
 @require_GET
 def invoice_list_page(request):
@@ -123,7 +117,7 @@ def invoice_list_page(request):
     status = status if status in InvoiceStatus.values else ""
     client = request.GET.get("client", "").strip()[:100]
     overdue = request.GET.get("overdue") == "1"
-    page = _page_number(request.GET.get("page", "1"))
+    page = page_number(request.GET.get("page"))
     today = organization_today(request.user.organization)
     rows = selectors.invoice_list_for(request.user, status=status or None, client=client or None,
                                       overdue_on=today if overdue else None)

@@ -18,6 +18,7 @@ from core import permissions
 from core.errors import DomainError, ErrorCode, InvalidInput, TooLarge
 from core.http_status import http_status_of
 from core.organizations import organization_day, organization_today, organization_zone
+from core.windows import page_number
 from ledger import selectors, services
 from ledger.models import EntryStatus, JournalEntry
 from ledger.services.attachments import ATTACHMENT_MAX_BYTES
@@ -136,10 +137,7 @@ def journal_entry_list_page(request):
     filters = {"status": data.get("status", "") if data.get("status", "") in EntryStatus.values else "",
                "account": data.get("account", "").strip()[:32], "hash": data.get("hash", "").strip()[:66]}
     error, entries, has_next = "", [], False
-    try:
-        page = max(1, int(data.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(data.get("page"))
     try:
         date_from, date_to = _day(data.get("date_from", ""), "From"), _day(data.get("date_to", ""), "To")
         queryset = selectors.journal_entry_list_for(

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core import permissions
 from core.errors import DomainError, ErrorCode, InvalidInput, NotFound, TooLarge
 from core.http_status import http_status_of
-from core.windows import cursor_decode, newest_first_page
+from core.windows import cursor_decode, newest_first_page, page_number
 from wallets.imports import ImportRejected, transactions_export_universal, transactions_import_universal
 from wallets.models import Transaction, TransactionStatus, TransactionType
 from wallets.selectors import transaction_get_for, transaction_list_for, wallet_list_for
@@ -74,10 +74,7 @@ def _filtered(request):
 
 def _list_context(request, *, error: str = "", notice: str = "") -> dict:
     data = request.GET
-    try:
-        page = max(1, int(data.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(data.get("page"))
     cursor = data.get("cursor", "")[:100]
     rows, has_next, filters, next_cursor = [], False, {}, ""
     try:

@@ -13,6 +13,7 @@ from ai_audit.models import TransactionClassification
 from core import permissions
 from core.errors import DomainError
 from core.http_status import http_status_of
+from core.windows import page_number
 from wallets.selectors import transaction_get_for
 
 REVIEW_PAGE_ROWS = 50
@@ -94,10 +95,7 @@ def _review(request, *, error="", notice="", status=200):
         queryset = services.review_queue_for(request.user, state)
     except DomainError as exc:
         raise PermissionDenied(exc.message) from None
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.GET.get("page"))
     rows = list(queryset[(page - 1) * REVIEW_PAGE_ROWS:page * REVIEW_PAGE_ROWS + 1])
     template = "ai_audit/classification/_review_table.html" if request.htmx else "ai_audit/classification/review.html"
     response = render(request, template, {

@@ -28,6 +28,7 @@ from core import permissions
 from core.errors import DomainError, ErrorCode, InvalidInput
 from core.jsonapi.auth import BROWSER_SESSION_KEY, client_ip
 from core.http_status import http_status_of
+from core.windows import page_number
 from wallets import networks, transfers
 from wallets.models import OPEN_TRANSFER_STATUSES, OutgoingTransfer, TransferKind, Wallet, WalletType
 
@@ -58,10 +59,7 @@ def _status(request, exc: DomainError) -> int:
 
 
 def _list_context(request, *, form=None, error="") -> dict:
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.GET.get("page"))
     start = (page - 1) * PAGE_ROWS
     rows = list(contract_list_for(request.user)[start:start + PAGE_ROWS + 1])
     return {"contracts": rows[:PAGE_ROWS], "has_next": len(rows) > PAGE_ROWS, "page": page,
